@@ -1,0 +1,152 @@
+//! Graph files in either format: the `.fbp` language or JSON.
+//!
+//! The format comes from the file extension (`.fbp`, `.json`), or, for names
+//! without one (standard input), from the content: JSON graphs start with `{`.
+
+use msgflo_protocol::dsl::{self, ParseOptions};
+use msgflo_protocol::graph::Graph;
+use std::path::Path;
+
+/// A graph file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The `.fbp` language.
+    Fbp,
+    /// The JSON graph format.
+    Json,
+}
+
+impl Format {
+    /// The format a file name says, if it says one.
+    pub fn from_path(path: &Path) -> Option<Self> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "fbp" => Some(Format::Fbp),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+
+    /// The format a text looks like: JSON if it starts with `{`.
+    pub fn sniff(text: &str) -> Self {
+        if text.trim_start().starts_with('{') {
+            Format::Json
+        } else {
+            Format::Fbp
+        }
+    }
+
+    /// The other format.
+    pub fn other(self) -> Self {
+        match self {
+            Format::Fbp => Format::Json,
+            Format::Json => Format::Fbp,
+        }
+    }
+}
+
+/// A graph file could not be read, parsed or written.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphFileError {
+    /// Reading the file failed.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The `.fbp` text is not valid.
+    #[error("{0}")]
+    Fbp(#[from] dsl::ParseError),
+    /// The JSON is not a graph.
+    #[error("{0}")]
+    Json(#[from] msgflo_protocol::graph::GraphError),
+    /// The graph cannot be written as `.fbp`.
+    #[error("{0}")]
+    Serialize(#[from] dsl::SerializeError),
+}
+
+/// A graph written out, with what the format could not express.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The file content.
+    pub text: String,
+    /// Parts of the graph that were dropped (only `.fbp` drops anything).
+    pub lost: Vec<String>,
+}
+
+/// Parses `text` in `format`. `case_sensitive` applies to `.fbp` only; JSON
+/// graphs say it themselves.
+pub fn parse(text: &str, format: Format, case_sensitive: bool) -> Result<Graph, GraphFileError> {
+    Ok(match format {
+        Format::Fbp => dsl::parse_with(text, &ParseOptions { case_sensitive })?,
+        Format::Json => Graph::from_json(text)?,
+    })
+}
+
+/// Reads and parses a graph file; the format comes from its extension or content.
+pub fn load(path: &Path, case_sensitive: bool) -> Result<Graph, GraphFileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| GraphFileError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let format = Format::from_path(path).unwrap_or_else(|| Format::sniff(&text));
+    parse(&text, format, case_sensitive)
+}
+
+/// Writes `graph` in `format`: pretty JSON, or `.fbp` text.
+pub fn render(graph: &Graph, format: Format) -> Result<Rendered, GraphFileError> {
+    Ok(match format {
+        Format::Json => Rendered {
+            text: graph.to_json_pretty() + "\n",
+            lost: Vec::new(),
+        },
+        Format::Fbp => {
+            let out = dsl::serialize(graph)?;
+            Rendered {
+                text: out.text,
+                lost: out.lost,
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_comes_from_extension_then_content() {
+        assert_eq!(Format::from_path(Path::new("a/b.FBP")), Some(Format::Fbp));
+        assert_eq!(Format::from_path(Path::new("g.json")), Some(Format::Json));
+        assert_eq!(Format::from_path(Path::new("-")), None);
+        assert_eq!(Format::sniff("  \n{\"processes\":{}}"), Format::Json);
+        assert_eq!(Format::sniff("# @runtime msgflo\n"), Format::Fbp);
+    }
+
+    #[test]
+    fn fbp_to_json_and_back() {
+        let graph = parse(
+            "a(core/Repeat) OUT -> IN b(core/Drop)\n",
+            Format::Fbp,
+            false,
+        )
+        .unwrap();
+        let json = render(&graph, Format::Json).unwrap();
+        assert!(json.lost.is_empty());
+        let again = parse(&json.text, Format::Json, false).unwrap();
+        assert_eq!(again, graph);
+        let fbp = render(&again, Format::Fbp).unwrap();
+        assert_eq!(parse(&fbp.text, Format::Fbp, false).unwrap(), graph);
+    }
+
+    #[test]
+    fn load_names_the_missing_file() {
+        let err = load(Path::new("/nonexistent/graph.fbp"), false).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("cannot read /nonexistent/graph.fbp: "),
+            "{err}"
+        );
+    }
+}

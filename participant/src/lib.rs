@@ -1,0 +1,30 @@
+//! msgflo-rs participants: the worker processes of a msgflo network.
+//!
+//! A participant consumes its inport queues, processes each message, publishes
+//! to its outports, acks, and announces itself on the `fbp` queue so a
+//! coordinator can find it. Build one from a [`Component`](component::Component)
+//! and [`runner::start`] it, or run a built-in one with the
+//! `msgflo-participant` binary.
+//!
+//! # Layout
+//! - [`transport`] — one [`Transport`](transport::Transport) trait for AMQP
+//!   (lapin), MQTT (rumqttc) and an in-memory broker; [`transport::connect`]
+//!   picks one by URL.
+//! - [`component`] — declaring a component: ports and a process function.
+//! - [`outputs`] — sending from a process function.
+//! - [`runner`] — running a component, or a graph of in-process components
+//!   ([`runner::start_graph`]), as a participant: queues, discovery,
+//!   control messages, at-least-once processing, clean shutdown.
+//! - [`components`] — the built-in components (`core/Repeat`, ...).
+//! - [`runtime`] — the in-process runtime: a graph of components joined by
+//!   bounded SPSC edges, run by one cooperative task; its own built-ins.
+//! - `src/bin/msgflo-participant.rs` — the command-line participant.
+
+pub use msgflo_protocol as protocol;
+
+pub mod component;
+pub mod components;
+pub mod outputs;
+pub mod runner;
+pub mod runtime;
+pub mod transport;

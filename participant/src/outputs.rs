@@ -1,0 +1,105 @@
+//! [`Outputs`]: how a process function sends. Each outport publishes to its own
+//! queue (`ROLE.OUT`) and to any queue a coordinator connected it to with
+//! `connectoutport`.
+
+use crate::component::ProcessError;
+use crate::transport::Transport;
+use bytes::Bytes;
+use msgflo_protocol::ids::QueueName;
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
+type Routes = HashMap<String, Arc<[QueueName]>>;
+
+/// Sends to the participant's outports. Cheap to clone.
+#[derive(Clone)]
+pub struct Outputs {
+    transport: Arc<dyn Transport>,
+    routes: Arc<RwLock<Routes>>,
+}
+
+impl std::fmt::Debug for Outputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outputs")
+            .field("broker", &self.transport.broker().to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Outputs {
+    /// Outputs where each port (by name) publishes to the given queues.
+    pub fn new(
+        transport: Arc<dyn Transport>,
+        ports: impl IntoIterator<Item = (String, QueueName)>,
+    ) -> Self {
+        let routes = ports
+            .into_iter()
+            .map(|(port, queue)| (port, Arc::from(vec![queue])))
+            .collect();
+        Self {
+            transport,
+            routes: Arc::new(RwLock::new(routes)),
+        }
+    }
+
+    fn queues(&self, port: &str) -> Option<Arc<[QueueName]>> {
+        let routes = self.routes.read().unwrap_or_else(PoisonError::into_inner);
+        routes.get(port).cloned()
+    }
+
+    /// Sends `payload` on outport `port`; returns once the broker confirmed it
+    /// on every queue the port feeds. An unknown port is an error naming it.
+    pub async fn send(&self, port: &str, payload: impl Into<Bytes>) -> Result<(), ProcessError> {
+        let queues = self
+            .queues(port)
+            .ok_or_else(|| format!("no outport {port:?}"))?;
+        let payload = payload.into();
+        for queue in queues.iter() {
+            self.transport.publish(queue, payload.clone()).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends a JSON value on outport `port`.
+    pub async fn send_json(
+        &self,
+        port: &str,
+        value: &serde_json::Value,
+    ) -> Result<(), ProcessError> {
+        self.send(port, serde_json::to_vec(value)?).await
+    }
+
+    /// The port exists.
+    pub fn has_port(&self, port: &str) -> bool {
+        self.queues(port).is_some()
+    }
+
+    /// Port `port` also publishes to `queue` (`connectoutport`).
+    pub(crate) fn add_route(&self, port: &str, queue: QueueName) -> Result<(), String> {
+        self.change_route(port, |queues| {
+            if !queues.contains(&queue) {
+                queues.push(queue);
+            }
+        })
+    }
+
+    /// Port `port` no longer publishes to `queue` (`disconnectoutport`).
+    pub(crate) fn remove_route(&self, port: &str, queue: &QueueName) -> Result<(), String> {
+        self.change_route(port, |queues| queues.retain(|q| q != queue))
+    }
+
+    fn change_route(
+        &self,
+        port: &str,
+        change: impl FnOnce(&mut Vec<QueueName>),
+    ) -> Result<(), String> {
+        let mut routes = self.routes.write().unwrap_or_else(PoisonError::into_inner);
+        let entry = routes
+            .get_mut(port)
+            .ok_or_else(|| format!("no outport {port:?}"))?;
+        let mut queues = entry.to_vec();
+        change(&mut queues);
+        *entry = Arc::from(queues);
+        Ok(())
+    }
+}

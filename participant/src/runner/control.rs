@@ -1,0 +1,101 @@
+//! Control messages from a coordinator: `connectinport` makes an inport also
+//! take the messages of another queue (the binding is made by this participant,
+//! so on MQTT data flows straight from the broker); `connectoutport` makes an
+//! outport also publish to another queue. Every request gets a reply on the
+//! participant's `.fbp.<id>.send` queue: the request echoed, or an error.
+
+use crate::outputs::Outputs;
+use crate::transport::{Consumer, Transport};
+use bytes::Bytes;
+use msgflo_protocol::control::{self, Control};
+use msgflo_protocol::ids::QueueName;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// What a control message can change.
+pub(crate) struct Rewiring {
+    pub transport: Arc<dyn Transport>,
+    /// Inport name -> its queue.
+    pub inports: HashMap<String, QueueName>,
+    pub outputs: Outputs,
+    pub reply_to: QueueName,
+}
+
+pub(crate) async fn serve(
+    rewiring: Rewiring,
+    mut consumer: Consumer,
+    mut stop: watch::Receiver<bool>,
+) {
+    while let Some(delivery) = super::next_delivery(&mut consumer, &mut stop).await {
+        let reply = match Control::decode(&delivery.payload) {
+            Ok(request) => match rewiring.apply(&request).await {
+                Ok(()) => request.reply_ok(),
+                Err(message) => control::reply_error(&message, &delivery.payload),
+            },
+            Err(e) => control::reply_error(&e.to_string(), &delivery.payload),
+        };
+        if let Err(e) = rewiring
+            .transport
+            .send_to_inport(&rewiring.reply_to, Bytes::from(reply))
+            .await
+        {
+            // Nobody declared the reply queue: nobody waits for the reply.
+            tracing::debug!(error = %e, "cannot send control reply");
+        }
+        if let Err(e) = delivery.ack().await {
+            tracing::debug!(error = %e, "control ack failed; the broker will redeliver");
+        }
+    }
+}
+
+fn queue(name: &str) -> Result<QueueName, String> {
+    QueueName::new(name).map_err(|e| e.to_string())
+}
+
+impl Rewiring {
+    fn inport(&self, port: &str) -> Result<&QueueName, String> {
+        self.inports
+            .get(port)
+            .ok_or_else(|| format!("no inport {port:?}"))
+    }
+
+    async fn apply(&self, request: &Control) -> Result<(), String> {
+        match request {
+            Control::ConnectInport(c) => {
+                let (src, tgt) = (queue(&c.src.queue)?, self.inport(&c.tgt.port)?);
+                self.transport
+                    .declare_outport(&src)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                self.transport
+                    .bind(&src, tgt)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            Control::DisconnectInport(c) => {
+                let (src, tgt) = (queue(&c.src.queue)?, self.inport(&c.tgt.port)?);
+                self.transport
+                    .unbind(&src, tgt)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            Control::ConnectOutport(c) => {
+                if !self.outputs.has_port(&c.src.port) {
+                    return Err(format!("no outport {:?}", c.src.port));
+                }
+                // Publishing to an exchange that does not exist would close
+                // the shared publishing channel: make sure it is there.
+                let tgt = queue(&c.tgt.queue)?;
+                self.transport
+                    .declare_outport(&tgt)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                self.outputs.add_route(&c.src.port, tgt)
+            }
+            Control::DisconnectOutport(c) => self
+                .outputs
+                .remove_route(&c.src.port, &queue(&c.tgt.queue)?),
+        }
+    }
+}

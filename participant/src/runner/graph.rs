@@ -1,0 +1,249 @@
+//! A graph participant: a [`Graph`] of in-process components run as one
+//! participant. Its exported ports are the participant's ports (queues
+//! `ROLE.PUBLIC`, upper-cased as msgflo does).
+//!
+//! How a message moves: an inport task takes a broker delivery and pushes it
+//! into the graph as a packet whose [`Token`] owns the delivery. The token
+//! rides along with the packet and everything derived from it; outputs that
+//! reach an exported outport are published (and confirmed), then dropped. When
+//! the last clone of the token is dropped — published, or consumed by a sink
+//! such as `core/Drop` — the delivery is acked; if a node failed on it,
+//! panicked holding it or was stopped, it is nacked (dead-lettered) instead.
+//!
+//! Stopping: the inport tasks stop taking messages, the graph finishes what
+//! it holds, the outport tasks publish the rest, and every delivery is
+//! settled before the connection closes.
+
+use super::{Base, Options, RunError, Running};
+use crate::component::{ComponentSpec, PortSpec};
+use crate::outputs::Outputs;
+use crate::runtime::{Body, ComponentDecl, EdgeRx, EdgeTx, Network, Packet, Token, Track};
+use crate::transport::{Consumer, Delivery};
+use futures_util::stream::FuturesUnordered;
+use futures_util::StreamExt;
+use msgflo_protocol::graph::Graph;
+use msgflo_protocol::ids::PortName;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::{mpsc, watch};
+
+/// A delivery settled by the graph: `true` when it failed.
+type Outcome = (Delivery, bool);
+
+/// Reads a graph file: `.json` as JSON, anything else as FBP DSL.
+pub fn load_graph(path: &Path) -> Result<Graph, RunError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| RunError::Config(format!("cannot read {}: {e}", path.display())))?;
+    let json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let graph = if json {
+        Graph::from_json(&text).map_err(|e| e.to_string())
+    } else {
+        msgflo_protocol::dsl::parse(&text).map_err(|e| e.to_string())
+    };
+    graph.map_err(|e| RunError::Config(format!("{}: {e}", path.display())))
+}
+
+/// Runs `graph` as a participant, finding components with `lookup` (e.g.
+/// [`builtin`](crate::runtime::builtins::builtin)); `name` is the component
+/// name announced when the graph has no `properties.name`. Returns once the
+/// participant is ready for messages.
+pub async fn start_graph(
+    graph: &Graph,
+    name: &str,
+    lookup: impl Fn(&str) -> Option<ComponentDecl>,
+    options: Options,
+) -> Result<Running, RunError> {
+    let mut network = Network::build(graph, lookup).map_err(|e| RunError::Config(e.to_string()))?;
+    if graph.inports.is_empty() && graph.outports.is_empty() {
+        return Err(RunError::Config(
+            "the graph exports no ports (INPORT=node.PORT:NAME / OUTPORT=...)".into(),
+        ));
+    }
+    let config = |e: crate::runtime::BuildError| RunError::Config(e.to_string());
+    let mut inputs = Vec::new();
+    for (public, port) in &graph.inports {
+        inputs.push((
+            port_name(public)?,
+            network
+                .input(&port.process, &port.port, None)
+                .map_err(config)?,
+        ));
+    }
+    let mut outputs = Vec::new();
+    for (public, port) in &graph.outports {
+        outputs.push((
+            port_name(public)?,
+            network
+                .output(&port.process, &port.port, None)
+                .map_err(config)?,
+        ));
+    }
+    let spec = spec(graph, name, &inputs, &outputs);
+
+    let mut base = Base::connect(&spec, &options).await?;
+    let (settled, outcomes) = mpsc::unbounded_channel();
+    base.tasks.spawn(settle(outcomes));
+    let prefetch = options.prefetch.max(1);
+    for (port, tx) in inputs {
+        let queue = &base.inports[port.as_str()];
+        let consumer = base.transport.consume(queue, prefetch).await?;
+        base.tasks.spawn(feed(
+            port,
+            consumer,
+            tx,
+            settled.clone(),
+            base.stopped.clone(),
+        ));
+    }
+    drop(settled);
+    for (port, rx) in outputs {
+        base.tasks.spawn(publish(
+            port,
+            rx,
+            base.outputs.clone(),
+            usize::from(prefetch),
+        ));
+    }
+    base.tasks.spawn(network.run(std::future::pending()));
+    base.announce(&spec, &options).await
+}
+
+fn port_name(public: &str) -> Result<PortName, RunError> {
+    PortName::new(public).map_err(|e| RunError::Config(format!("exported port {public:?}: {e}")))
+}
+
+/// What discovery says about the graph.
+fn spec<T>(
+    graph: &Graph,
+    name: &str,
+    inputs: &[(PortName, T)],
+    outputs: &[(PortName, EdgeRx)],
+) -> ComponentSpec {
+    let property = |key: &str| {
+        graph
+            .properties
+            .as_ref()
+            .and_then(|p| p.get(key))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let port = |id: &PortName| PortSpec {
+        id: id.clone(),
+        datatype: "any".into(),
+        description: None,
+    };
+    ComponentSpec {
+        name: graph.name().unwrap_or(name).to_owned(),
+        label: property("description").unwrap_or_default(),
+        icon: property("icon").unwrap_or_else(|| "sitemap".into()),
+        inports: inputs.iter().map(|(p, _)| port(p)).collect(),
+        outports: outputs.iter().map(|(p, _)| port(p)).collect(),
+    }
+}
+
+/// The token of one delivery: settles it when the last clone is dropped.
+struct Tracker {
+    delivery: Mutex<Option<Delivery>>,
+    failed: AtomicBool,
+    settled: mpsc::UnboundedSender<Outcome>,
+}
+
+impl Track for Tracker {
+    fn fail(&self) {
+        self.failed.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Tracker {
+    fn drop(&mut self) {
+        let delivery = self
+            .delivery
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(delivery) = delivery.take() {
+            let _ = self.settled.send((delivery, *self.failed.get_mut()));
+        }
+    }
+}
+
+/// Acks or nacks each delivery the graph is done with; ends once every
+/// token and every inport task is gone.
+async fn settle(mut outcomes: mpsc::UnboundedReceiver<Outcome>) {
+    while let Some((delivery, failed)) = outcomes.recv().await {
+        let result = if failed {
+            delivery.nack().await
+        } else {
+            delivery.ack().await
+        };
+        if let Err(e) = result {
+            // The broker redelivers an unacked message: nothing is lost.
+            tracing::debug!(error = %e, "ack/nack failed; the broker will redeliver");
+        }
+    }
+}
+
+/// Feeds the deliveries of one exported inport into the graph until `stop`.
+async fn feed(
+    port: PortName,
+    mut consumer: Consumer,
+    mut tx: EdgeTx,
+    settled: mpsc::UnboundedSender<Outcome>,
+    mut stop: watch::Receiver<bool>,
+) {
+    while let Some(delivery) = super::next_delivery(&mut consumer, &mut stop).await {
+        let body = Body::Data(delivery.payload.clone());
+        let token: Token = Arc::new(Tracker {
+            delivery: Mutex::new(Some(delivery)),
+            failed: AtomicBool::new(false),
+            settled: settled.clone(),
+        });
+        if let Err(packet) = tx
+            .push(Packet {
+                body,
+                token: Some(token),
+            })
+            .await
+        {
+            tracing::warn!(%port, "the graph stopped; message dead-lettered");
+            if let Some(token) = packet.token {
+                token.fail();
+            }
+            break;
+        }
+    }
+    tracing::debug!(%port, "graph inport stopped");
+}
+
+/// Publishes what reaches one exported outport (up to `concurrency` awaiting
+/// confirmation), then drops it, until the graph has finished.
+async fn publish(port: PortName, mut rx: EdgeRx, outputs: Outputs, concurrency: usize) {
+    let mut inflight = FuturesUnordered::new();
+    loop {
+        tokio::select! {
+            biased;
+            Some(()) = inflight.next(), if !inflight.is_empty() => {}
+            packet = rx.recv(), if inflight.len() < concurrency => match packet {
+                Some(packet) => inflight.push(send(&port, packet, &outputs)),
+                None => break,
+            },
+        }
+    }
+    while inflight.next().await.is_some() {}
+    tracing::debug!(%port, "graph outport stopped");
+}
+
+async fn send(port: &PortName, packet: Packet, outputs: &Outputs) {
+    // Brackets do not cross the broker yet.
+    let Some(payload) = packet.payload() else {
+        return;
+    };
+    if let Err(e) = outputs.send(port.as_str(), payload.clone()).await {
+        tracing::warn!(%port, error = %e, "cannot publish a graph output; its input is dead-lettered");
+        if let Some(token) = &packet.token {
+            token.fail();
+        }
+    }
+}

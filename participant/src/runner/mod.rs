@@ -1,0 +1,298 @@
+//! Running a participant: connect, declare the queues, announce on `fbp`,
+//! serve every inport and the control queue, and stop cleanly.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! use msgflo_participant::{components, runner::{self, Options}};
+//!
+//! let component = components::builtin("core/Repeat").expect("built in");
+//! let options = Options::new("repeater".try_into()?, "amqp://localhost");
+//! let running = runner::start(component, options).await?;
+//! running.run_until(tokio::signal::ctrl_c()).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//! - this file — [`Options`], [`start`], [`Running`], and what both kinds
+//!   of participant share (connect, declare, control queue, discovery).
+//! - `graph.rs` — [`start_graph`]: a graph of in-process components as one
+//!   participant, each delivery acked once the graph has handled it.
+//! - `inport.rs` — the consume loop of one inport: process, then ack or nack.
+//! - `control.rs` — `connectinport` / `connectoutport` from a coordinator.
+//! - `discovery.rs` — the discovery message and its periodic sending.
+
+mod control;
+mod discovery;
+mod graph;
+mod inport;
+
+use crate::component::{Component, ComponentSpec, Message};
+use crate::outputs::Outputs;
+use crate::transport::{self, ConnectOptions, Transport, TransportError};
+use bytes::Bytes;
+use msgflo_protocol::control as control_queues;
+use msgflo_protocol::ids::{ParticipantId, PortName, QueueName, Role};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+pub use discovery::discovery_message;
+pub use graph::{load_graph, start_graph};
+
+/// Unacked messages per inport when not configured: where throughput levels
+/// off in the round-trip benchmark (BENCHMARKS.md); more only adds memory and
+/// unfairness between competing consumers.
+pub const DEFAULT_PREFETCH: u16 = 128;
+
+/// How to run a participant.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The role: the node name in the graph; queues are `ROLE.PORT`.
+    pub role: Role,
+    /// Unique id; `<role>-<uuid>` by default.
+    pub id: ParticipantId,
+    /// Broker URL.
+    pub broker: String,
+    /// Unacked messages per inport, processed concurrently.
+    pub prefetch: u16,
+    /// Initial packets by inport name, processed once at start.
+    pub iips: Map<String, Value>,
+    /// Discovery period: the message is sent every `period / 2.2`.
+    pub discovery_period: Duration,
+    /// Keep the MQTT session when stopping, for a restart under the same id
+    /// (see [`ConnectOptions::keep_session`]).
+    pub keep_session: bool,
+}
+
+impl Options {
+    /// Defaults for `role` on `broker`.
+    pub fn new(role: Role, broker: impl Into<String>) -> Self {
+        let id = format!("{role}-{}", uuid::Uuid::new_v4());
+        Self {
+            id: ParticipantId::new(id).unwrap_or_else(|_| unreachable!("role is not empty")),
+            role,
+            broker: broker.into(),
+            prefetch: DEFAULT_PREFETCH,
+            iips: Map::new(),
+            discovery_period: Duration::from_secs(msgflo_protocol::discovery::DEFAULT_PERIOD_SECS),
+            keep_session: false,
+        }
+    }
+}
+
+/// A participant could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The broker said no.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The component or the options are not usable.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// A started participant.
+pub struct Running {
+    id: ParticipantId,
+    transport: Arc<dyn Transport>,
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+/// The queue of `port` for `role`: `ROLE.PORT`, as msgflo names it.
+pub fn queue_for(role: &Role, port: &PortName) -> Result<QueueName, RunError> {
+    QueueName::default_for(role, port).map_err(|e| RunError::Config(e.to_string()))
+}
+
+fn named_queue(name: String) -> Result<QueueName, RunError> {
+    QueueName::new(name).map_err(|e| RunError::Config(e.to_string()))
+}
+
+/// What every participant has once connected: the transport, its declared
+/// queues, the stop switch and its tasks. Shared by [`start`] and
+/// [`start_graph`].
+pub(crate) struct Base {
+    pub(crate) transport: Arc<dyn Transport>,
+    /// Inport name -> its queue.
+    pub(crate) inports: HashMap<String, QueueName>,
+    /// Outport name -> its queue, in declaration order.
+    pub(crate) outport_queues: Vec<(String, QueueName)>,
+    pub(crate) outputs: Outputs,
+    pub(crate) stopped: watch::Receiver<bool>,
+    pub(crate) tasks: JoinSet<()>,
+    stop: watch::Sender<bool>,
+}
+
+impl Base {
+    /// Connects and declares a queue per port of `spec`.
+    pub(crate) async fn connect(spec: &ComponentSpec, options: &Options) -> Result<Self, RunError> {
+        let connect = ConnectOptions {
+            client_id: options.id.to_string(),
+            keep_session: options.keep_session,
+            ..ConnectOptions::default()
+        };
+        let transport = transport::connect(&options.broker, connect).await?;
+        let mut inports = HashMap::new();
+        for port in &spec.inports {
+            let queue = queue_for(&options.role, &port.id)?;
+            transport.declare_inport(&queue).await?;
+            inports.insert(port.id.to_string(), queue);
+        }
+        let mut outport_queues = Vec::new();
+        for port in &spec.outports {
+            let queue = queue_for(&options.role, &port.id)?;
+            transport.declare_outport(&queue).await?;
+            outport_queues.push((port.id.to_string(), queue));
+        }
+        let outputs = Outputs::new(transport.clone(), outport_queues.iter().cloned());
+        let (stop, stopped) = watch::channel(false);
+        Ok(Self {
+            transport,
+            inports,
+            outport_queues,
+            outputs,
+            stopped,
+            tasks: JoinSet::new(),
+            stop,
+        })
+    }
+
+    /// Serves the control queue, announces `spec` on `fbp` (and keeps doing
+    /// so): call once the inports are consumed.
+    pub(crate) async fn announce(
+        mut self,
+        spec: &ComponentSpec,
+        options: &Options,
+    ) -> Result<Running, RunError> {
+        // The control queue lives as long as this participant. Replies go to
+        // `.fbp.<id>.send`, which whoever sends requests declares and consumes.
+        let control_in = named_queue(control_queues::receive_queue(options.id.as_str()))?;
+        let control_out = named_queue(control_queues::send_queue(options.id.as_str()))?;
+        self.transport.declare_inport(&control_in).await?;
+        let controls = self.transport.consume(&control_in, 1).await?;
+        self.tasks.spawn(control::serve(
+            control::Rewiring {
+                transport: self.transport.clone(),
+                inports: self.inports.clone(),
+                outputs: self.outputs.clone(),
+                reply_to: control_out,
+            },
+            controls,
+            self.stopped.clone(),
+        ));
+        let message = discovery_message(spec, options, &self.inports, &self.outport_queues);
+        self.transport.announce(message.clone()).await?;
+        self.tasks.spawn(discovery::keep_announcing(
+            self.transport.clone(),
+            message,
+            options.discovery_period,
+            self.stopped.clone(),
+        ));
+        Ok(Running {
+            id: options.id.clone(),
+            transport: self.transport,
+            stop: self.stop,
+            tasks: self.tasks,
+        })
+    }
+}
+
+/// Connects, declares the queues, sends discovery, processes the IIPs and
+/// starts serving. Returns once the participant is ready for messages.
+pub async fn start(component: Component, options: Options) -> Result<Running, RunError> {
+    component.check().map_err(RunError::Config)?;
+    let spec = component.spec().clone();
+    if let Some(port) = options
+        .iips
+        .keys()
+        .find(|p| !spec.inports.iter().any(|i| i.id.as_str() == p.as_str()))
+    {
+        return Err(RunError::Config(format!(
+            "IIP for unknown inport {port:?} of {}",
+            spec.name
+        )));
+    }
+    let mut base = Base::connect(&spec, &options).await?;
+    for port in &spec.inports {
+        let queue = &base.inports[port.id.as_str()];
+        let consumer = base
+            .transport
+            .consume(queue, options.prefetch.max(1))
+            .await?;
+        base.tasks.spawn(inport::serve(
+            port.id.clone(),
+            consumer,
+            component.clone(),
+            base.outputs.clone(),
+            usize::from(options.prefetch.max(1)),
+            base.stopped.clone(),
+        ));
+    }
+    let outputs = base.outputs.clone();
+    let running = base.announce(&spec, &options).await?;
+
+    for (port, data) in &options.iips {
+        let message = Message {
+            port: PortName::new(port.as_str()).map_err(|e| RunError::Config(e.to_string()))?,
+            payload: Bytes::from(serde_json::to_vec(data).unwrap_or_default()),
+        };
+        if let Err(e) = component.run(message, outputs.clone()).await {
+            tracing::warn!(%port, error = %e, "processing the IIP failed");
+        }
+    }
+    Ok(running)
+}
+
+impl Running {
+    /// The participant id.
+    pub fn id(&self) -> &ParticipantId {
+        &self.id
+    }
+
+    /// The broker (printable, no password).
+    pub fn broker(&self) -> String {
+        self.transport.broker().to_string()
+    }
+
+    /// Serves until `shutdown` completes, then stops cleanly.
+    pub async fn run_until(self, shutdown: impl Future) -> Result<(), RunError> {
+        shutdown.await;
+        self.stop().await
+    }
+
+    /// Stops taking messages, finishes (and acks) the ones in progress, and
+    /// closes the connection.
+    pub async fn stop(mut self) -> Result<(), RunError> {
+        let _ = self.stop.send(true);
+        while let Some(joined) = self.tasks.join_next().await {
+            if let Err(e) = joined {
+                tracing::error!(error = %e, "participant task failed");
+            }
+        }
+        self.transport.close().await?;
+        Ok(())
+    }
+}
+
+/// The next delivery of `consumer`, or `None` once `stop` is true or the
+/// consumer ended.
+pub(crate) async fn next_delivery(
+    consumer: &mut crate::transport::Consumer,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<crate::transport::Delivery> {
+    tokio::select! {
+        biased;
+        () = until_stopped(stop) => None,
+        delivery = consumer.next() => delivery,
+    }
+}
+
+/// Completes once `stop` is true (or its sender is gone).
+pub(crate) async fn until_stopped(stop: &mut watch::Receiver<bool>) {
+    // The guard `wait_for` returns is not Send: drop it right here.
+    let _ = stop.wait_for(|stop| *stop).await.map(|_| ());
+}

@@ -1,0 +1,273 @@
+//! Building a [`Network`] from a [`Graph`]: look up each node's component,
+//! check every edge, IIP and exported port against the declared ports, and
+//! report *all* problems at once, by name. Then create one ring per edge (so
+//! fan-in is several rings read by one node, each still single-producer/
+//! single-consumer), one pre-filled ring per IIP, and the node states.
+
+use super::component::ComponentDecl;
+use super::edge::{self, EdgeRx, EdgeTx, Signal, DEFAULT_CAPACITY};
+use super::node::{InEdge, Node, NodeError, Reporter};
+use super::outputs::{OutEdge, Outputs};
+use super::packet::Packet;
+use bytes::Bytes;
+use msgflo_protocol::graph::{Endpoint, Graph};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Node errors kept for a listener before further ones are only logged.
+const ERROR_BACKLOG: usize = 64;
+
+/// The graph does not fit its components; every problem, one line each.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid graph: {}", problems.join("; "))]
+pub struct BuildError {
+    /// What is wrong, naming nodes and ports.
+    pub problems: Vec<String>,
+}
+
+/// A graph instance, ready to [`run`](Network::run).
+pub struct Network {
+    pub(crate) nodes: Vec<Node>,
+    /// The scheduler's parking spot, shared by every edge that crosses into
+    /// or out of the network.
+    pub(crate) signal: Arc<Signal>,
+    pub(crate) reporter: Reporter,
+    errors: Option<mpsc::Receiver<NodeError>>,
+    capacity: usize,
+    case_sensitive: bool,
+    decls: Vec<ComponentDecl>,
+    /// Whether each node's component was found.
+    known: Vec<bool>,
+}
+
+impl std::fmt::Debug for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.nodes.iter().map(|n| &*n.name).collect();
+        f.debug_struct("Network")
+            .field("nodes", &names)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A resolved endpoint: node position, port position, slot.
+type Resolved = (usize, usize, Option<u32>);
+
+impl Network {
+    /// Builds `graph`, finding components with `lookup`; edges hold
+    /// [`DEFAULT_CAPACITY`] packets.
+    pub fn build(
+        graph: &Graph,
+        lookup: impl Fn(&str) -> Option<ComponentDecl>,
+    ) -> Result<Self, BuildError> {
+        Self::build_with_capacity(graph, lookup, DEFAULT_CAPACITY)
+    }
+
+    /// Builds `graph` with edges of `capacity` packets.
+    pub fn build_with_capacity(
+        graph: &Graph,
+        lookup: impl Fn(&str) -> Option<ComponentDecl>,
+        capacity: usize,
+    ) -> Result<Self, BuildError> {
+        let mut problems = Vec::new();
+        let mut decls = Vec::new();
+        let mut known = Vec::new();
+        let mut names = Vec::new();
+        for (name, process) in &graph.processes {
+            match lookup(&process.component) {
+                Some(decl) => {
+                    if let Err(e) = decl.check() {
+                        problems.push(format!("node {name}: {e}"));
+                    }
+                    decls.push(decl);
+                    known.push(true);
+                }
+                None => {
+                    known.push(false);
+                    problems.push(format!(
+                        "node {name}: unknown component {:?}",
+                        process.component
+                    ));
+                    decls.push(ComponentDecl::from_fn(&process.component, || {
+                        |_: super::Input, _: &mut Outputs| Ok(())
+                    }));
+                }
+            }
+            names.push(name.as_str());
+        }
+        let (tx, rx) = mpsc::channel(ERROR_BACKLOG);
+        let mut network = Self {
+            nodes: Vec::new(),
+            signal: Arc::default(),
+            reporter: Reporter(tx),
+            errors: Some(rx),
+            capacity,
+            case_sensitive: graph.case_sensitive,
+            decls,
+            known,
+        };
+        let resolve = |end: &Endpoint, inport: bool, problems: &mut Vec<String>| {
+            // An empty error: the node's component is unknown, already reported.
+            let resolved = network.resolve(&names, end, inport);
+            resolved
+                .map_err(|e| problems.extend((!e.is_empty()).then_some(e)))
+                .ok()
+        };
+        let mut edges = Vec::new();
+        for edge in graph.edges() {
+            let src = resolve(&edge.src, false, &mut problems);
+            let tgt = resolve(&edge.tgt, true, &mut problems);
+            if let (Some(src), Some(tgt)) = (src, tgt) {
+                edges.push((src, tgt));
+            }
+        }
+        let mut iips = Vec::new();
+        for iip in graph.initials() {
+            if let Some(tgt) = resolve(&iip.tgt, true, &mut problems) {
+                let payload = serde_json::to_vec(&iip.data).unwrap_or_default();
+                iips.push((tgt, Packet::data(Bytes::from(payload))));
+            }
+        }
+        let exported = graph
+            .inports
+            .iter()
+            .map(|p| (true, p))
+            .chain(graph.outports.iter().map(|p| (false, p)));
+        for (inport, (public, port)) in exported {
+            let end = Endpoint::new(&port.process, &port.port);
+            if let Err(e) = network.resolve(&names, &end, inport) {
+                let kind = if inport { "inport" } else { "outport" };
+                problems.extend((!e.is_empty()).then(|| format!("exported {kind} {public}: {e}")));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(BuildError { problems });
+        }
+        network.nodes = names
+            .iter()
+            .zip(&network.decls)
+            .map(|(name, decl)| {
+                let component: Arc<str> = Arc::from(decl.name.as_str());
+                let outputs = Outputs::new(decl.outports.len());
+                Node::new(Arc::from(*name), component, decl.instantiate(), outputs)
+            })
+            .collect();
+        for ((sn, sp, si), (tn, tp, ti)) in edges {
+            let (tx, rx) = edge::with_signals(capacity, None, None);
+            network.nodes[sn].outputs.connect(sp, OutEdge::new(si, tx));
+            network.nodes[tn].inputs.push(InEdge {
+                port: tp,
+                index: ti,
+                rx,
+                external: false,
+            });
+        }
+        for ((tn, tp, ti), packet) in iips {
+            let (mut tx, rx) = edge::with_signals(1, None, Some(network.signal.clone()));
+            let _ = tx.try_push(packet);
+            network.nodes[tn].inputs.push(InEdge {
+                port: tp,
+                index: ti,
+                rx,
+                external: true,
+            });
+        }
+        tracing::debug!(nodes = network.nodes.len(), "network built");
+        Ok(network)
+    }
+
+    fn resolve(&self, names: &[&str], end: &Endpoint, inport: bool) -> Result<Resolved, String> {
+        let Some(node) = names.iter().position(|n| *n == end.process) else {
+            return Err(format!("unknown node {:?}", end.process));
+        };
+        if !self.known[node] {
+            return Err(String::new());
+        }
+        let decl = &self.decls[node];
+        let (index, kind) = if inport {
+            (decl.inport_index(&end.port, self.case_sensitive), "inport")
+        } else {
+            (
+                decl.outport_index(&end.port, self.case_sensitive),
+                "outport",
+            )
+        };
+        let Some(port) = index else {
+            return Err(format!(
+                "node {}: {} has no {kind} {:?}",
+                end.process, decl.name, end.port
+            ));
+        };
+        let ports = if inport {
+            &decl.inports
+        } else {
+            &decl.outports
+        };
+        if end.index.is_some() && !ports[port].addressable {
+            return Err(format!(
+                "node {}: {kind} {:?} of {} is not addressable",
+                end.process, end.port, decl.name
+            ));
+        }
+        Ok((node, port, end.index))
+    }
+
+    fn endpoint(
+        &self,
+        node: &str,
+        port: &str,
+        index: Option<u32>,
+        inport: bool,
+    ) -> Result<Resolved, BuildError> {
+        let names: Vec<&str> = self.nodes.iter().map(|n| &*n.name).collect();
+        let mut end = Endpoint::new(node, port);
+        end.index = index;
+        self.resolve(&names, &end, inport)
+            .map_err(|e| BuildError { problems: vec![e] })
+    }
+
+    /// An edge from outside into `node`'s inport `port` (slot `index`): how
+    /// an exported inport is fed. Packets pushed on it wake the scheduler.
+    pub fn input(
+        &mut self,
+        node: &str,
+        port: &str,
+        index: Option<u32>,
+    ) -> Result<EdgeTx, BuildError> {
+        let (n, p, i) = self.endpoint(node, port, index, true)?;
+        let (tx, rx) = edge::with_signals(
+            self.capacity,
+            Some(Arc::default()),
+            Some(self.signal.clone()),
+        );
+        self.nodes[n].inputs.push(InEdge {
+            port: p,
+            index: i,
+            rx,
+            external: true,
+        });
+        Ok(tx)
+    }
+
+    /// An edge from `node`'s outport `port` (slot `index`) to outside: how an
+    /// exported outport is read.
+    pub fn output(
+        &mut self,
+        node: &str,
+        port: &str,
+        index: Option<u32>,
+    ) -> Result<EdgeRx, BuildError> {
+        let (n, p, i) = self.endpoint(node, port, index, false)?;
+        let (tx, rx) = edge::with_signals(
+            self.capacity,
+            Some(self.signal.clone()),
+            Some(Arc::default()),
+        );
+        self.nodes[n].outputs.connect(p, OutEdge::new(i, tx));
+        Ok(rx)
+    }
+
+    /// The node errors, as they happen (once; later calls get `None`).
+    pub fn errors(&mut self) -> Option<mpsc::Receiver<NodeError>> {
+        self.errors.take()
+    }
+}

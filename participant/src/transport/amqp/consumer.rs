@@ -1,0 +1,267 @@
+//! Consuming an inport: a channel per consumer with its prefetch and manual
+//! acks ([`subscribe`]), and a [`Feeder`] task that hands the deliveries to the
+//! user's [`Consumer`](super::super::Consumer) through an mpsc, subscribing
+//! again on every new connection so the user's consumer goes on.
+
+use super::super::{Acker, BrokerUrl, Delivery, Result, TransportError};
+use super::connection::Session;
+use super::errors;
+use super::state::{elapsed_ms, live_session, State};
+use crate::transport::backoff::Backoff;
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use lapin::options::{
+    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions,
+};
+use lapin::types::FieldTable;
+use lapin::Channel;
+use msgflo_protocol::ids::QueueName;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use tracing::{debug, warn};
+
+/// A live AMQP consumer.
+pub(super) struct Subscription {
+    session: Arc<Session>,
+    channel: Channel,
+    stream: lapin::Consumer,
+}
+
+/// Opens a channel with `prefetch` and starts consuming `queue` on it.
+async fn subscribe(
+    session: Arc<Session>,
+    queue: &str,
+    prefetch: u16,
+) -> lapin::Result<Subscription> {
+    let channel = session.conn.create_channel().await?;
+    channel
+        .basic_qos(prefetch, BasicQosOptions::default())
+        .await?;
+    let stream = channel
+        .basic_consume(
+            queue.into(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    Ok(Subscription {
+        session,
+        channel,
+        stream,
+    })
+}
+
+/// The first subscription, made before `consume` returns so that refusals
+/// (no such queue) reach the caller; waits up to `timeout` for a connection.
+pub(super) async fn first_subscription(
+    mut state: watch::Receiver<State>,
+    queue: &QueueName,
+    prefetch: u16,
+    timeout: Duration,
+    broker: &BrokerUrl,
+) -> Result<Subscription> {
+    let started = Instant::now();
+    let gave_up = || TransportError::Disconnected {
+        broker: broker.to_string(),
+        what: format!("consume {queue}"),
+        waited_ms: elapsed_ms(started),
+    };
+    loop {
+        let session = live_session(&mut state, Some(started + timeout))
+            .await
+            .map_err(|unavailable| unavailable.into_error(gave_up))?;
+        match subscribe(session.clone(), queue.as_str(), prefetch).await {
+            Ok(subscription) => return Ok(subscription),
+            Err(error) if !session.alive() => {
+                debug!(%queue, %error, "connection lost while subscribing; trying again");
+            }
+            Err(error) => return Err(errors::broker("consume", queue.as_str(), &error)),
+        }
+    }
+}
+
+/// Feeds one user's consumer, across reconnections.
+pub(super) struct Feeder {
+    pub(super) queue: Arc<QueueName>,
+    pub(super) prefetch: u16,
+    pub(super) state: watch::Receiver<State>,
+    pub(super) shutdown: watch::Receiver<bool>,
+    pub(super) deliveries: mpsc::Sender<Delivery>,
+    pub(super) max_backoff: Duration,
+}
+
+/// Why forwarding stopped.
+enum Stop {
+    /// The AMQP consumer ended (connection lost, or cancelled by the broker).
+    Ended,
+    /// The transport is closing or the user dropped the consumer.
+    Done,
+}
+
+impl Feeder {
+    /// Forwards deliveries until the transport closes or the user's consumer
+    /// is dropped; then cancels the AMQP consumer and closes its channel.
+    pub(super) async fn run(mut self, first: Subscription) {
+        let mut current = first;
+        let mut backoff = Backoff::new(self.max_backoff);
+        loop {
+            let stop = self.forward(&mut current.stream).await;
+            match stop {
+                Stop::Done => {
+                    cancel(&current).await;
+                    return;
+                }
+                Stop::Ended => match self.resubscribe(current.session, &mut backoff).await {
+                    Some(next) => current = next,
+                    None => return,
+                },
+            }
+        }
+    }
+
+    async fn forward(&mut self, stream: &mut lapin::Consumer) -> Stop {
+        loop {
+            let next = tokio::select! {
+                next = stream.next() => next,
+                _ = self.shutdown.wait_for(|closing| *closing) => return Stop::Done,
+                () = self.deliveries.closed() => return Stop::Done,
+            };
+            let delivery = match next {
+                Some(Ok(delivery)) => delivery,
+                Some(Err(error)) => {
+                    debug!(queue = %self.queue, %error, "consumer interrupted");
+                    return Stop::Ended;
+                }
+                None => return Stop::Ended,
+            };
+            let acker = Box::new(AmqpAcker {
+                acker: delivery.acker,
+                queue: self.queue.clone(),
+            });
+            let delivery = Delivery::new(Bytes::from(delivery.data), delivery.redelivered, acker);
+            tokio::select! {
+                sent = self.deliveries.send(delivery) => if sent.is_err() { return Stop::Done },
+                _ = self.shutdown.wait_for(|closing| *closing) => return Stop::Done,
+            }
+        }
+    }
+
+    /// Subscribes again: on the next connection if `failed` died, or after a
+    /// pause on the same one (the broker cancelled the consumer, e.g. its
+    /// queue was deleted). `None` once the transport closes or the user's
+    /// consumer is dropped.
+    async fn resubscribe(
+        &mut self,
+        mut failed: Arc<Session>,
+        backoff: &mut Backoff,
+    ) -> Option<Subscription> {
+        let mut attempts: u32 = 0;
+        loop {
+            if failed.alive() {
+                let pause = tokio::time::sleep(backoff.next_delay());
+                until_stopped(&mut self.shutdown, &self.deliveries, pause).await?;
+            }
+            let session = until_stopped(
+                &mut self.shutdown,
+                &self.deliveries,
+                live_session(&mut self.state, None),
+            )
+            .await?
+            .ok()?;
+            attempts += 1;
+            match subscribe(session.clone(), self.queue.as_str(), self.prefetch).await {
+                Ok(subscription) => {
+                    debug!(queue = %self.queue, attempts, "consumer resumed");
+                    backoff.reset();
+                    return Some(subscription);
+                }
+                Err(error) if session.alive() && attempts == 1 => {
+                    let reason = errors::reason(&error);
+                    warn!(queue = %self.queue, %reason, "cannot consume again; retrying with back-off");
+                }
+                Err(error) => {
+                    debug!(queue = %self.queue, %error, attempts, "consuming again failed")
+                }
+            }
+            failed = session;
+        }
+    }
+}
+
+/// Runs `work` unless the transport closes or the user's consumer is dropped
+/// first (then `None`).
+async fn until_stopped<F: Future>(
+    shutdown: &mut watch::Receiver<bool>,
+    deliveries: &mpsc::Sender<Delivery>,
+    work: F,
+) -> Option<F::Output> {
+    tokio::select! {
+        output = work => Some(output),
+        _ = shutdown.wait_for(|closing| *closing) => None,
+        () = deliveries.closed() => None,
+    }
+}
+
+/// Cancels the AMQP consumer and closes its channel; the broker requeues what
+/// was delivered but not acked.
+async fn cancel(subscription: &Subscription) {
+    let channel = &subscription.channel;
+    if !channel.status().connected() {
+        return;
+    }
+    let tag = subscription.stream.tag();
+    if let Err(error) = channel
+        .basic_cancel(tag, BasicCancelOptions::default())
+        .await
+    {
+        debug!(%error, "cancelling a consumer failed");
+    }
+    if let Err(error) = channel.close(200, "OK".into()).await {
+        debug!(%error, "closing a consumer channel failed");
+    }
+}
+
+/// Acks or rejects one delivery on the channel it came from.
+struct AmqpAcker {
+    acker: lapin::Acker,
+    queue: Arc<QueueName>,
+}
+
+impl AmqpAcker {
+    /// A delivery whose channel is gone cannot be settled: the broker delivers
+    /// it again (marked redelivered), so this is not an error.
+    fn settled(&self, what: &'static str, outcome: lapin::Result<bool>) {
+        match outcome {
+            Ok(true) => {}
+            Ok(false) => {
+                debug!(queue = %self.queue, what, "channel gone; the broker delivers the message again")
+            }
+            Err(error) => {
+                debug!(queue = %self.queue, what, %error, "channel gone; the broker delivers the message again")
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Acker for AmqpAcker {
+    async fn ack(self: Box<Self>) -> Result<()> {
+        let outcome = self.acker.ack(BasicAckOptions::default()).await;
+        self.settled("ack", outcome);
+        Ok(())
+    }
+
+    async fn nack(self: Box<Self>) -> Result<()> {
+        let outcome = self
+            .acker
+            .reject(BasicRejectOptions { requeue: false })
+            .await;
+        self.settled("nack", outcome);
+        Ok(())
+    }
+}

@@ -1,0 +1,183 @@
+//! [`AmqpTransport`]: the [`Transport`] handle. Declarations go to the
+//! driver task; publishes go straight to the current session's confirmed
+//! channel; each consumer gets its own feeder task.
+
+use super::super::{BrokerUrl, ConnectOptions, Consumer, Result, Transport, TransportError};
+use super::consumer::{first_subscription, Feeder};
+use super::driver::{DriverHandle, Op};
+use super::publish::{publish, Route};
+use super::{lock, topology};
+use async_trait::async_trait;
+use bytes::Bytes;
+use msgflo_protocol::ids::QueueName;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// Longest `close` waits for the consumers to stop.
+const CONSUMERS_STOP_WAIT: Duration = Duration::from_secs(5);
+
+/// A connection to RabbitMQ (or any AMQP 0-9-1 broker).
+pub(super) struct AmqpTransport {
+    broker: BrokerUrl,
+    options: ConnectOptions,
+    driver: DriverHandle,
+    /// Set to `true` by `close`: the feeders stop.
+    shutdown: watch::Sender<bool>,
+    feeders: Mutex<Vec<JoinHandle<()>>>,
+    closed: AtomicBool,
+}
+
+impl AmqpTransport {
+    pub(super) fn new(broker: BrokerUrl, options: ConnectOptions, driver: DriverHandle) -> Self {
+        Self {
+            broker,
+            options,
+            driver,
+            shutdown: watch::channel(false).0,
+            feeders: Mutex::new(Vec::new()),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    fn ensure_open(&self) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(TransportError::Closed);
+        }
+        Ok(())
+    }
+
+    async fn apply(&self, op: Op) -> Result<()> {
+        self.ensure_open()?;
+        self.driver.apply(op, self.options.publish_timeout).await
+    }
+
+    async fn declare(
+        &self,
+        operation: &'static str,
+        queue: &QueueName,
+        declarations: Vec<topology::Declaration>,
+    ) -> Result<()> {
+        self.apply(Op::Declare {
+            operation,
+            queue: queue.to_string(),
+            declarations,
+        })
+        .await
+    }
+
+    /// Declares the queues that msgflo declares implicitly (`fbp`).
+    async fn declare_implicit(&self, queue: &QueueName) -> Result<()> {
+        match topology::implicit(queue) {
+            Some(declarations) => self.declare("declare", queue, declarations).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn publish_to(&self, route: Route<'_>, payload: &Bytes) -> Result<()> {
+        self.ensure_open()?;
+        let timeout = self.options.publish_timeout;
+        publish(self.driver.state(), route, payload, timeout, &self.broker).await
+    }
+}
+
+#[async_trait]
+impl Transport for AmqpTransport {
+    fn broker(&self) -> &BrokerUrl {
+        &self.broker
+    }
+
+    async fn declare_inport(&self, queue: &QueueName) -> Result<()> {
+        self.declare("declare inport", queue, topology::inport(queue))
+            .await
+    }
+
+    async fn declare_outport(&self, queue: &QueueName) -> Result<()> {
+        self.declare("declare outport", queue, topology::outport(queue))
+            .await
+    }
+
+    async fn publish(&self, outport: &QueueName, payload: Bytes) -> Result<()> {
+        let route = Route {
+            operation: "publish to",
+            queue: outport.as_str(),
+            exchange: outport.as_str(),
+            routing_key: "",
+        };
+        self.publish_to(route, &payload).await
+    }
+
+    async fn send_to_inport(&self, inport: &QueueName, payload: Bytes) -> Result<()> {
+        self.declare_implicit(inport).await?;
+        let route = Route {
+            operation: "send to",
+            queue: inport.as_str(),
+            exchange: "",
+            routing_key: inport.as_str(),
+        };
+        self.publish_to(route, &payload).await
+    }
+
+    async fn consume(&self, inport: &QueueName, prefetch: u16) -> Result<Consumer> {
+        self.ensure_open()?;
+        self.declare_implicit(inport).await?;
+        let timeout = self.options.publish_timeout;
+        let first =
+            first_subscription(self.driver.state(), inport, prefetch, timeout, &self.broker)
+                .await?;
+        let (deliveries, receiver) = mpsc::channel(usize::from(prefetch.max(1)));
+        let feeder = Feeder {
+            queue: Arc::new(inport.clone()),
+            prefetch,
+            state: self.driver.state(),
+            shutdown: self.shutdown.subscribe(),
+            deliveries,
+            max_backoff: self.options.max_backoff,
+        };
+        let task = tokio::spawn(feeder.run(first));
+        let mut feeders = lock(&self.feeders);
+        feeders.retain(|feeder| !feeder.is_finished());
+        feeders.push(task);
+        tracing::debug!(queue = %inport, prefetch, "consuming");
+        Ok(Consumer::new(inport.clone(), receiver))
+    }
+
+    async fn bind(&self, outport: &QueueName, inport: &QueueName) -> Result<()> {
+        self.apply(Op::Declare {
+            operation: "bind",
+            queue: format!("{inport} to {outport}"),
+            declarations: vec![topology::binding(outport, inport)],
+        })
+        .await
+    }
+
+    async fn unbind(&self, outport: &QueueName, inport: &QueueName) -> Result<()> {
+        self.apply(Op::Unbind {
+            queue: format!("{inport} from {outport}"),
+            binding: topology::binding(outport, inport),
+        })
+        .await
+    }
+
+    /// Stops the consumers (their unacked messages go back to the broker),
+    /// then closes the channels and the connection. Closing twice is fine.
+    async fn close(&self) -> Result<()> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        self.shutdown.send_replace(true);
+        let feeders = std::mem::take(&mut *lock(&self.feeders));
+        let stopped = futures_util::future::join_all(feeders);
+        if tokio::time::timeout(CONSUMERS_STOP_WAIT, stopped)
+            .await
+            .is_err()
+        {
+            tracing::debug!(broker = %self.broker, "consumers did not stop in time");
+        }
+        self.driver.close().await;
+        tracing::debug!(broker = %self.broker, "closed");
+        Ok(())
+    }
+}

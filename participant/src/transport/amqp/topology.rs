@@ -1,0 +1,282 @@
+//! What to declare on the broker, and the record of what was declared so it
+//! can be declared again after a reconnection. Pure: no IO.
+//!
+//! The shapes are msgflo-nodejs' (`src/amqp.coffee`, amqplib defaults:
+//! durable, not auto-delete), so Node.js and Rust participants can declare the
+//! same names without PRECONDITION_FAILED:
+//! - outport `q`: durable fanout exchange `q`.
+//! - inport `q`: durable queue `q` with `x-dead-letter-exchange: dead-q`, a
+//!   durable fanout exchange `q` bound to it; plus its dead-letter inport
+//!   `dead-q` (durable fanout exchange `dead-q` bound to a durable queue
+//!   `dead-q`, no dead-letter argument), so nacked messages are kept.
+//! - a queue named `dead-…` is a dead-letter queue: declared with the plain
+//!   shape, never given a `dead-dead-…` of its own.
+//! - the discovery queue `fbp` is a plain durable queue (msgflo-nodejs
+//!   `assertQueue 'fbp'`): no arguments, no exchange.
+//! - a participant's control queue `.fbp.<id>.receive` lives only as long as
+//!   the participant: not durable, auto-delete, no dead-letter queue (ids are
+//!   new on every start; durable control queues would pile up on the broker).
+
+use super::super::{dead_letter_queue, DISCOVERY_QUEUE};
+use lapin::types::{AMQPValue, FieldTable};
+use msgflo_protocol::ids::QueueName;
+
+/// The queue argument naming where rejected messages go.
+pub(super) const DEAD_LETTER_ARGUMENT: &str = "x-dead-letter-exchange";
+
+/// Prefix of dead-letter exchanges and queues.
+const DEAD_PREFIX: &str = "dead-";
+
+/// Prefix of participants' control queues (`.fbp.<id>.receive`).
+const CONTROL_PREFIX: &str = ".fbp.";
+
+/// One thing on the broker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Declaration {
+    /// A durable fanout exchange.
+    Exchange(String),
+    /// A queue; rejected messages go to `dead_letter_exchange`.
+    Queue {
+        /// Queue name.
+        name: String,
+        /// Value of `x-dead-letter-exchange`, if any.
+        dead_letter_exchange: Option<String>,
+        /// Not durable and deleted with its last consumer (control queues);
+        /// otherwise durable.
+        transient: bool,
+    },
+    /// `queue` gets the messages of `exchange` (routing key `""`).
+    Binding {
+        /// The bound queue.
+        queue: String,
+        /// The exchange it is bound to.
+        exchange: String,
+    },
+}
+
+impl Declaration {
+    /// The `arguments` table of the declaration (empty but for queues with a
+    /// dead-letter exchange).
+    pub(super) fn arguments(&self) -> FieldTable {
+        let mut table = FieldTable::default();
+        if let Declaration::Queue {
+            dead_letter_exchange: Some(exchange),
+            ..
+        } = self
+        {
+            table.insert(
+                DEAD_LETTER_ARGUMENT.into(),
+                AMQPValue::LongString(exchange.as_str().into()),
+            );
+        }
+        table
+    }
+}
+
+/// Everything an inport needs, in the order to declare it.
+pub(super) fn inport(queue: &QueueName) -> Vec<Declaration> {
+    let name = queue.as_str();
+    if name == DISCOVERY_QUEUE {
+        return plain_queue(queue);
+    }
+    if name.starts_with(CONTROL_PREFIX) {
+        return vec![Declaration::Queue {
+            name: name.to_owned(),
+            dead_letter_exchange: None,
+            transient: true,
+        }];
+    }
+    if name.starts_with(DEAD_PREFIX) {
+        return dead_letter_inport(name);
+    }
+    let dead = dead_letter_queue(queue).as_str().to_owned();
+    let mut out = vec![
+        Declaration::Queue {
+            name: name.to_owned(),
+            dead_letter_exchange: Some(dead.clone()),
+            transient: false,
+        },
+        Declaration::Exchange(name.to_owned()),
+        Declaration::Binding {
+            queue: name.to_owned(),
+            exchange: name.to_owned(),
+        },
+    ];
+    out.extend(dead_letter_inport(&dead));
+    out
+}
+
+/// A dead-letter queue with its same-named exchange (the one named by
+/// `x-dead-letter-exchange`).
+fn dead_letter_inport(name: &str) -> Vec<Declaration> {
+    vec![
+        Declaration::Exchange(name.to_owned()),
+        Declaration::Queue {
+            name: name.to_owned(),
+            dead_letter_exchange: None,
+            transient: false,
+        },
+        Declaration::Binding {
+            queue: name.to_owned(),
+            exchange: name.to_owned(),
+        },
+    ]
+}
+
+/// An outport: its fanout exchange.
+pub(super) fn outport(queue: &QueueName) -> Vec<Declaration> {
+    vec![Declaration::Exchange(queue.as_str().to_owned())]
+}
+
+/// A plain durable queue without arguments (the discovery queue).
+pub(super) fn plain_queue(queue: &QueueName) -> Vec<Declaration> {
+    vec![Declaration::Queue {
+        name: queue.as_str().to_owned(),
+        dead_letter_exchange: None,
+        transient: false,
+    }]
+}
+
+/// The binding that makes `outport`'s messages reach `inport`.
+pub(super) fn binding(outport: &QueueName, inport: &QueueName) -> Declaration {
+    Declaration::Binding {
+        queue: inport.as_str().to_owned(),
+        exchange: outport.as_str().to_owned(),
+    }
+}
+
+/// Queues that sending to or consuming from declares first (plainly, as
+/// msgflo-nodejs does): only the discovery queue.
+pub(super) fn implicit(queue: &QueueName) -> Option<Vec<Declaration>> {
+    (queue.as_str() == DISCOVERY_QUEUE).then(|| plain_queue(queue))
+}
+
+/// What this connection declared, in order, each once: replayed after a
+/// reconnection.
+#[derive(Debug, Default)]
+pub(super) struct Topology {
+    declared: Vec<Declaration>,
+}
+
+impl Topology {
+    /// Remembers `declaration` (no-op if it is already known).
+    pub(super) fn record(&mut self, declaration: Declaration) {
+        if !self.declared.contains(&declaration) {
+            self.declared.push(declaration);
+        }
+    }
+
+    /// Forgets `declaration` (an unbound binding).
+    pub(super) fn forget(&mut self, declaration: &Declaration) {
+        self.declared.retain(|d| d != declaration);
+    }
+
+    /// Everything to declare again, in the order it was first declared.
+    pub(super) fn replay(&self) -> &[Declaration] {
+        &self.declared
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(name: &str) -> QueueName {
+        QueueName::new(name).unwrap()
+    }
+
+    fn queue(name: &str, dlx: Option<&str>) -> Declaration {
+        Declaration::Queue {
+            name: name.into(),
+            dead_letter_exchange: dlx.map(Into::into),
+            transient: false,
+        }
+    }
+
+    #[test]
+    fn control_queues_are_transient_without_dead_letters() {
+        assert_eq!(
+            inport(&q(".fbp.repeat-1.receive")),
+            [Declaration::Queue {
+                name: ".fbp.repeat-1.receive".into(),
+                dead_letter_exchange: None,
+                transient: true,
+            }]
+        );
+    }
+
+    fn bind(queue: &str, exchange: &str) -> Declaration {
+        Declaration::Binding {
+            queue: queue.into(),
+            exchange: exchange.into(),
+        }
+    }
+
+    #[test]
+    fn inport_is_msgflo_shaped_with_a_kept_dead_letter_queue() {
+        assert_eq!(
+            inport(&q("repeater.IN")),
+            vec![
+                queue("repeater.IN", Some("dead-repeater.IN")),
+                Declaration::Exchange("repeater.IN".into()),
+                bind("repeater.IN", "repeater.IN"),
+                Declaration::Exchange("dead-repeater.IN".into()),
+                queue("dead-repeater.IN", None),
+                bind("dead-repeater.IN", "dead-repeater.IN"),
+            ]
+        );
+    }
+
+    #[test]
+    fn dead_letter_argument_is_a_long_string() {
+        let args = inport(&q("a.IN"))[0].arguments();
+        let value = args.inner().get(DEAD_LETTER_ARGUMENT);
+        assert_eq!(value, Some(&AMQPValue::LongString("dead-a.IN".into())));
+        assert_eq!(args.inner().len(), 1);
+    }
+
+    #[test]
+    fn declaring_a_dead_letter_queue_does_not_recurse() {
+        let decls = inport(&q("dead-a.IN"));
+        assert!(decls.iter().all(|d| d.arguments().inner().is_empty()));
+        assert!(!format!("{decls:?}").contains("dead-dead-"));
+        assert_eq!(decls, dead_letter_inport("dead-a.IN"));
+    }
+
+    #[test]
+    fn discovery_queue_is_plain() {
+        assert_eq!(inport(&q("fbp")), vec![queue("fbp", None)]);
+        assert_eq!(implicit(&q("fbp")), Some(vec![queue("fbp", None)]));
+        assert_eq!(implicit(&q("a.IN")), None);
+        assert!(queue("fbp", None).arguments().inner().is_empty());
+    }
+
+    #[test]
+    fn outport_and_binding() {
+        assert_eq!(
+            outport(&q("a.OUT")),
+            vec![Declaration::Exchange("a.OUT".into())]
+        );
+        assert_eq!(binding(&q("a.OUT"), &q("b.IN")), bind("b.IN", "a.OUT"));
+    }
+
+    #[test]
+    fn record_keeps_first_order_once_and_forgets_unbound() {
+        let mut t = Topology::default();
+        for d in inport(&q("b.IN")).into_iter().chain(outport(&q("a.OUT"))) {
+            t.record(d);
+        }
+        let before = t.replay().len();
+        t.record(binding(&q("a.OUT"), &q("b.IN")));
+        t.record(binding(&q("a.OUT"), &q("b.IN")));
+        t.record(Declaration::Exchange("a.OUT".into()));
+        assert_eq!(t.replay().len(), before + 1);
+        assert_eq!(t.replay()[0], queue("b.IN", Some("dead-b.IN")));
+        assert!(t.replay().contains(&binding(&q("a.OUT"), &q("b.IN"))));
+
+        t.forget(&binding(&q("a.OUT"), &q("b.IN")));
+        assert_eq!(t.replay().len(), before);
+        assert!(!t.replay().contains(&binding(&q("a.OUT"), &q("b.IN"))));
+        assert!(t.replay().contains(&Declaration::Exchange("a.OUT".into())));
+    }
+}

@@ -1,0 +1,177 @@
+//! [`MemoryTransport`]: one connection to an in-process [`Broker`], as a
+//! [`Transport`]. Every call is one short step of the broker's state machine;
+//! nothing here waits, so "confirmed" means "in the queue".
+
+use super::broker::{Broker, ChannelOutlet};
+use super::dispatch::ConnId;
+use super::state::{Refusal, State};
+use crate::protocol::ids::QueueName;
+use crate::transport::{
+    dead_letter_queue, BrokerUrl, Consumer, Result, Transport, TransportError, DISCOVERY_QUEUE,
+};
+use async_trait::async_trait;
+use bytes::Bytes;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tracing::debug;
+
+/// What [`dead_letter_queue`] puts before an inport's name: a queue named so
+/// is a dead-letter queue and gets no dead-letter queue of its own.
+const DEAD_PREFIX: &str = "dead-";
+
+/// The channel capacity standing in for "no limit" (prefetch 0, as in AMQP).
+const NO_PREFETCH_LIMIT: usize = 1 << 16;
+
+/// A connection to a memory broker. Dropping it closes it.
+pub(super) struct MemoryTransport {
+    url: BrokerUrl,
+    broker: Arc<Broker>,
+    client_id: String,
+    conn: ConnId,
+    closed: AtomicBool,
+}
+
+impl MemoryTransport {
+    /// Opens a connection to `broker` for `client_id`.
+    pub(super) fn open(url: BrokerUrl, broker: Arc<Broker>, client_id: String) -> Self {
+        let conn = broker.with_state(|s| s.open(&client_id));
+        debug!(broker = %broker.name(), %client_id, "connected to memory broker");
+        Self {
+            url,
+            broker,
+            client_id,
+            conn,
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Runs one step of the broker for `operation` on `queue`, unless this
+    /// connection is closed; a refusal becomes the error naming both.
+    fn step<R>(
+        &self,
+        operation: &'static str,
+        queue: &QueueName,
+        f: impl FnOnce(&mut State<ChannelOutlet>) -> Result<R, Refusal>,
+    ) -> Result<R> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(TransportError::Closed);
+        }
+        self.broker.with_state(f).map_err(|why| match why {
+            Refusal::ConnectionClosed => TransportError::Closed,
+            why => TransportError::Broker {
+                operation,
+                queue: queue.to_string(),
+                reason: format!("{why} on {}", self.url),
+            },
+        })
+    }
+
+    /// Closes the connection once; later calls do nothing.
+    fn shut(&self) {
+        if !self.closed.swap(true, Ordering::AcqRel) {
+            self.broker
+                .with_state(|s| s.drop_connection(self.conn, false));
+            debug!(broker = %self.broker.name(), client_id = %self.client_id, "closed");
+        }
+    }
+}
+
+#[async_trait]
+impl Transport for MemoryTransport {
+    fn broker(&self) -> &BrokerUrl {
+        &self.url
+    }
+
+    async fn declare_inport(&self, queue: &QueueName) -> Result<()> {
+        let dead = dead_letter_queue(queue);
+        self.step("declare inport", queue, |s| {
+            match queue.as_str() {
+                DISCOVERY_QUEUE => s.declare_queue(DISCOVERY_QUEUE, None),
+                name if name.starts_with(DEAD_PREFIX) => s.declare_dead_letter(name),
+                name => s.declare_inport(name, dead.as_str()),
+            }
+            Ok(())
+        })?;
+        debug!(broker = %self.broker.name(), %queue, "declared inport");
+        Ok(())
+    }
+
+    async fn declare_outport(&self, queue: &QueueName) -> Result<()> {
+        self.step("declare outport", queue, |s| {
+            s.declare_exchange(queue.as_str());
+            Ok(())
+        })?;
+        debug!(broker = %self.broker.name(), %queue, "declared outport");
+        Ok(())
+    }
+
+    async fn publish(&self, outport: &QueueName, payload: Bytes) -> Result<()> {
+        let _copies = self.step("publish to", outport, |s| {
+            s.publish(outport.as_str(), payload)
+        })?;
+        Ok(())
+    }
+
+    async fn send_to_inport(&self, inport: &QueueName, payload: Bytes) -> Result<()> {
+        self.step("send to", inport, |s| {
+            declare_implicit(s, inport);
+            s.send(inport.as_str(), payload)
+        })
+    }
+
+    async fn consume(&self, inport: &QueueName, prefetch: u16) -> Result<Consumer> {
+        let limit = match prefetch {
+            0 => NO_PREFETCH_LIMIT,
+            n => usize::from(n),
+        };
+        let (tx, rx) = mpsc::channel(limit);
+        let outlet = self.broker.outlet(tx);
+        self.step("consume", inport, |s| {
+            declare_implicit(s, inport);
+            s.consume(self.conn, inport.as_str(), limit, outlet)
+        })?;
+        debug!(broker = %self.broker.name(), %inport, prefetch, "consuming");
+        Ok(Consumer::new(inport.clone(), rx))
+    }
+
+    async fn bind(&self, outport: &QueueName, inport: &QueueName) -> Result<()> {
+        self.step("bind", outport, |s| {
+            s.bind(outport.as_str(), inport.as_str())
+        })?;
+        debug!(broker = %self.broker.name(), %outport, %inport, "bound");
+        Ok(())
+    }
+
+    async fn unbind(&self, outport: &QueueName, inport: &QueueName) -> Result<()> {
+        self.step("unbind", outport, |s| {
+            s.unbind(outport.as_str(), inport.as_str())
+        })?;
+        debug!(broker = %self.broker.name(), %outport, %inport, "unbound");
+        Ok(())
+    }
+
+    async fn close(&self) -> Result<()> {
+        self.shut();
+        Ok(())
+    }
+}
+
+/// Sending to or consuming the discovery queue declares it first, as a plain
+/// queue (as the AMQP transport and msgflo-nodejs do), so a participant can
+/// announce itself before any coordinator is there.
+fn declare_implicit(s: &mut State<ChannelOutlet>, queue: &QueueName) {
+    if queue.as_str() == DISCOVERY_QUEUE {
+        s.declare_queue(DISCOVERY_QUEUE, None);
+    }
+}
+
+impl Drop for MemoryTransport {
+    fn drop(&mut self) {
+        self.shut();
+    }
+}
+
+#[cfg(test)]
+#[path = "connection_tests.rs"]
+mod tests;

@@ -1,0 +1,312 @@
+//! Consumers, with no lock and no IO: round-robin hand-out with a prefetch
+//! limit, ack and nack, and what a lost connection does to its unacked
+//! messages. Handing a message over goes through an [`Outlet`], so the state
+//! machine is tested without channels.
+//!
+//! Each queue keeps a ring of the consumers that have room (`Queue::ready`),
+//! so handing out a message costs O(1). A consumer leaves the ring when its
+//! prefetch is used up or its outlet is full, and comes back when one of its
+//! deliveries is settled or dropped.
+
+use super::state::{Message, Queue, Refusal, State};
+use bytes::Bytes;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// A connection to the broker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) struct ConnId(pub(super) u64);
+
+/// A consumer of one queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) struct ConsumerId(u64);
+
+/// One delivery of a message; never reused, so a tag from a lost connection
+/// matches nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) struct Tag(u64);
+
+/// A message handed to a consumer.
+#[derive(Debug, Clone)]
+pub(super) struct Handout {
+    pub(super) consumer: ConsumerId,
+    pub(super) tag: Tag,
+    pub(super) payload: Bytes,
+    pub(super) redelivered: bool,
+}
+
+/// What an outlet did with a hand-out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Offer {
+    /// The consumer has it.
+    Taken,
+    /// No room now; try again once one of its deliveries is settled or dropped.
+    Full,
+    /// The consumer is gone for good.
+    Gone,
+}
+
+/// Where a consumer's deliveries go (a channel, in the transport).
+pub(super) trait Outlet {
+    /// Hands `handout` over without waiting.
+    fn offer(&mut self, handout: Handout) -> Offer;
+}
+
+/// How a delivery ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Settle {
+    /// Handled: forget it.
+    Ack,
+    /// Rejected: dead-letter it.
+    Nack,
+    /// Dropped without either: it stays unacked until its connection goes.
+    Release,
+}
+
+struct Consumer<O> {
+    queue: Arc<str>,
+    conn: ConnId,
+    outlet: O,
+    prefetch: usize,
+    in_flight: usize,
+    /// It is in its queue's ready ring.
+    ready: bool,
+}
+
+struct Unacked {
+    consumer: ConsumerId,
+    conn: ConnId,
+    queue: Arc<str>,
+    payload: Bytes,
+}
+
+/// All consumers of one broker and their unacked deliveries.
+pub(super) struct Consumers<O> {
+    by_id: HashMap<ConsumerId, Consumer<O>>,
+    unacked: HashMap<Tag, Unacked>,
+    next_consumer: u64,
+    next_tag: u64,
+    /// Outlets of removed consumers: dropped by the caller once it let go of
+    /// the state (dropping a channel may drop deliveries, which call back).
+    pub(super) removed: Vec<O>,
+}
+
+impl<O> Default for Consumers<O> {
+    fn default() -> Self {
+        Self {
+            by_id: HashMap::new(),
+            unacked: HashMap::new(),
+            next_consumer: 0,
+            next_tag: 0,
+            removed: Vec::new(),
+        }
+    }
+}
+
+impl<O: Outlet> Consumers<O> {
+    /// Hands out the messages of `queue` while it has some and a consumer has
+    /// room, round-robin.
+    pub(super) fn dispatch(&mut self, queue: &mut Queue) {
+        while !queue.messages.is_empty() {
+            let Some(id) = queue.ready.pop_front() else {
+                break;
+            };
+            let Some(consumer) = self.by_id.get_mut(&id) else {
+                continue; // removed since it was ready
+            };
+            consumer.ready = false;
+            if consumer.in_flight >= consumer.prefetch {
+                continue;
+            }
+            let Some(message) = queue.messages.pop_front() else {
+                break;
+            };
+            self.next_tag += 1;
+            let tag = Tag(self.next_tag);
+            let handout = Handout {
+                consumer: id,
+                tag,
+                payload: message.payload.clone(),
+                redelivered: message.redelivered,
+            };
+            match consumer.outlet.offer(handout) {
+                Offer::Taken => {
+                    consumer.in_flight += 1;
+                    if consumer.in_flight < consumer.prefetch {
+                        consumer.ready = true;
+                        queue.ready.push_back(id);
+                    }
+                    let unacked = Unacked {
+                        consumer: id,
+                        conn: consumer.conn,
+                        queue: Arc::clone(&queue.name),
+                        payload: message.payload,
+                    };
+                    self.unacked.insert(tag, unacked);
+                }
+                Offer::Full => queue.messages.push_front(message),
+                Offer::Gone => {
+                    queue.messages.push_front(message);
+                    self.remove(id);
+                }
+            }
+        }
+    }
+
+    /// Puts consumer `id` of `queue` in the ready ring if it has room.
+    fn make_ready(&mut self, id: ConsumerId, queue: &mut Queue) {
+        if let Some(c) = self.by_id.get_mut(&id) {
+            if !c.ready && c.in_flight < c.prefetch {
+                c.ready = true;
+                queue.ready.push_back(id);
+            }
+        }
+    }
+
+    fn remove(&mut self, id: ConsumerId) {
+        if let Some(c) = self.by_id.remove(&id) {
+            self.removed.push(c.outlet);
+        }
+    }
+
+    fn queue_of(&self, id: ConsumerId) -> Option<Arc<str>> {
+        self.by_id.get(&id).map(|c| Arc::clone(&c.queue))
+    }
+}
+
+impl<O: Outlet> State<O> {
+    /// Starts a consumer of `queue` on `conn` with at most `prefetch` (at
+    /// least 1) unacked deliveries.
+    pub(super) fn consume(
+        &mut self,
+        conn: ConnId,
+        queue: &str,
+        prefetch: usize,
+        outlet: O,
+    ) -> Result<ConsumerId, Refusal> {
+        if !self.connections.contains_key(&conn) {
+            return Err(Refusal::ConnectionClosed);
+        }
+        let Some(q) = self.queues.get_mut(queue) else {
+            return Err(Refusal::NoQueue(queue.to_owned()));
+        };
+        let consumers = &mut self.consumers;
+        consumers.next_consumer += 1;
+        let id = ConsumerId(consumers.next_consumer);
+        let consumer = Consumer {
+            queue: Arc::clone(&q.name),
+            conn,
+            outlet,
+            prefetch: prefetch.max(1),
+            in_flight: 0,
+            ready: false,
+        };
+        consumers.by_id.insert(id, consumer);
+        consumers.make_ready(id, q);
+        consumers.dispatch(q);
+        Ok(id)
+    }
+
+    /// Settles delivery `tag` of `consumer`, then lets that consumer take
+    /// more. Returns false when the tag is no longer unacked (its connection
+    /// was lost): then nothing but the nudge happens.
+    pub(super) fn settle(&mut self, tag: Tag, consumer: ConsumerId, how: Settle) -> bool {
+        let live = match how {
+            Settle::Release => self.consumers.unacked.contains_key(&tag),
+            Settle::Ack | Settle::Nack => match self.consumers.unacked.remove(&tag) {
+                Some(u) => {
+                    if let Some(c) = self.consumers.by_id.get_mut(&u.consumer) {
+                        c.in_flight = c.in_flight.saturating_sub(1);
+                    }
+                    if how == Settle::Nack {
+                        self.dead_letter(&u.queue, u.payload);
+                    }
+                    true
+                }
+                None => false,
+            },
+        };
+        if let Some(name) = self.consumers.queue_of(consumer) {
+            if let Some(q) = self.queues.get_mut(&*name) {
+                self.consumers.make_ready(consumer, q);
+                self.consumers.dispatch(q);
+            }
+        }
+        live
+    }
+
+    /// A connection went away: its unacked messages go back to the front of
+    /// their queues, in their order, marked redelivered. With `reopen` it
+    /// comes straight back with its consumers (a reconnection); without, it
+    /// is closed and its consumers end.
+    pub(super) fn drop_connection(&mut self, conn: ConnId, reopen: bool) {
+        let mut tags: Vec<Tag> = self
+            .consumers
+            .unacked
+            .iter()
+            .filter(|(_, u)| u.conn == conn)
+            .map(|(tag, _)| *tag)
+            .collect();
+        tags.sort_unstable();
+        let mut touched = BTreeSet::new();
+        for tag in tags.into_iter().rev() {
+            let Some(u) = self.consumers.unacked.remove(&tag) else {
+                continue;
+            };
+            if let Some(c) = self.consumers.by_id.get_mut(&u.consumer) {
+                c.in_flight = c.in_flight.saturating_sub(1);
+            }
+            if let Some(q) = self.queues.get_mut(&*u.queue) {
+                q.messages.push_front(Message {
+                    payload: u.payload,
+                    redelivered: true,
+                });
+            }
+            touched.insert(u.queue);
+        }
+        let mut own: Vec<(ConsumerId, Arc<str>)> = self
+            .consumers
+            .by_id
+            .iter()
+            .filter(|(_, c)| c.conn == conn)
+            .map(|(id, c)| (*id, Arc::clone(&c.queue)))
+            .collect();
+        own.sort_unstable();
+        for (id, name) in own {
+            if !reopen {
+                self.consumers.remove(id);
+            } else if let Some(q) = self.queues.get_mut(&*name) {
+                self.consumers.make_ready(id, q);
+                touched.insert(name);
+            }
+        }
+        if !reopen {
+            self.connections.remove(&conn);
+        }
+        for name in touched {
+            if let Some(q) = self.queues.get_mut(&*name) {
+                self.consumers.dispatch(q);
+            }
+        }
+    }
+
+    /// Drops and reopens every connection of `client_id`, as a broker that
+    /// closed them and saw them reconnect; returns how many there were.
+    pub(super) fn kill_client(&mut self, client_id: &str) -> usize {
+        let conns = self.connections_of(client_id);
+        for conn in &conns {
+            self.drop_connection(*conn, true);
+        }
+        conns.len()
+    }
+
+    /// Unacked deliveries of all consumers.
+    #[cfg(test)]
+    pub(super) fn unacked(&self) -> usize {
+        self.consumers.unacked.len()
+    }
+}
+
+#[cfg(test)]
+#[path = "dispatch_tests.rs"]
+mod tests;

@@ -1,0 +1,254 @@
+//! Transports: one [`Transport`] trait, implemented for AMQP (RabbitMQ, via
+//! lapin), MQTT (via rumqttc) and an in-memory broker for tests. Pick one with
+//! [`connect`] and a URL: `amqp://`, `amqps://`, `mqtt://`, `mqtts://`,
+//! `memory://NAME`.
+//!
+//! # The model (msgflo's, AMQP-shaped)
+//! - An **inport** is a queue (`repeater.IN`): messages wait there until a
+//!   participant takes them; several consumers of one inport share its messages
+//!   round-robin.
+//! - An **outport** is a fan-out point (`repeater.OUT`): every inport bound to it
+//!   gets a copy of each message published to it.
+//! - [`Transport::bind`] connects an outport to an inport; [`Transport::unbind`]
+//!   removes that again.
+//! - [`Transport::send_to_inport`] puts a message straight into an inport (IIPs,
+//!   CLI tools, discovery on `fbp`).
+//! - A consumed [`Delivery`] is acked once its outputs were published, or nacked:
+//!   rejected without requeue, which dead-letters it to `dead-<queue>`.
+//!
+//! Payloads are bytes and are never re-encoded: what was published is what is
+//! delivered.
+//!
+//! # Per transport
+//! - AMQP: exactly msgflo-nodejs' topology, so Node.js, Python and Rust
+//!   participants share one broker: an outport is a durable fanout exchange; an
+//!   inport is a durable queue with `x-dead-letter-exchange: dead-<queue>` plus a
+//!   same-named durable fanout exchange bound to it; bind = queue bind. Publisher
+//!   confirms; manual acks; prefetch per consumer.
+//! - MQTT: topics are queue names. An inport consumer subscribes to its own topic
+//!   and to the topics of the outports bound to it (a shared subscription
+//!   `$share/<queue>/<topic>`, so consumers of one inport share messages); so
+//!   `bind` takes effect in the process that consumes the inport. QoS 1, manual
+//!   acks; nack publishes the message to `dead-<queue>` and acks it.
+//! - Memory: a broker inside this process with the AMQP semantics, one per
+//!   `memory://NAME`.
+//!
+//! TLS (`amqps://`, `mqtts://`): rustls, trusting the platform's root
+//! certificates (or those `SSL_CERT_FILE` / `SSL_CERT_DIR` name) and
+//! [`ConnectOptions::extra_root_certs`]; the broker's certificate must name
+//! the URL's host.
+//!
+//! Connection loss: every transport reconnects with back-off, declares its
+//! topology and bindings again and resumes its consumers; messages that were
+//! not acked come back from the broker; publishing while disconnected waits (up
+//! to [`ConnectOptions::publish_timeout`]) instead of dropping.
+//!
+//! # Layout
+//! - this file — the trait, [`Delivery`], [`Consumer`], [`connect`].
+//! - `url.rs` — [`BrokerUrl`]: parsing and printing (without password).
+//! - `backoff.rs` — pauses between reconnection attempts (AMQP and MQTT).
+//! - `error.rs` — [`TransportError`].
+//! - `tls.rs` — the TLS client configuration both broker transports use.
+//! - `amqp/`, `mqtt/`, `memory/` — the three implementations.
+
+pub mod amqp;
+mod backoff;
+mod error;
+pub mod memory;
+pub mod mqtt;
+mod tls;
+mod url;
+
+pub use error::TransportError;
+pub use url::{BrokerUrl, Scheme};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use msgflo_protocol::ids::QueueName;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Result of transport operations.
+pub type Result<T, E = TransportError> = std::result::Result<T, E>;
+
+/// The queue (AMQP) or topic (MQTT) that discovery messages go to.
+pub const DISCOVERY_QUEUE: &str = msgflo_protocol::discovery::DISCOVERY_QUEUE;
+
+/// The dead-letter queue of an inport: where nacked messages go.
+pub fn dead_letter_queue(inport: &QueueName) -> QueueName {
+    // A valid queue name prefixed with plain text stays valid.
+    QueueName::new(format!("dead-{inport}")).unwrap_or_else(|_| inport.clone())
+}
+
+/// How to connect.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Who we are to the broker: the MQTT client id, the AMQP connection name.
+    /// A participant passes its id, so a restarted participant with the same id
+    /// resumes its MQTT session.
+    pub client_id: String,
+    /// How long a publish waits for a lost connection to come back before it
+    /// fails with [`TransportError::Disconnected`].
+    pub publish_timeout: Duration,
+    /// Longest pause between two reconnection attempts (back-off doubles from
+    /// 100 ms up to this).
+    pub max_backoff: Duration,
+    /// MQTT: keep the broker-side session after [`Transport::close`], so a
+    /// process that connects again under the same `client_id` gets what was
+    /// queued for it meanwhile. Off by default: a session left behind by a
+    /// client id that never comes back keeps taking its share of messages.
+    /// (While connected the session is always persistent, so nothing is lost
+    /// across reconnections.)
+    pub keep_session: bool,
+    /// PEM files of CA certificates trusted for `amqps://` and `mqtts://`
+    /// besides the platform's roots (a private CA). Empty by default.
+    pub extra_root_certs: Vec<PathBuf>,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            client_id: format!("msgflo-{}", uuid::Uuid::new_v4().simple()),
+            publish_timeout: Duration::from_secs(30),
+            max_backoff: Duration::from_secs(5),
+            keep_session: false,
+            extra_root_certs: Vec::new(),
+        }
+    }
+}
+
+/// A connection to a broker. Cheap to share (`Arc<dyn Transport>`); every
+/// method may be called from any task.
+#[async_trait]
+pub trait Transport: Send + Sync + 'static {
+    /// The broker this is connected to (printable: no password).
+    fn broker(&self) -> &BrokerUrl;
+
+    /// Declares an inport queue (idempotent), and its dead-letter queue.
+    async fn declare_inport(&self, queue: &QueueName) -> Result<()>;
+
+    /// Declares an outport (idempotent).
+    async fn declare_outport(&self, queue: &QueueName) -> Result<()>;
+
+    /// Publishes to an outport; returns once the broker has the message
+    /// (publisher confirm / PUBACK), so it is safe to ack the input after.
+    async fn publish(&self, outport: &QueueName, payload: Bytes) -> Result<()>;
+
+    /// Puts a message straight into an inport queue, confirmed like [`publish`].
+    ///
+    /// [`publish`]: Transport::publish
+    async fn send_to_inport(&self, inport: &QueueName, payload: Bytes) -> Result<()>;
+
+    /// Starts consuming an inport with at most `prefetch` unacked messages.
+    /// The consumer survives reconnections.
+    async fn consume(&self, inport: &QueueName, prefetch: u16) -> Result<Consumer>;
+
+    /// Makes every message published to `outport` also go to `inport`.
+    async fn bind(&self, outport: &QueueName, inport: &QueueName) -> Result<()>;
+
+    /// Undoes [`bind`](Transport::bind).
+    async fn unbind(&self, outport: &QueueName, inport: &QueueName) -> Result<()>;
+
+    /// Closes the connection; pending acks are flushed first.
+    async fn close(&self) -> Result<()>;
+
+    /// Sends a discovery message to the `fbp` queue. On AMQP `fbp` is a plain
+    /// durable queue (as msgflo declares it), not an inport; a transport
+    /// overrides this where that differs from [`send_to_inport`].
+    ///
+    /// [`send_to_inport`]: Transport::send_to_inport
+    async fn announce(&self, message: Bytes) -> Result<()> {
+        self.send_to_inport(&discovery_queue(), message).await
+    }
+}
+
+/// [`DISCOVERY_QUEUE`] as a queue name.
+pub fn discovery_queue() -> QueueName {
+    // "fbp" is a valid queue name.
+    QueueName::new(DISCOVERY_QUEUE).unwrap_or_else(|_| unreachable!("fbp is a valid queue name"))
+}
+
+/// Acks or nacks one delivery; implemented by each transport.
+#[async_trait]
+pub trait Acker: Send + Sync + 'static {
+    /// The message was handled: the broker may forget it.
+    async fn ack(self: Box<Self>) -> Result<()>;
+    /// The message failed: reject it without requeue (dead-letter it).
+    async fn nack(self: Box<Self>) -> Result<()>;
+}
+
+/// A message taken from an inport. Ack or nack it; dropping it without either
+/// leaves it unacked, and the broker delivers it again after a reconnect.
+pub struct Delivery {
+    /// The message, byte for byte as published.
+    pub payload: Bytes,
+    /// The broker delivered this message before (it may be a duplicate).
+    pub redelivered: bool,
+    acker: Box<dyn Acker>,
+}
+
+impl Delivery {
+    /// A delivery whose ack and nack go to `acker`.
+    pub fn new(payload: Bytes, redelivered: bool, acker: Box<dyn Acker>) -> Self {
+        Self {
+            payload,
+            redelivered,
+            acker,
+        }
+    }
+
+    /// The message was handled.
+    pub async fn ack(self) -> Result<()> {
+        self.acker.ack().await
+    }
+
+    /// The message failed: dead-letter it.
+    pub async fn nack(self) -> Result<()> {
+        self.acker.nack().await
+    }
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery")
+            .field("payload", &self.payload)
+            .field("redelivered", &self.redelivered)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The messages of one inport, in the order the broker hands them out.
+#[derive(Debug)]
+pub struct Consumer {
+    queue: QueueName,
+    deliveries: mpsc::Receiver<Delivery>,
+}
+
+impl Consumer {
+    /// A consumer of `queue` fed through `deliveries` by a transport's driver.
+    pub fn new(queue: QueueName, deliveries: mpsc::Receiver<Delivery>) -> Self {
+        Self { queue, deliveries }
+    }
+
+    /// The inport this consumes.
+    pub fn queue(&self) -> &QueueName {
+        &self.queue
+    }
+
+    /// The next message; `None` once the transport was closed.
+    pub async fn next(&mut self) -> Option<Delivery> {
+        self.deliveries.recv().await
+    }
+}
+
+/// Connects to the broker at `url`.
+pub async fn connect(url: &str, options: ConnectOptions) -> Result<Arc<dyn Transport>> {
+    let url = BrokerUrl::parse(url)?;
+    match url.scheme {
+        Scheme::Amqp | Scheme::Amqps => amqp::connect(url, options).await,
+        Scheme::Mqtt | Scheme::Mqtts => mqtt::connect(url, options).await,
+        Scheme::Memory => memory::connect(url, options).await,
+    }
+}

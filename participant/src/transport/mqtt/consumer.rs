@@ -1,0 +1,45 @@
+//! Acking and nacking a received message.
+//!
+//! An ack goes to the driver, which sends the PUBACK and frees a slot of the
+//! consumer's prefetch window. MQTT has no reject, so a nack publishes the
+//! same bytes QoS 1 to `dead-<inport>`, waits for that PUBACK, then acks.
+//! Acks carry the connection generation they belong to: a PUBACK from an
+//! older connection would name a packet id of that connection, so the driver
+//! drops it (the broker sends the message again anyway).
+
+use super::super::{dead_letter_queue, Acker, Result};
+use super::handle::{Command, Handle};
+use crate::protocol::ids::QueueName;
+use async_trait::async_trait;
+use bytes::Bytes;
+
+/// The acker of one delivery.
+pub(super) struct MqttAcker {
+    pub handle: Handle,
+    pub inport: QueueName,
+    pub consumer: u64,
+    pub generation: u64,
+    /// 0 for a QoS 0 message (nothing to acknowledge to the broker).
+    pub pkid: u16,
+    /// The message, for dead-lettering.
+    pub payload: Bytes,
+}
+
+#[async_trait]
+impl Acker for MqttAcker {
+    async fn ack(self: Box<Self>) -> Result<()> {
+        self.handle
+            .send(Command::Ack {
+                consumer: self.consumer,
+                generation: self.generation,
+                pkid: self.pkid,
+            })
+            .await
+    }
+
+    async fn nack(self: Box<Self>) -> Result<()> {
+        let dead = dead_letter_queue(&self.inport);
+        self.handle.publish(&dead, self.payload.clone()).await?;
+        self.ack().await
+    }
+}

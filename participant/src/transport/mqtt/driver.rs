@@ -1,0 +1,380 @@
+//! The driver: the one task that owns rumqttc's event loop. It polls the loop
+//! forever, takes [`Command`]s from the handles, keeps the record of
+//! subscriptions ([`Routes`]), hands messages to consumers ([`Dispatch`]) and
+//! answers each request when the broker's ack for it comes ([`Requests`]).
+//!
+//! The event loop is polled by a future that owns it and hands it back when
+//! an event is ready, so a command never cancels a poll halfway (rumqttc's
+//! `poll` is not cancel-safe) and the driver can repair the loop's state
+//! after an error. On a lost connection rumqttc keeps unacked requests to
+//! resend them itself; the driver drops those and sends every unconfirmed
+//! request again as a new one after the next CONNACK, behind a fresh
+//! subscription to everything in the record. So pkid bookkeeping never has to
+//! follow rumqttc's resends, and nothing depends on the broker still having
+//! the session.
+
+use super::consumer::MqttAcker;
+use super::dispatch::{Dispatch, MakeDelivery, Target};
+use super::handle::{Command, Handle, Shared};
+use super::outbox::{Op, Reply};
+use super::requests::{answer, Kind, Requests};
+use super::routes::Routes;
+use super::session::reason;
+use crate::protocol::ids::QueueName;
+use crate::transport::backoff::Backoff;
+use crate::transport::Delivery;
+use rumqttc::{AsyncClient, ConnectionError, Event, EventLoop, Outgoing, Packet, Publish};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{sleep, sleep_until, Instant};
+use tracing::{debug, info, warn};
+
+/// How long `close` waits for the DISCONNECT to go out.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+/// How long a message may wait for an inport to take its topic (a session
+/// resumed at start delivers before `consume` is called) before it is acked
+/// and dropped as left over from an earlier run.
+const UNROUTED_GRACE: Duration = Duration::from_secs(10);
+/// How often waiting messages are checked against [`UNROUTED_GRACE`].
+const UNROUTED_SWEEP: Duration = Duration::from_secs(1);
+
+/// State of the one task that talks to the broker.
+pub(super) struct Driver {
+    client: AsyncClient,
+    shared: Arc<Shared>,
+    /// For the ackers of deliveries; weak so that dropping every handle ends
+    /// the driver.
+    commands: mpsc::WeakSender<Command>,
+    routes: Routes,
+    dispatch: Dispatch,
+    requests: Requests,
+    connected: bool,
+    backoff: Backoff,
+    /// `close` was called: who waits, and until when.
+    closing: Option<(oneshot::Sender<()>, Instant)>,
+    done: bool,
+}
+
+/// Waits `delay`, then polls `eventloop` once; hands it back with the result.
+async fn poll_after(
+    mut eventloop: EventLoop,
+    delay: Duration,
+) -> (EventLoop, Result<Event, ConnectionError>) {
+    if !delay.is_zero() {
+        sleep(delay).await;
+    }
+    let result = eventloop.poll().await;
+    (eventloop, result)
+}
+
+impl Driver {
+    /// A driver for a client whose event loop just connected.
+    pub fn new(
+        client: AsyncClient,
+        shared: Arc<Shared>,
+        commands: mpsc::WeakSender<Command>,
+        max_backoff: Duration,
+    ) -> Self {
+        Self {
+            client,
+            shared,
+            commands,
+            routes: Routes::default(),
+            dispatch: Dispatch::default(),
+            requests: Requests::default(),
+            connected: true,
+            backoff: Backoff::new(max_backoff),
+            closing: None,
+            done: false,
+        }
+    }
+
+    /// Runs until closed, or until every handle is gone.
+    pub async fn run(mut self, eventloop: EventLoop, mut commands: mpsc::Receiver<Command>) {
+        let mut poll = Box::pin(poll_after(eventloop, Duration::ZERO));
+        let mut sweep = tokio::time::interval(UNROUTED_SWEEP);
+        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        while !self.done {
+            let close_by = self.closing.as_ref().map(|(_, by)| *by);
+            tokio::select! {
+                (mut eventloop, result) = &mut poll => {
+                    let delay = match result {
+                        Ok(event) => {
+                            self.on_event(event);
+                            if self.dispatch.needs_resync() {
+                                // Drops the connection; the session stays.
+                                eventloop.clean();
+                                self.lost(&mut eventloop, "resync: getting skipped messages again")
+                            } else {
+                                Duration::ZERO
+                            }
+                        }
+                        Err(error) => self.lost(&mut eventloop, &reason(&error)),
+                    };
+                    poll.set(poll_after(eventloop, delay));
+                }
+                command = commands.recv() => match command {
+                    Some(command) => self.on_command(command),
+                    None => break,
+                },
+                _ = sweep.tick() => self.expire_unrouted(),
+                () = sleep_until(close_by.unwrap_or_else(Instant::now)), if close_by.is_some() => {
+                    debug!(broker = %self.shared.broker, "closing without a goodbye: the broker did not take it in time");
+                    break;
+                }
+            }
+            self.flush();
+        }
+        // The connection goes before `close` returns.
+        drop(poll);
+        self.finish();
+    }
+
+    fn on_command(&mut self, command: Command) {
+        if self.closing.is_some() && !matches!(command, Command::Ack { .. }) {
+            return; // Dropping the reply answers `Closed`.
+        }
+        match command {
+            Command::Publish {
+                topic,
+                payload,
+                reply,
+            } => self.requests.push(Op::Publish {
+                topic,
+                payload,
+                reply,
+            }),
+            Command::Consume {
+                inport,
+                window,
+                deliveries,
+                reply,
+            } => {
+                let consumer = self.dispatch.add_consumer(&inport, window, deliveries);
+                debug!(broker = %self.shared.broker, %inport, consumer, window, "consumer added");
+                let filters = self.routes.consume(&inport);
+                self.route_unrouted();
+                self.dispatch
+                    .pump(&inport, &mut maker(&self.commands, &self.shared));
+                self.subscribe(filters, reply);
+            }
+            Command::Bind {
+                outport,
+                inport,
+                reply,
+            } => {
+                let filter = self.routes.bind(&outport, &inport);
+                debug!(broker = %self.shared.broker, %outport, %inport, subscribe = filter.is_some(), "bind");
+                self.route_unrouted();
+                self.subscribe(filter.into_iter().collect(), reply);
+            }
+            Command::Unbind {
+                outport,
+                inport,
+                reply,
+            } => match self.routes.unbind(&outport, &inport) {
+                Some(filter) => {
+                    debug!(broker = %self.shared.broker, %outport, %inport, "unbind");
+                    self.requests.push(Op::Unsubscribe { filter, reply });
+                }
+                None => answer(reply, Ok(())),
+            },
+            Command::Ack {
+                consumer,
+                generation,
+                pkid,
+            } => {
+                if let Some((inport, current)) = self.dispatch.acked(consumer, generation) {
+                    if current && pkid != 0 {
+                        self.requests.push(Op::Ack { pkid });
+                    }
+                    self.dispatch
+                        .pump(&inport, &mut maker(&self.commands, &self.shared));
+                }
+            }
+            Command::Close { reply } => {
+                self.closing = Some((reply, Instant::now() + CLOSE_GRACE));
+                if self.connected {
+                    self.requests.push(Op::Disconnect);
+                } else {
+                    self.done = true;
+                }
+            }
+        }
+    }
+
+    fn subscribe(&mut self, filters: Vec<String>, reply: Reply) {
+        if filters.is_empty() {
+            answer(reply, Ok(()));
+        } else {
+            self.requests.push(Op::Subscribe {
+                filters,
+                reply: Some(reply),
+            });
+        }
+    }
+
+    /// Acks (drops) messages that waited [`UNROUTED_GRACE`] for an inport to
+    /// take their topic: a kept session's subscriptions from an earlier run.
+    fn expire_unrouted(&mut self) {
+        let Some(cutoff) = Instant::now().checked_sub(UNROUTED_GRACE) else {
+            return;
+        };
+        let expired = self.dispatch.expire_unrouted(cutoff.into_std());
+        let mut topics: Vec<&str> = expired.iter().map(|p| p.topic.as_str()).collect();
+        topics.dedup();
+        for topic in topics {
+            warn!(broker = %self.shared.broker, %topic, "no inport takes this topic (a subscription left from an earlier run under this client id?): acked and dropped");
+        }
+        for publish in &expired {
+            if self.connected && publish.pkid != 0 {
+                self.requests.push(Op::Ack { pkid: publish.pkid });
+            }
+        }
+    }
+
+    /// Routes the messages that waited for an inport to take their topic.
+    fn route_unrouted(&mut self) {
+        let waiting = self.dispatch.take_unrouted();
+        let mut make = maker(&self.commands, &self.shared);
+        for publish in waiting {
+            let inport = self.routes.route(&publish.topic);
+            self.dispatch.incoming(inport, publish, &mut make);
+        }
+    }
+
+    fn on_event(&mut self, event: Event) {
+        let (kind, pkid) = match event {
+            Event::Incoming(Packet::Publish(publish)) => {
+                let inport = self.routes.route(&publish.topic);
+                let mut make = maker(&self.commands, &self.shared);
+                self.dispatch.incoming(inport, publish, &mut make);
+                return;
+            }
+            Event::Incoming(Packet::PubAck(ack)) => return self.requests.puback(ack.pkid),
+            Event::Incoming(Packet::UnsubAck(ack)) => return self.requests.unsuback(ack.pkid),
+            Event::Incoming(Packet::SubAck(ack)) => {
+                if let Some(error) = self.requests.suback(&ack) {
+                    warn!(broker = %self.shared.broker, %error, "re-subscribing failed");
+                }
+                return;
+            }
+            Event::Incoming(Packet::ConnAck(ack)) => return self.on_connected(ack.session_present),
+            Event::Outgoing(Outgoing::Disconnect) if self.closing.is_some() => {
+                self.done = true;
+                return;
+            }
+            Event::Outgoing(Outgoing::Publish(pkid)) => (Kind::Publish, pkid),
+            Event::Outgoing(Outgoing::Subscribe(pkid)) => (Kind::Subscribe, pkid),
+            Event::Outgoing(Outgoing::Unsubscribe(pkid)) => (Kind::Unsubscribe, pkid),
+            _ => return,
+        };
+        if let Err(mismatch) = self.requests.went_out(kind, pkid) {
+            warn!(broker = %self.shared.broker, ?mismatch, "packet ids out of step; sending again what may be lost");
+        }
+    }
+
+    fn on_connected(&mut self, session_present: bool) {
+        self.connected = true;
+        self.shared.connected.store(true, Ordering::Release);
+        self.backoff.reset();
+        // Subscriptions first, then whatever waited for the connection.
+        let filters = self.routes.filters();
+        self.requests.resubscribe_first(&filters);
+        info!(
+            broker = %self.shared.broker,
+            session_present,
+            subscriptions = filters.len(),
+            waiting = self.requests.queued(),
+            "reconnected"
+        );
+    }
+
+    /// The connection is gone (or a reconnection attempt failed): returns how
+    /// long to wait before the next attempt.
+    fn lost(&mut self, eventloop: &mut EventLoop, reason: &str) -> Duration {
+        let was_connected = std::mem::replace(&mut self.connected, false);
+        self.shared.connected.store(false, Ordering::Release);
+        // rumqttc keeps its unacked requests to resend; we resend ours as new
+        // requests instead (see confirms.rs), so it must forget them, and the
+        // events it buffered from the old connection.
+        eventloop.pending.clear();
+        eventloop.state.collision = None;
+        eventloop.state.events.clear();
+        self.requests.take_back();
+        if was_connected {
+            self.dispatch.new_generation();
+            warn!(
+                broker = %self.shared.broker,
+                reason,
+                unconfirmed = self.requests.unconfirmed_publishes(),
+                "connection lost; reconnecting"
+            );
+        }
+        if self.closing.is_some() {
+            self.done = true;
+            return Duration::ZERO;
+        }
+        let delay = self.backoff.next_delay();
+        debug!(
+            broker = %self.shared.broker,
+            reason,
+            delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            "next connection attempt"
+        );
+        delay
+    }
+
+    /// Hands queued requests to rumqttc while connected.
+    fn flush(&mut self) {
+        if self.connected {
+            self.requests.flush(&self.client);
+        }
+    }
+
+    /// Ends the transport: every waiting request fails with `Closed`, the
+    /// consumers end, `close` returns.
+    fn finish(mut self) {
+        self.shared.closed.store(true, Ordering::Release);
+        self.shared.connected.store(false, Ordering::Release);
+        let closing = self.closing.take();
+        info!(
+            broker = %self.shared.broker,
+            unconfirmed = self.requests.unconfirmed_publishes(),
+            held = self.dispatch.held(),
+            "closed"
+        );
+        drop(self);
+        if let Some((reply, _)) = closing {
+            let _ = reply.send(());
+        }
+    }
+}
+
+/// Builds deliveries whose ackers talk to this driver.
+fn maker<'a>(
+    commands: &'a mpsc::WeakSender<Command>,
+    shared: &'a Arc<Shared>,
+) -> impl MakeDelivery + 'a {
+    move |publish: &Publish, target: Target<'_>| {
+        let handle = Handle {
+            commands: commands.upgrade()?,
+            shared: shared.clone(),
+        };
+        let acker = MqttAcker {
+            handle,
+            inport: QueueName::clone(target.inport),
+            consumer: target.consumer,
+            generation: target.generation,
+            pkid: publish.pkid,
+            payload: publish.payload.clone(),
+        };
+        Some(Delivery::new(
+            publish.payload.clone(),
+            publish.dup,
+            Box::new(acker),
+        ))
+    }
+}

@@ -1,0 +1,146 @@
+//! The handle side: [`Command`]s for the driver and [`Handle`], which sends
+//! them and waits for the answer.
+
+use super::super::{BrokerUrl, Delivery, Result, TransportError};
+use super::outbox::Reply;
+use crate::protocol::ids::QueueName;
+use bytes::Bytes;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+/// What the transport, its consumers and ackers ask of the driver.
+#[derive(Debug)]
+pub(super) enum Command {
+    /// QoS 1 publish to `topic`; answered on PUBACK.
+    Publish {
+        topic: String,
+        payload: Bytes,
+        reply: Reply,
+    },
+    /// Start feeding `deliveries` from `inport`; answered on SUBACK.
+    Consume {
+        inport: QueueName,
+        window: usize,
+        deliveries: mpsc::Sender<Delivery>,
+        reply: Reply,
+    },
+    /// Route `outport`'s messages to `inport`; answered on SUBACK.
+    Bind {
+        outport: QueueName,
+        inport: QueueName,
+        reply: Reply,
+    },
+    /// Undo [`Command::Bind`]; answered on UNSUBACK.
+    Unbind {
+        outport: QueueName,
+        inport: QueueName,
+        reply: Reply,
+    },
+    /// A delivery was handled (acks need no answer in MQTT).
+    Ack {
+        consumer: u64,
+        generation: u64,
+        pkid: u16,
+    },
+    /// Flush acks, say goodbye, end consumers.
+    Close { reply: oneshot::Sender<()> },
+}
+
+/// What the handles and the driver share.
+#[derive(Debug)]
+pub(super) struct Shared {
+    pub broker: BrokerUrl,
+    pub publish_timeout: Duration,
+    /// The driver has a live connection.
+    pub connected: AtomicBool,
+    /// `close` was called (or the driver ended).
+    pub closed: AtomicBool,
+}
+
+/// Sends commands to the driver. Cheap to clone.
+#[derive(Debug, Clone)]
+pub(super) struct Handle {
+    pub commands: mpsc::Sender<Command>,
+    pub shared: Arc<Shared>,
+}
+
+impl Handle {
+    /// Fails once the transport was closed.
+    pub fn check_open(&self) -> Result<()> {
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Err(TransportError::Closed);
+        }
+        Ok(())
+    }
+
+    /// Sends a command that needs no answer.
+    pub async fn send(&self, command: Command) -> Result<()> {
+        self.check_open()?;
+        self.commands
+            .send(command)
+            .await
+            .map_err(|_| TransportError::Closed)
+    }
+
+    /// Publishes QoS 1 to `queue`'s topic and waits for the PUBACK, at most
+    /// `publish_timeout`.
+    pub async fn publish(&self, queue: &QueueName, payload: Bytes) -> Result<()> {
+        let topic = queue.as_str().to_owned();
+        let command = |reply| Command::Publish {
+            topic,
+            payload,
+            reply,
+        };
+        self.request(command, || TransportError::NotConfirmed {
+            queue: queue.to_string(),
+        })
+        .await
+    }
+
+    /// Sends the command `make` builds around a reply channel and waits for
+    /// the answer, at most `publish_timeout`. When that runs out while the
+    /// connection is down the error is [`TransportError::Disconnected`],
+    /// otherwise `late()`.
+    pub async fn request(
+        &self,
+        make: impl FnOnce(Reply) -> Command,
+        late: impl FnOnce() -> TransportError,
+    ) -> Result<()> {
+        let start = Instant::now();
+        let (reply, answer) = oneshot::channel();
+        let command = make(reply);
+        let what = describe(&command);
+        let wait = async {
+            self.send(command).await?;
+            answer.await.map_err(|_| TransportError::Closed)?
+        };
+        match tokio::time::timeout(self.shared.publish_timeout, wait).await {
+            Ok(result) => result,
+            Err(_) if !self.shared.connected.load(Ordering::Acquire) => {
+                Err(TransportError::Disconnected {
+                    broker: self.shared.broker.to_string(),
+                    what,
+                    waited_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+                })
+            }
+            Err(_) => Err(late()),
+        }
+    }
+}
+
+fn describe(command: &Command) -> String {
+    match command {
+        Command::Publish { topic, .. } => format!("publish to {topic}"),
+        Command::Consume { inport, .. } => format!("consume {inport}"),
+        Command::Bind {
+            outport, inport, ..
+        } => format!("bind {outport} to {inport}"),
+        Command::Unbind {
+            outport, inport, ..
+        } => format!("unbind {outport} from {inport}"),
+        Command::Ack { .. } => "ack".into(),
+        Command::Close { .. } => "close".into(),
+    }
+}

@@ -1,0 +1,247 @@
+//! The MQTT transport (MQTT 3.1.1 via rumqttc; tested against Mosquitto 2).
+//!
+//! Topics are queue names. Outports and inports need nothing on the broker:
+//! publishing is a QoS 1 publish to the queue's topic, confirmed by the PUBACK.
+//! Consuming inport `q` subscribes QoS 1 to the shared subscription
+//! `$share/<q>/<q>`, so the consumers of one inport, in any process, share its
+//! messages; `bind(o, q)` adds `$share/<q>/<o>` in the process that consumes
+//! `q` (the coordinator makes a participant bind through a `connectinport`
+//! control message), so data flows broker -> participant directly. A nack
+//! publishes the message to `dead-<q>`, then acks it: MQTT keeps no message
+//! for a topic nobody subscribes to, so dead letters are only kept while a
+//! client (a dead-letter watcher) subscribes to `dead-<q>`.
+//!
+//! The session is persistent while connected (`clean_session = false`, client
+//! id = [`ConnectOptions::client_id`]), so nothing is lost across
+//! reconnections. `close` ends it (a short clean-session connection), unless
+//! [`ConnectOptions::keep_session`]: then a participant restarted under the
+//! same id gets the messages queued for it while it was away, and messages it
+//! took without acking come back marked redelivered. A process that dies
+//! without `close` leaves its session behind until it comes back.
+//!
+//! Flow control: MQTT 3.1.1 has no per-subscription prefetch. Each consumer
+//! gets at most `prefetch` unacked deliveries; more messages wait in the
+//! driver, unacked, normally bounded by the broker's in-flight limit per
+//! client (Mosquitto's `max_inflight_messages`, 20 by default: raise it for
+//! throughput). Received messages whose topic no inport takes yet wait too,
+//! so a resumed session loses nothing before `consume` is called again. A
+//! broker can send more (Mosquitto 2.0 sometimes sends a resumed session its
+//! whole queue at once), so at most 100,000 messages wait: past that they
+//! are left unacked, and once the consumers caught up the driver reconnects
+//! so that the broker sends them again.
+//!
+//! When the connection drops, the driver reconnects with back-off (100 ms
+//! doubling up to [`ConnectOptions::max_backoff`]), subscribes to everything
+//! in its record again, then publishes again whatever was not confirmed
+//! (at-least-once: duplicates are possible). Publishing while disconnected
+//! waits up to [`ConnectOptions::publish_timeout`].
+//!
+//! Limits: one process consuming two inports that take the same topic gets
+//! one copy per inport from the broker, but MQTT 3.1.1 does not say which
+//! subscription a copy is for, so copies go to those inports in turn. Queue
+//! names with `+`, `#` or a leading `$` cannot be topics.
+//!
+//! `mqtts://` is MQTT over TLS (rustls; see `transport/tls.rs`), checked
+//! against the URL's host; reconnections use the same TLS configuration.
+//!
+//! # Layout
+//! - this file — [`connect`] and the [`Transport`] impl, a thin handle.
+//! - `session.rs` — rumqttc options (TLS too), the first connection, error
+//!   reasons.
+//! - `handle.rs` — the commands and the handle that sends them and waits.
+//! - `driver.rs` — the task that owns the event loop: commands, events,
+//!   reconnection.
+//! - `requests.rs` — requests from queued to answered, taken back after a
+//!   lost connection:
+//!   - `outbox.rs` — on their way into rumqttc's request channel;
+//!   - `confirms.rs` — which request an ack answers (pkid bookkeeping).
+//! - `routes.rs` — which topics to subscribe and where messages go.
+//! - `dispatch.rs` — consumers, prefetch windows, messages waiting for them
+//!   (tests in `dispatch_tests.rs`).
+//! - `consumer.rs` — ack and nack of one delivery.
+
+mod confirms;
+mod consumer;
+mod dispatch;
+mod driver;
+mod handle;
+mod outbox;
+mod requests;
+mod routes;
+mod session;
+
+use super::{BrokerUrl, ConnectOptions, Consumer, Result, Transport, TransportError};
+use crate::protocol::ids::QueueName;
+use async_trait::async_trait;
+use bytes::Bytes;
+use driver::Driver;
+use handle::{Command, Handle, Shared};
+use rumqttc::AsyncClient;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use tracing::info;
+
+/// Commands waiting for the driver.
+const COMMANDS: usize = 1024;
+/// The prefetch window of a consumer that asked for no limit (prefetch 0).
+const UNLIMITED: usize = u16::MAX as usize;
+
+/// Connects to the MQTT broker at `url`; fails at once if it cannot.
+pub async fn connect(url: BrokerUrl, options: ConnectOptions) -> Result<Arc<dyn Transport>> {
+    let mqtt = session::mqtt_options(&url, &options)?;
+    let (client, mut eventloop) = AsyncClient::new(mqtt, session::REQUESTS);
+    let ack = session::first_connect(&mut eventloop, &url).await?;
+    info!(
+        broker = %url,
+        client_id = %options.client_id,
+        session_present = ack.session_present,
+        "connected"
+    );
+    let (commands, receiver) = mpsc::channel(COMMANDS);
+    let shared = Arc::new(Shared {
+        broker: url,
+        publish_timeout: options.publish_timeout,
+        connected: AtomicBool::new(true),
+        closed: AtomicBool::new(false),
+    });
+    let driver = Driver::new(
+        client,
+        shared.clone(),
+        commands.downgrade(),
+        options.max_backoff,
+    );
+    tokio::spawn(driver.run(eventloop, receiver));
+    Ok(Arc::new(MqttTransport {
+        handle: Handle { commands, shared },
+        options,
+    }))
+}
+
+/// The transport: a handle to the driver task.
+struct MqttTransport {
+    handle: Handle,
+    /// How it connected: `close` ends the session unless `keep_session`.
+    options: ConnectOptions,
+}
+
+impl MqttTransport {
+    /// Checks that the transport is open and `queue` can be a topic.
+    fn usable(&self, queue: &QueueName, operation: &'static str) -> Result<()> {
+        self.handle.check_open()?;
+        match routes::topic_problem(queue) {
+            None => Ok(()),
+            Some(reason) => Err(TransportError::Broker {
+                operation,
+                queue: queue.to_string(),
+                reason: reason.into(),
+            }),
+        }
+    }
+
+    /// The error when the broker, though connected, did not answer in time.
+    fn unanswered(&self, operation: &'static str, queue: &QueueName) -> TransportError {
+        TransportError::Broker {
+            operation,
+            queue: queue.to_string(),
+            reason: format!(
+                "no answer from the broker within {} ms",
+                self.handle.shared.publish_timeout.as_millis()
+            ),
+        }
+    }
+}
+
+#[async_trait]
+impl Transport for MqttTransport {
+    fn broker(&self) -> &BrokerUrl {
+        &self.handle.shared.broker
+    }
+
+    async fn declare_inport(&self, queue: &QueueName) -> Result<()> {
+        self.usable(queue, "declare inport")
+    }
+
+    async fn declare_outport(&self, queue: &QueueName) -> Result<()> {
+        self.usable(queue, "declare outport")
+    }
+
+    async fn publish(&self, outport: &QueueName, payload: Bytes) -> Result<()> {
+        self.usable(outport, "publish to")?;
+        self.handle.publish(outport, payload).await
+    }
+
+    async fn send_to_inport(&self, inport: &QueueName, payload: Bytes) -> Result<()> {
+        self.usable(inport, "send to")?;
+        self.handle.publish(inport, payload).await
+    }
+
+    async fn consume(&self, inport: &QueueName, prefetch: u16) -> Result<Consumer> {
+        self.usable(inport, "consume")?;
+        let window = match prefetch {
+            0 => UNLIMITED,
+            n => usize::from(n),
+        };
+        let (deliveries, receiver) = mpsc::channel(window);
+        let command = |reply| Command::Consume {
+            inport: inport.clone(),
+            window,
+            deliveries,
+            reply,
+        };
+        self.handle
+            .request(command, || self.unanswered("consume", inport))
+            .await?;
+        Ok(Consumer::new(inport.clone(), receiver))
+    }
+
+    async fn bind(&self, outport: &QueueName, inport: &QueueName) -> Result<()> {
+        self.usable(outport, "bind")?;
+        self.usable(inport, "bind")?;
+        let command = |reply| Command::Bind {
+            outport: outport.clone(),
+            inport: inport.clone(),
+            reply,
+        };
+        self.handle
+            .request(command, || self.unanswered("bind", outport))
+            .await
+    }
+
+    async fn unbind(&self, outport: &QueueName, inport: &QueueName) -> Result<()> {
+        self.usable(outport, "unbind")?;
+        self.usable(inport, "unbind")?;
+        let command = |reply| Command::Unbind {
+            outport: outport.clone(),
+            inport: inport.clone(),
+            reply,
+        };
+        self.handle
+            .request(command, || self.unanswered("unbind", outport))
+            .await
+    }
+
+    async fn close(&self) -> Result<()> {
+        if self.handle.shared.closed.swap(true, Ordering::AcqRel) {
+            return Err(TransportError::Closed);
+        }
+        let (reply, done) = oneshot::channel();
+        if self
+            .handle
+            .commands
+            .send(Command::Close { reply })
+            .await
+            .is_ok()
+        {
+            // The driver bounds its goodbye; it answers (or ends) either way.
+            let _ = done.await;
+        }
+        if !self.options.keep_session {
+            let broker = &self.handle.shared.broker;
+            if let Err(error) = session::end_session(broker, &self.options).await {
+                tracing::warn!(%error, client_id = %self.options.client_id, "could not end the MQTT session");
+            }
+        }
+        Ok(())
+    }
+}

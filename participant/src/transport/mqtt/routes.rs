@@ -1,0 +1,249 @@
+//! Which topics an inport subscribes to, and which inport an incoming message
+//! goes to. Pure: the driver asks, then does the subscribing.
+//!
+//! A consumed inport `q` subscribes `$share/<q>/<q>` (its own topic) and
+//! `$share/<q>/<o>` for every outport `o` bound to it. The share group is the
+//! inport, so several processes consuming one inport share its messages, while
+//! each bound inport gets its own copy of an outport's messages.
+//!
+//! MQTT 3.1.1 publishes carry the topic, not the subscription that matched. When
+//! one process consumes several inports that take the same topic, the broker
+//! sends one copy per share group and [`Routes::route`] hands the copies to
+//! those inports in turn.
+
+use crate::protocol::ids::QueueName;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Why `queue` cannot be an MQTT topic, if it cannot.
+pub(super) fn topic_problem(queue: &QueueName) -> Option<&'static str> {
+    let topic = queue.as_str();
+    if topic.contains(['+', '#']) {
+        Some("an MQTT topic cannot contain the wildcards + or #")
+    } else if topic.starts_with('$') {
+        Some("MQTT topics starting with $ belong to the broker")
+    } else if topic.len() > usize::from(u16::MAX) {
+        Some("an MQTT topic is at most 65535 bytes")
+    } else {
+        None
+    }
+}
+
+/// The shared-subscription filter through which `inport` takes `topic`.
+pub(super) fn filter(inport: &QueueName, topic: &QueueName) -> String {
+    format!("$share/{}/{topic}", share_group(inport))
+}
+
+/// `inport` as a share group name: `/`, `+` and `#` are not allowed there, so
+/// they (and `%`) are percent-encoded; distinct inports keep distinct groups.
+fn share_group(inport: &QueueName) -> String {
+    let mut group = String::with_capacity(inport.as_str().len());
+    for c in inport.as_str().chars() {
+        match c {
+            '%' => group.push_str("%25"),
+            '/' => group.push_str("%2F"),
+            '+' => group.push_str("%2B"),
+            '#' => group.push_str("%23"),
+            c => group.push(c),
+        }
+    }
+    group
+}
+
+/// The record of inports and bindings: what to subscribe, also again after a
+/// reconnect, and where incoming messages go.
+#[derive(Debug, Default)]
+pub(super) struct Routes {
+    inports: BTreeMap<QueueName, Inport>,
+    /// Per topic taken by several inports: whose turn it is.
+    turns: HashMap<String, usize>,
+}
+
+#[derive(Debug, Default)]
+struct Inport {
+    /// This process consumes it (so it subscribes).
+    consumed: bool,
+    /// Outports bound to it.
+    bound: BTreeSet<QueueName>,
+}
+
+impl Inport {
+    fn takes(&self, own: &QueueName, topic: &str) -> bool {
+        self.consumed && (own.as_str() == topic || self.bound.iter().any(|o| o.as_str() == topic))
+    }
+}
+
+impl Routes {
+    /// The inport is consumed here from now on; returns the filters to
+    /// subscribe (none if it already was).
+    pub fn consume(&mut self, inport: &QueueName) -> Vec<String> {
+        let entry = self.inports.entry(inport.clone()).or_default();
+        if entry.consumed {
+            return Vec::new();
+        }
+        entry.consumed = true;
+        self.filters_of(inport)
+    }
+
+    /// Records `outport -> inport`; returns the filter to subscribe if the
+    /// inport is consumed here and did not take that topic yet.
+    pub fn bind(&mut self, outport: &QueueName, inport: &QueueName) -> Option<String> {
+        let entry = self.inports.entry(inport.clone()).or_default();
+        let new = outport != inport && entry.bound.insert(outport.clone());
+        (new && entry.consumed).then(|| filter(inport, outport))
+    }
+
+    /// Forgets `outport -> inport`; returns the filter to unsubscribe if it
+    /// was subscribed.
+    pub fn unbind(&mut self, outport: &QueueName, inport: &QueueName) -> Option<String> {
+        let entry = self.inports.get_mut(inport)?;
+        let removed = outport != inport && entry.bound.remove(outport);
+        let consumed = entry.consumed;
+        if !consumed && entry.bound.is_empty() {
+            self.inports.remove(inport);
+        }
+        self.turns.remove(outport.as_str());
+        (removed && consumed).then(|| filter(inport, outport))
+    }
+
+    /// Every filter of every consumed inport: what to subscribe again after a
+    /// reconnect.
+    pub fn filters(&self) -> Vec<String> {
+        self.inports
+            .iter()
+            .filter(|(_, i)| i.consumed)
+            .flat_map(|(q, _)| self.filters_of(q))
+            .collect()
+    }
+
+    /// The inport a message on `topic` goes to, or `None` if no inport
+    /// consumed here takes that topic.
+    pub fn route(&mut self, topic: &str) -> Option<&QueueName> {
+        let mut takers = self.inports.iter().filter(|(q, i)| i.takes(q, topic));
+        let first = takers.next()?;
+        let more = takers.count();
+        if more == 0 {
+            return Some(first.0);
+        }
+        let turn = self.turns.entry(topic.to_owned()).or_default();
+        let pick = *turn % (more + 1);
+        *turn = turn.wrapping_add(1);
+        self.inports
+            .iter()
+            .filter(|(q, i)| i.takes(q, topic))
+            .nth(pick)
+            .map(|(q, _)| q)
+    }
+
+    fn filters_of(&self, inport: &QueueName) -> Vec<String> {
+        let Some(entry) = self.inports.get(inport) else {
+            return Vec::new();
+        };
+        std::iter::once(inport)
+            .chain(entry.bound.iter().filter(|o| *o != inport))
+            .map(|topic| filter(inport, topic))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(name: &str) -> QueueName {
+        QueueName::new(name).unwrap()
+    }
+
+    #[test]
+    fn consuming_subscribes_the_own_topic_and_bound_outports_once() {
+        let mut routes = Routes::default();
+        assert_eq!(
+            routes.bind(&q("a.OUT"), &q("b.IN")),
+            None,
+            "not consumed yet"
+        );
+        assert_eq!(
+            routes.consume(&q("b.IN")),
+            ["$share/b.IN/b.IN", "$share/b.IN/a.OUT"]
+        );
+        assert!(routes.consume(&q("b.IN")).is_empty(), "second consumer");
+        assert_eq!(
+            routes.bind(&q("c.OUT"), &q("b.IN")).as_deref(),
+            Some("$share/b.IN/c.OUT")
+        );
+        assert_eq!(routes.bind(&q("c.OUT"), &q("b.IN")), None, "already bound");
+        assert_eq!(
+            routes.filters(),
+            ["$share/b.IN/b.IN", "$share/b.IN/a.OUT", "$share/b.IN/c.OUT"]
+        );
+    }
+
+    #[test]
+    fn unbind_unsubscribes_only_what_was_subscribed() {
+        let mut routes = Routes::default();
+        routes.bind(&q("a.OUT"), &q("x.IN"));
+        assert_eq!(routes.unbind(&q("a.OUT"), &q("x.IN")), None, "not consumed");
+        routes.consume(&q("b.IN"));
+        routes.bind(&q("a.OUT"), &q("b.IN"));
+        assert_eq!(
+            routes.unbind(&q("a.OUT"), &q("b.IN")).as_deref(),
+            Some("$share/b.IN/a.OUT")
+        );
+        assert_eq!(routes.unbind(&q("a.OUT"), &q("b.IN")), None, "twice");
+        assert_eq!(routes.route("a.OUT"), None);
+        assert_eq!(routes.filters(), ["$share/b.IN/b.IN"]);
+    }
+
+    #[test]
+    fn binding_an_inport_to_itself_never_touches_its_own_subscription() {
+        let mut routes = Routes::default();
+        routes.consume(&q("b.IN"));
+        assert_eq!(routes.bind(&q("b.IN"), &q("b.IN")), None);
+        assert_eq!(routes.unbind(&q("b.IN"), &q("b.IN")), None);
+        assert_eq!(routes.filters(), ["$share/b.IN/b.IN"]);
+    }
+
+    #[test]
+    fn messages_go_only_to_inports_that_take_their_topic() {
+        let mut routes = Routes::default();
+        routes.consume(&q("b.IN"));
+        routes.bind(&q("a.OUT"), &q("b.IN"));
+        routes.bind(&q("z.OUT"), &q("y.IN")); // y.IN is consumed elsewhere
+        assert_eq!(routes.route("b.IN"), Some(&q("b.IN")));
+        assert_eq!(routes.route("a.OUT"), Some(&q("b.IN")));
+        assert_eq!(routes.route("z.OUT"), None);
+        assert_eq!(routes.route("y.IN"), None);
+        assert_eq!(routes.route("b"), None);
+    }
+
+    #[test]
+    fn copies_of_a_topic_taken_by_two_inports_alternate_between_them() {
+        let mut routes = Routes::default();
+        for inport in ["b.IN", "c.IN"] {
+            routes.consume(&q(inport));
+            routes.bind(&q("a.OUT"), &q(inport));
+        }
+        let got: Vec<_> = (0..4)
+            .map(|_| routes.route("a.OUT").cloned().unwrap())
+            .collect();
+        assert_eq!(got, [q("b.IN"), q("c.IN"), q("b.IN"), q("c.IN")]);
+    }
+
+    #[test]
+    fn share_groups_escape_what_mqtt_forbids_there() {
+        assert_eq!(
+            filter(&q("role/in"), &q("role/in")),
+            "$share/role%2Fin/role/in"
+        );
+        assert_eq!(filter(&q("a%2Fb"), &q("t")), "$share/a%252Fb/t");
+        assert_ne!(filter(&q("a/b"), &q("t")), filter(&q("a%2Fb"), &q("t")));
+    }
+
+    #[test]
+    fn wildcards_and_dollar_topics_are_refused() {
+        assert!(topic_problem(&q("repeater.IN")).is_none());
+        assert!(topic_problem(&q("msgflo/python/port")).is_none());
+        assert!(topic_problem(&q("a/+/b")).is_some());
+        assert!(topic_problem(&q("a/#")).is_some());
+        assert!(topic_problem(&q("$SYS/x")).is_some());
+    }
+}

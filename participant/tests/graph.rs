@@ -1,0 +1,118 @@
+//! Graph participants on the in-memory broker: a message is acked only once
+//! the graph has handled it (published, or dropped by a node), and nacked
+//! when a node fails or panics on it.
+
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use msgflo_participant::protocol::{dsl, ids::QueueName};
+use msgflo_participant::runner::{self, Options, RunError};
+use msgflo_participant::runtime::{builtins, ComponentDecl, Input, Outputs};
+use msgflo_participant::transport::{connect, dead_letter_queue, discovery_queue, ConnectOptions};
+use std::time::Duration;
+
+mod support;
+use support::next;
+
+fn q(name: &str) -> QueueName {
+    QueueName::new(name).expect("valid queue name")
+}
+
+/// Drops `"drop"`, fails on `"fail"`, panics on `"panic"`, forwards the rest.
+fn check() -> ComponentDecl {
+    ComponentDecl::from_fn("test/Check", || {
+        |input: Input, out: &mut Outputs| match input.packet.payload().map(|p| &p[..]) {
+            Some(b"\"drop\"") => Ok(()),
+            Some(b"\"fail\"") => Err("told to fail".into()),
+            Some(b"\"panic\"") => panic!("told to panic"),
+            _ => {
+                out.send(0, input.packet);
+                Ok(())
+            }
+        }
+    })
+    .inport("in", "any", "")
+    .outport("out", "any", "")
+}
+
+fn lookup(name: &str) -> Option<ComponentDecl> {
+    (name == "test/Check")
+        .then(check)
+        .or_else(|| builtins::builtin(name))
+}
+
+#[tokio::test]
+async fn deliveries_are_settled_by_the_graph_acked_when_handled_nacked_on_failure() -> Result<()> {
+    let broker = format!("memory://graph-{}", uuid::Uuid::new_v4().simple());
+    let t = connect(&broker, ConnectOptions::default()).await?;
+    t.declare_inport(&discovery_queue()).await?;
+    let graph = dsl::parse(
+        "INPORT=a.IN:IN\nOUTPORT=c.OUT:OUT\n\
+         a(core/Repeat) OUT -> IN b(test/Check) OUT -> IN c(core/Repeat)",
+    )?;
+    let mut options = Options::new("g".try_into()?, broker.clone());
+    // One unacked message at a time: the next is delivered only once the
+    // graph settled the previous one.
+    options.prefetch = 1;
+    let running = runner::start_graph(&graph, "chain", lookup, options).await?;
+
+    let sink = q("g-sink");
+    t.declare_outport(&q("g.OUT")).await?;
+    t.declare_inport(&sink).await?;
+    let mut out = t.consume(&sink, 100).await?;
+    t.bind(&q("g.OUT"), &sink).await?;
+    let mut dead = t.consume(&dead_letter_queue(&q("g.IN")), 10).await?;
+
+    for payload in ["\"drop\"", "\"fail\"", "\"ok\""] {
+        t.send_to_inport(&q("g.IN"), Bytes::from(payload)).await?;
+    }
+    assert_eq!(
+        next(&mut out).await?,
+        "\"ok\"",
+        "dropped and failed ones settled"
+    );
+    assert_eq!(
+        next(&mut dead).await?,
+        "\"fail\"",
+        "only the failed one is dead-lettered"
+    );
+
+    // A panic stops the node: its message and what reaches it later are nacked.
+    for payload in ["\"panic\"", "\"after\""] {
+        t.send_to_inport(&q("g.IN"), Bytes::from(payload)).await?;
+    }
+    assert_eq!(next(&mut dead).await?, "\"panic\"");
+    assert_eq!(next(&mut dead).await?, "\"after\"");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), out.next())
+            .await
+            .is_err(),
+        "nothing else is published"
+    );
+    running.stop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_graph_without_exported_ports_or_with_unknown_components_is_refused() -> Result<()> {
+    let options = || Options::new("g".try_into().expect("role"), "memory://refused");
+    let cases = [
+        (
+            "a(core/Repeat) OUT -> IN b(core/Repeat)",
+            "exports no ports",
+        ),
+        (
+            "INPORT=a.IN:IN\na(core/Nope) OUT -> IN b(core/Repeat)",
+            "unknown component",
+        ),
+    ];
+    for (text, expected) in cases {
+        let graph = dsl::parse(text)?;
+        let error = runner::start_graph(&graph, "g", builtins::builtin, options())
+            .await
+            .err()
+            .context("refused")?;
+        assert!(matches!(error, RunError::Config(_)));
+        assert!(error.to_string().contains(expected), "{error}");
+    }
+    Ok(())
+}

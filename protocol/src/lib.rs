@@ -1,0 +1,27 @@
+//! Wire types for msgflo-rs. Pure: serde and thiserror only, no IO, no async.
+//!
+//! Everything that crosses a process boundary in msgflo-rs is defined here, so the
+//! participant and the coordinator agree on it and it can be tested byte for byte.
+//!
+//! # Layout
+//! - [`messages`] — the FBP network protocol spoken between the coordinator and
+//!   UIs (Flowhub, noflo-ui, fbp-spec): the `{protocol, command, payload}` envelope
+//!   and a typed message for every command of the runtime, graph, component,
+//!   network and trace sub-protocols, in both directions.
+//! - [`discovery`] — the `discovery`/`participant` message every participant sends
+//!   on the `fbp` queue.
+//! - [`control`] — `connectinport` / `connectoutport`: how a coordinator rewires
+//!   a running participant through its control queue.
+//! - [`graph`] — the JSON graph format (noflo / fbp-protocol `graph.json`), loaded
+//!   and saved losslessly.
+//! - [`ids`] — checked newtype identifiers: `Role`, `ParticipantId`, `PortName`,
+//!   `QueueName`.
+//! - [`dsl`] — the `.fbp` language: a parser that agrees with the reference parser
+//!   (npm `fbp` 1.8) and a serializer whose output parses back to the same graph.
+
+pub mod control;
+pub mod discovery;
+pub mod dsl;
+pub mod graph;
+pub mod ids;
+pub mod messages;

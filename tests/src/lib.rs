@@ -1,0 +1,63 @@
+//! Support for the end-to-end tests in `tests/tests/`: where the brokers are,
+//! unique names so tests can run in parallel, the workspace root, public npm
+//! packages installed at test time ([`npm`]), and a throw-away CA, TLS broker
+//! and TLS proxy ([`tls`]).
+//!
+//! Broker addresses come from the environment that `scripts/test` sets up:
+//! `MSGFLO_TEST_AMQP_URL` (default `amqp://guest:guest@127.0.0.1:5672/%2f`) and
+//! `MSGFLO_TEST_MQTT_URL` (default `mqtt://127.0.0.1:1883`). Tests never skip when
+//! a broker is missing: they fail, saying which broker they could not reach.
+
+pub mod bins;
+pub mod npm;
+pub mod numbered;
+pub mod process;
+pub mod tls;
+
+use std::path::PathBuf;
+
+/// The RabbitMQ the tests use.
+pub fn amqp_url() -> String {
+    std::env::var("MSGFLO_TEST_AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+/// The MQTT broker the tests use, as `(host, port)`.
+pub fn mqtt_address() -> (String, u16) {
+    let url =
+        std::env::var("MSGFLO_TEST_MQTT_URL").unwrap_or_else(|_| "mqtt://127.0.0.1:1883".into());
+    let rest = url.trim_start_matches("mqtt://").trim_end_matches('/');
+    match rest.rsplit_once(':') {
+        Some((host, port)) => (host.to_owned(), port.parse().unwrap_or(1883)),
+        None => (rest.to_owned(), 1883),
+    }
+}
+
+/// A name no other test (or test run) uses: `<prefix>.<uuid>`.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}.{}", uuid::Uuid::new_v4().simple())
+}
+
+/// The root of the workspace (where `Cargo.toml` and `scripts/` are).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The next message of `consumer`, acked, within `wait`; the error says which
+/// queue stayed silent.
+pub async fn next_payload(
+    consumer: &mut msgflo_participant::transport::Consumer,
+    wait: std::time::Duration,
+) -> anyhow::Result<bytes::Bytes> {
+    use anyhow::Context;
+    let delivery = tokio::time::timeout(wait, consumer.next())
+        .await
+        .with_context(|| format!("nothing on {} within {wait:?}", consumer.queue()))?
+        .with_context(|| format!("consumer of {} ended", consumer.queue()))?;
+    let payload = delivery.payload.clone();
+    delivery.ack().await?;
+    Ok(payload)
+}

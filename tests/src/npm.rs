@@ -1,0 +1,82 @@
+//! Public npm packages the tests compare against (the reference `.fbp` parser,
+//! later the fbp-protocol suite and fbp-spec), installed at test time into
+//! `<workspace>/.cache/npm/<name>-<version>` — never committed.
+
+use anyhow::{bail, ensure, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Installs `name@version` unless already there and returns the folder whose
+/// `node_modules/` holds it. Installs into a private folder and renames it into
+/// place, so concurrent test runs never see a half-installed package. Fails
+/// with a one-line reason when Node.js, npm or the package cannot be had.
+pub fn install(name: &str, version: &str) -> Result<PathBuf> {
+    run(Command::new("node").arg("--version"), "`node --version`")?;
+    let dir = crate::workspace_root()
+        .join(".cache/npm")
+        .join(format!("{}-{version}", name.replace('/', "+")));
+    if is_installed(&dir, name, version) {
+        return Ok(dir);
+    }
+    let parent = dir.parent().context("cache folder has a parent")?;
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    let staging = parent.join(format!(
+        "{}.staging-{}",
+        dir.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("package"),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging)?;
+    let package = format!("{name}@{version}");
+    let mut npm = Command::new("npm");
+    npm.args(["install", "--prefix"]).arg(&staging).args([
+        "--no-save",
+        "--no-audit",
+        "--no-fund",
+        &package,
+    ]);
+    run(&mut npm, &format!("`npm install {package}`"))?;
+    ensure!(
+        is_installed(&staging, name, version),
+        "`npm install {package}` did not install it"
+    );
+    if std::fs::rename(&staging, &dir).is_err() {
+        // Another run got there first; use its copy if it is complete.
+        let _ = std::fs::remove_dir_all(&staging);
+        ensure!(
+            is_installed(&dir, name, version),
+            "cannot move {package} into {}",
+            dir.display()
+        );
+    }
+    Ok(dir)
+}
+
+fn is_installed(dir: &Path, name: &str, version: &str) -> bool {
+    let manifest = dir.join("node_modules").join(name).join("package.json");
+    let Ok(text) = std::fs::read_to_string(manifest) else {
+        return false;
+    };
+    let manifest: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    manifest["version"] == version
+}
+
+/// Runs `command`; on failure the error holds its status and last stderr line.
+fn run(command: &mut Command, what: &str) -> Result<()> {
+    let output = command
+        .output()
+        .with_context(|| format!("cannot run {what} (is it installed?)"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default();
+        bail!("{what} failed ({}): {last}", output.status);
+    }
+    Ok(())
+}

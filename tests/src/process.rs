@@ -1,0 +1,103 @@
+//! Running the project's binaries as child processes: wait for their ready
+//! line, stop them with SIGTERM or SIGKILL, read what they printed.
+
+use anyhow::{bail, Context, Result};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStderr, ChildStdout, Command};
+
+/// A running child; killed when dropped.
+pub struct Spawned {
+    child: Child,
+    /// Its standard output, line by line (the ready line already read).
+    pub stdout: Lines<BufReader<ChildStdout>>,
+    stderr: Option<ChildStderr>,
+}
+
+/// Starts `command` and waits up to `wait` for its first line on stdout,
+/// which it returns with the process. If the process writes to stderr or exits
+/// first, that is the error.
+pub async fn spawn_ready(mut command: Command, wait: Duration) -> Result<(Spawned, String)> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = command.spawn().context("cannot start the process")?;
+    let stdout = child.stdout.take().context("stdout is piped")?;
+    let mut stderr = child.stderr.take().context("stderr is piped")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let first = tokio::time::timeout(wait, lines.next_line()).await;
+    match first {
+        Ok(Ok(Some(line))) => Ok((
+            Spawned {
+                child,
+                stdout: lines,
+                stderr: Some(stderr),
+            },
+            line,
+        )),
+        Ok(_) => {
+            let status = child.wait().await?;
+            let mut text = String::new();
+            tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut text).await?;
+            bail!("exited ({status}) before its ready line; stderr: {text}")
+        }
+        Err(_) => bail!("no ready line within {wait:?}"),
+    }
+}
+
+impl Spawned {
+    /// The process id.
+    pub fn id(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM and waits for the exit code; returns it with everything
+    /// the process wrote on stderr.
+    pub async fn terminate(mut self, wait: Duration) -> Result<(Option<i32>, String)> {
+        let pid = self.child.id().context("already exited")?;
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()?;
+        if !status.success() {
+            bail!("kill -TERM {pid} failed");
+        }
+        let status = tokio::time::timeout(wait, self.child.wait())
+            .await
+            .context("did not exit after SIGTERM")??;
+        Ok((status.code(), self.stderr().await?))
+    }
+
+    /// SIGKILL, as a crash would: nothing is cleaned up.
+    pub async fn kill(mut self) -> Result<()> {
+        self.child.kill().await?;
+        Ok(())
+    }
+
+    /// Everything it wrote on stderr (once it has exited).
+    pub async fn stderr(&mut self) -> Result<String> {
+        let mut text = String::new();
+        if let Some(mut stderr) = self.stderr.take() {
+            tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut text).await?;
+        }
+        Ok(text)
+    }
+}
+
+/// Runs `command` to completion with a time limit; returns (exit code, stdout, stderr).
+pub async fn run_to_end(
+    mut command: Command,
+    wait: Duration,
+) -> Result<(Option<i32>, String, String)> {
+    command.stdin(Stdio::null()).kill_on_drop(true);
+    let output = tokio::time::timeout(wait, command.output())
+        .await
+        .context("did not finish in time")??;
+    Ok((
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    ))
+}

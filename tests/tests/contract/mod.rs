@@ -1,0 +1,308 @@
+//! The transport contract: every transport (AMQP, MQTT, memory) must pass these
+//! cases against its real broker. Each case uses fresh, unique queue names, so
+//! cases run in parallel; each connects as many clients as it needs, as separate
+//! processes would.
+//!
+//! Bindings are made through the transport that consumes the inport: on MQTT a
+//! binding is a subscription of the consuming client (see the transport docs).
+
+pub mod harness;
+
+use anyhow::{ensure, Context, Result};
+use bytes::Bytes;
+pub use harness::Harness;
+use msgflo_participant::protocol::ids::QueueName;
+use msgflo_participant::transport::{dead_letter_queue, Consumer, Delivery, Transport};
+use msgflo_tests::unique;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a case waits for a message that must come.
+pub const WAIT: Duration = Duration::from_secs(15);
+
+fn queue(prefix: &str) -> QueueName {
+    QueueName::new(unique(prefix)).expect("unique names are valid")
+}
+
+async fn next(consumer: &mut Consumer) -> Result<Delivery> {
+    tokio::time::timeout(WAIT, consumer.next())
+        .await
+        .with_context(|| format!("no message on {} within {WAIT:?}", consumer.queue()))?
+        .with_context(|| format!("consumer of {} ended", consumer.queue()))
+}
+
+/// Receives `n` messages, acking each, and returns their payloads.
+async fn take(consumer: &mut Consumer, n: usize) -> Result<Vec<Bytes>> {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let delivery = next(consumer).await?;
+        out.push(delivery.payload.clone());
+        delivery.ack().await?;
+    }
+    Ok(out)
+}
+
+fn numbered(prefix: &str, n: usize) -> Vec<Bytes> {
+    (0..n)
+        .map(|i| Bytes::from(format!("{{\"{prefix}\":{i}}}")))
+        .collect()
+}
+
+async fn inport(t: &Arc<dyn Transport>, prefix: &str) -> Result<QueueName> {
+    let q = queue(prefix);
+    t.declare_inport(&q).await?;
+    Ok(q)
+}
+
+async fn outport(t: &Arc<dyn Transport>, prefix: &str) -> Result<QueueName> {
+    let q = queue(prefix);
+    t.declare_outport(&q).await?;
+    Ok(q)
+}
+
+/// A message sent straight to an inport arrives byte for byte, whatever it is.
+pub async fn direct_send_arrives_byte_for_byte(h: &dyn Harness) -> Result<()> {
+    let t = h.connect("direct").await?;
+    let q = inport(&t, "contract.direct.IN").await?;
+    let mut consumer = t.consume(&q, 10).await?;
+    let payloads = [
+        Bytes::from_static(br#"{ "bar" : "foo",  "n": 1.50 }"#),
+        Bytes::from_static(b"plain text, not JSON"),
+        Bytes::from_static(&[0, 159, 146, 150, 255]),
+        Bytes::new(),
+    ];
+    for p in &payloads {
+        t.send_to_inport(&q, p.clone()).await?;
+    }
+    let got = take(&mut consumer, payloads.len()).await?;
+    ensure!(got == payloads, "payloads changed on the way: {got:?}");
+    Ok(())
+}
+
+/// One outport bound to two inports: each inport gets every message.
+pub async fn fan_out(h: &dyn Harness) -> Result<()> {
+    let (pub_t, a_t, b_t) = (
+        h.connect("fo-pub").await?,
+        h.connect("fo-a").await?,
+        h.connect("fo-b").await?,
+    );
+    let out = outport(&pub_t, "contract.fanout.OUT").await?;
+    let (a, b) = (
+        inport(&a_t, "contract.fanout.A").await?,
+        inport(&b_t, "contract.fanout.B").await?,
+    );
+    let mut ca = a_t.consume(&a, 10).await?;
+    let mut cb = b_t.consume(&b, 10).await?;
+    a_t.bind(&out, &a).await?;
+    b_t.bind(&out, &b).await?;
+    let msgs = numbered("fanout", 20);
+    for m in &msgs {
+        pub_t.publish(&out, m.clone()).await?;
+    }
+    ensure!(
+        take(&mut ca, 20).await? == msgs,
+        "inport A did not get every message in order"
+    );
+    ensure!(
+        take(&mut cb, 20).await? == msgs,
+        "inport B did not get every message in order"
+    );
+    Ok(())
+}
+
+/// Two outports bound to one inport: it gets the messages of both.
+pub async fn fan_in(h: &dyn Harness) -> Result<()> {
+    let (pub_t, sub_t) = (h.connect("fi-pub").await?, h.connect("fi-sub").await?);
+    let (o1, o2) = (
+        outport(&pub_t, "contract.fanin.O1").await?,
+        outport(&pub_t, "contract.fanin.O2").await?,
+    );
+    let i = inport(&sub_t, "contract.fanin.IN").await?;
+    let mut c = sub_t.consume(&i, 10).await?;
+    sub_t.bind(&o1, &i).await?;
+    sub_t.bind(&o2, &i).await?;
+    let (m1, m2) = (numbered("one", 10), numbered("two", 10));
+    for (x, y) in m1.iter().zip(&m2) {
+        pub_t.publish(&o1, x.clone()).await?;
+        pub_t.publish(&o2, y.clone()).await?;
+    }
+    let got: BTreeSet<_> = take(&mut c, 20).await?.into_iter().collect();
+    let want: BTreeSet<_> = m1.into_iter().chain(m2).collect();
+    ensure!(got == want, "fan-in lost or changed messages");
+    Ok(())
+}
+
+/// Two consumers of one inport share its messages: each message goes to
+/// exactly one of them, and both get some.
+pub async fn round_robin_between_consumers(h: &dyn Harness) -> Result<()> {
+    let (t1, t2, sender) = (
+        h.connect("rr-1").await?,
+        h.connect("rr-2").await?,
+        h.connect("rr-s").await?,
+    );
+    let q = inport(&t1, "contract.rr.IN").await?;
+    t2.declare_inport(&q).await?;
+    let mut c1 = t1.consume(&q, 1).await?;
+    let mut c2 = t2.consume(&q, 1).await?;
+    let msgs = numbered("rr", 40);
+    for m in &msgs {
+        sender.send_to_inport(&q, m.clone()).await?;
+    }
+    let (mut got1, mut got2) = (Vec::new(), Vec::new());
+    while got1.len() + got2.len() < msgs.len() {
+        tokio::select! {
+            d = next(&mut c1) => { let d = d?; got1.push(d.payload.clone()); d.ack().await?; }
+            d = next(&mut c2) => { let d = d?; got2.push(d.payload.clone()); d.ack().await?; }
+        }
+    }
+    ensure!(
+        !got1.is_empty() && !got2.is_empty(),
+        "one consumer got everything: {} / {}",
+        got1.len(),
+        got2.len()
+    );
+    let all: BTreeSet<_> = got1.iter().chain(&got2).cloned().collect();
+    ensure!(all.len() == msgs.len(), "duplicates between consumers");
+    ensure!(
+        all == msgs.iter().cloned().collect::<BTreeSet<_>>(),
+        "messages lost"
+    );
+    Ok(())
+}
+
+/// After unbind, messages published to the outport no longer reach the inport.
+pub async fn unbind_stops_delivery(h: &dyn Harness) -> Result<()> {
+    let (pub_t, sub_t) = (h.connect("ub-pub").await?, h.connect("ub-sub").await?);
+    let out = outport(&pub_t, "contract.unbind.OUT").await?;
+    let i = inport(&sub_t, "contract.unbind.IN").await?;
+    let mut c = sub_t.consume(&i, 10).await?;
+    sub_t.bind(&out, &i).await?;
+    pub_t
+        .publish(&out, Bytes::from_static(b"\"bound\""))
+        .await?;
+    ensure!(
+        take(&mut c, 1).await? == [Bytes::from_static(b"\"bound\"")],
+        "bound message missing"
+    );
+
+    sub_t.unbind(&out, &i).await?;
+    pub_t
+        .publish(&out, Bytes::from_static(b"\"after unbind\""))
+        .await?;
+    // A marker sent straight to the inport after the unbound publish: if the
+    // unbound message arrived at all, it would come first.
+    pub_t
+        .send_to_inport(&i, Bytes::from_static(b"\"marker\""))
+        .await?;
+    let got = take(&mut c, 1).await?;
+    ensure!(
+        got == [Bytes::from_static(b"\"marker\"")],
+        "message crossed a removed binding: {got:?}"
+    );
+    Ok(())
+}
+
+/// A nacked message goes to the inport's dead-letter queue, unchanged, and is
+/// not delivered again.
+pub async fn nack_dead_letters(h: &dyn Harness) -> Result<()> {
+    let (t, watcher) = (h.connect("dl").await?, h.connect("dl-watch").await?);
+    let q = inport(&t, "contract.dead.IN").await?;
+    let dead = dead_letter_queue(&q);
+    let mut dead_c = watcher.consume(&dead, 10).await?;
+    let mut c = t.consume(&q, 10).await?;
+    let payload = Bytes::from_static(br#"{"poison": true}"#);
+    t.send_to_inport(&q, payload.clone()).await?;
+    next(&mut c).await?.nack().await?;
+    ensure!(
+        take(&mut dead_c, 1).await? == [payload],
+        "dead-lettered message changed"
+    );
+    t.send_to_inport(&q, Bytes::from_static(b"\"next\""))
+        .await?;
+    ensure!(
+        take(&mut c, 1).await? == [Bytes::from_static(b"\"next\"")],
+        "nacked message was delivered again"
+    );
+    Ok(())
+}
+
+/// A message taken but not acked when its consumer's connection goes away is
+/// delivered again, marked as redelivered.
+pub async fn unacked_message_comes_back(h: &dyn Harness) -> Result<()> {
+    let client = "unacked";
+    let first = h.connect_keeping_session(client).await?;
+    let q = inport(&first, "contract.unacked.IN").await?;
+    let mut c = first.consume(&q, 10).await?;
+    let payload = Bytes::from_static(b"\"not acked\"");
+    first.send_to_inport(&q, payload.clone()).await?;
+    let delivery = next(&mut c).await?;
+    ensure!(delivery.payload == payload && !delivery.redelivered);
+    drop(delivery);
+    first.close().await?;
+    drop(c);
+
+    let second = h.reconnect(client).await?;
+    second.declare_inport(&q).await?;
+    let mut c = second.consume(&q, 10).await?;
+    let again = next(&mut c).await?;
+    ensure!(
+        again.payload == payload,
+        "another message came back: {:?}",
+        again.payload
+    );
+    ensure!(again.redelivered, "redelivery is not marked");
+    again.ack().await?;
+    Ok(())
+}
+
+/// The broker closes the connection: the transport reconnects, its consumer
+/// and bindings work again, and publishing resumes; every message arrives.
+pub async fn recovers_after_the_broker_closes_the_connection(h: &dyn Harness) -> Result<()> {
+    let (pub_t, sub_t) = (h.connect("rec-pub").await?, h.connect("rec-sub").await?);
+    let out = outport(&pub_t, "contract.recover.OUT").await?;
+    let i = inport(&sub_t, "contract.recover.IN").await?;
+    let mut c = sub_t.consume(&i, 50).await?;
+    sub_t.bind(&out, &i).await?;
+    let msgs = numbered("recover", 200);
+    for m in &msgs[..100] {
+        pub_t.publish(&out, m.clone()).await?;
+    }
+    let mut got = take(&mut c, 50).await?;
+    h.kill_connections(&["rec-pub", "rec-sub"]).await?;
+    // Publishing right after the close waits for the reconnection, then goes on.
+    for m in &msgs[100..] {
+        pub_t.publish(&out, m.clone()).await?;
+    }
+    while got.iter().collect::<BTreeSet<_>>().len() < msgs.len() {
+        let d = next(&mut c).await?;
+        got.push(d.payload.clone());
+        d.ack().await?;
+    }
+    let unique: BTreeSet<_> = got.into_iter().collect();
+    ensure!(
+        unique == msgs.into_iter().collect::<BTreeSet<_>>(),
+        "messages lost across the reconnection"
+    );
+    Ok(())
+}
+
+/// Generates one `#[tokio::test]` per contract case for a harness.
+#[macro_export]
+macro_rules! contract_tests {
+    ($harness:expr) => {
+        $crate::contract_tests!(@cases $harness;
+            direct_send_arrives_byte_for_byte, fan_out, fan_in, round_robin_between_consumers,
+            unbind_stops_delivery, nack_dead_letters, unacked_message_comes_back,
+            recovers_after_the_broker_closes_the_connection);
+    };
+    (@cases $harness:expr; $($case:ident),+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() -> anyhow::Result<()> {
+                let harness = $harness;
+                contract::$case(&harness).await
+            }
+        )+
+    };
+}

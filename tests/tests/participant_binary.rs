@@ -1,0 +1,298 @@
+//! `msgflo-participant` as msgflo deployments run it, against real RabbitMQ and
+//! Mosquitto: msgflo's cross-language participant check, a 10,000-message
+//! round trip, a SIGKILL halfway with nothing lost, clean SIGTERM, and one-line
+//! errors.
+
+use anyhow::{ensure, Context, Result};
+use bytes::Bytes;
+use msgflo_participant::protocol::discovery::Participant;
+use msgflo_participant::protocol::ids::QueueName;
+use msgflo_participant::transport::{
+    connect, discovery_queue, ConnectOptions, Consumer, Transport,
+};
+use msgflo_tests::bins::binary;
+use msgflo_tests::numbered::{number_of, send_numbered};
+use msgflo_tests::process::{run_to_end, spawn_ready, Spawned};
+use msgflo_tests::{amqp_url, mqtt_address, next_payload, unique};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::process::Command;
+
+const READY: Duration = Duration::from_secs(30);
+
+fn mqtt_url() -> String {
+    let (host, port) = mqtt_address();
+    format!("mqtt://{host}:{port}")
+}
+
+fn participant(broker: &str, role: &str, component: &str, extra: &[&str]) -> Result<Command> {
+    let mut command = Command::new(binary("msgflo-participant")?);
+    command
+        .args(["--name", role, "--component", component, "--broker", broker])
+        .args(extra)
+        .env("MSGFLO_DISCOVERY_PERIOD", "1")
+        .env_remove("RUST_LOG");
+    Ok(command)
+}
+
+async fn start(broker: &str, role: &str, extra: &[&str]) -> Result<Spawned> {
+    let (child, line) =
+        spawn_ready(participant(broker, role, "core/Repeat", extra)?, READY).await?;
+    ensure!(
+        line.starts_with(&format!("{role} connected to ")),
+        "ready line: {line:?}"
+    );
+    Ok(child)
+}
+
+async fn client(broker: &str) -> Result<Arc<dyn Transport>> {
+    let options = ConnectOptions {
+        client_id: unique("e2e-client"),
+        ..ConnectOptions::default()
+    };
+    Ok(connect(broker, options).await?)
+}
+
+/// A queue bound to `outport`, consumed by `t`.
+async fn sink(t: &Arc<dyn Transport>, outport: &QueueName) -> Result<Consumer> {
+    let sink = QueueName::new(unique("e2e.sink"))?;
+    t.declare_outport(outport).await?;
+    t.declare_inport(&sink).await?;
+    let consumer = t.consume(&sink, 500).await?;
+    t.bind(outport, &sink).await?;
+    Ok(consumer)
+}
+
+/// msgflo's `spec/heterogenous` check: discovery on `fbp` with exactly the
+/// expected keys, and `{"bar":"foo"}` on the `in` queue comes back equal on a
+/// queue bound to `out`.
+async fn msgflo_participant_check(broker: &str) -> Result<()> {
+    let role = unique("e2e-check");
+    let _participant = start(broker, &role, &[]).await?;
+    let t = client(broker).await?;
+    let mut discoveries = t.consume(&discovery_queue(), 50).await?;
+    let definition = loop {
+        let payload = next_payload(&mut discoveries, Duration::from_secs(20)).await?;
+        let Ok(p) = Participant::decode(&payload) else {
+            continue;
+        };
+        if p.role.as_str() == role {
+            break serde_json::from_slice::<serde_json::Value>(&payload)?["payload"].clone();
+        }
+    };
+    let mut keys: Vec<&str> = definition
+        .as_object()
+        .context("payload is an object")?
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    ensure!(
+        keys == [
+            "component",
+            "icon",
+            "id",
+            "inports",
+            "label",
+            "outports",
+            "role"
+        ],
+        "keys: {keys:?}"
+    );
+    let queue_of = |ports: &str, id: &str| -> Result<QueueName> {
+        let port = definition[ports]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["id"] == id);
+        let queue = port
+            .and_then(|p| p["queue"].as_str())
+            .with_context(|| format!("{ports} has no {id} queue"))?;
+        Ok(QueueName::new(queue)?)
+    };
+    let (inq, outq) = (queue_of("inports", "in")?, queue_of("outports", "out")?);
+    let mut received = sink(&t, &outq).await?;
+    t.send_to_inport(&inq, Bytes::from_static(br#"{ "bar": "foo" }"#))
+        .await?;
+    let payload = next_payload(&mut received, Duration::from_secs(10)).await?;
+    ensure!(
+        serde_json::from_slice::<serde_json::Value>(&payload)? == serde_json::json!({"bar": "foo"})
+    );
+    t.close().await?;
+    Ok(())
+}
+
+/// How many messages may be on their way at once. An MQTT broker has no
+/// back-pressure from subscribers to publishers: Mosquitto queues at most
+/// `max_queued_messages` (default 1000) per client and drops the rest, so a
+/// sender must not run further ahead than that. AMQP queues hold everything.
+fn window(broker: &str) -> usize {
+    if broker.starts_with("mqtt") {
+        500
+    } else {
+        usize::MAX >> 4
+    }
+}
+
+/// Sends `n` numbered messages through a Repeat participant and checks that
+/// each comes out at least once; with `kill_halfway`, the participant is
+/// SIGKILLed after half of them came out and started again with the same id.
+async fn round_trip(broker: &str, n: usize, kill_halfway: bool) -> Result<()> {
+    let role = unique("e2e-repeat");
+    let id = format!("{role}-fixed");
+    let mut running = Some(start(broker, &role, &["--id", &id]).await?);
+    let t = client(broker).await?;
+    let inq = QueueName::new(format!("{role}.IN"))?;
+    let mut received = sink(&t, &QueueName::new(format!("{role}.OUT"))?).await?;
+
+    let sender = send_numbered(t.clone(), inq, n, window(broker));
+
+    let mut seen = BTreeSet::new();
+    let mut duplicates = 0usize;
+    while seen.len() < n {
+        let payload = next_payload(&mut received, Duration::from_secs(30))
+            .await
+            .with_context(|| format!("after {} of {n} messages", seen.len()))?;
+        if seen.insert(number_of(&payload)?) {
+            sender.came_out();
+        } else {
+            duplicates += 1;
+        }
+        if kill_halfway && seen.len() == n / 2 {
+            if let Some(child) = running.take() {
+                child.kill().await?;
+                running = Some(start(broker, &role, &["--id", &id]).await?);
+            }
+        }
+    }
+    sender.finish().await?;
+    ensure!(seen == (0..n as u64).collect(), "lost messages");
+    ensure!(
+        kill_halfway || duplicates == 0,
+        "{duplicates} duplicates without a crash"
+    );
+    if let Some(child) = running {
+        let (code, stderr) = child.terminate(Duration::from_secs(10)).await?;
+        ensure!(code == Some(0), "exit code after SIGTERM: {code:?}");
+        // Nothing on stderr in a normal run, before the ready line or after it.
+        ensure!(stderr.is_empty(), "stderr: {stderr}");
+    }
+    t.close().await?;
+    Ok(())
+}
+
+/// A participant stopped with SIGTERM and replaced by a new one (a new id)
+/// leaves nothing behind that takes a share of the messages: every message
+/// reaches the new participant.
+async fn replaced_participant_takes_all_messages(broker: &str) -> Result<()> {
+    let role = unique("e2e-replace");
+    let first = start(broker, &role, &[]).await?;
+    let (code, _) = first.terminate(Duration::from_secs(10)).await?;
+    ensure!(code == Some(0), "first participant exit code {code:?}");
+    let _second = start(broker, &role, &[]).await?;
+    let t = client(broker).await?;
+    let mut received = sink(&t, &QueueName::new(format!("{role}.OUT"))?).await?;
+    let inq = QueueName::new(format!("{role}.IN"))?;
+    for i in 0..20 {
+        t.send_to_inport(&inq, Bytes::from(format!("{i}"))).await?;
+    }
+    let mut got = BTreeSet::new();
+    while got.len() < 20 {
+        let payload = next_payload(&mut received, Duration::from_secs(10))
+            .await
+            .with_context(|| format!("after {} of 20 messages", got.len()))?;
+        got.insert(String::from_utf8_lossy(&payload).into_owned());
+    }
+    t.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amqp_replaced_participant_takes_all_messages() -> Result<()> {
+    replaced_participant_takes_all_messages(&amqp_url()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mqtt_replaced_participant_takes_all_messages() -> Result<()> {
+    replaced_participant_takes_all_messages(&mqtt_url()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amqp_msgflo_participant_check() -> Result<()> {
+    msgflo_participant_check(&amqp_url()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mqtt_msgflo_participant_check() -> Result<()> {
+    msgflo_participant_check(&mqtt_url()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amqp_10000_messages_round_trip() -> Result<()> {
+    round_trip(&amqp_url(), 10_000, false).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mqtt_10000_messages_round_trip() -> Result<()> {
+    round_trip(&mqtt_url(), 10_000, false).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amqp_sigkill_halfway_loses_nothing() -> Result<()> {
+    round_trip(&amqp_url(), 10_000, true).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mqtt_sigkill_halfway_loses_nothing() -> Result<()> {
+    round_trip(&mqtt_url(), 10_000, true).await
+}
+
+/// Bad input ends with one line on stderr, exit code 1, and nothing on stdout.
+#[tokio::test]
+async fn bad_input_is_one_line_and_exit_code_1() -> Result<()> {
+    let cases = [
+        (
+            "amqp://127.0.0.1:1",
+            "core/Repeat",
+            "cannot connect to amqp://127.0.0.1:1",
+        ),
+        (
+            "mqtt://127.0.0.1:1",
+            "core/Repeat",
+            "cannot connect to mqtt://127.0.0.1:1",
+        ),
+        (
+            "foo://user:secret@x",
+            "core/Repeat",
+            "bad broker URL foo://user:***@x",
+        ),
+        (
+            "amqp://127.0.0.1",
+            "core/Nope",
+            "unknown component \"core/Nope\"",
+        ),
+    ];
+    for (broker, component, expected) in cases {
+        let command = participant(broker, "bad", component, &[])?;
+        let (code, stdout, stderr) = run_to_end(command, Duration::from_secs(30)).await?;
+        ensure!(
+            code == Some(1),
+            "{broker} {component}: exit {code:?}, stderr {stderr}"
+        );
+        ensure!(stdout.is_empty(), "{broker}: stdout {stdout:?}");
+        ensure!(
+            stderr.lines().count() == 1,
+            "{broker}: not one line: {stderr:?}"
+        );
+        ensure!(
+            stderr.starts_with("msgflo-participant: ") && stderr.contains(expected),
+            "{broker}: {stderr:?}"
+        );
+        ensure!(
+            !stderr.contains("secret") && !stderr.contains("panicked"),
+            "{stderr:?}"
+        );
+    }
+    Ok(())
+}

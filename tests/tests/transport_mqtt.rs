@@ -23,6 +23,10 @@ impl Mqtt {
 
 #[async_trait]
 impl Harness for Mqtt {
+    fn carries_headers(&self) -> bool {
+        false
+    }
+
     fn url(&self) -> String {
         let (host, port) = mqtt_address();
         format!("mqtt://{host}:{port}")

@@ -17,7 +17,11 @@
 //!   rejected without requeue, which dead-letters it to `dead-<queue>`.
 //!
 //! Payloads are bytes and are never re-encoded: what was published is what is
-//! delivered.
+//! delivered. A message may carry [`Headers`] (name -> text), published with
+//! [`Transport::publish_with`] and found in [`Delivery::headers`]: AMQP and
+//! the memory broker keep them; MQTT 3.1.1 has no headers, so there they are
+//! dropped (graph participants carry brackets in them; see
+//! `runner/brackets.rs`).
 //!
 //! # Per transport
 //! - AMQP: exactly msgflo-nodejs' topology, so Node.js, Python and Rust
@@ -82,6 +86,55 @@ pub fn dead_letter_queue(inport: &QueueName) -> QueueName {
     QueueName::new(format!("dead-{inport}")).unwrap_or_else(|_| inport.clone())
 }
 
+/// Message headers: names with text values, in the order they were set.
+/// Transports that have no headers (MQTT 3.1.1) drop them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers(Vec<(String, String)>);
+
+impl Headers {
+    /// No headers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `name` to `value`, replacing an earlier value.
+    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        let (name, value) = (name.into(), value.into());
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some(entry) => entry.1 = value,
+            None => self.0.push((name, value)),
+        }
+    }
+
+    /// The value of `name`, if set.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// No header is set.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The headers, in the order they were set.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+}
+
+impl<N: Into<String>, V: Into<String>> FromIterator<(N, V)> for Headers {
+    fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Self {
+        let mut headers = Headers::new();
+        for (name, value) in iter {
+            headers.insert(name, value);
+        }
+        headers
+    }
+}
+
 /// How to connect.
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
@@ -136,6 +189,18 @@ pub trait Transport: Send + Sync + 'static {
     /// (publisher confirm / PUBACK), so it is safe to ack the input after.
     async fn publish(&self, outport: &QueueName, payload: Bytes) -> Result<()>;
 
+    /// [`publish`](Transport::publish) with message headers. Transports
+    /// without headers (MQTT 3.1.1) publish the payload alone.
+    async fn publish_with(
+        &self,
+        outport: &QueueName,
+        payload: Bytes,
+        headers: &Headers,
+    ) -> Result<()> {
+        let _no_headers_here = headers;
+        self.publish(outport, payload).await
+    }
+
     /// Puts a message straight into an inport queue, confirmed like [`publish`].
     ///
     /// [`publish`]: Transport::publish
@@ -186,6 +251,8 @@ pub struct Delivery {
     pub payload: Bytes,
     /// The broker delivered this message before (it may be a duplicate).
     pub redelivered: bool,
+    /// The message's headers (empty where the transport has none).
+    pub headers: Headers,
     acker: Box<dyn Acker>,
 }
 
@@ -195,8 +262,15 @@ impl Delivery {
         Self {
             payload,
             redelivered,
+            headers: Headers::new(),
             acker,
         }
+    }
+
+    /// The same delivery, with `headers`.
+    pub fn with_headers(mut self, headers: Headers) -> Self {
+        self.headers = headers;
+        self
     }
 
     /// The message was handled.
@@ -215,6 +289,7 @@ impl std::fmt::Debug for Delivery {
         f.debug_struct("Delivery")
             .field("payload", &self.payload)
             .field("redelivered", &self.redelivered)
+            .field("headers", &self.headers)
             .finish_non_exhaustive()
     }
 }

@@ -20,6 +20,11 @@ pub trait Harness: Send + Sync {
     /// parallel cases never share one.
     fn client_id(&self, client: &str) -> String;
 
+    /// The transport keeps message headers (MQTT 3.1.1 has none).
+    fn carries_headers(&self) -> bool {
+        true
+    }
+
     /// A new connection for `client`.
     async fn connect(&self, client: &str) -> Result<Arc<dyn Transport>> {
         let options = ConnectOptions {

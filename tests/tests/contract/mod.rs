@@ -12,7 +12,7 @@ use anyhow::{ensure, Context, Result};
 use bytes::Bytes;
 pub use harness::Harness;
 use msgflo_participant::protocol::ids::QueueName;
-use msgflo_participant::transport::{dead_letter_queue, Consumer, Delivery, Transport};
+use msgflo_participant::transport::{dead_letter_queue, Consumer, Delivery, Headers, Transport};
 use msgflo_tests::unique;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -287,6 +287,52 @@ pub async fn recovers_after_the_broker_closes_the_connection(h: &dyn Harness) ->
     Ok(())
 }
 
+/// Headers published with a message arrive with it, on every bound inport and
+/// into the dead-letter queue; where the transport has no headers (MQTT 3.1.1)
+/// the payload still arrives, without them.
+pub async fn headers_travel_with_the_message(h: &dyn Harness) -> Result<()> {
+    let (t, watcher) = (h.connect("hdr").await?, h.connect("hdr-watch").await?);
+    let out = outport(&t, "contract.headers.OUT").await?;
+    let q = inport(&t, "contract.headers.IN").await?;
+    let dead = dead_letter_queue(&q);
+    let mut dead_c = watcher.consume(&dead, 10).await?;
+    let mut c = t.consume(&q, 10).await?;
+    t.bind(&out, &q).await?;
+    let headers: Headers = [("msgflo-test", "(a) [b] \"c\""), ("second", "")]
+        .into_iter()
+        .collect();
+    let payload = Bytes::from_static(b"\"with headers\"");
+    t.publish_with(&out, payload.clone(), &headers).await?;
+    let expected = |d: &Delivery| {
+        if h.carries_headers() {
+            d.headers.get("msgflo-test") == Some("(a) [b] \"c\"")
+                && d.headers.get("second") == Some("")
+        } else {
+            d.headers.is_empty()
+        }
+    };
+    let delivery = next(&mut c).await?;
+    ensure!(delivery.payload == payload, "payload changed");
+    ensure!(
+        expected(&delivery),
+        "headers not as published: {:?}",
+        delivery.headers
+    );
+    delivery.nack().await?;
+    let dead_letter = next(&mut dead_c).await?;
+    ensure!(
+        dead_letter.payload == payload,
+        "dead-lettered payload changed"
+    );
+    ensure!(
+        expected(&dead_letter),
+        "dead-lettered headers not kept: {:?}",
+        dead_letter.headers
+    );
+    dead_letter.ack().await?;
+    Ok(())
+}
+
 /// Generates one `#[tokio::test]` per contract case for a harness.
 #[macro_export]
 macro_rules! contract_tests {
@@ -294,7 +340,7 @@ macro_rules! contract_tests {
         $crate::contract_tests!(@cases $harness;
             direct_send_arrives_byte_for_byte, fan_out, fan_in, round_robin_between_consumers,
             unbind_stops_delivery, nack_dead_letters, unacked_message_comes_back,
-            recovers_after_the_broker_closes_the_connection);
+            recovers_after_the_broker_closes_the_connection, headers_travel_with_the_message);
     };
     (@cases $harness:expr; $($case:ident),+) => {
         $(

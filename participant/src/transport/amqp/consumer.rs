@@ -6,6 +6,7 @@
 use super::super::{Acker, BrokerUrl, Delivery, Result, TransportError};
 use super::connection::Session;
 use super::errors;
+use super::publish::text_headers;
 use super::state::{elapsed_ms, live_session, State};
 use crate::transport::backoff::Backoff;
 use async_trait::async_trait;
@@ -143,7 +144,9 @@ impl Feeder {
                 acker: delivery.acker,
                 queue: self.queue.clone(),
             });
-            let delivery = Delivery::new(Bytes::from(delivery.data), delivery.redelivered, acker);
+            let headers = text_headers(&delivery.properties);
+            let delivery = Delivery::new(Bytes::from(delivery.data), delivery.redelivered, acker)
+                .with_headers(headers);
             tokio::select! {
                 sent = self.deliveries.send(delivery) => if sent.is_err() { return Stop::Done },
                 _ = self.shutdown.wait_for(|closing| *closing) => return Stop::Done,

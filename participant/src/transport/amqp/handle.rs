@@ -2,7 +2,9 @@
 //! driver task; publishes go straight to the current session's confirmed
 //! channel; each consumer gets its own feeder task.
 
-use super::super::{BrokerUrl, ConnectOptions, Consumer, Result, Transport, TransportError};
+use super::super::{
+    BrokerUrl, ConnectOptions, Consumer, Headers, Result, Transport, TransportError,
+};
 use super::consumer::{first_subscription, Feeder};
 use super::driver::{DriverHandle, Op};
 use super::publish::{publish, Route};
@@ -76,10 +78,11 @@ impl AmqpTransport {
         }
     }
 
-    async fn publish_to(&self, route: Route<'_>, payload: &Bytes) -> Result<()> {
+    async fn publish_to(&self, route: Route<'_>, payload: &Bytes, headers: &Headers) -> Result<()> {
         self.ensure_open()?;
         let timeout = self.options.publish_timeout;
-        publish(self.driver.state(), route, payload, timeout, &self.broker).await
+        let state = self.driver.state();
+        publish(state, route, payload, headers, timeout, &self.broker).await
     }
 }
 
@@ -100,13 +103,22 @@ impl Transport for AmqpTransport {
     }
 
     async fn publish(&self, outport: &QueueName, payload: Bytes) -> Result<()> {
+        self.publish_with(outport, payload, &Headers::new()).await
+    }
+
+    async fn publish_with(
+        &self,
+        outport: &QueueName,
+        payload: Bytes,
+        headers: &Headers,
+    ) -> Result<()> {
         let route = Route {
             operation: "publish to",
             queue: outport.as_str(),
             exchange: outport.as_str(),
             routing_key: "",
         };
-        self.publish_to(route, &payload).await
+        self.publish_to(route, &payload, headers).await
     }
 
     async fn send_to_inport(&self, inport: &QueueName, payload: Bytes) -> Result<()> {
@@ -117,7 +129,7 @@ impl Transport for AmqpTransport {
             exchange: "",
             routing_key: inport.as_str(),
         };
-        self.publish_to(route, &payload).await
+        self.publish_to(route, &payload, &Headers::new()).await
     }
 
     async fn consume(&self, inport: &QueueName, prefetch: u16) -> Result<Consumer> {

@@ -3,10 +3,11 @@
 //! out a reconnection and publishes again a message whose confirm was lost
 //! with the connection (at-least-once: duplicates are possible, loss is not).
 
-use super::super::{BrokerUrl, Result, TransportError};
+use super::super::{BrokerUrl, Headers, Result, TransportError};
 use super::state::{elapsed_ms, live_session, State};
 use super::{errors, lock};
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Confirmation, Connection};
 use std::future::{poll_fn, Future};
 use std::pin::pin;
@@ -71,9 +72,13 @@ impl Publisher {
         exchange: &str,
         routing_key: &str,
         payload: &[u8],
+        headers: &Headers,
     ) -> lapin::Result<Confirmation> {
         let channel = self.channel().await?;
-        let properties = BasicProperties::default().with_delivery_mode(PERSISTENT);
+        let mut properties = BasicProperties::default().with_delivery_mode(PERSISTENT);
+        if !headers.is_empty() {
+            properties = properties.with_headers(field_table(headers));
+        }
         let mut send = pin!(channel.basic_publish(
             exchange.into(),
             routing_key.into(),
@@ -106,6 +111,35 @@ impl Publisher {
     }
 }
 
+/// Headers as an AMQP field table of long strings.
+fn field_table(headers: &Headers) -> FieldTable {
+    let mut table = FieldTable::default();
+    for (name, value) in headers.iter() {
+        table.insert(name.into(), AMQPValue::LongString(value.into()));
+    }
+    table
+}
+
+/// The text headers of a delivered message; headers of other types (numbers,
+/// tables: set by other clients) are left out.
+pub(super) fn text_headers(properties: &BasicProperties) -> Headers {
+    let Some(table) = properties.headers() else {
+        return Headers::new();
+    };
+    table
+        .inner()
+        .iter()
+        .filter_map(|(name, value)| {
+            let text = match value {
+                AMQPValue::LongString(s) => std::str::from_utf8(s.as_bytes()).ok()?.to_owned(),
+                AMQPValue::ShortString(s) => s.as_str().to_owned(),
+                _ => return None,
+            };
+            Some((name.as_str().to_owned(), text))
+        })
+        .collect()
+}
+
 async fn confirmed_channel(conn: &Connection) -> lapin::Result<Channel> {
     let channel = conn.create_channel().await?;
     channel
@@ -133,6 +167,7 @@ pub(super) async fn publish(
     mut state: watch::Receiver<State>,
     route: Route<'_>,
     payload: &[u8],
+    headers: &Headers,
     timeout: Duration,
     broker: &BrokerUrl,
 ) -> Result<()> {
@@ -150,9 +185,10 @@ pub(super) async fn publish(
             .map_err(|unavailable| unavailable.into_error(gave_up))?;
         // A broker that blocks publishers (memory or disk alarm) never
         // confirms: the wait for the confirm is bounded too.
-        let attempt = session
-            .publisher
-            .publish(route.exchange, route.routing_key, payload);
+        let attempt =
+            session
+                .publisher
+                .publish(route.exchange, route.routing_key, payload, headers);
         let Ok(outcome) = tokio::time::timeout_at(deadline, attempt).await else {
             return Err(TransportError::NotConfirmed {
                 queue: route.queue.to_owned(),

@@ -82,11 +82,10 @@ impl Outlet for ChannelOutlet {
                     tag: handout.tag,
                     settled: false,
                 };
-                permit.send(Delivery::new(
-                    handout.payload,
-                    handout.redelivered,
-                    Box::new(acker),
-                ));
+                permit.send(
+                    Delivery::new(handout.payload, handout.redelivered, Box::new(acker))
+                        .with_headers(handout.headers),
+                );
                 Offer::Taken
             }
             Err(TrySendError::Full(())) => Offer::Full,

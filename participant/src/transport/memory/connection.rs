@@ -7,7 +7,8 @@ use super::dispatch::ConnId;
 use super::state::{Refusal, State};
 use crate::protocol::ids::QueueName;
 use crate::transport::{
-    dead_letter_queue, BrokerUrl, Consumer, Result, Transport, TransportError, DISCOVERY_QUEUE,
+    dead_letter_queue, BrokerUrl, Consumer, Headers, Result, Transport, TransportError,
+    DISCOVERY_QUEUE,
 };
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -107,8 +108,17 @@ impl Transport for MemoryTransport {
     }
 
     async fn publish(&self, outport: &QueueName, payload: Bytes) -> Result<()> {
+        self.publish_with(outport, payload, &Headers::new()).await
+    }
+
+    async fn publish_with(
+        &self,
+        outport: &QueueName,
+        payload: Bytes,
+        headers: &Headers,
+    ) -> Result<()> {
         let _copies = self.step("publish to", outport, |s| {
-            s.publish(outport.as_str(), payload)
+            s.publish_with(outport.as_str(), payload, headers)
         })?;
         Ok(())
     }
@@ -116,7 +126,7 @@ impl Transport for MemoryTransport {
     async fn send_to_inport(&self, inport: &QueueName, payload: Bytes) -> Result<()> {
         self.step("send to", inport, |s| {
             declare_implicit(s, inport);
-            s.send(inport.as_str(), payload)
+            s.send_with(inport.as_str(), payload, Headers::new())
         })
     }
 

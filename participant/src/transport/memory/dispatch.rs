@@ -9,6 +9,7 @@
 //! deliveries is settled or dropped.
 
 use super::state::{Message, Queue, Refusal, State};
+use crate::transport::Headers;
 use bytes::Bytes;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -32,6 +33,7 @@ pub(super) struct Handout {
     pub(super) consumer: ConsumerId,
     pub(super) tag: Tag,
     pub(super) payload: Bytes,
+    pub(super) headers: Headers,
     pub(super) redelivered: bool,
 }
 
@@ -78,6 +80,7 @@ struct Unacked {
     conn: ConnId,
     queue: Arc<str>,
     payload: Bytes,
+    headers: Headers,
 }
 
 /// All consumers of one broker and their unacked deliveries.
@@ -127,6 +130,7 @@ impl<O: Outlet> Consumers<O> {
                 consumer: id,
                 tag,
                 payload: message.payload.clone(),
+                headers: message.headers.clone(),
                 redelivered: message.redelivered,
             };
             match consumer.outlet.offer(handout) {
@@ -141,6 +145,7 @@ impl<O: Outlet> Consumers<O> {
                         conn: consumer.conn,
                         queue: Arc::clone(&queue.name),
                         payload: message.payload,
+                        headers: message.headers,
                     };
                     self.unacked.insert(tag, unacked);
                 }
@@ -219,7 +224,7 @@ impl<O: Outlet> State<O> {
                         c.in_flight = c.in_flight.saturating_sub(1);
                     }
                     if how == Settle::Nack {
-                        self.dead_letter(&u.queue, u.payload);
+                        self.dead_letter(&u.queue, u.payload, &u.headers);
                     }
                     true
                 }
@@ -259,6 +264,7 @@ impl<O: Outlet> State<O> {
             if let Some(q) = self.queues.get_mut(&*u.queue) {
                 q.messages.push_front(Message {
                     payload: u.payload,
+                    headers: u.headers,
                     redelivered: true,
                 });
             }

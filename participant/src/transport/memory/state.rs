@@ -8,6 +8,7 @@
 //! `dead-<inport>`.
 
 use super::dispatch::{ConnId, ConsumerId, Consumers, Outlet};
+use crate::transport::Headers;
 use bytes::Bytes;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -38,6 +39,7 @@ impl fmt::Display for Refusal {
 #[derive(Debug, Clone)]
 pub(super) struct Message {
     pub(super) payload: Bytes,
+    pub(super) headers: Headers,
     /// It was handed out before and came back unacked.
     pub(super) redelivered: bool,
 }
@@ -171,9 +173,20 @@ impl<O: Outlet> State<O> {
         Ok(())
     }
 
+    /// [`State::publish_with`] without headers.
+    #[cfg(test)]
+    pub(super) fn publish(&mut self, exchange: &str, payload: Bytes) -> Result<usize, Refusal> {
+        self.publish_with(exchange, payload, &Headers::new())
+    }
+
     /// Copies `payload` into every queue bound to `exchange` (none: it is
     /// dropped) and hands out what it can; returns the number of copies.
-    pub(super) fn publish(&mut self, exchange: &str, payload: Bytes) -> Result<usize, Refusal> {
+    pub(super) fn publish_with(
+        &mut self,
+        exchange: &str,
+        payload: Bytes,
+        headers: &Headers,
+    ) -> Result<usize, Refusal> {
         let State {
             exchanges,
             queues,
@@ -188,6 +201,7 @@ impl<O: Outlet> State<O> {
             if let Some(queue) = queues.get_mut(name) {
                 queue.messages.push_back(Message {
                     payload: payload.clone(),
+                    headers: headers.clone(),
                     redelivered: false,
                 });
                 consumers.dispatch(queue);
@@ -197,13 +211,25 @@ impl<O: Outlet> State<O> {
         Ok(copies)
     }
 
-    /// Puts `payload` straight into `queue` and hands out what it can.
+    /// [`State::send_with`] without headers.
+    #[cfg(test)]
     pub(super) fn send(&mut self, queue: &str, payload: Bytes) -> Result<(), Refusal> {
+        self.send_with(queue, payload, Headers::new())
+    }
+
+    /// Puts `payload` straight into `queue` and hands out what it can.
+    pub(super) fn send_with(
+        &mut self,
+        queue: &str,
+        payload: Bytes,
+        headers: Headers,
+    ) -> Result<(), Refusal> {
         let Some(q) = self.queues.get_mut(queue) else {
             return Err(Refusal::NoQueue(queue.to_owned()));
         };
         q.messages.push_back(Message {
             payload,
+            headers,
             redelivered: false,
         });
         self.consumers.dispatch(q);
@@ -212,11 +238,11 @@ impl<O: Outlet> State<O> {
 
     /// Sends a rejected message of `queue` to its dead-letter exchange; like
     /// AMQP, drops it when there is none.
-    pub(super) fn dead_letter(&mut self, queue: &str, payload: Bytes) {
+    pub(super) fn dead_letter(&mut self, queue: &str, payload: Bytes, headers: &Headers) {
         let target = self.queues.get(queue).and_then(|q| q.dead_letter.clone());
         if let Some(exchange) = target {
             // A dead-letter exchange that is gone drops the message, as in AMQP.
-            let _ = self.publish(&exchange, payload);
+            let _ = self.publish_with(&exchange, payload, headers);
         }
     }
 
@@ -290,10 +316,10 @@ mod tests {
         s.publish("in", Bytes::from("via exchange")).unwrap();
         s.send("in", Bytes::from("direct")).unwrap();
         assert_eq!(waiting(&s, "in"), ["via exchange", "direct"]);
-        s.dead_letter("in", Bytes::from("bad"));
+        s.dead_letter("in", Bytes::from("bad"), &Headers::new());
         assert_eq!(waiting(&s, "dead-in"), ["bad"]);
         // The dead-letter queue has no dead-letter exchange of its own.
-        s.dead_letter("dead-in", Bytes::from("dropped"));
+        s.dead_letter("dead-in", Bytes::from("dropped"), &Headers::new());
         assert_eq!(waiting(&s, "dead-in"), ["bad"]);
     }
 

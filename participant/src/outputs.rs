@@ -3,7 +3,7 @@
 //! `connectoutport`.
 
 use crate::component::ProcessError;
-use crate::transport::Transport;
+use crate::transport::{Headers, Transport};
 use bytes::Bytes;
 use msgflo_protocol::ids::QueueName;
 use std::collections::HashMap;
@@ -50,12 +50,25 @@ impl Outputs {
     /// Sends `payload` on outport `port`; returns once the broker confirmed it
     /// on every queue the port feeds. An unknown port is an error naming it.
     pub async fn send(&self, port: &str, payload: impl Into<Bytes>) -> Result<(), ProcessError> {
+        self.send_with(port, payload, &Headers::new()).await
+    }
+
+    /// [`Outputs::send`] with message headers (dropped where the transport
+    /// has none).
+    pub async fn send_with(
+        &self,
+        port: &str,
+        payload: impl Into<Bytes>,
+        headers: &Headers,
+    ) -> Result<(), ProcessError> {
         let queues = self
             .queues(port)
             .ok_or_else(|| format!("no outport {port:?}"))?;
         let payload = payload.into();
         for queue in queues.iter() {
-            self.transport.publish(queue, payload.clone()).await?;
+            self.transport
+                .publish_with(queue, payload.clone(), headers)
+                .await?;
         }
         Ok(())
     }

@@ -10,10 +10,15 @@
 //! such as `core/Drop` — the delivery is acked; if a node failed on it,
 //! panicked holding it or was stopped, it is nacked (dead-lettered) instead.
 //!
+//! Brackets that reach an exported outport ride on the data messages in a
+//! header, and come back out as bracket packets in a graph participant that
+//! consumes them: see `brackets.rs` for the encoding.
+//!
 //! Stopping: the inport tasks stop taking messages, the graph finishes what
 //! it holds, the outport tasks publish the rest, and every delivery is
 //! settled before the connection closes.
 
+use super::brackets::{self, Framer, Outgoing};
 use super::{Base, Options, RunError, Running};
 use crate::component::{ComponentSpec, PortSpec};
 use crate::outputs::Outputs;
@@ -193,56 +198,90 @@ async fn feed(
     settled: mpsc::UnboundedSender<Outcome>,
     mut stop: watch::Receiver<bool>,
 ) {
-    while let Some(delivery) = super::next_delivery(&mut consumer, &mut stop).await {
-        let body = Body::Data(delivery.payload.clone());
+    'deliveries: while let Some(delivery) = super::next_delivery(&mut consumer, &mut stop).await {
+        let framing = brackets::decode(&delivery.headers).unwrap_or_else(|reason| {
+            tracing::warn!(%port, %reason, "brackets of a message ignored");
+            brackets::Framing::default()
+        });
+        let data = Body::Data(delivery.payload.clone());
         let token: Token = Arc::new(Tracker {
             delivery: Mutex::new(Some(delivery)),
             failed: AtomicBool::new(false),
             settled: settled.clone(),
         });
-        if let Err(packet) = tx
-            .push(Packet {
+        let bodies = framing
+            .before
+            .into_iter()
+            .chain([data])
+            .chain(framing.after);
+        for body in bodies {
+            let packet = Packet {
                 body,
-                token: Some(token),
-            })
-            .await
-        {
-            tracing::warn!(%port, "the graph stopped; message dead-lettered");
-            if let Some(token) = packet.token {
+                token: Some(token.clone()),
+            };
+            if tx.push(packet).await.is_err() {
+                tracing::warn!(%port, "the graph stopped; message dead-lettered");
                 token.fail();
+                break 'deliveries;
             }
-            break;
         }
     }
     tracing::debug!(%port, "graph inport stopped");
 }
 
 /// Publishes what reaches one exported outport (up to `concurrency` awaiting
-/// confirmation), then drops it, until the graph has finished.
+/// confirmation), then drops it, until the graph has finished. Brackets are
+/// framed onto the data messages ([`Framer`]).
 async fn publish(port: PortName, mut rx: EdgeRx, outputs: Outputs, concurrency: usize) {
     let mut inflight = FuturesUnordered::new();
+    let mut framer = Framer::default();
     loop {
+        if inflight.len() < concurrency {
+            // Take what is there without waiting; once nothing is, the held
+            // message goes out.
+            if let Some(packet) = rx.try_pop() {
+                if let Some(message) = framer.push(packet) {
+                    inflight.push(send(&port, message, &outputs));
+                }
+                continue;
+            }
+            if let Some(message) = framer.flush() {
+                inflight.push(send(&port, message, &outputs));
+                continue;
+            }
+        }
         tokio::select! {
             biased;
             Some(()) = inflight.next(), if !inflight.is_empty() => {}
             packet = rx.recv(), if inflight.len() < concurrency => match packet {
-                Some(packet) => inflight.push(send(&port, packet, &outputs)),
+                Some(packet) => {
+                    if let Some(message) = framer.push(packet) {
+                        inflight.push(send(&port, message, &outputs));
+                    }
+                }
                 None => break,
             },
         }
     }
+    if let Some(message) = framer.flush() {
+        inflight.push(send(&port, message, &outputs));
+    }
     while inflight.next().await.is_some() {}
+    if framer.stranded() > 0 {
+        tracing::info!(%port, brackets = framer.stranded(), "brackets after the last message were not sent");
+    }
     tracing::debug!(%port, "graph outport stopped");
 }
 
-async fn send(port: &PortName, packet: Packet, outputs: &Outputs) {
-    // Brackets do not cross the broker yet.
-    let Some(payload) = packet.payload() else {
-        return;
-    };
-    if let Err(e) = outputs.send(port.as_str(), payload.clone()).await {
+async fn send(port: &PortName, message: Outgoing, outputs: &Outputs) {
+    let Outgoing {
+        payload,
+        headers,
+        tokens,
+    } = message;
+    if let Err(e) = outputs.send_with(port.as_str(), payload, &headers).await {
         tracing::warn!(%port, error = %e, "cannot publish a graph output; its input is dead-lettered");
-        if let Some(token) = &packet.token {
+        for token in &tokens {
             token.fail();
         }
     }

@@ -17,10 +17,13 @@
 //!   of participant share (connect, declare, control queue, discovery).
 //! - `graph.rs` — [`start_graph`]: a graph of in-process components as one
 //!   participant, each delivery acked once the graph has handled it.
+//! - `brackets.rs` — how brackets cross the broker between graph
+//!   participants (the `msgflo-brackets` header).
 //! - `inport.rs` — the consume loop of one inport: process, then ack or nack.
 //! - `control.rs` — `connectinport` / `connectoutport` from a coordinator.
 //! - `discovery.rs` — the discovery message and its periodic sending.
 
+pub mod brackets;
 mod control;
 mod discovery;
 mod graph;

@@ -1,0 +1,199 @@
+//! Brackets across the broker: how a graph participant carries the open/close
+//! group markers that reach an exported outport, so that a graph participant
+//! consuming that queue gets them back around the same data — while msgflo
+//! participants in other languages, which ignore message headers, see only
+//! the data.
+//!
+//! # Encoding
+//! Brackets ride on the data messages, in the header `msgflo-brackets`, whose
+//! value is a JSON object:
+//!
+//! ```json
+//! {"before": [{"open": "batch-7"}], "after": [{"close": "batch-7"}]}
+//! ```
+//!
+//! - `before`: the brackets that came on the port since the previous data
+//!   message, in order;
+//! - `after`: the closes that followed this data before anything else did;
+//! - a bracket is `{"open": NAME}` or `{"close": NAME}`, `NAME` a string or
+//!   `null` for an unnamed group; empty lists are left out, and a message
+//!   without brackets has no header.
+//!
+//! A data message is held back until the next packet on its port shows
+//! whether closes follow it, or until the port has nothing more waiting — so
+//! holding adds no delay while the graph is idle. Brackets that come after
+//! the last data the port has for now ride, as `before`, on the next message.
+//! Until then they hold no input unacked; if the participant stops first,
+//! they are lost (logged). MQTT 3.1.1 has no headers: there brackets stay
+//! inside the participant.
+
+use crate::runtime::{Body, Packet, Token};
+use crate::transport::Headers;
+use bytes::Bytes;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// The header that carries brackets.
+pub const HEADER: &str = "msgflo-brackets";
+
+/// A message ready to publish, with the tokens of every packet in it: they
+/// are dropped (acking their inputs) once it is published, or failed.
+pub(crate) struct Outgoing {
+    pub(crate) payload: Bytes,
+    pub(crate) headers: Headers,
+    pub(crate) tokens: Vec<Token>,
+}
+
+struct Held {
+    payload: Bytes,
+    before: Vec<Body>,
+    after: Vec<Body>,
+    tokens: Vec<Token>,
+}
+
+/// Turns the packets of one exported outport into messages (see the module
+/// docs).
+#[derive(Default)]
+pub(crate) struct Framer {
+    pending: Vec<Body>,
+    held: Option<Held>,
+}
+
+impl Framer {
+    /// Takes the port's next packet; returns the message it completed, if any.
+    pub(crate) fn push(&mut self, packet: Packet) -> Option<Outgoing> {
+        let Packet { body, token } = packet;
+        match body {
+            Body::Data(payload) => {
+                let done = self.flush();
+                self.held = Some(Held {
+                    payload,
+                    before: std::mem::take(&mut self.pending),
+                    after: Vec::new(),
+                    tokens: token.into_iter().collect(),
+                });
+                done
+            }
+            Body::Close(_) if self.held.is_some() => {
+                if let Some(held) = &mut self.held {
+                    held.after.push(body);
+                    held.tokens.extend(token);
+                }
+                None
+            }
+            Body::Close(_) => {
+                self.pending.push(body);
+                None
+            }
+            Body::Open(_) => {
+                let done = self.flush();
+                self.pending.push(body);
+                done
+            }
+        }
+    }
+
+    /// The port has nothing more waiting: the held message goes out.
+    pub(crate) fn flush(&mut self) -> Option<Outgoing> {
+        let held = self.held.take()?;
+        let mut headers = Headers::new();
+        if let Some(value) = encode(&held.before, &held.after) {
+            headers.insert(HEADER, value);
+        }
+        Some(Outgoing {
+            payload: held.payload,
+            headers,
+            tokens: held.tokens,
+        })
+    }
+
+    /// Brackets still waiting for a message to ride on.
+    pub(crate) fn stranded(&self) -> usize {
+        self.pending.len()
+    }
+}
+
+/// The header value for these brackets; `None` when there are none.
+fn encode(before: &[Body], after: &[Body]) -> Option<String> {
+    if before.is_empty() && after.is_empty() {
+        return None;
+    }
+    let list = |brackets: &[Body]| -> Value { brackets.iter().map(bracket_json).collect() };
+    let mut object = serde_json::Map::new();
+    if !before.is_empty() {
+        object.insert("before".into(), list(before));
+    }
+    if !after.is_empty() {
+        object.insert("after".into(), list(after));
+    }
+    Some(Value::Object(object).to_string())
+}
+
+fn bracket_json(body: &Body) -> Value {
+    let name = |n: &Option<Arc<str>>| n.as_deref().map_or(Value::Null, |n| json!(n));
+    match body {
+        Body::Open(n) => json!({ "open": name(n) }),
+        Body::Close(n) => json!({ "close": name(n) }),
+        Body::Data(_) => Value::Null,
+    }
+}
+
+/// The brackets around one delivered message.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Framing {
+    pub(crate) before: Vec<Body>,
+    pub(crate) after: Vec<Body>,
+}
+
+/// Reads the brackets of a delivery's headers: none without the header; an
+/// error, saying what is wrong, when the header is malformed.
+pub(crate) fn decode(headers: &Headers) -> Result<Framing, String> {
+    let Some(text) = headers.get(HEADER) else {
+        return Ok(Framing::default());
+    };
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| format!("{HEADER} header is not JSON: {e}"))?;
+    let Value::Object(object) = value else {
+        return Err(format!("{HEADER} header is not a JSON object"));
+    };
+    let list = |key: &str| -> Result<Vec<Body>, String> {
+        match object.get(key) {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| {
+                    bracket(item).ok_or_else(|| format!("{HEADER}.{key}: bad bracket {item}"))
+                })
+                .collect(),
+            Some(other) => Err(format!("{HEADER}.{key} is not a list: {other}")),
+        }
+    };
+    Ok(Framing {
+        before: list("before")?,
+        after: list("after")?,
+    })
+}
+
+fn bracket(item: &Value) -> Option<Body> {
+    let Value::Object(object) = item else {
+        return None;
+    };
+    if object.len() != 1 {
+        return None;
+    }
+    let (kind, name) = object.iter().next()?;
+    let name: Option<Arc<str>> = match name {
+        Value::Null => None,
+        Value::String(s) => Some(Arc::from(s.as_str())),
+        _ => return None,
+    };
+    match kind.as_str() {
+        "open" => Some(Body::Open(name)),
+        "close" => Some(Body::Close(name)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+#[path = "brackets_tests.rs"]
+mod tests;

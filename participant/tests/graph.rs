@@ -116,3 +116,50 @@ async fn a_graph_without_exported_ports_or_with_unknown_components_is_refused() 
     }
     Ok(())
 }
+
+/// Discovery describes a graph's exported ports with the types and
+/// descriptions of the inner ports; a one-node graph without a description
+/// of its own is described as its node's component.
+#[tokio::test]
+async fn discovery_takes_port_types_and_descriptions_from_the_inner_nodes() -> Result<()> {
+    let broker = format!("memory://graph-{}", uuid::Uuid::new_v4().simple());
+    let t = connect(&broker, ConnectOptions::default()).await?;
+    t.declare_inport(&discovery_queue()).await?;
+    let mut discovery = t.consume(&discovery_queue(), 10).await?;
+    let cases = [
+        (
+            "INPORT=c.IN:PACKETS\nOUTPORT=c.COUNT:N\nc(core/Counter)",
+            "core/Counter",
+            "Counts the packets it receives and sends the count",
+            "Packets to count",
+        ),
+        (
+            "# @description two nodes\nINPORT=r.IN:PACKETS\nOUTPORT=c.COUNT:N\n\
+             r(core/Repeat) OUT -> IN c(core/Counter)",
+            "counting",
+            "two nodes",
+            "Packet to forward",
+        ),
+    ];
+    for (text, name, label, inport) in cases {
+        let graph = dsl::parse(text)?;
+        let role = format!("disc-{}", uuid::Uuid::new_v4().simple());
+        let options = Options::new(role.as_str().try_into()?, broker.clone());
+        let running = runner::start_graph(&graph, name, builtins::builtin, options).await?;
+        let message: serde_json::Value = serde_json::from_slice(&next(&mut discovery).await?)?;
+        let p = &message["payload"];
+        assert_eq!(p["component"], name, "{message}");
+        assert_eq!(p["label"], label, "{message}");
+        assert_eq!(p["inports"][0]["id"], "packets");
+        assert_eq!(p["inports"][0]["type"], "all");
+        assert_eq!(p["inports"][0]["description"], inport);
+        assert_eq!(p["outports"][0]["id"], "n");
+        assert_eq!(p["outports"][0]["type"], "int");
+        assert_eq!(
+            p["outports"][0]["description"],
+            "Packets counted so far, after each packet"
+        );
+        running.stop().await?;
+    }
+    Ok(())
+}

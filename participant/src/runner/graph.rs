@@ -26,7 +26,7 @@ use crate::runtime::{Body, ComponentDecl, EdgeRx, EdgeTx, Network, Packet, Token
 use crate::transport::{Consumer, Delivery};
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
-use msgflo_protocol::graph::Graph;
+use msgflo_protocol::graph::{ExportedPort, Graph};
 use msgflo_protocol::ids::PortName;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -86,7 +86,7 @@ pub async fn start_graph(
                 .map_err(config)?,
         ));
     }
-    let spec = spec(graph, name, &inputs, &outputs);
+    let spec = spec(graph, name, &network);
 
     let mut base = Base::connect(&spec, &options).await?;
     let (settled, outcomes) = mpsc::unbounded_channel();
@@ -120,13 +120,11 @@ fn port_name(public: &str) -> Result<PortName, RunError> {
     PortName::new(public).map_err(|e| RunError::Config(format!("exported port {public:?}: {e}")))
 }
 
-/// What discovery says about the graph.
-fn spec<T>(
-    graph: &Graph,
-    name: &str,
-    inputs: &[(PortName, T)],
-    outputs: &[(PortName, EdgeRx)],
-) -> ComponentSpec {
+/// What discovery says about the graph: its name, `description` and `icon`
+/// properties, and each exported port with the type and description of the
+/// inner port it exports. A graph of one node that names no description of its
+/// own (how `--component` runs) is described as that node's component.
+fn spec(graph: &Graph, name: &str, network: &Network) -> ComponentSpec {
     let property = |key: &str| {
         graph
             .properties
@@ -135,18 +133,41 @@ fn spec<T>(
             .and_then(|v| v.as_str())
             .map(str::to_owned)
     };
-    let port = |id: &PortName| PortSpec {
-        id: id.clone(),
-        datatype: "any".into(),
-        description: None,
+    let single = match graph.processes.keys().collect::<Vec<_>>()[..] {
+        [node] => network.component(node),
+        _ => None,
     };
     ComponentSpec {
         name: graph.name().unwrap_or(name).to_owned(),
-        label: property("description").unwrap_or_default(),
-        icon: property("icon").unwrap_or_else(|| "sitemap".into()),
-        inports: inputs.iter().map(|(p, _)| port(p)).collect(),
-        outports: outputs.iter().map(|(p, _)| port(p)).collect(),
+        label: property("description")
+            .or_else(|| single.map(|c| c.description.clone()))
+            .unwrap_or_default(),
+        icon: property("icon")
+            .or_else(|| single.map(|c| c.icon.clone()))
+            .unwrap_or_else(|| "sitemap".into()),
+        inports: exported(&graph.inports, network, true),
+        outports: exported(&graph.outports, network, false),
     }
+}
+
+/// Exported ports with the type and description of the inner ports.
+fn exported<'a>(
+    ports: impl IntoIterator<Item = (&'a String, &'a ExportedPort)>,
+    network: &Network,
+    inport: bool,
+) -> Vec<PortSpec> {
+    ports
+        .into_iter()
+        .filter_map(|(public, inner)| {
+            let id = PortName::new(public).ok()?;
+            let decl = network.port(&inner.process, &inner.port, inport);
+            Some(PortSpec {
+                id,
+                datatype: decl.map_or_else(|| "any".into(), |d| d.datatype.clone()),
+                description: decl.and_then(|d| d.description.clone()),
+            })
+        })
+        .collect()
 }
 
 /// The token of one delivery: settles it when the last clone is dropped.

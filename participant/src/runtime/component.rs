@@ -26,7 +26,9 @@
 use super::outputs::Outputs;
 use super::packet::Packet;
 pub use crate::component::ProcessError;
+use crate::component::{ComponentSpec, PortSpec};
 use msgflo_protocol::ids::PortName;
+use msgflo_protocol::messages::{ComponentInfo, PortDef};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -211,6 +213,29 @@ impl ComponentDecl {
         }
     }
 
+    /// How discovery describes this component (label = description).
+    pub fn spec(&self) -> ComponentSpec {
+        ComponentSpec {
+            name: self.name.clone(),
+            label: self.description.clone(),
+            icon: self.icon.clone(),
+            inports: self.inports.iter().map(PortDecl::spec).collect(),
+            outports: self.outports.iter().map(PortDecl::spec).collect(),
+        }
+    }
+
+    /// The FBP protocol's `component:component` form of this component.
+    pub fn info(&self) -> ComponentInfo {
+        ComponentInfo {
+            name: self.name.clone(),
+            description: (!self.description.is_empty()).then(|| self.description.clone()),
+            icon: Some(self.icon.clone()),
+            subgraph: false,
+            in_ports: self.inports.iter().map(PortDecl::info).collect(),
+            out_ports: self.outports.iter().map(PortDecl::info).collect(),
+        }
+    }
+
     /// Fresh state for one node.
     pub fn instantiate(&self) -> Box<dyn Process> {
         (self.make)()
@@ -224,6 +249,25 @@ impl ComponentDecl {
     /// The position of outport `name`.
     pub fn outport_index(&self, name: &str, case_sensitive: bool) -> Option<usize> {
         find(&self.outports, name, case_sensitive)
+    }
+}
+
+impl PortDecl {
+    /// The discovery form of this port.
+    pub fn spec(&self) -> PortSpec {
+        PortSpec {
+            id: self.id.clone(),
+            datatype: self.datatype.clone(),
+            description: self.description.clone(),
+        }
+    }
+
+    /// The FBP protocol form of this port.
+    pub fn info(&self) -> PortDef {
+        let mut def = PortDef::new(self.id.as_str(), &self.datatype);
+        def.addressable = Some(self.addressable);
+        def.description = self.description.clone();
+        def
     }
 }
 

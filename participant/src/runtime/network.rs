@@ -4,7 +4,7 @@
 //! fan-in is several rings read by one node, each still single-producer/
 //! single-consumer), one pre-filled ring per IIP, and the node states.
 
-use super::component::ComponentDecl;
+use super::component::{ComponentDecl, PortDecl};
 use super::edge::{self, EdgeRx, EdgeTx, Signal, DEFAULT_CAPACITY};
 use super::node::{InEdge, Node, NodeError, Reporter};
 use super::outputs::{OutEdge, Outputs};
@@ -223,6 +223,23 @@ impl Network {
         end.index = index;
         self.resolve(&names, &end, inport)
             .map_err(|e| BuildError { problems: vec![e] })
+    }
+
+    /// The component of `node`, if the node exists.
+    pub fn component(&self, node: &str) -> Option<&ComponentDecl> {
+        let position = self.nodes.iter().position(|n| &*n.name == node)?;
+        self.decls.get(position)
+    }
+
+    /// The declaration of `node`'s inport (`inport`) or outport `port`.
+    pub fn port(&self, node: &str, port: &str, inport: bool) -> Option<&PortDecl> {
+        let (n, p, _) = self.endpoint(node, port, None, inport).ok()?;
+        let decl = self.decls.get(n)?;
+        if inport {
+            decl.inports.get(p)
+        } else {
+            decl.outports.get(p)
+        }
     }
 
     /// An edge from outside into `node`'s inport `port` (slot `index`): how

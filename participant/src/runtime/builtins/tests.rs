@@ -38,6 +38,47 @@ fn every_builtin_is_found_by_full_and_short_name_with_described_ports() {
     assert!(split().outports[0].addressable && merge().inports[0].addressable);
 }
 
+#[test]
+fn builtins_have_a_discovery_and_a_component_component_form() {
+    for name in BUILTINS {
+        let decl = builtin(name).expect(name);
+        let spec = decl.spec();
+        assert_eq!(
+            (spec.name.as_str(), spec.label.as_str()),
+            (name, decl.description.as_str())
+        );
+        assert_eq!(spec.icon, decl.icon);
+        let ids = |ports: &[crate::component::PortSpec]| {
+            ports.iter().map(|p| p.id.to_string()).collect::<Vec<_>>()
+        };
+        let decl_ids = |ports: &[crate::runtime::PortDecl]| {
+            ports.iter().map(|p| p.id.to_string()).collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&spec.inports), decl_ids(&decl.inports), "{name}");
+        assert_eq!(ids(&spec.outports), decl_ids(&decl.outports), "{name}");
+        assert!(spec
+            .inports
+            .iter()
+            .chain(&spec.outports)
+            .all(|p| p.description.is_some()));
+    }
+    // The FBP form, as a client sees it.
+    let json = serde_json::to_value(split().info()).expect("serializes");
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "name": "core/Split",
+            "description": "Sends each packet to every connection of its outport",
+            "icon": split().icon,
+            "subgraph": false,
+            "inPorts": [{"id": "in", "type": "all", "addressable": false, "description": "Packet to copy"}],
+            "outPorts": [{"id": "out", "type": "all", "addressable": true, "description": "A copy for each connection"}],
+        })
+    );
+    let counter = counter().info();
+    assert_eq!(counter.out_ports[0].kind, "int");
+}
+
 #[tokio::test]
 async fn repeat_output_forward_data_and_brackets_and_drop_takes_all() {
     let mut net = build("a(core/Repeat) OUT -> IN o(core/Output) OUT -> IN d(core/Drop)");

@@ -3,14 +3,19 @@
 //! prefetch values.
 //!
 //! ```text
-//! cargo run --release -p msgflo-participant --example roundtrip -- amqp://127.0.0.1 10000 1,8,64,256
+//! cargo run --release -p msgflo-participant --example roundtrip -- amqp://127.0.0.1 10000 1,8,64,256 [graph|async]
 //! ```
+//!
+//! `graph` (the default) runs the in-process `core/Repeat` as a one-node graph,
+//! as `msgflo-participant --component core/Repeat` does; `async` runs a Repeat
+//! written with the async [`Component`] API instead.
 
 use bytes::Bytes;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
-use msgflo_participant::components;
+use msgflo_participant::component::Component;
 use msgflo_participant::protocol::ids::QueueName;
-use msgflo_participant::runner::{self, Options};
+use msgflo_participant::runner::{self, Options, Running};
+use msgflo_participant::runtime::builtins;
 use msgflo_participant::transport::{connect, ConnectOptions, Consumer, Transport};
 use std::sync::Arc;
 use std::time::Instant;
@@ -44,12 +49,32 @@ async fn measure(
             .try_collect::<Vec<()>>()
             .await
     });
-    for _ in 0..n {
+    let mut seen = std::collections::HashSet::with_capacity(n);
+    while seen.len() < n {
         let delivery = sink.next().await.ok_or("sink closed")?;
+        if !seen.insert(delivery.payload.clone()) {
+            eprintln!("duplicate: {:?}", delivery.payload);
+        }
         delivery.ack().await?;
     }
     send.await??;
     Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Repeat with the async component API.
+fn async_repeat() -> Component {
+    Component::new("example/Repeat")
+        .inport("in", "any", "")
+        .outport("out", "any", "")
+        .process(|input, out| async move { out.send("out", input.payload).await })
+}
+
+async fn start(mode: &str, options: Options) -> Result<Running, Error> {
+    Ok(match mode {
+        "async" => runner::start(async_repeat(), options).await?,
+        "graph" => runner::start_component(builtins::repeat(), options).await?,
+        other => return Err(format!("mode is graph or async, not {other:?}").into()),
+    })
 }
 
 #[tokio::main]
@@ -71,13 +96,14 @@ async fn main() -> Result<(), Error> {
         .split(',')
         .map(str::parse)
         .collect::<Result<_, _>>()?;
+    let mode = args.get(4).map_or("graph", String::as_str);
 
     let t = connect(&broker, ConnectOptions::default()).await?;
     for prefetch in prefetches {
         let role = unique("bench");
         let mut options = Options::new(role.as_str().try_into()?, broker.clone());
         options.prefetch = prefetch;
-        let running = runner::start(components::repeat(), options).await?;
+        let running = start(mode, options).await?;
         let (inq, outq) = (
             QueueName::new(format!("{role}.IN"))?,
             QueueName::new(format!("{role}.OUT"))?,
@@ -90,7 +116,7 @@ async fn main() -> Result<(), Error> {
         t.bind(&outq, &sink_q).await?;
         let through = measure(&t, &inq, &mut sink, n).await?;
         println!(
-            "roundtrip: broker={broker} n={n} prefetch={prefetch} participant={through:.0} msg/s raw={raw:.0} msg/s ratio={:.2}",
+            "roundtrip: mode={mode} broker={broker} n={n} prefetch={prefetch} participant={through:.0} msg/s raw={raw:.0} msg/s ratio={:.2}",
             through / raw
         );
         running.stop().await?;

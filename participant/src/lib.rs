@@ -15,15 +15,15 @@
 //! - [`runner`] — running a component, or a graph of in-process components
 //!   ([`runner::start_graph`]), as a participant: queues, discovery,
 //!   control messages, at-least-once processing, clean shutdown.
-//! - [`components`] — the built-in components (`core/Repeat`, ...).
 //! - [`runtime`] — the in-process runtime: a graph of components joined by
-//!   bounded SPSC edges, run by one cooperative task; its own built-ins.
+//!   bounded SPSC edges, run by one cooperative task; the built-in components
+//!   ([`runtime::builtins`]: `core/Repeat`, ...), which run alone as a
+//!   one-node graph ([`runner::start_component`]).
 //! - `src/bin/msgflo-participant.rs` — the command-line participant.
 
 pub use msgflo_protocol as protocol;
 
 pub mod component;
-pub mod components;
 pub mod outputs;
 pub mod runner;
 pub mod runtime;

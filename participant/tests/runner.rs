@@ -5,7 +5,6 @@
 use anyhow::{ensure, Context, Result};
 use bytes::Bytes;
 use msgflo_participant::component::Component;
-use msgflo_participant::components;
 use msgflo_participant::protocol::control;
 use msgflo_participant::protocol::discovery::Participant;
 use msgflo_participant::protocol::ids::QueueName;
@@ -19,6 +18,22 @@ use std::time::Duration;
 
 mod support;
 use support::{next, WAIT};
+
+/// `in` -> `out`, unchanged, with the async component API.
+fn repeat() -> Component {
+    Component::new("test/Repeat")
+        .label("Repeats in data without changes")
+        .inport("in", "any", "Packet to forward")
+        .outport("out", "any", "Forwarded packet")
+        .process(|input, out| async move { out.send("out", input.payload).await })
+}
+
+/// Takes everything and does nothing.
+fn drop_all() -> Component {
+    Component::new("test/Drop")
+        .inport("in", "any", "Packet to drop")
+        .process(|_, _| async { Ok(()) })
+}
 
 struct Setup {
     broker: String,
@@ -77,12 +92,12 @@ async fn repeat_forwards_byte_for_byte_and_announces_itself() -> Result<()> {
     let s = setup().await?;
     let mut discovery = s.t.consume(&discovery_queue(), 10).await?;
     let mut out = s.watch("rep.OUT").await?;
-    let running = runner::start(components::repeat(), s.options("rep")).await?;
+    let running = runner::start(repeat(), s.options("rep")).await?;
 
     let announced = Participant::decode(&next(&mut discovery).await?)?;
     assert_eq!(announced.role.as_str(), "rep");
     assert_eq!(&announced.id, running.id());
-    assert_eq!(announced.component, "core/Repeat");
+    assert_eq!(announced.component, "test/Repeat");
     assert_eq!(
         announced.inport("in").and_then(|p| p.queue.clone()),
         Some(q("rep.IN"))
@@ -132,7 +147,7 @@ async fn iips_are_processed_at_start_and_unknown_iip_ports_refused() -> Result<(
     let mut out = s.watch("iip.OUT").await?;
     let mut options = s.options("iip");
     options.iips.insert("in".into(), json!({"hello": [1, 2]}));
-    let running = runner::start(components::repeat(), options).await?;
+    let running = runner::start(repeat(), options).await?;
     let payload = next(&mut out).await?;
     assert_eq!(
         serde_json::from_slice::<Value>(&payload)?,
@@ -142,14 +157,14 @@ async fn iips_are_processed_at_start_and_unknown_iip_ports_refused() -> Result<(
 
     let mut options = s.options("iip2");
     options.iips.insert("nope".into(), json!(1));
-    let err = runner::start(components::repeat(), options)
+    let err = runner::start(repeat(), options)
         .await
         .err()
         .context("must fail")?;
     assert!(matches!(err, RunError::Config(_)));
     assert_eq!(
         err.to_string(),
-        "IIP for unknown inport \"nope\" of core/Repeat"
+        "IIP for unknown inport \"nope\" of test/Repeat"
     );
     Ok(())
 }
@@ -157,7 +172,7 @@ async fn iips_are_processed_at_start_and_unknown_iip_ports_refused() -> Result<(
 #[tokio::test]
 async fn control_messages_rewire_ports_and_are_answered() -> Result<()> {
     let s = setup().await?;
-    let running = runner::start(components::repeat(), s.options("ctl")).await?;
+    let running = runner::start(repeat(), s.options("ctl")).await?;
     let id = running.id().to_string();
     let replies_q = q(&control::send_queue(&id));
     s.t.declare_inport(&replies_q).await?;
@@ -253,7 +268,7 @@ async fn discovery_is_sent_again_every_period_over_2_2() -> Result<()> {
     let mut options = s.options("beat");
     options.discovery_period = Duration::from_millis(440);
     let started = std::time::Instant::now();
-    let running = runner::start(components::drop(), options).await?;
+    let running = runner::start(drop_all(), options).await?;
     for _ in 0..3 {
         let announced = Participant::decode(&next(&mut discovery).await?)?;
         assert_eq!(announced.role.as_str(), "beat");

@@ -248,33 +248,74 @@ async fn mqtt_sigkill_halfway_loses_nothing() -> Result<()> {
     round_trip(&mqtt_url(), 10_000, true).await
 }
 
+/// Any built-in runs alone: `core/Counter` with an IIP counts it at start,
+/// then each message; its outport is `ROLE.COUNT`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_builtin_with_an_iip_runs_as_a_participant() -> Result<()> {
+    let broker = amqp_url();
+    let role = unique("e2e-counter");
+    let t = client(&broker).await?;
+    let mut counts = sink(&t, &QueueName::new(format!("{role}.COUNT"))?).await?;
+    let command = participant(
+        &broker,
+        &role,
+        "core/Counter",
+        &["--iips", r#"{"in": "x"}"#],
+    )?;
+    let (_participant, line) = spawn_ready(command, READY).await?;
+    ensure!(line.starts_with(&role), "ready line: {line:?}");
+    let inport = QueueName::new(format!("{role}.IN"))?;
+    for _ in 0..2 {
+        t.send_to_inport(&inport, Bytes::from_static(b"{}")).await?;
+    }
+    for expected in ["1", "2", "3"] {
+        let count = next_payload(&mut counts, Duration::from_secs(10)).await?;
+        ensure!(
+            count == expected.as_bytes(),
+            "count {count:?}, expected {expected}"
+        );
+    }
+    t.close().await?;
+    Ok(())
+}
+
 /// Bad input ends with one line on stderr, exit code 1, and nothing on stdout.
 #[tokio::test]
 async fn bad_input_is_one_line_and_exit_code_1() -> Result<()> {
-    let cases = [
+    let cases: [(&str, &str, &[&str], &str); 5] = [
         (
             "amqp://127.0.0.1:1",
             "core/Repeat",
+            &[],
             "cannot connect to amqp://127.0.0.1:1",
         ),
         (
             "mqtt://127.0.0.1:1",
             "core/Repeat",
+            &[],
             "cannot connect to mqtt://127.0.0.1:1",
         ),
         (
             "foo://user:secret@x",
             "core/Repeat",
+            &[],
             "bad broker URL foo://user:***@x",
         ),
         (
             "amqp://127.0.0.1",
             "core/Nope",
+            &[],
             "unknown component \"core/Nope\"",
         ),
+        (
+            "amqp://127.0.0.1",
+            "core/Counter",
+            &["--iips", r#"{"nope": 1}"#],
+            "core/Counter has no inport \"nope\"",
+        ),
     ];
-    for (broker, component, expected) in cases {
-        let command = participant(broker, "bad", component, &[])?;
+    for (broker, component, extra, expected) in cases {
+        let command = participant(broker, "bad", component, extra)?;
         let (code, stdout, stderr) = run_to_end(command, Duration::from_secs(30)).await?;
         ensure!(
             code == Some(1),

@@ -1,5 +1,6 @@
 //! `msgflo-participant`: runs a built-in component, or a graph of built-in
-//! in-process components, as a msgflo participant.
+//! in-process components, as a msgflo participant (a single component runs
+//! as a one-node graph: `runner::start_component`).
 //!
 //! ```text
 //! msgflo-participant --name ROLE --component core/Repeat [--broker URL] [--id ID]
@@ -18,10 +19,9 @@
 //! cleanly (messages in progress are finished and acked) with exit code 0.
 
 use clap::Parser;
-use msgflo_participant::components::{self, BUILTINS};
 use msgflo_participant::protocol::ids::{ParticipantId, Role};
 use msgflo_participant::runner::{self, Options, Running, DEFAULT_PREFETCH};
-use msgflo_participant::runtime::builtins;
+use msgflo_participant::runtime::builtins::{self, BUILTINS};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -32,7 +32,8 @@ struct Args {
     /// Role of the participant: its node name in the graph.
     #[arg(long, short = 'n')]
     name: String,
-    /// Component to run (core/Repeat, core/Drop, core/Output).
+    /// Component to run: core/Repeat, core/Drop, core/Output, core/Split,
+    /// core/Merge, core/Counter or core/Delay.
     #[arg(
         long,
         short = 'c',
@@ -145,13 +146,13 @@ async fn start(args: &Args, options: Options) -> Result<Running, String> {
             .map_err(|e| e.to_string());
     }
     let name = args.component.as_deref().unwrap_or_default();
-    let component = components::builtin(name).ok_or_else(|| {
+    let component = builtins::builtin(name).ok_or_else(|| {
         format!(
             "unknown component {name:?}; built-in components: {}",
             BUILTINS.join(", ")
         )
     })?;
-    runner::start(component, options)
+    runner::start_component(component, options)
         .await
         .map_err(|e| e.to_string())
 }

@@ -22,11 +22,13 @@ use super::brackets::{self, Framer, Outgoing};
 use super::{Base, Options, RunError, Running};
 use crate::component::{ComponentSpec, PortSpec};
 use crate::outputs::Outputs;
-use crate::runtime::{Body, ComponentDecl, EdgeRx, EdgeTx, Network, Packet, Token, Track};
+use crate::runtime::{
+    Body, ComponentDecl, EdgeRx, EdgeTx, Network, Packet, PortDecl, Token, Track,
+};
 use crate::transport::{Consumer, Delivery};
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
-use msgflo_protocol::graph::{ExportedPort, Graph};
+use msgflo_protocol::graph::{Connection, Endpoint, ExportedPort, Graph, Initial};
 use msgflo_protocol::ids::PortName;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -116,6 +118,62 @@ pub async fn start_graph(
     base.announce(&spec, &options).await
 }
 
+/// Runs one in-process component as a participant: a graph of one node
+/// (named after the role) with every port exported under its own name, so
+/// the queues are `ROLE.IN`, `ROLE.OUT`, ... as for any msgflo participant.
+/// `options.iips` become the graph's IIPs: processed once at start, their
+/// outputs published. This is how `msgflo-participant --component` runs.
+pub async fn start_component(decl: ComponentDecl, options: Options) -> Result<Running, RunError> {
+    let graph = single_node_graph(&decl, options.role.as_str(), &options.iips);
+    let name = decl.name.clone();
+    let lookup = move |component: &str| (component == decl.name).then(|| decl.clone());
+    let options = Options {
+        iips: serde_json::Map::new(),
+        ..options
+    };
+    start_graph(&graph, &name, lookup, options).await
+}
+
+fn single_node_graph(
+    decl: &ComponentDecl,
+    node: &str,
+    iips: &serde_json::Map<String, serde_json::Value>,
+) -> Graph {
+    let export = |port: &PortDecl| {
+        let exported = ExportedPort {
+            process: node.to_owned(),
+            port: port.id.to_string(),
+            ..ExportedPort::default()
+        };
+        (port.id.to_string(), exported)
+    };
+    let mut graph = Graph {
+        case_sensitive: true,
+        inports: decl.inports.iter().map(export).collect(),
+        outports: decl.outports.iter().map(export).collect(),
+        ..Graph::default()
+    };
+    graph.processes.insert(
+        node.to_owned(),
+        msgflo_protocol::graph::Process {
+            component: decl.name.clone(),
+            ..Default::default()
+        },
+    );
+    graph.connections = iips
+        .iter()
+        .map(|(port, data)| {
+            Connection::Initial(Initial {
+                data: data.clone(),
+                tgt: Endpoint::new(node, port),
+                metadata: None,
+                extra: serde_json::Map::new(),
+            })
+        })
+        .collect();
+    graph
+}
+
 fn port_name(public: &str) -> Result<PortName, RunError> {
     PortName::new(public).map_err(|e| RunError::Config(format!("exported port {public:?}: {e}")))
 }
@@ -195,19 +253,34 @@ impl Drop for Tracker {
     }
 }
 
-/// Acks or nacks each delivery the graph is done with; ends once every
-/// token and every inport task is gone.
+/// Acks or nacks each delivery the graph is done with, several at a time
+/// (their order does not matter to the broker); ends once every token and
+/// every inport task is gone and the last ack went out.
 async fn settle(mut outcomes: mpsc::UnboundedReceiver<Outcome>) {
-    while let Some((delivery, failed)) = outcomes.recv().await {
-        let result = if failed {
-            delivery.nack().await
-        } else {
-            delivery.ack().await
-        };
-        if let Err(e) = result {
-            // The broker redelivers an unacked message: nothing is lost.
-            tracing::debug!(error = %e, "ack/nack failed; the broker will redeliver");
+    const AT_ONCE: usize = 256;
+    let mut pending = FuturesUnordered::new();
+    loop {
+        tokio::select! {
+            biased;
+            Some(()) = pending.next(), if !pending.is_empty() => {}
+            outcome = outcomes.recv(), if pending.len() < AT_ONCE => match outcome {
+                Some((delivery, failed)) => pending.push(settle_one(delivery, failed)),
+                None => break,
+            },
         }
+    }
+    while pending.next().await.is_some() {}
+}
+
+async fn settle_one(delivery: Delivery, failed: bool) {
+    let result = if failed {
+        delivery.nack().await
+    } else {
+        delivery.ack().await
+    };
+    if let Err(e) = result {
+        // The broker redelivers an unacked message: nothing is lost.
+        tracing::debug!(error = %e, "ack/nack failed; the broker will redeliver");
     }
 }
 

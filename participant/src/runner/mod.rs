@@ -3,11 +3,11 @@
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! use msgflo_participant::{components, runner::{self, Options}};
+//! use msgflo_participant::{runtime::builtins, runner::{self, Options}};
 //!
-//! let component = components::builtin("core/Repeat").expect("built in");
+//! let component = builtins::builtin("core/Repeat").expect("built in");
 //! let options = Options::new("repeater".try_into()?, "amqp://localhost");
-//! let running = runner::start(component, options).await?;
+//! let running = runner::start_component(component, options).await?;
 //! running.run_until(tokio::signal::ctrl_c()).await?;
 //! # Ok(()) }
 //! ```
@@ -16,7 +16,8 @@
 //! - this file — [`Options`], [`start`], [`Running`], and what both kinds
 //!   of participant share (connect, declare, control queue, discovery).
 //! - `graph.rs` — [`start_graph`]: a graph of in-process components as one
-//!   participant, each delivery acked once the graph has handled it.
+//!   participant, each delivery acked once the graph has handled it;
+//!   [`start_component`]: one in-process component, as a one-node graph.
 //! - `brackets.rs` — how brackets cross the broker between graph
 //!   participants (the `msgflo-brackets` header).
 //! - `inport.rs` — the consume loop of one inport: process, then ack or nack.
@@ -44,7 +45,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 pub use discovery::discovery_message;
-pub use graph::{load_graph, start_graph};
+pub use graph::{load_graph, start_component, start_graph};
 
 /// Unacked messages per inport when not configured: where throughput levels
 /// off in the round-trip benchmark (BENCHMARKS.md); more only adds memory and

@@ -133,15 +133,13 @@ async fn bad_graphs_are_one_line_and_exit_code_1() -> Result<()> {
 /// A user's own in-process component (participant/examples/own_graph.rs)
 /// fails on one message: that message alone is dead-lettered, the ones
 /// around it come out.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failing_component_dead_letters_only_its_own_message() -> Result<()> {
-    let broker = amqp_url();
+async fn failing_component_dead_letters_only_its_own_message(broker: &str) -> Result<()> {
     let mut command = Command::new(msgflo_tests::bins::example(
         "msgflo-participant",
         "own_graph",
     )?);
     let role = unique("e2e-shout");
-    command.arg(&broker).arg(&role).env_remove("RUST_LOG");
+    command.arg(broker).arg(&role).env_remove("RUST_LOG");
     let (_child, line) = spawn_ready(command, Duration::from_secs(30)).await?;
     ensure!(
         line.starts_with(&format!("{role} connected to ")),
@@ -149,7 +147,7 @@ async fn a_failing_component_dead_letters_only_its_own_message() -> Result<()> {
     );
 
     let t: Arc<dyn Transport> = connect(
-        &broker,
+        broker,
         ConnectOptions {
             client_id: unique("e2e-client"),
             ..ConnectOptions::default()
@@ -187,4 +185,14 @@ async fn a_failing_component_dead_letters_only_its_own_message() -> Result<()> {
     );
     t.close().await?;
     Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amqp_a_failing_component_dead_letters_only_its_own_message() -> Result<()> {
+    failing_component_dead_letters_only_its_own_message(&amqp_url()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mqtt_a_failing_component_dead_letters_only_its_own_message() -> Result<()> {
+    failing_component_dead_letters_only_its_own_message(&mqtt_url()).await
 }

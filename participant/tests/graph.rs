@@ -163,3 +163,59 @@ async fn discovery_takes_port_types_and_descriptions_from_the_inner_nodes() -> R
     }
     Ok(())
 }
+
+/// A graph still holding a message when stopped (here `core/Delay`, set to
+/// an hour) is given `drain_timeout`; then the message is left unacked and
+/// the broker delivers it again — not acked as if it had been handled.
+#[tokio::test]
+async fn stopping_gives_up_on_a_graph_that_does_not_drain_and_leaves_its_message_unacked(
+) -> Result<()> {
+    let broker = format!("memory://graph-{}", uuid::Uuid::new_v4().simple());
+    let t = connect(&broker, ConnectOptions::default()).await?;
+    t.declare_inport(&discovery_queue()).await?;
+    let (seen_tx, seen) = std::sync::mpsc::sync_channel::<()>(1);
+    let seen_tx = std::sync::Mutex::new(seen_tx);
+    let lookup = move |name: &str| {
+        if name != "test/Seen" {
+            return builtins::builtin(name);
+        }
+        let seen_tx = seen_tx.lock().ok()?.clone();
+        let decl = ComponentDecl::from_fn("test/Seen", move || {
+            let seen_tx = seen_tx.clone();
+            move |input: Input, out: &mut Outputs| {
+                let _ = seen_tx.try_send(());
+                out.send(0, input.packet);
+                Ok(())
+            }
+        });
+        Some(decl.inport("in", "any", "").outport("out", "any", ""))
+    };
+    let graph = dsl::parse(
+        "INPORT=s.IN:IN\nOUTPORT=d.OUT:OUT\n'3600000' -> DELAY d(core/Delay)\n\
+         s(test/Seen) OUT -> IN d",
+    )?;
+    let mut options = Options::new("hold".try_into()?, broker.clone());
+    options.drain_timeout = Duration::from_millis(300);
+    let running = runner::start_graph(&graph, "hold", lookup, options).await?;
+    t.send_to_inport(&q("hold.IN"), Bytes::from_static(b"\"held\""))
+        .await?;
+    tokio::task::spawn_blocking(move || seen.recv_timeout(support::WAIT))
+        .await?
+        .context("the message reached the graph")?;
+
+    let started = std::time::Instant::now();
+    running.stop().await?;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "stop waited {:?}",
+        started.elapsed()
+    );
+    let mut again = t.consume(&q("hold.IN"), 1).await?;
+    let delivery = tokio::time::timeout(support::WAIT, again.next())
+        .await
+        .context("the message came back")?
+        .context("consumer ended")?;
+    assert_eq!(&delivery.payload[..], b"\"held\"");
+    assert!(delivery.redelivered, "it was delivered before, never acked");
+    Ok(())
+}

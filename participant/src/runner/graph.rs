@@ -92,6 +92,10 @@ pub async fn start_graph(
 
     let mut base = Base::connect(&spec, &options).await?;
     let (settled, outcomes) = mpsc::unbounded_channel();
+    let settled = Settled {
+        outcomes: settled,
+        abandoned: base.abandoned.clone(),
+    };
     base.tasks.spawn(settle(outcomes));
     let prefetch = options.prefetch.max(1);
     for (port, tx) in inputs {
@@ -228,11 +232,19 @@ fn exported<'a>(
         .collect()
 }
 
+/// Where finished deliveries go, unless the participant gave up on them.
+#[derive(Clone)]
+struct Settled {
+    outcomes: mpsc::UnboundedSender<Outcome>,
+    /// Stopping timed out: drop deliveries unacked (the broker redelivers).
+    abandoned: Arc<AtomicBool>,
+}
+
 /// The token of one delivery: settles it when the last clone is dropped.
 struct Tracker {
     delivery: Mutex<Option<Delivery>>,
     failed: AtomicBool,
-    settled: mpsc::UnboundedSender<Outcome>,
+    settled: Settled,
 }
 
 impl Track for Tracker {
@@ -247,9 +259,17 @@ impl Drop for Tracker {
             .delivery
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(delivery) = delivery.take() {
-            let _ = self.settled.send((delivery, *self.failed.get_mut()));
+        let Some(delivery) = delivery.take() else {
+            return;
+        };
+        if self.settled.abandoned.load(Ordering::SeqCst) {
+            tracing::debug!("delivery left unacked: the participant stopped waiting for it");
+            return;
         }
+        let _ = self
+            .settled
+            .outcomes
+            .send((delivery, *self.failed.get_mut()));
     }
 }
 
@@ -289,7 +309,7 @@ async fn feed(
     port: PortName,
     mut consumer: Consumer,
     mut tx: EdgeTx,
-    settled: mpsc::UnboundedSender<Outcome>,
+    settled: Settled,
     mut stop: watch::Receiver<bool>,
 ) {
     'deliveries: while let Some(delivery) = super::next_delivery(&mut consumer, &mut stop).await {

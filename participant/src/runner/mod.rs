@@ -39,6 +39,7 @@ use msgflo_protocol::ids::{ParticipantId, PortName, QueueName, Role};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -70,6 +71,10 @@ pub struct Options {
     /// Keep the MQTT session when stopping, for a restart under the same id
     /// (see [`ConnectOptions::keep_session`]).
     pub keep_session: bool,
+    /// How long [`Running::stop`] waits for the messages in progress (a graph
+    /// draining, say a `core/Delay` holding packets). What is not finished
+    /// by then is left unacked, so the broker delivers it again.
+    pub drain_timeout: Duration,
 }
 
 impl Options {
@@ -84,9 +89,13 @@ impl Options {
             iips: Map::new(),
             discovery_period: Duration::from_secs(msgflo_protocol::discovery::DEFAULT_PERIOD_SECS),
             keep_session: false,
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
         }
     }
 }
+
+/// [`Options::drain_timeout`] when not configured.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A participant could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +114,8 @@ pub struct Running {
     transport: Arc<dyn Transport>,
     stop: watch::Sender<bool>,
     tasks: JoinSet<()>,
+    drain_timeout: Duration,
+    abandoned: Arc<AtomicBool>,
 }
 
 /// The queue of `port` for `role`: `ROLE.PORT`, as msgflo names it.
@@ -128,6 +139,9 @@ pub(crate) struct Base {
     pub(crate) outputs: Outputs,
     pub(crate) stopped: watch::Receiver<bool>,
     pub(crate) tasks: JoinSet<()>,
+    /// Set when stopping gave up waiting: deliveries still in progress are
+    /// then dropped unacked rather than settled.
+    pub(crate) abandoned: Arc<AtomicBool>,
     stop: watch::Sender<bool>,
 }
 
@@ -161,6 +175,7 @@ impl Base {
             outputs,
             stopped,
             tasks: JoinSet::new(),
+            abandoned: Arc::default(),
             stop,
         })
     }
@@ -201,6 +216,8 @@ impl Base {
             transport: self.transport,
             stop: self.stop,
             tasks: self.tasks,
+            drain_timeout: options.drain_timeout,
+            abandoned: self.abandoned,
         })
     }
 }
@@ -269,13 +286,27 @@ impl Running {
     }
 
     /// Stops taking messages, finishes (and acks) the ones in progress, and
-    /// closes the connection.
+    /// closes the connection. What is not finished within
+    /// [`Options::drain_timeout`] is left unacked: the broker delivers it
+    /// again (to another participant of the role, or this one restarted).
     pub async fn stop(mut self) -> Result<(), RunError> {
         let _ = self.stop.send(true);
-        while let Some(joined) = self.tasks.join_next().await {
-            if let Err(e) = joined {
-                tracing::error!(error = %e, "participant task failed");
+        let tasks = &mut self.tasks;
+        let drained = tokio::time::timeout(self.drain_timeout, async {
+            while let Some(joined) = tasks.join_next().await {
+                if let Err(e) = joined {
+                    tracing::error!(error = %e, "participant task failed");
+                }
             }
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                waited = ?self.drain_timeout,
+                "messages still in progress when stopping; left unacked for the broker to deliver again"
+            );
+            self.abandoned.store(true, Ordering::SeqCst);
+            self.tasks.shutdown().await;
         }
         self.transport.close().await?;
         Ok(())

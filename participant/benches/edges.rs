@@ -4,12 +4,15 @@
 //! same run, plus the latency of a single packet through the chain.
 //!
 //! Prints `edges: chain=10 rate=<edge-hops/s> raw=<ops/s> ratio=<rate/raw>`
-//! and `latency: p50=<µs> p99=<µs>`. An edge-hop is one packet passing one
+//! and `latency: p50=<µs> p99=<µs>` for the runtime's scheduling (one
+//! cooperative task per graph), then the same two lines for a task per node
+//! (`Scheduling::TaskPerNode`: same nodes, same edges, but every edge
+//! crosses tasks), like for like. An edge-hop is one packet passing one
 //! Repeat node (10 per packet; the two edges in and out are not counted).
 
 use bytes::Bytes;
 use msgflo_participant::protocol::graph::{Connection, Edge, Endpoint, Graph, Process};
-use msgflo_participant::runtime::{builtins, edge, Network, Packet};
+use msgflo_participant::runtime::{builtins, edge, Network, Packet, Scheduling};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -76,8 +79,15 @@ async fn raw() -> f64 {
     RAW_OPS as f64 / start.elapsed().as_secs_f64()
 }
 
-fn network() -> (Network, edge::EdgeTx, edge::EdgeRx) {
-    let mut network = Network::build(&chain_graph(), builtins::builtin).expect("valid graph");
+fn network(scheduling: Scheduling) -> (Network, edge::EdgeTx, edge::EdgeRx) {
+    let graph = chain_graph();
+    let mut network = Network::build_scheduled(
+        &graph,
+        builtins::builtin,
+        edge::DEFAULT_CAPACITY,
+        scheduling,
+    )
+    .expect("valid graph");
     let tx = network.input("r0", "in", None).expect("r0.in");
     let rx = network
         .output(&format!("r{}", CHAIN - 1), "out", None)
@@ -85,8 +95,8 @@ fn network() -> (Network, edge::EdgeTx, edge::EdgeRx) {
     (network, tx, rx)
 }
 
-async fn chain() -> f64 {
-    let (network, tx, rx) = network();
+async fn chain(scheduling: Scheduling) -> f64 {
+    let (network, tx, rx) = network(scheduling);
     let running = tokio::spawn(network.run(std::future::pending()));
     let start = Instant::now();
     let producer = tokio::spawn(produce(tx, PACKETS));
@@ -97,8 +107,8 @@ async fn chain() -> f64 {
     (PACKETS * CHAIN) as f64 / elapsed.as_secs_f64()
 }
 
-async fn latency() -> (Duration, Duration) {
-    let (network, mut tx, mut rx) = network();
+async fn latency(scheduling: Scheduling) -> (Duration, Duration) {
+    let (network, mut tx, mut rx) = network(scheduling);
     let running = tokio::spawn(network.run(std::future::pending()));
     let mut samples = Vec::with_capacity(LATENCY_SAMPLES);
     for _ in 0..LATENCY_SAMPLES {
@@ -127,16 +137,21 @@ fn main() {
         .expect("tokio runtime");
     runtime.block_on(async {
         let raw = raw().await;
-        let rate = chain().await;
-        let (p50, p99) = latency().await;
-        println!(
-            "edges: chain={CHAIN} rate={rate:.0} raw={raw:.0} ratio={:.2}",
-            rate / raw
-        );
-        println!(
-            "latency: p50={:.1}us p99={:.1}us (one packet through {CHAIN} nodes and 2 edges in/out)",
-            p50.as_secs_f64() * 1e6,
-            p99.as_secs_f64() * 1e6
-        );
+        for (scheduling, label) in [
+            (Scheduling::Cooperative, ""),
+            (Scheduling::TaskPerNode, " scheduling=task-per-node"),
+        ] {
+            let rate = chain(scheduling).await;
+            let (p50, p99) = latency(scheduling).await;
+            println!(
+                "edges: chain={CHAIN}{label} rate={rate:.0} raw={raw:.0} ratio={:.2}",
+                rate / raw
+            );
+            println!(
+                "latency:{label} p50={:.1}us p99={:.1}us (one packet through {CHAIN} nodes and 2 edges in/out)",
+                p50.as_secs_f64() * 1e6,
+                p99.as_secs_f64() * 1e6
+            );
+        }
     });
 }

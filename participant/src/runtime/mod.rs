@@ -36,29 +36,31 @@
 //! # Scheduling
 //! One tokio task runs all nodes cooperatively (`scheduler.rs`): each round,
 //! each node takes a batch of up to [`BATCH`] packets from its input rings.
-//! Measured on this 2-core machine (release build, 10-node chain, the same
-//! edge type; `benches/edges.rs` for the first row):
+//! The alternative, a task per node ([`Scheduling::TaskPerNode`]), runs the
+//! very same nodes, edges and step function, only each node in its own task
+//! so that every edge signals across tasks. `cargo bench -p
+//! msgflo-participant --bench edges` measures both in one run (10-node
+//! chain of `core/Repeat`, release build, this 2-core machine, 2026-11-22,
+//! three runs; full table in BENCHMARKS.md):
 //!
 //! | model | edge-hops/s | p50 / p99 of one packet |
 //! |---|---:|---:|
-//! | one cooperative task for the graph (this), 2 workers | 43-57 M | 1.8-2.2 / 7-8 µs (p99 up to 50 µs on a busy machine) |
-//! | the same, 1 worker | 52-54 M | 6.5 / 9 µs |
-//! | a task per node, bare relays (`recv_batch` -> `push_all`, no component call), 2 workers | 133 M | not measured |
-//! | the same, 1 worker | 80 M | not measured |
+//! | one cooperative task for the graph (this), 2 workers | 29.0-32.7 M | 5.1-6.4 / 70-94 µs |
+//! | a task per node, 2 workers | 19.7-22.5 M | 18-20 / 58-128 µs |
+//! | cooperative, 1 worker | 29.9 M | 55 / 140 µs |
+//! | task per node, 1 worker | 29.6 M | 64 / 260 µs |
 //!
-//! The two rows are not yet like for like: the task-per-node figure comes from
-//! a throwaway relay with no `Process` call, no fan-out and no panic guard,
-//! and a profile of the chain bench shows about two thirds of its time in the
-//! bench's own producer and consumer, not in the graph. Both clear the
-//! issue's target (20 M). The cooperative task is kept for now because it
-//! needs no wake-up per edge (hops inside a graph are a push and a pop in
-//! one core's cache), makes back-pressure, fan-in fairness and timers one
-//! loop's business, and gives the lowest single-packet latency measured;
-//! a like-for-like comparison (task per node running real components) is
-//! still to do before graph participants ship. Parallelism comes from
-//! running several participants or graph instances. A component must not
-//! block: timing components use [`Process::tick`] instead of sleeping.
-//!
+//! With two cores the cooperative task moves about 1.5 times as many
+//! packets and one packet crosses the chain 3-4 times faster: hops inside
+//! the graph are a push and a pop in one core's cache with no wake-up,
+//! while with a task per node every hop may park and wake another task.
+//! On one worker the throughput is the same (the tasks take turns in
+//! batches), and the latency is still lower. The cooperative task also makes
+//! back-pressure, fan-in fairness and timers one loop's business. So it is
+//! the default; parallelism comes from running several participants or
+//! graph instances. A component must not block: timing components use
+//! [`Process::tick`] instead of sleeping.
+
 //! # Layout
 //! - this file — the module docs and re-exports.
 //! - `packet.rs` — [`Packet`], [`Body`], [`Token`], [`Track`].
@@ -69,7 +71,7 @@
 //! - `node.rs` — one node's batch step, panic isolation, [`NodeError`].
 //! - `network.rs` — [`Network::build`] from a graph, validation, exported
 //!   edges ([`Network::input`], [`Network::output`]).
-//! - `scheduler.rs` — [`Network::run`].
+//! - `scheduler.rs` — [`Network::run`], both [`Scheduling`] modes.
 //! - `builtins/` — `core/Repeat`, `core/Drop`, `core/Output`, `core/Split`,
 //!   `core/Merge`, `core/Counter`, `core/Delay`.
 //! - `tests.rs` — graphs end to end: IIPs, array ports, fan-in/out, failures.
@@ -87,7 +89,7 @@ mod tests;
 
 pub use component::{ComponentDecl, Input, PortDecl, Process, ProcessError};
 pub use edge::{EdgeRx, EdgeTx};
-pub use network::{BuildError, Network};
+pub use network::{BuildError, Network, Scheduling};
 pub use node::{NodeError, BATCH};
 pub use outputs::Outputs;
 pub use packet::{Body, Packet, Token, Track};

@@ -25,12 +25,25 @@ pub struct BuildError {
     pub problems: Vec<String>,
 }
 
+/// How a [`Network`] runs its nodes (see `scheduler.rs` and the measurement
+/// in the runtime's module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scheduling {
+    /// One task goes round all nodes; edges inside the graph never signal.
+    #[default]
+    Cooperative,
+    /// A task per node; every edge wakes its consumer and producer across
+    /// tasks. Kept to measure against (`benches/edges.rs`).
+    TaskPerNode,
+}
+
 /// A graph instance, ready to [`run`](Network::run).
 pub struct Network {
     pub(crate) nodes: Vec<Node>,
-    /// The scheduler's parking spot, shared by every edge that crosses into
-    /// or out of the network.
-    pub(crate) signal: Arc<Signal>,
+    /// Where each node's task parks (cooperative: one signal shared by all
+    /// nodes), woken by edges that cross into or out of that task.
+    pub(crate) signals: Vec<Arc<Signal>>,
+    pub(crate) scheduling: Scheduling,
     pub(crate) reporter: Reporter,
     errors: Option<mpsc::Receiver<NodeError>>,
     capacity: usize,
@@ -68,6 +81,16 @@ impl Network {
         lookup: impl Fn(&str) -> Option<ComponentDecl>,
         capacity: usize,
     ) -> Result<Self, BuildError> {
+        Self::build_scheduled(graph, lookup, capacity, Scheduling::Cooperative)
+    }
+
+    /// Builds `graph` with edges of `capacity` packets, to run as `scheduling`.
+    pub fn build_scheduled(
+        graph: &Graph,
+        lookup: impl Fn(&str) -> Option<ComponentDecl>,
+        capacity: usize,
+        scheduling: Scheduling,
+    ) -> Result<Self, BuildError> {
         let mut problems = Vec::new();
         let mut decls = Vec::new();
         let mut known = Vec::new();
@@ -97,7 +120,8 @@ impl Network {
         let (tx, rx) = mpsc::channel(ERROR_BACKLOG);
         let mut network = Self {
             nodes: Vec::new(),
-            signal: Arc::default(),
+            signals: Vec::new(),
+            scheduling,
             reporter: Reporter(tx),
             errors: Some(rx),
             capacity,
@@ -151,18 +175,34 @@ impl Network {
                 Node::new(Arc::from(*name), component, decl.instantiate(), outputs)
             })
             .collect();
+        let shared: Arc<Signal> = Arc::default();
+        network.signals = (0..network.nodes.len())
+            .map(|_| match scheduling {
+                Scheduling::Cooperative => shared.clone(),
+                Scheduling::TaskPerNode => Arc::default(),
+            })
+            .collect();
+        let across = scheduling == Scheduling::TaskPerNode;
         for ((sn, sp, si), (tn, tp, ti)) in edges {
-            let (tx, rx) = edge::with_signals(capacity, None, None);
+            // Inside one task an edge needs no signals; across tasks both
+            // ends may wait.
+            let (tx, rx) = if across {
+                let signal = |n: usize| Some(network.signals[n].clone());
+                edge::with_signals(capacity, signal(sn), signal(tn))
+            } else {
+                edge::with_signals(capacity, None, None)
+            };
             network.nodes[sn].outputs.connect(sp, OutEdge::new(si, tx));
             network.nodes[tn].inputs.push(InEdge {
                 port: tp,
                 index: ti,
                 rx,
-                external: false,
+                external: across,
             });
         }
         for ((tn, tp, ti), packet) in iips {
-            let (mut tx, rx) = edge::with_signals(1, None, Some(network.signal.clone()));
+            let signal = network.signals[tn].clone();
+            let (mut tx, rx) = edge::with_signals(1, None, Some(signal));
             let _ = tx.try_push(packet);
             network.nodes[tn].inputs.push(InEdge {
                 port: tp,
@@ -254,7 +294,7 @@ impl Network {
         let (tx, rx) = edge::with_signals(
             self.capacity,
             Some(Arc::default()),
-            Some(self.signal.clone()),
+            Some(self.signals[n].clone()),
         );
         self.nodes[n].inputs.push(InEdge {
             port: p,
@@ -276,7 +316,7 @@ impl Network {
         let (n, p, i) = self.endpoint(node, port, index, false)?;
         let (tx, rx) = edge::with_signals(
             self.capacity,
-            Some(self.signal.clone()),
+            Some(self.signals[n].clone()),
             Some(Arc::default()),
         );
         self.nodes[n].outputs.connect(p, OutEdge::new(i, tx));

@@ -1,5 +1,6 @@
 //! Graphs end to end: build errors, IIPs, addressable ports, fan-out,
-//! fan-in, and isolation of failing and panicking nodes.
+//! fan-in, and isolation of failing and panicking nodes — each run with both
+//! [`Scheduling`] modes.
 
 use super::*;
 use msgflo_protocol::dsl::parse;
@@ -34,9 +35,10 @@ fn lookup(name: &str) -> Option<ComponentDecl> {
     }
 }
 
-fn build(fbp: &str) -> Network {
+fn build(scheduling: Scheduling, fbp: &str) -> Network {
     let graph = parse(fbp).expect("valid .fbp");
-    Network::build(&graph, lookup).expect("valid graph")
+    Network::build_scheduled(&graph, lookup, edge::DEFAULT_CAPACITY, scheduling)
+        .expect("valid graph")
 }
 
 async fn collect(mut rx: EdgeRx) -> Vec<String> {
@@ -69,9 +71,11 @@ fn build_errors_name_every_unknown_component_and_port_at_once() {
     );
 }
 
-#[tokio::test]
-async fn iips_flow_and_the_network_finishes_when_drained() {
-    let mut net = build("'hello' -> IN a(core/Repeat) OUT -> IN b(core/Repeat)");
+async fn iips_flow_and_the_network_finishes_when_drained(scheduling: Scheduling) {
+    let mut net = build(
+        scheduling,
+        "'hello' -> IN a(core/Repeat) OUT -> IN b(core/Repeat)",
+    );
     let out = net.output("b", "out", None).expect("b.out");
     let running = tokio::spawn(net.run(std::future::pending()));
     assert_eq!(collect(out).await, ["\"hello\""]);
@@ -81,9 +85,9 @@ async fn iips_flow_and_the_network_finishes_when_drained() {
         .expect("no panic");
 }
 
-#[tokio::test]
-async fn split_fans_out_to_every_slot_and_merge_fans_in() {
+async fn split_fans_out_to_every_slot_and_merge_fans_in(scheduling: Scheduling) {
     let mut net = build(
+        scheduling,
         "'1' -> IN s(core/Split)\n\
          s OUT[0] -> IN a(core/Repeat)\n\
          s OUT[1] -> IN b(core/Repeat)\n\
@@ -95,9 +99,8 @@ async fn split_fans_out_to_every_slot_and_merge_fans_in() {
     assert_eq!(collect(out).await, ["\"1\"", "\"1\""]);
 }
 
-#[tokio::test]
-async fn an_outport_feeding_several_edges_sends_each_a_copy_in_order() {
-    let mut net = build("a(core/Repeat) OUT -> IN b(core/Drop)");
+async fn an_outport_feeding_several_edges_sends_each_a_copy_in_order(scheduling: Scheduling) {
+    let mut net = build(scheduling, "a(core/Repeat) OUT -> IN b(core/Drop)");
     let mut input = net.input("a", "in", None).expect("a.in");
     let first = net.output("a", "out", None).expect("a.out");
     let second = net.output("a", "out", None).expect("a.out");
@@ -116,9 +119,8 @@ async fn an_outport_feeding_several_edges_sends_each_a_copy_in_order() {
     assert_eq!(b, expected);
 }
 
-#[tokio::test]
-async fn a_failing_packet_is_reported_by_node_name_and_the_node_goes_on() {
-    let mut net = build("'bad' -> IN f(test/Fail)");
+async fn a_failing_packet_is_reported_by_node_name_and_the_node_goes_on(scheduling: Scheduling) {
+    let mut net = build(scheduling, "'bad' -> IN f(test/Fail)");
     let mut input = net.input("f", "in", None).expect("f.in");
     let out = net.output("f", "out", None).expect("f.out");
     let mut errors = net.errors().expect("first call");
@@ -133,9 +135,11 @@ async fn a_failing_packet_is_reported_by_node_name_and_the_node_goes_on() {
     );
 }
 
-#[tokio::test]
-async fn a_panicking_node_is_stopped_and_the_others_keep_running() {
-    let mut net = build("s(core/Split) OUT[0] -> IN p(test/Panic)\ns OUT[1] -> IN r(core/Repeat)");
+async fn a_panicking_node_is_stopped_and_the_others_keep_running(scheduling: Scheduling) {
+    let mut net = build(
+        scheduling,
+        "s(core/Split) OUT[0] -> IN p(test/Panic)\ns OUT[1] -> IN r(core/Repeat)",
+    );
     let mut input = net.input("s", "in", None).expect("s.in");
     let out = net.output("r", "out", None).expect("r.out");
     let mut errors = net.errors().expect("first call");
@@ -160,10 +164,40 @@ async fn a_panicking_node_is_stopped_and_the_others_keep_running() {
     );
 }
 
-#[tokio::test]
-async fn shutdown_stops_a_network_that_would_run_forever() {
-    let mut net = build("a(core/Repeat) OUT -> IN b(core/Drop)");
+async fn shutdown_stops_a_network_that_would_run_forever(scheduling: Scheduling) {
+    let mut net = build(scheduling, "a(core/Repeat) OUT -> IN b(core/Drop)");
     let _input = net.input("a", "in", None).expect("a.in");
     let stopped = tokio::time::timeout(Duration::from_secs(5), net.run(async {}));
     stopped.await.expect("stopped by shutdown");
 }
+
+/// Each case once per scheduling mode.
+macro_rules! both_schedulings {
+    ($($case:ident),+ $(,)?) => {
+        mod cooperative {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(super::Scheduling::Cooperative).await
+                }
+            )+
+        }
+        mod task_per_node {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(super::Scheduling::TaskPerNode).await
+                }
+            )+
+        }
+    };
+}
+
+both_schedulings!(
+    iips_flow_and_the_network_finishes_when_drained,
+    split_fans_out_to_every_slot_and_merge_fans_in,
+    an_outport_feeding_several_edges_sends_each_a_copy_in_order,
+    a_failing_packet_is_reported_by_node_name_and_the_node_goes_on,
+    a_panicking_node_is_stopped_and_the_others_keep_running,
+    shutdown_stops_a_network_that_would_run_forever,
+);

@@ -38,6 +38,19 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}.{}", uuid::Uuid::new_v4().simple())
 }
 
+/// A test client of `broker` under a client id no other test uses (`name.<uuid>`).
+pub async fn client(
+    broker: &str,
+    name: &str,
+) -> anyhow::Result<std::sync::Arc<dyn msgflo_participant::transport::Transport>> {
+    use msgflo_participant::transport::{connect, ConnectOptions};
+    let options = ConnectOptions {
+        client_id: unique(name),
+        ..ConnectOptions::default()
+    };
+    Ok(connect(broker, options).await?)
+}
+
 /// The root of the workspace (where `Cargo.toml` and `scripts/` are).
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use msgflo_participant::protocol::{dsl, ids::QueueName};
 use msgflo_participant::runner::{self, brackets, Options, Running};
 use msgflo_participant::runtime::{Body, ComponentDecl, Input, Outputs};
-use msgflo_participant::transport::{connect, ConnectOptions, Consumer, Delivery, Transport};
+use msgflo_participant::transport::{Consumer, Delivery, Transport};
 use msgflo_tests::{amqp_url, mqtt_address, unique};
 use std::sync::Arc;
 use std::time::Duration;
@@ -107,14 +107,7 @@ async fn through_two_graphs(
         "INPORT=s.IN:IN\nOUTPORT=s.OUT:OUT\ns(test/Show)",
     )
     .await?;
-    let t: Arc<dyn Transport> = connect(
-        broker,
-        ConnectOptions {
-            client_id: unique("brk-client"),
-            ..ConnectOptions::default()
-        },
-    )
-    .await?;
+    let t: Arc<dyn Transport> = msgflo_tests::client(broker, "brk-client").await?;
     let (a_in, a_out) = (q(format!("{a}.IN"))?, q(format!("{a}.OUT"))?);
     let (b_in, b_out) = (q(format!("{b}.IN"))?, q(format!("{b}.OUT"))?);
     let (plain, sink) = (q(unique("brk-plain"))?, q(unique("brk-sink"))?);

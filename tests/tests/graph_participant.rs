@@ -4,7 +4,7 @@
 
 use anyhow::{ensure, Context, Result};
 use msgflo_participant::protocol::ids::QueueName;
-use msgflo_participant::transport::{connect, ConnectOptions, Transport};
+use msgflo_participant::transport::Transport;
 use msgflo_tests::bins::binary;
 use msgflo_tests::numbered::{number_of, send_numbered};
 use msgflo_tests::process::{run_to_end, spawn_ready};
@@ -54,14 +54,7 @@ async fn chain_round_trip(broker: &str, window: usize) -> Result<()> {
         "ready line: {line:?}"
     );
 
-    let t: Arc<dyn Transport> = connect(
-        broker,
-        ConnectOptions {
-            client_id: unique("e2e-client"),
-            ..ConnectOptions::default()
-        },
-    )
-    .await?;
+    let t: Arc<dyn Transport> = msgflo_tests::client(broker, "e2e-client").await?;
     let outq = QueueName::new(format!("{role}.OUT"))?;
     let sinkq = QueueName::new(unique("e2e.sink"))?;
     t.declare_outport(&outq).await?;
@@ -146,14 +139,7 @@ async fn failing_component_dead_letters_only_its_own_message(broker: &str) -> Re
         "ready line: {line:?}"
     );
 
-    let t: Arc<dyn Transport> = connect(
-        broker,
-        ConnectOptions {
-            client_id: unique("e2e-client"),
-            ..ConnectOptions::default()
-        },
-    )
-    .await?;
+    let t: Arc<dyn Transport> = msgflo_tests::client(broker, "e2e-client").await?;
     let (inq, outq) = (
         QueueName::new(format!("{role}.IN"))?,
         QueueName::new(format!("{role}.OUT"))?,

@@ -7,9 +7,7 @@ use anyhow::{ensure, Context, Result};
 use bytes::Bytes;
 use msgflo_participant::protocol::discovery::Participant;
 use msgflo_participant::protocol::ids::QueueName;
-use msgflo_participant::transport::{
-    connect, discovery_queue, ConnectOptions, Consumer, Transport,
-};
+use msgflo_participant::transport::{discovery_queue, Consumer, Transport};
 use msgflo_tests::bins::binary;
 use msgflo_tests::numbered::{number_of, send_numbered};
 use msgflo_tests::process::{run_to_end, spawn_ready, Spawned};
@@ -47,11 +45,7 @@ async fn start(broker: &str, role: &str, extra: &[&str]) -> Result<Spawned> {
 }
 
 async fn client(broker: &str) -> Result<Arc<dyn Transport>> {
-    let options = ConnectOptions {
-        client_id: unique("e2e-client"),
-        ..ConnectOptions::default()
-    };
-    Ok(connect(broker, options).await?)
+    msgflo_tests::client(broker, "e2e-client").await
 }
 
 /// A queue bound to `outport`, consumed by `t`.

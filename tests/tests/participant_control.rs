@@ -7,7 +7,7 @@ use anyhow::{ensure, Result};
 use bytes::Bytes;
 use msgflo_participant::protocol::control;
 use msgflo_participant::protocol::ids::QueueName;
-use msgflo_participant::transport::{connect, ConnectOptions, Consumer};
+use msgflo_participant::transport::Consumer;
 use msgflo_tests::bins::binary;
 use msgflo_tests::process::spawn_ready;
 use msgflo_tests::{amqp_url, mqtt_address, next_payload, unique};
@@ -42,14 +42,7 @@ async fn rewire(broker: &str) -> Result<()> {
     let id = format!("{role}-1");
     let (_participant, _ready) = spawn_ready(repeat(broker, &role, &id)?, WAIT).await?;
 
-    let t = connect(
-        broker,
-        ConnectOptions {
-            client_id: unique("ctl-client"),
-            ..ConnectOptions::default()
-        },
-    )
-    .await?;
+    let t = msgflo_tests::client(broker, "ctl-client").await?;
     let q = |name: String| QueueName::new(name);
     let (requests, replies_q) = (
         q(control::receive_queue(&id))?,
@@ -133,14 +126,7 @@ async fn mqtt_subscription_left_from_an_earlier_run_does_not_stall_the_participa
     let role = unique("ctl-stale");
     let id = format!("{role}-1");
     let participant = || repeat(&broker, &role, &id);
-    let t = connect(
-        &broker,
-        ConnectOptions {
-            client_id: unique("ctl-client"),
-            ..ConnectOptions::default()
-        },
-    )
-    .await?;
+    let t = msgflo_tests::client(&broker, "ctl-client").await?;
     let q = |name: String| QueueName::new(name);
     let source = q(unique("ctl.stale.OUT"))?;
 

@@ -1,0 +1,1 @@
+//! The graphs the runtime holds, changed by `graph:*` commands (to come).

@@ -1,0 +1,9 @@
+//! The FBP network protocol server side: the runtime's answers to clients
+//! (Flowhub / noflo-ui / fbp-spec).
+//!
+//! # Layout
+//! - `graph_edit.rs` — [`graph_edit::Graphs`]: the graphs the runtime holds,
+//!   changed by `graph:*` commands, with the exact replies the conformance
+//!   suite expects.
+
+pub mod graph_edit;

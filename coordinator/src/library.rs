@@ -1,0 +1,1 @@
+//! The component library (`--library`, `--componentdir`) (to come).

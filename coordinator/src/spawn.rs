@@ -1,0 +1,1 @@
+//! Spawning and reaping participant processes (to come).

@@ -80,6 +80,19 @@ pub type Result<T, E = TransportError> = std::result::Result<T, E>;
 /// The queue (AMQP) or topic (MQTT) that discovery messages go to.
 pub const DISCOVERY_QUEUE: &str = msgflo_protocol::discovery::DISCOVERY_QUEUE;
 
+/// Prefix of the private queues of [`Transport::tap`].
+pub const TAP_PREFIX: &str = ".tap.";
+
+/// A private copy of an outport's messages ([`Transport::tap`]).
+#[derive(Debug)]
+pub struct Tap {
+    /// The private queue bound to the outport: `unbind(outport, &tap.queue)`
+    /// stops the copies.
+    pub queue: QueueName,
+    /// Its messages (ack them; nothing else sees them).
+    pub consumer: Consumer,
+}
+
 /// The dead-letter queue of an inport: where nacked messages go.
 pub fn dead_letter_queue(inport: &QueueName) -> QueueName {
     // A valid queue name prefixed with plain text stays valid.
@@ -215,6 +228,33 @@ pub trait Transport: Send + Sync + 'static {
 
     /// Undoes [`bind`](Transport::bind).
     async fn unbind(&self, outport: &QueueName, inport: &QueueName) -> Result<()>;
+
+    /// A copy of every message published to `outport` from now on, taking
+    /// nothing away from the inports bound to it (watching an edge, reading
+    /// a graph's exported outport): a private inport `.tap.<uuid>` bound to
+    /// the outport. On AMQP it is transient (not durable, deleted with its
+    /// consumer); on MQTT it is a subscription of this session.
+    async fn tap(&self, outport: &QueueName) -> Result<Tap> {
+        let name = format!("{TAP_PREFIX}{}", uuid::Uuid::new_v4().simple());
+        let queue = QueueName::new(name).map_err(|e| TransportError::Broker {
+            operation: "tap",
+            queue: outport.to_string(),
+            reason: e.to_string(),
+        })?;
+        self.declare_outport(outport).await?;
+        self.declare_inport(&queue).await?;
+        let consumer = self.consume(&queue, 1000).await?;
+        self.bind(outport, &queue).await?;
+        Ok(Tap { queue, consumer })
+    }
+
+    /// Consumes discovery messages, as a coordinator or tool: on AMQP the
+    /// `fbp` queue (shared by whoever consumes it, as msgflo's coordinator
+    /// does); on MQTT a plain subscription to the `fbp` topic, so several
+    /// watchers each see every message.
+    async fn watch_discovery(&self) -> Result<Consumer> {
+        self.consume(&discovery_queue(), 100).await
+    }
 
     /// Closes the connection; pending acks are flushed first.
     async fn close(&self) -> Result<()>;

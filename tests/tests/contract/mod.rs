@@ -333,6 +333,52 @@ pub async fn headers_travel_with_the_message(h: &dyn Harness) -> Result<()> {
     Ok(())
 }
 
+/// A tap gets a copy of every message published to an outport, while the
+/// bound inport still gets all of them; unbinding the tap ends the copies.
+pub async fn tap_copies_without_taking(h: &dyn Harness) -> Result<()> {
+    let (t, watcher) = (h.connect("tap").await?, h.connect("tap-watch").await?);
+    let out = outport(&t, "contract.tap.OUT").await?;
+    let q = inport(&t, "contract.tap.IN").await?;
+    let mut c = t.consume(&q, 10).await?;
+    t.bind(&out, &q).await?;
+    let mut tap = watcher.tap(&out).await?;
+    let msgs = numbered("tap", 5);
+    for m in &msgs {
+        t.publish(&out, m.clone()).await?;
+    }
+    ensure!(
+        take(&mut c, 5).await? == msgs,
+        "the inport lost messages to the tap"
+    );
+    ensure!(
+        take(&mut tap.consumer, 5).await? == msgs,
+        "the tap missed messages"
+    );
+    watcher.unbind(&out, &tap.queue).await?;
+    t.publish(&out, Bytes::from_static(b"\"after\"")).await?;
+    ensure!(take(&mut c, 1).await? == [Bytes::from_static(b"\"after\"")]);
+    let late = tokio::time::timeout(Duration::from_millis(300), tap.consumer.next()).await;
+    ensure!(late.is_err(), "an unbound tap still got a copy");
+    Ok(())
+}
+
+/// A discovery watcher sees what participants announce.
+pub async fn discovery_watcher_sees_announcements(h: &dyn Harness) -> Result<()> {
+    let (t, watcher) = (h.connect("ann").await?, h.connect("ann-watch").await?);
+    let mut watching = watcher.watch_discovery().await?;
+    let marker = Bytes::from(format!("{{\"marker\":\"{}\"}}", unique("ann")));
+    t.announce(marker.clone()).await?;
+    // Older announcements (other runs, other tests) may come first.
+    loop {
+        let delivery = next(&mut watching).await?;
+        let mine = delivery.payload == marker;
+        delivery.ack().await?;
+        if mine {
+            return Ok(());
+        }
+    }
+}
+
 /// Generates one `#[tokio::test]` per contract case for a harness.
 #[macro_export]
 macro_rules! contract_tests {
@@ -340,7 +386,8 @@ macro_rules! contract_tests {
         $crate::contract_tests!(@cases $harness;
             direct_send_arrives_byte_for_byte, fan_out, fan_in, round_robin_between_consumers,
             unbind_stops_delivery, nack_dead_letters, unacked_message_comes_back,
-            recovers_after_the_broker_closes_the_connection, headers_travel_with_the_message);
+            recovers_after_the_broker_closes_the_connection, headers_travel_with_the_message,
+            tap_copies_without_taking, discovery_watcher_sees_announcements);
     };
     (@cases $harness:expr; $($case:ident),+) => {
         $(

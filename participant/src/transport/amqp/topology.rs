@@ -16,6 +16,7 @@
 //! - a participant's control queue `.fbp.<id>.receive` lives only as long as
 //!   the participant: not durable, auto-delete, no dead-letter queue (ids are
 //!   new on every start; durable control queues would pile up on the broker).
+//!   So does a tap (`.tap.<uuid>`, [`Transport::tap`](super::super::Transport::tap)).
 
 use super::super::{dead_letter_queue, DISCOVERY_QUEUE};
 use lapin::types::{AMQPValue, FieldTable};
@@ -29,6 +30,9 @@ const DEAD_PREFIX: &str = "dead-";
 
 /// Prefix of participants' control queues (`.fbp.<id>.receive`).
 const CONTROL_PREFIX: &str = ".fbp.";
+
+/// Prefix of taps (`.tap.<uuid>`): private copies of an outport.
+const TAP_PREFIX: &str = super::super::TAP_PREFIX;
 
 /// One thing on the broker.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +83,7 @@ pub(super) fn inport(queue: &QueueName) -> Vec<Declaration> {
     if name == DISCOVERY_QUEUE {
         return plain_queue(queue);
     }
-    if name.starts_with(CONTROL_PREFIX) {
+    if name.starts_with(CONTROL_PREFIX) || name.starts_with(TAP_PREFIX) {
         return vec![Declaration::Queue {
             name: name.to_owned(),
             dead_letter_exchange: None,

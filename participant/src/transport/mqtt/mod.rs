@@ -221,6 +221,11 @@ impl Transport for MqttTransport {
             .await
     }
 
+    async fn watch_discovery(&self) -> Result<Consumer> {
+        // A share group of its own: every watcher gets every message.
+        Ok(self.tap(&super::discovery_queue()).await?.consumer)
+    }
+
     async fn close(&self) -> Result<()> {
         if self.handle.shared.closed.swap(true, Ordering::AcqRel) {
             return Err(TransportError::Closed);

@@ -9,7 +9,9 @@
 //! - `src/bin/msgflo-graph.rs` — prints the JSON graph of a `.fbp` file and the
 //!   `.fbp` of a JSON graph.
 
+pub mod bindings;
 pub mod fbp;
 pub mod graph_file;
 pub mod library;
+pub mod registry;
 pub mod spawn;

@@ -1,0 +1,177 @@
+//! Graph edges -> broker bindings, as a plan and a diff. Pure: the caller
+//! applies the links and keeps the set of what it applied.
+//!
+//! A graph's nodes are roles. An edge `A OUT -> IN B` needs, once a
+//! participant of A and one of B have announced themselves:
+//! - on AMQP (and the memory broker), [`Link::Bind`]: B's inport queue bound
+//!   to A's outport exchange — once per queue pair, whatever the number of
+//!   participants of the roles;
+//! - on MQTT, [`Link::ConnectInport`] for every participant of B: a
+//!   `connectinport` control message, so that participant subscribes to A's
+//!   outport topic and data flows broker -> participant directly.
+//!
+//! Queues come from discovery (a participant's explicit `queue` wins),
+//! else `ROLE.PORT` upper-cased as msgflo names them. An edge whose roles
+//! or ports have not appeared yet is [`Pending`] and bound the moment they
+//! appear: the caller plans again after every discovery change, graph
+//! change or reconnection, and applies the [`diff`] against what it applied.
+
+use crate::registry::Registry;
+use msgflo_protocol::discovery::{Participant, Port};
+use msgflo_protocol::graph::{Endpoint, Graph};
+use msgflo_protocol::ids::{ParticipantId, QueueName};
+use std::collections::BTreeSet;
+
+/// How edges are realised on the broker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The coordinator binds queues (AMQP, memory).
+    Queues,
+    /// Each target participant subscribes on `connectinport` (MQTT).
+    Participants,
+}
+
+/// One thing on the broker that an edge needs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Link {
+    /// `inport` gets a copy of every message published to `outport`.
+    Bind {
+        /// The source outport's queue (exchange).
+        outport: QueueName,
+        /// The target inport's queue.
+        inport: QueueName,
+    },
+    /// `participant` takes `outport`'s messages on its inport `port`.
+    ConnectInport {
+        /// The target participant.
+        participant: ParticipantId,
+        /// The source outport's queue (topic).
+        outport: QueueName,
+        /// The target inport.
+        port: String,
+    },
+}
+
+/// An edge that cannot be bound yet, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// The edge, as `A OUT -> IN B`.
+    pub edge: String,
+    /// What is missing: `no participant of role B yet`, say.
+    pub missing: String,
+}
+
+/// What the graph needs on the broker now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// The links every ready edge needs.
+    pub links: BTreeSet<Link>,
+    /// The edges still waiting for participants.
+    pub pending: Vec<Pending>,
+}
+
+/// The links of every edge of `graph` whose participants are known.
+pub fn plan(graph: &Graph, registry: &Registry, mode: Mode) -> Plan {
+    let mut plan = Plan::default();
+    for edge in graph.edges() {
+        let name = edge_name(&edge.src, &edge.tgt);
+        let ends = port_queue(registry, &edge.src, false)
+            .and_then(|out| Ok((out, port_queue(registry, &edge.tgt, true)?)));
+        let (outport, inport) = match ends {
+            Ok(ends) => ends,
+            Err(missing) => {
+                plan.pending.push(Pending {
+                    edge: name,
+                    missing,
+                });
+                continue;
+            }
+        };
+        match mode {
+            Mode::Queues => {
+                plan.links.insert(Link::Bind { outport, inport });
+            }
+            Mode::Participants => {
+                for entry in registry.of_role(&edge.tgt.process) {
+                    if let Some(port) = find(&entry.participant.inports, &edge.tgt.port) {
+                        plan.links.insert(Link::ConnectInport {
+                            participant: entry.participant.id.clone(),
+                            outport: outport.clone(),
+                            port: port.id.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    plan
+}
+
+/// What to add and remove to get from `actual` to `desired`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diff {
+    /// Links to apply.
+    pub add: Vec<Link>,
+    /// Links to undo.
+    pub remove: Vec<Link>,
+}
+
+/// The difference between what is wanted and what was applied.
+pub fn diff(desired: &BTreeSet<Link>, actual: &BTreeSet<Link>) -> Diff {
+    Diff {
+        add: desired.difference(actual).cloned().collect(),
+        remove: actual.difference(desired).cloned().collect(),
+    }
+}
+
+/// `A OUT -> IN B`, as noflo names edges (`network:data` ids too).
+pub fn edge_name(src: &Endpoint, tgt: &Endpoint) -> String {
+    format!(
+        "{}() {} -> {} {}()",
+        src.process,
+        src.port.to_uppercase(),
+        tgt.port.to_uppercase(),
+        tgt.process
+    )
+}
+
+/// The queue of a node's port, from the first participant of the node's role.
+pub fn port_queue(registry: &Registry, end: &Endpoint, inport: bool) -> Result<QueueName, String> {
+    let Some(participant) = registry.any_of_role(&end.process) else {
+        return Err(format!("no participant of role {} yet", end.process));
+    };
+    queue_of(participant, &end.port, inport).ok_or_else(|| {
+        let kind = if inport { "inport" } else { "outport" };
+        format!(
+            "participant {} of role {} has no {kind} {:?}",
+            participant.id, end.process, end.port
+        )
+    })
+}
+
+/// The queue of `participant`'s port `port` (case-insensitive, as graph
+/// port names are lower-cased): its explicit queue, else `ROLE.PORT`.
+pub fn queue_of(participant: &Participant, port: &str, inport: bool) -> Option<QueueName> {
+    let ports = if inport {
+        &participant.inports
+    } else {
+        &participant.outports
+    };
+    let found = find(ports, port)?;
+    match &found.queue {
+        Some(queue) => Some(queue.clone()),
+        None => QueueName::default_for(&participant.role, &found.id).ok(),
+    }
+}
+
+fn find<'a>(ports: &'a [Port], name: &str) -> Option<&'a Port> {
+    ports.iter().find(|p| p.id.as_str() == name).or_else(|| {
+        ports
+            .iter()
+            .find(|p| p.id.as_str().eq_ignore_ascii_case(name))
+    })
+}
+
+#[cfg(test)]
+#[path = "bindings_tests.rs"]
+mod tests;

@@ -1,0 +1,128 @@
+//! Plans and diffs for small graphs and registries.
+
+use super::*;
+use msgflo_protocol::dsl::parse;
+use msgflo_protocol::ids::{PortName, Role};
+use std::time::Instant;
+
+fn participant(
+    id: &str,
+    role: &str,
+    inports: &[(&str, Option<&str>)],
+    outports: &[&str],
+) -> Participant {
+    let port = |id: &str, queue: Option<&str>| {
+        Port::new(
+            PortName::new(id).expect("port"),
+            queue.map(|q| QueueName::new(q).expect("queue")),
+        )
+    };
+    let mut p = Participant::new(
+        ParticipantId::new(id).expect("id"),
+        Role::new(role).expect("role"),
+        "core/Repeat",
+    );
+    p.inports = inports.iter().map(|(id, q)| port(id, *q)).collect();
+    p.outports = outports.iter().map(|id| port(id, None)).collect();
+    p
+}
+
+fn q(name: &str) -> QueueName {
+    QueueName::new(name).expect("queue")
+}
+
+const GRAPH: &str = "a(Repeat) OUT -> IN b(Repeat)\nb OUT -> IN c(Repeat)";
+
+#[test]
+fn edges_wait_for_their_roles_and_are_planned_once_they_appear() {
+    let graph = parse(GRAPH).expect("graph");
+    let mut registry = Registry::default();
+    let now = Instant::now();
+    let plan0 = plan(&graph, &registry, Mode::Queues);
+    assert!(plan0.links.is_empty());
+    assert_eq!(plan0.pending.len(), 2);
+    assert_eq!(plan0.pending[0].edge, "a() OUT -> IN b()");
+    assert_eq!(plan0.pending[0].missing, "no participant of role a yet");
+
+    registry.seen(participant("a-1", "a", &[("in", None)], &["out"]), now);
+    registry.seen(participant("b-1", "b", &[("in", None)], &["out"]), now);
+    let plan1 = plan(&graph, &registry, Mode::Queues);
+    assert_eq!(
+        plan1.links.iter().collect::<Vec<_>>(),
+        [&Link::Bind {
+            outport: q("a.OUT"),
+            inport: q("b.IN")
+        }]
+    );
+    assert_eq!(plan1.pending.len(), 1, "b -> c still waits for c");
+    assert_eq!(plan1.pending[0].missing, "no participant of role c yet");
+}
+
+#[test]
+fn explicit_queues_win_and_ports_match_without_case() {
+    let graph = parse("a(X) OUT -> IN b(Y)").expect("graph");
+    let mut registry = Registry::default();
+    let now = Instant::now();
+    registry.seen(participant("a-1", "a", &[], &["OUT"]), now);
+    registry.seen(
+        participant("b-1", "b", &[("in", Some("devices/b/in"))], &[]),
+        now,
+    );
+    let links = plan(&graph, &registry, Mode::Queues).links;
+    assert_eq!(
+        links.into_iter().collect::<Vec<_>>(),
+        [Link::Bind {
+            outport: q("a.OUT"),
+            inport: q("devices/b/in")
+        }]
+    );
+}
+
+#[test]
+fn a_missing_port_keeps_the_edge_pending_and_says_which() {
+    let graph = parse("a(X) NOPE -> IN b(Y)").expect("graph");
+    let mut registry = Registry::default();
+    let now = Instant::now();
+    registry.seen(participant("a-1", "a", &[], &["out"]), now);
+    registry.seen(participant("b-1", "b", &[("in", None)], &[]), now);
+    let plan = plan(&graph, &registry, Mode::Queues);
+    assert!(plan.links.is_empty());
+    assert_eq!(
+        plan.pending[0].missing,
+        "participant a-1 of role a has no outport \"nope\""
+    );
+}
+
+#[test]
+fn on_mqtt_every_participant_of_the_target_role_is_told() {
+    let graph = parse("a(X) OUT -> IN b(Y)").expect("graph");
+    let mut registry = Registry::default();
+    let now = Instant::now();
+    registry.seen(participant("a-1", "a", &[], &["out"]), now);
+    registry.seen(participant("b-1", "b", &[("in", None)], &[]), now);
+    registry.seen(participant("b-2", "b", &[("in", None)], &[]), now);
+    let links: Vec<Link> = plan(&graph, &registry, Mode::Participants)
+        .links
+        .into_iter()
+        .collect();
+    let connect = |id: &str| Link::ConnectInport {
+        participant: ParticipantId::new(id).expect("id"),
+        outport: q("a.OUT"),
+        port: "in".into(),
+    };
+    assert_eq!(links, [connect("b-1"), connect("b-2")]);
+}
+
+#[test]
+fn the_diff_adds_what_is_wanted_and_removes_what_is_not() {
+    let link = |o: &str, i: &str| Link::Bind {
+        outport: q(o),
+        inport: q(i),
+    };
+    let actual: BTreeSet<Link> = [link("a.OUT", "b.IN"), link("b.OUT", "c.IN")].into();
+    let desired: BTreeSet<Link> = [link("a.OUT", "b.IN"), link("a.OUT", "c.IN")].into();
+    let d = diff(&desired, &actual);
+    assert_eq!(d.add, [link("a.OUT", "c.IN")]);
+    assert_eq!(d.remove, [link("b.OUT", "c.IN")]);
+    assert_eq!(diff(&desired, &desired), Diff::default());
+}

@@ -111,9 +111,44 @@ pub fn render(graph: &Graph, format: Format) -> Result<Rendered, GraphFileError>
     })
 }
 
+/// Writes `graph` to `path` in the format its name says (JSON if unsure):
+/// to a temporary file beside it, then renamed over it, so a reader never
+/// sees half a graph. What `.fbp` cannot express is logged.
+pub fn save_atomically(path: &Path, graph: &Graph) -> std::io::Result<()> {
+    let format = Format::from_path(path).unwrap_or(Format::Json);
+    let rendered = render(graph, format).map_err(std::io::Error::other)?;
+    for lost in &rendered.lost {
+        tracing::warn!(path = %path.display(), %lost, "not saved: .fbp cannot express it");
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "graph".into());
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&temporary, rendered.text)?;
+    std::fs::rename(&temporary, path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn saving_replaces_the_file_whole_in_its_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.fbp");
+        std::fs::write(&path, "old").unwrap();
+        let graph = parse(
+            "a(core/Repeat) OUT -> IN b(core/Drop)\n",
+            Format::Fbp,
+            false,
+        )
+        .unwrap();
+        save_atomically(&path, &graph).unwrap();
+        assert_eq!(load(&path, false).unwrap(), graph);
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file left behind");
+    }
 
     #[test]
     fn format_comes_from_extension_then_content() {

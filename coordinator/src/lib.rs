@@ -13,5 +13,7 @@ pub mod bindings;
 pub mod fbp;
 pub mod graph_file;
 pub mod library;
+pub mod live;
 pub mod registry;
+pub mod server;
 pub mod spawn;

@@ -9,6 +9,7 @@
 //! a broker is missing: they fail, saying which broker they could not reach.
 
 pub mod bins;
+pub mod fbp_client;
 pub mod npm;
 pub mod numbered;
 pub mod process;

@@ -1,0 +1,218 @@
+//! `msgflo`: the coordinator. Keeps the registry of participants announced on
+//! `fbp`, binds the graph's edges on the broker, starts library participants,
+//! and serves the FBP network protocol over WebSocket for Flowhub / noflo-ui
+//! and fbp-spec. The options are msgflo's (see `--help`).
+
+use clap::{ArgAction, Parser};
+use msgflo_coordinator::fbp::graph_edit::Graphs;
+use msgflo_coordinator::library::Library;
+use msgflo_coordinator::live::{Config, Coordinator};
+use msgflo_coordinator::spawn::Children;
+use msgflo_coordinator::{graph_file, server};
+use msgflo_participant::transport::{self, ConnectOptions};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// The msgflo coordinator.
+#[derive(Parser, Debug)]
+#[command(name = "msgflo", version)]
+struct Args {
+    /// Address to listen on. The default takes connections from this machine
+    /// only; use 0.0.0.0 to take them from anywhere (then set --secret).
+    #[arg(long, default_value = "localhost")]
+    host: String,
+    /// Port of the FBP protocol WebSocket.
+    #[arg(long, default_value_t = 3569)]
+    port: u16,
+    /// Broker URL [default: $MSGFLO_BROKER, $CLOUDAMQP_URL, amqp://localhost].
+    #[arg(long)]
+    broker: Option<String>,
+    /// FBP IDE address, for the live URL.
+    #[arg(long, default_value = "https://app.flowhub.io")]
+    ide: String,
+    /// Library configuration: a package.json with a "msgflo" key, or the
+    /// configuration alone. A missing default package.json means no library.
+    #[arg(long)]
+    library: Option<PathBuf>,
+    /// Directory of component files, started through the library's handlers.
+    #[arg(long)]
+    componentdir: Option<PathBuf>,
+    /// Graph to load and start (.fbp or .json).
+    #[arg(long)]
+    graph: Option<PathBuf>,
+    /// Don't start participants for this role (repeatable).
+    #[arg(long, action = ArgAction::Append)]
+    ignore: Vec<String>,
+    /// Streams of the children to forward (accepted for msgflo compatibility;
+    /// both are always forwarded, prefixed with the role).
+    #[arg(long, default_value = "stderr,stdout")]
+    forward: String,
+    /// Write graph changes back to the --graph file.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "false",
+          value_parser = clap::builder::BoolishValueParser::new(), action = ArgAction::Set)]
+    auto_save: bool,
+    /// How long to wait for participants (accepted for msgflo compatibility:
+    /// edges wait for their participants as long as it takes).
+    #[arg(long, default_value_t = 45)]
+    wait_timeout: u64,
+    /// Unique id of this runtime [default: $MSGFLO_RUNTIME_ID, else a new UUID].
+    #[arg(long)]
+    runtime_id: Option<String>,
+    /// URL pinged periodically (accepted; pinging is not implemented yet).
+    #[arg(long)]
+    ping_url: Option<String>,
+    /// HTTP method for --ping-url.
+    #[arg(long, default_value = "POST")]
+    ping_method: String,
+    /// Seconds between pings; 0 never pings.
+    #[arg(long, default_value_t = 0)]
+    ping_interval: u64,
+    /// Secret every FBP protocol message must carry [default: $MSGFLO_SECRET].
+    #[arg(long)]
+    secret: Option<String>,
+    /// Seconds after which a silent participant is forgotten.
+    #[arg(long, default_value_t = 600)]
+    participant_timeout: u64,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let broker = args
+        .broker
+        .clone()
+        .or_else(|| env("MSGFLO_BROKER"))
+        .or_else(|| env("CLOUDAMQP_URL"))
+        .unwrap_or_else(|| "amqp://localhost".into());
+    let library = match &args.library {
+        Some(path) => Library::load(path).map_err(|e| e.to_string())?,
+        None => match Library::load(std::path::Path::new("package.json")) {
+            Ok(library) => library,
+            Err(e) if e.is_not_found() => Library::empty(),
+            Err(e) => return Err(e.to_string()),
+        },
+    };
+    let mut library = library;
+    if let Some(dir) = &args.componentdir {
+        library.add_component_dir(dir).map_err(|e| e.to_string())?;
+    }
+    let (graphs, graph_id) = match &args.graph {
+        Some(path) => {
+            let graph = graph_file::load(path, false).map_err(|e| e.to_string())?;
+            let id = graph
+                .name()
+                .map(str::to_owned)
+                .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "main".into());
+            (Graphs::with_main(&id, graph), id)
+        }
+        None => (Graphs::new(), "main".to_owned()),
+    };
+    let runtime_id = args
+        .runtime_id
+        .clone()
+        .or_else(|| env("MSGFLO_RUNTIME_ID"))
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let config = Config {
+        secret: args.secret.clone().or_else(|| env("MSGFLO_SECRET")),
+        runtime_id: runtime_id.clone(),
+        graph_id,
+        participant_timeout: Duration::from_secs(args.participant_timeout),
+        auto_save: args.auto_save.then(|| args.graph.clone()).flatten(),
+        ignore: args.ignore.clone(),
+    };
+
+    let options = ConnectOptions {
+        client_id: format!("msgflo-coordinator-{}", uuid::Uuid::new_v4().simple()),
+        ..ConnectOptions::default()
+    };
+    let transport = transport::connect(&broker, options)
+        .await
+        .map_err(|e| e.to_string())?;
+    let discovery = transport
+        .watch_discovery()
+        .await
+        .map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
+        .await
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
+
+    let shutdown = shutdown_signal();
+    let children = Children::new(broker.clone());
+    let mut coordinator = Coordinator::new(config, transport, graphs, library, children);
+    coordinator.start_main().await;
+    let (events, requests) = tokio::sync::mpsc::channel(1024);
+    tokio::spawn(server::serve(listener, events));
+
+    let address = format!("ws://{}:{}", args.host, args.port);
+    println!("msgflo started on {address}");
+    println!(
+        "Open in Flowhub: {}",
+        live_url(&args.ide, &address, &runtime_id)
+    );
+    coordinator.run(requests, discovery, shutdown).await;
+    Ok(())
+}
+
+/// The Flowhub URL that opens this runtime, as msgflo prints it.
+fn live_url(ide: &str, address: &str, id: &str) -> String {
+    let params = format!("protocol=websocket&address={address}&id={id}");
+    let mut escaped = String::new();
+    for byte in params.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                escaped.push(char::from(byte));
+            }
+            other => escaped.push_str(&format!("%{other:02X}")),
+        }
+    }
+    format!("{ide}#runtime/endpoint?{escaped}")
+}
+
+/// SIGTERM or SIGINT; the handlers are installed at once.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let term = signal(SignalKind::terminate()).ok();
+    let int = signal(SignalKind::interrupt()).ok();
+    async move {
+        match (term, int) {
+            (Some(mut term), Some(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,lapin=off")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("msgflo: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("msgflo: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! The live coordinator: one task that owns the graphs, the participant
+//! registry, the library and its child processes, and the broker
+//! connection, and answers FBP protocol clients.
+//!
+//! Everything happens in [`Coordinator::run`]'s loop, one event at a time:
+//! a client frame (`requests.rs`), a discovery message (`discovery.rs`), a
+//! copy of an edge's or exported outport's traffic (`network.rs`), or the
+//! expiry timer. After anything that can change what the graph needs on the
+//! broker, the links are planned again and the difference applied
+//! ([`crate::bindings`]), so pending edges are bound the moment their
+//! participants appear, and removed edges are unbound.
+//!
+//! # Network status (what `network:start/stop/getstatus` mean here)
+//! - `start`: the graph's edges are bound on the broker (or wait, pending,
+//!   for their participants), every edge and exported outport is watched
+//!   for `network:data` / `runtime:packet`, and the IIPs are sent.
+//! - `stop`: the edges are unbound and the watching ends; participants keep
+//!   running (they are services), but data no longer flows between them.
+//! - `getstatus`: `started` is whether the network is started; `running` is
+//!   true only while a start is being carried out — a msgflo network has no
+//!   end of its own, so a started network that has sent its IIPs reports
+//!   `running: false, started: true`.
+//!
+//! # IIPs
+//! When the network starts, each IIP is sent to its target's inport queue.
+//! When a participant of a role appears later (a restart, a new replica, a
+//! node added from the library), the role's IIPs are sent again, so every
+//! participant that starts while the network runs gets its configuration
+//! (msgflo#127): on AMQP one participant of the role takes each copy.
+//!
+//! # Layout
+//! - this file — [`Config`], [`Coordinator`], the event loop.
+//! - `requests.rs` — answering each FBP command.
+//! - `network.rs` — starting/stopping, links, IIPs, taps.
+//! - `discovery.rs` — participants appearing and expiring.
+
+mod discovery;
+mod network;
+mod requests;
+
+use crate::bindings::{Link, Mode};
+use crate::fbp::graph_edit::Graphs;
+use crate::library::Library;
+use crate::registry::Registry;
+use crate::server::{ClientId, Event};
+use crate::spawn::Children;
+use bytes::Bytes;
+use msgflo_participant::transport::{Consumer, Delivery, Transport};
+use msgflo_protocol::ids::QueueName;
+use msgflo_protocol::messages::Output;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// How the coordinator runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The FBP protocol secret; `None`: no secret is asked for.
+    pub secret: Option<String>,
+    /// The runtime id reported to clients.
+    pub runtime_id: String,
+    /// The id of the main graph.
+    pub graph_id: String,
+    /// How long a silent participant stays known.
+    pub participant_timeout: Duration,
+    /// Where changes to the main graph are written back (`--auto-save`).
+    pub auto_save: Option<std::path::PathBuf>,
+    /// Roles not to start from the library (`--ignore`).
+    pub ignore: Vec<String>,
+}
+
+/// Copies of an outport's traffic arriving for the coordinator.
+type TapEvent = (QueueName, Delivery);
+
+/// The live state; see the module docs.
+pub struct Coordinator {
+    config: Config,
+    transport: Arc<dyn Transport>,
+    mode: Mode,
+    graphs: Graphs,
+    registry: Registry,
+    library: Library,
+    children: Children,
+    clients: HashMap<ClientId, mpsc::Sender<String>>,
+    /// The links applied on the broker.
+    applied: BTreeSet<Link>,
+    started: bool,
+    /// The graph the network runs (the one last started).
+    network_graph: String,
+    /// Roles whose IIPs were already sent since the network started.
+    iips_sent: BTreeSet<String>,
+    /// Outports being watched, with their tap queues.
+    taps: HashMap<QueueName, QueueName>,
+    tap_events: mpsc::Sender<TapEvent>,
+    tap_rx: Option<mpsc::Receiver<TapEvent>>,
+}
+
+impl Coordinator {
+    /// A coordinator on `transport`, holding `graphs` (the main graph first).
+    pub fn new(
+        config: Config,
+        transport: Arc<dyn Transport>,
+        graphs: Graphs,
+        library: Library,
+        children: Children,
+    ) -> Self {
+        let mode = match transport.broker().scheme {
+            msgflo_participant::transport::Scheme::Mqtt
+            | msgflo_participant::transport::Scheme::Mqtts => Mode::Participants,
+            _ => Mode::Queues,
+        };
+        let (tap_events, tap_rx) = mpsc::channel(4096);
+        Self {
+            registry: Registry::new(config.participant_timeout),
+            config,
+            transport,
+            mode,
+            graphs,
+            library,
+            children,
+            clients: HashMap::new(),
+            applied: BTreeSet::new(),
+            started: false,
+            network_graph: String::new(),
+            iips_sent: BTreeSet::new(),
+            taps: HashMap::new(),
+            tap_events,
+            tap_rx: Some(tap_rx),
+        }
+    }
+
+    /// Serves until `shutdown` completes: client events from `events`,
+    /// discovery from `discovery`. Stops every child process before
+    /// returning.
+    pub async fn run(
+        mut self,
+        mut events: mpsc::Receiver<Event>,
+        mut discovery: Consumer,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let Some(mut taps) = self.tap_rx.take() else {
+            return;
+        };
+        loop {
+            let expiry = self.registry.next_expiry();
+            let timer = async move {
+                match expiry {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = &mut shutdown => break,
+                event = events.recv() => match event {
+                    Some(event) => self.client_event(event).await,
+                    None => break,
+                },
+                delivery = discovery.next() => match delivery {
+                    Some(delivery) => self.discovered(delivery).await,
+                    None => {
+                        tracing::error!("the discovery consumer ended");
+                        break;
+                    }
+                },
+                Some((outport, delivery)) = taps.recv() => self.tapped(&outport, delivery).await,
+                () = timer => self.expire(Instant::now()).await,
+            }
+        }
+        self.children.stop_all().await;
+        if let Err(error) = self.transport.close().await {
+            tracing::debug!(%error, "closing the broker connection");
+        }
+    }
+
+    async fn client_event(&mut self, event: Event) {
+        match event {
+            Event::Connected(id, sender) => {
+                self.clients.insert(id, sender);
+            }
+            Event::Disconnected(id) => {
+                self.clients.remove(&id);
+            }
+            Event::Frame(id, text) => self.request(id, &text).await,
+        }
+    }
+
+    /// Sends `output` to one client.
+    fn send(&mut self, client: ClientId, output: &Output, response_to: Option<&str>) {
+        let Some(sender) = self.clients.get(&client) else {
+            return;
+        };
+        if sender.try_send(output.to_json(response_to)).is_err() {
+            tracing::warn!(client, "client does not keep up; disconnecting it");
+            self.clients.remove(&client);
+        }
+    }
+
+    /// Sends `output` to every client.
+    fn broadcast(&mut self, output: &Output) {
+        let text = output.to_json(None);
+        self.clients.retain(|client, sender| {
+            let kept = sender.try_send(text.clone()).is_ok();
+            if !kept {
+                tracing::warn!(client, "client does not keep up; disconnecting it");
+            }
+            kept
+        });
+    }
+
+    /// Sends `payload` to an inport queue, logging a failure.
+    async fn send_to_queue(&self, queue: &QueueName, payload: Bytes) -> bool {
+        match self.transport.send_to_inport(queue, payload).await {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::warn!(%queue, %error, "sending failed");
+                false
+            }
+        }
+    }
+}

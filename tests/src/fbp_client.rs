@@ -1,0 +1,131 @@
+//! A FBP protocol client for the coordinator tests: starts `msgflo` on a free
+//! port, connects over WebSocket (offering the `noflo` subprotocol), sends
+//! commands and reads the replies.
+
+use crate::bins::binary;
+use crate::process::{spawn_ready, Spawned};
+use anyhow::{bail, Context, Result};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long a reply may take (noflo-ui's timeout).
+pub const REPLY: Duration = Duration::from_secs(1);
+
+/// A port nobody listens on now.
+pub fn free_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// A running coordinator and the port it serves.
+pub struct Coordinator {
+    /// The process (killed when dropped).
+    pub process: Spawned,
+    /// Its FBP protocol port.
+    pub port: u16,
+}
+
+/// Starts `msgflo --host 127.0.0.1 --port <free> --broker <broker> <args>`
+/// and waits for its ready line.
+pub async fn start(broker: &str, args: &[&str]) -> Result<Coordinator> {
+    let port = free_port()?;
+    let mut command = tokio::process::Command::new(binary("msgflo")?);
+    command
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--broker",
+            broker,
+        ])
+        .args(args)
+        .env_remove("MSGFLO_SECRET")
+        .env_remove("RUST_LOG");
+    let (process, line) = spawn_ready(command, Duration::from_secs(30)).await?;
+    if line != format!("msgflo started on ws://127.0.0.1:{port}") {
+        bail!("ready line: {line:?}");
+    }
+    Ok(Coordinator { process, port })
+}
+
+/// One client connection.
+pub struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// The subprotocol the server accepted.
+    pub subprotocol: Option<String>,
+}
+
+impl Client {
+    /// Connects to `port`, offering the `noflo` subprotocol.
+    pub async fn connect(port: u16) -> Result<Self> {
+        let mut request = format!("ws://127.0.0.1:{port}/").into_client_request()?;
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("noflo"));
+        let (ws, response) = tokio_tungstenite::connect_async(request)
+            .await
+            .context("WebSocket connect")?;
+        let subprotocol = response
+            .headers()
+            .get("Sec-WebSocket-Protocol")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok(Self { ws, subprotocol })
+    }
+
+    /// Sends a raw text frame.
+    pub async fn send_text(&mut self, text: impl Into<String>) -> Result<()> {
+        self.ws.send(Message::text(text.into())).await?;
+        Ok(())
+    }
+
+    /// Sends `{protocol, command, payload}` (plus `secret` when given).
+    pub async fn send(
+        &mut self,
+        protocol: &str,
+        command: &str,
+        payload: Value,
+        secret: Option<&str>,
+    ) -> Result<()> {
+        let mut message = json!({"protocol": protocol, "command": command, "payload": payload});
+        if let Some(secret) = secret {
+            message["secret"] = json!(secret);
+        }
+        self.send_text(message.to_string()).await
+    }
+
+    /// The next message, within `wait`.
+    pub async fn next(&mut self, wait: Duration) -> Result<Value> {
+        loop {
+            let frame = tokio::time::timeout(wait, self.ws.next())
+                .await
+                .with_context(|| format!("no message within {wait:?}"))?
+                .context("connection closed")??;
+            if let Message::Text(text) = frame {
+                return Ok(serde_json::from_str(text.as_str())?);
+            }
+        }
+    }
+
+    /// Reads messages until one is `protocol:command`, within `wait` in all.
+    pub async fn until(&mut self, protocol: &str, command: &str, wait: Duration) -> Result<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let message = self
+                .next(left)
+                .await
+                .with_context(|| format!("waiting for {protocol}:{command}"))?;
+            if message["protocol"] == protocol && message["command"] == command {
+                return Ok(message);
+            }
+        }
+    }
+}

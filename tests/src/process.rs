@@ -101,3 +101,33 @@ pub async fn run_to_end(
         String::from_utf8_lossy(&output.stderr).into_owned(),
     ))
 }
+
+/// Runs `command` to its end with stdout and stderr in files of `dir`,
+/// killing it after `wait`; returns (exit status, stdout, stderr). A timeout
+/// is an error that still shows what the command printed.
+pub async fn run_logged(
+    mut command: Command,
+    dir: &std::path::Path,
+    wait: Duration,
+) -> Result<(std::process::ExitStatus, String, String)> {
+    let (out_path, err_path) = (dir.join("stdout.log"), dir.join("stderr.log"));
+    command
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path)?)
+        .stderr(std::fs::File::create(&err_path)?)
+        .kill_on_drop(true);
+    let mut child = command.spawn().context("cannot start the command")?;
+    let status = tokio::time::timeout(wait, child.wait()).await;
+    let read = |path: &std::path::Path| std::fs::read_to_string(path).unwrap_or_default();
+    match status {
+        Ok(status) => Ok((status?, read(&out_path), read(&err_path))),
+        Err(_) => {
+            let _ = child.kill().await;
+            bail!(
+                "did not finish within {wait:?}\nstdout:\n{}\nstderr:\n{}",
+                read(&out_path),
+                read(&err_path)
+            )
+        }
+    }
+}

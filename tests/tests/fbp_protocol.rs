@@ -6,16 +6,11 @@
 
 use anyhow::{ensure, Context, Result};
 use msgflo_tests::bins::binary;
+use msgflo_tests::fbp_client::free_port;
+use msgflo_tests::process::run_logged;
 use msgflo_tests::{amqp_url, npm};
-use std::process::Stdio;
 use std::time::Duration;
 use tokio::process::Command;
-
-/// A port nobody listens on now.
-fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(listener.local_addr()?.port())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fbp_protocol_suite_passes_22_of_22() -> Result<()> {
@@ -56,14 +51,10 @@ async fn the_fbp_protocol_suite_passes_22_of_22() -> Result<()> {
     test.arg(suite.join("node_modules/fbp-protocol/bin/fbp-test"))
         .current_dir(&suite)
         .env("PROJECT_HOME", home.path())
-        .env_remove("FBP_PROTOCOL_SECRET")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(Duration::from_secs(180), test.output())
+        .env_remove("FBP_PROTOCOL_SECRET");
+    let (status, stdout, stderr) = run_logged(test, home.path(), Duration::from_secs(180))
         .await
-        .context("fbp-test did not finish within 180 s")??;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+        .context("fbp-test")?;
     // mocha's summary: "  22 passing (3s)", "  1 failing".
     let count = |word: &str| -> usize {
         stdout
@@ -77,7 +68,7 @@ async fn the_fbp_protocol_suite_passes_22_of_22() -> Result<()> {
     };
     let (passing, failing) = (count("passing"), count("failing"));
     ensure!(
-        passing == 22 && failing == 0 && output.status.success(),
+        passing == 22 && failing == 0 && status.success(),
         "fbp-test: {passing} passing, {failing} failing\n{stdout}\n{stderr}"
     );
     Ok(())

@@ -71,11 +71,13 @@ impl Coordinator {
     }
 
     /// Starts `component` for `role` from the library, unless the role is
-    /// ignored, already has participants, or the library has no such
-    /// component (then the node waits for a participant started elsewhere).
+    /// ignored, this coordinator already runs one, or the library has no
+    /// such component (then the node waits for a participant started
+    /// elsewhere). Participants of the role started elsewhere do not stop
+    /// it: a role may have several, and an old discovery message waiting on
+    /// `fbp` says nothing about whether its sender still runs.
     fn spawn(&mut self, role: &str, component: &str) {
         if self.config.ignore.iter().any(|r| r == role)
-            || self.registry.any_of_role(role).is_some()
             || self.children.roles().iter().any(|r| r == role)
         {
             return;

@@ -204,11 +204,10 @@ impl Coordinator {
         }
     }
 
-    /// A packet from a client for an exported inport of the main graph.
+    /// A packet from a client for an exported inport of its graph.
     async fn packet_in(&mut self, packet: &Packet) -> Result<(), String> {
-        let graph_id = self.main_graph_id();
-        let Some(graph) = self.graphs.get(&graph_id) else {
-            return Err("no main graph".into());
+        let Some(graph) = self.graphs.get(&packet.graph) else {
+            return Err(format!("Requested graph not found: {:?}", packet.graph));
         };
         let Some(exported) = graph.inports.get(&packet.port) else {
             return Err(format!("the graph has no inport {:?}", packet.port));

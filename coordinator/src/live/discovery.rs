@@ -37,7 +37,7 @@ impl Coordinator {
             self.broadcast(&Output::Component(ComponentOutput::Component(info)));
         }
         self.replan().await;
-        if seen == Seen::New && self.started {
+        if seen == Seen::New && self.started && !self.iips_waiting.remove(&role) {
             self.send_iips(Some(&role)).await;
         }
     }

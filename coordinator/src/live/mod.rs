@@ -22,11 +22,14 @@
 //!   `running: false, started: true`.
 //!
 //! # IIPs
-//! When the network starts, each IIP is sent to its target's inport queue.
-//! When a participant of a role appears later (a restart, a new replica, a
-//! node added from the library), the role's IIPs are sent again, so every
-//! participant that starts while the network runs gets its configuration
-//! (msgflo#127): on AMQP one participant of the role takes each copy.
+//! When the network starts, each IIP is sent to its target's inport queue —
+//! on AMQP also for a role whose participant is still starting (the queue
+//! keeps it for the first one); on MQTT, where a topic keeps nothing, the
+//! IIPs of such a role are sent when its first participant appears. Each
+//! further participant of a role that appears while the network runs (a
+//! restart, a new replica) makes the role's IIPs be sent again, so a
+//! participant that starts later still gets its configuration (msgflo#127);
+//! on AMQP one participant of the role takes each copy.
 //!
 //! # Layout
 //! - this file — [`Config`], [`Coordinator`], the event loop.
@@ -88,8 +91,8 @@ pub struct Coordinator {
     started: bool,
     /// The graph the network runs (the one last started).
     network_graph: String,
-    /// Roles whose IIPs were already sent since the network started.
-    iips_sent: BTreeSet<String>,
+    /// Roles whose IIPs wait in their queue for the first participant.
+    iips_waiting: BTreeSet<String>,
     /// Outports being watched, with their tap queues.
     taps: HashMap<QueueName, QueueName>,
     tap_events: mpsc::Sender<TapEvent>,
@@ -123,7 +126,7 @@ impl Coordinator {
             applied: BTreeSet::new(),
             started: false,
             network_graph: String::new(),
-            iips_sent: BTreeSet::new(),
+            iips_waiting: BTreeSet::new(),
             taps: HashMap::new(),
             tap_events,
             tap_rx: Some(tap_rx),

@@ -5,7 +5,7 @@
 
 use super::requests::not_found;
 use super::Coordinator;
-use crate::bindings::{self, Link};
+use crate::bindings::{self, Link, Mode};
 use bytes::Bytes;
 use msgflo_participant::transport::Delivery;
 use msgflo_protocol::control::{Control, InportConnection, PortRef as ControlPort, QueueRef};
@@ -137,7 +137,7 @@ impl Coordinator {
         }
         self.network_graph = graph_id.to_owned();
         self.started = true;
-        self.iips_sent.clear();
+        self.iips_waiting.clear();
         let started = Output::Network(NetworkOutput::Started(NetworkStarted {
             time: Some(now()),
             graph: graph_id.to_owned(),
@@ -309,23 +309,34 @@ impl Coordinator {
         };
         let graph_id = self.network_graph.clone();
         let mut sends = Vec::new();
+        // A queue (AMQP) keeps an IIP for a participant still starting; a
+        // topic (MQTT) does not, so there IIPs wait for the participant.
+        let queues_keep = self.mode == Mode::Queues;
         for iip in graph.initials() {
             let target = iip.tgt.process.as_str();
             if role.is_some_and(|r| r != target) {
                 continue;
             }
-            if self.registry.any_of_role(target).is_none() {
+            let present = self.registry.any_of_role(target).is_some();
+            if !present && !queues_keep {
                 continue;
             }
-            sends.push((iip.tgt.clone(), iip.data.clone()));
+            sends.push((iip.tgt.clone(), iip.data.clone(), present));
         }
-        for (tgt, data) in sends {
+        for (tgt, data, present) in sends {
             let Ok(queue) = self.queue_of(&tgt, true) else {
                 continue;
             };
+            if !present {
+                if let Err(error) = self.transport.declare_inport(&queue).await {
+                    tracing::warn!(%queue, %error, "cannot declare the inport for an IIP");
+                    continue;
+                }
+                // Its first participant takes it from the queue.
+                self.iips_waiting.insert(tgt.process.clone());
+            }
             let payload = serde_json::to_vec(&data).unwrap_or_default();
             if self.send_to_queue(&queue, payload.into()).await {
-                self.iips_sent.insert(tgt.process.clone());
                 let event = DataEvent {
                     id: format!("DATA -> {} {}()", tgt.port.to_uppercase(), tgt.process),
                     src: None,

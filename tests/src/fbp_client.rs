@@ -29,11 +29,22 @@ pub struct Coordinator {
     pub process: Spawned,
     /// Its FBP protocol port.
     pub port: u16,
+    _one_at_a_time: tokio::sync::OwnedMutexGuard<()>,
+}
+
+/// Coordinators of one test binary run one at a time: on AMQP the `fbp`
+/// queue is shared, so two coordinators would each see only part of the
+/// discovery messages (msgflo's rule too: one coordinator per broker).
+fn turn() -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    static TURN: std::sync::OnceLock<std::sync::Arc<tokio::sync::Mutex<()>>> =
+        std::sync::OnceLock::new();
+    TURN.get_or_init(Default::default).clone()
 }
 
 /// Starts `msgflo --host 127.0.0.1 --port <free> --broker <broker> <args>`
 /// and waits for its ready line.
 pub async fn start(broker: &str, args: &[&str]) -> Result<Coordinator> {
+    let one_at_a_time = turn().lock_owned().await;
     let port = free_port()?;
     let mut command = tokio::process::Command::new(binary("msgflo")?);
     command
@@ -52,7 +63,11 @@ pub async fn start(broker: &str, args: &[&str]) -> Result<Coordinator> {
     if line != format!("msgflo started on ws://127.0.0.1:{port}") {
         bail!("ready line: {line:?}");
     }
-    Ok(Coordinator { process, port })
+    Ok(Coordinator {
+        process,
+        port,
+        _one_at_a_time: one_at_a_time,
+    })
 }
 
 /// One client connection.

@@ -12,8 +12,12 @@
 //!
 //! Queues come from discovery (a participant's explicit `queue` wins),
 //! else `ROLE.PORT` upper-cased as msgflo names them. An edge whose roles
-//! or ports have not appeared yet is [`Pending`] and bound the moment they
-//! appear: the caller plans again after every discovery change, graph
+//! or ports have not appeared yet is [`Pending`]: on MQTT it is bound the
+//! moment they appear (a topic keeps nothing, and only the participant can
+//! subscribe); on AMQP it is bound at once under msgflo's default queue
+//! names, since the queue keeps what is published meanwhile for the
+//! participant still starting, and re-bound if discovery names other
+//! queues. The caller plans again after every discovery change, graph
 //! change or reconnection, and applies the [`diff`] against what it applied.
 
 use crate::registry::Registry;
@@ -77,9 +81,25 @@ pub fn plan(graph: &Graph, registry: &Registry, mode: Mode) -> Plan {
         let name = edge_name(&edge.src, &edge.tgt);
         let ends = port_queue(registry, &edge.src, false)
             .and_then(|out| Ok((out, port_queue(registry, &edge.tgt, true)?)));
-        let (outport, inport) = match ends {
-            Ok(ends) => ends,
-            Err(missing) => {
+        let (outport, inport) = match (ends, mode) {
+            (Ok(ends), _) => ends,
+            (Err(missing), Mode::Queues) => {
+                // A queue keeps messages for a participant still starting:
+                // bind msgflo's default names now, so nothing published
+                // meanwhile is lost (replaced if discovery names others).
+                let queue = |end: &Endpoint, inport: bool| {
+                    port_queue(registry, end, inport).or_else(|_| default_queue(end, inport))
+                };
+                plan.pending.push(Pending {
+                    edge: name,
+                    missing: format!("{missing} (bound by msgflo's default queue names meanwhile)"),
+                });
+                match (queue(&edge.src, false), queue(&edge.tgt, true)) {
+                    (Ok(outport), Ok(inport)) => (outport, inport),
+                    _ => continue,
+                }
+            }
+            (Err(missing), Mode::Participants) => {
                 plan.pending.push(Pending {
                     edge: name,
                     missing,
@@ -133,6 +153,13 @@ pub fn edge_name(src: &Endpoint, tgt: &Endpoint) -> String {
         tgt.port.to_uppercase(),
         tgt.process
     )
+}
+
+/// msgflo's default queue of a node's port: `ROLE.PORT`, upper-cased port.
+pub fn default_queue(end: &Endpoint, inport: bool) -> Result<QueueName, String> {
+    let _either_direction = inport;
+    QueueName::new(format!("{}.{}", end.process, end.port.to_uppercase()))
+        .map_err(|e| format!("{}.{}: {e}", end.process, end.port))
 }
 
 /// The queue of a node's port, from the first participant of the node's role.

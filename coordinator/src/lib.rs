@@ -1,13 +1,23 @@
 //! msgflo-rs coordinator: participant registry, graph -> broker bindings, the FBP
 //! protocol server, the component library, and the msgflo CLI tools.
 //!
-//! Most of it is still to come; today it holds graph files and the tools on them.
+//! The pure parts (registry, bindings plan, graph editing, library) take
+//! inputs and return results; [`live`] is the one task that does the IO.
 //!
 //! # Layout
+//! - [`registry`] — participants by id, first/last seen, expiry (pure).
+//! - [`bindings`] — graph edges -> broker links (queue bindings on AMQP,
+//!   `connectinport` on MQTT), pending edges, diff against what is applied.
+//! - [`fbp`] — the FBP protocol's `graph:*` commands as a state machine.
+//! - [`library`] — msgflo's component library config and command templates.
+//! - [`spawn`] — starting, stopping and reaping participant processes.
+//! - [`live`] — the coordinator's event loop: clients, discovery, network
+//!   start/stop, taps for `network:data` and `runtime:packet`.
+//! - [`server`] — the WebSocket server (subprotocol `noflo`).
 //! - [`graph_file`] — graph files in either format (`.fbp` or JSON): detect the
-//!   format, load, convert, write. Used by `--graph FILE` and by `msgflo-graph`.
-//! - `src/bin/msgflo-graph.rs` — prints the JSON graph of a `.fbp` file and the
-//!   `.fbp` of a JSON graph.
+//!   format, load, convert, write (atomically for `--auto-save`).
+//! - `src/bin/msgflo.rs` — the coordinator; `src/bin/msgflo-graph.rs` — prints
+//!   the JSON graph of a `.fbp` file and the `.fbp` of a JSON graph.
 
 pub mod bindings;
 pub mod fbp;

@@ -104,7 +104,10 @@ pub async fn run_to_end(
 
 /// Runs `command` to its end with stdout and stderr in files of `dir`,
 /// killing it after `wait`; returns (exit status, stdout, stderr). A timeout
-/// is an error that still shows what the command printed.
+/// is an error that still shows what the command printed. The command runs
+/// in a process group of its own, and whatever it left running in that group
+/// (a runtime it started, say) is stopped before this returns, so nothing
+/// outlives the test.
 pub async fn run_logged(
     mut command: Command,
     dir: &std::path::Path,
@@ -115,9 +118,12 @@ pub async fn run_logged(
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&out_path)?)
         .stderr(std::fs::File::create(&err_path)?)
+        .process_group(0)
         .kill_on_drop(true);
     let mut child = command.spawn().context("cannot start the command")?;
+    let group = child.id().context("the command has a pid")?;
     let status = tokio::time::timeout(wait, child.wait()).await;
+    stop_group(group).await;
     let read = |path: &std::path::Path| std::fs::read_to_string(path).unwrap_or_default();
     match status {
         Ok(status) => Ok((status?, read(&out_path), read(&err_path))),
@@ -129,5 +135,27 @@ pub async fn run_logged(
                 read(&err_path)
             )
         }
+    }
+}
+
+/// SIGTERM to process group `group`, SIGKILL if it is not gone in 10 s.
+async fn stop_group(group: u32) {
+    let signal = |name: &str| {
+        std::process::Command::new("kill")
+            .args([name, "--", &format!("-{group}")])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !signal("-TERM") {
+        return; // nothing left in the group
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while signal("-0") {
+        if tokio::time::Instant::now() > deadline {
+            signal("-KILL");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

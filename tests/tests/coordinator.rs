@@ -10,7 +10,7 @@ use msgflo_participant::protocol::ids::QueueName;
 use msgflo_tests::bins::binary;
 use msgflo_tests::fbp_client::{start, Client, REPLY};
 use msgflo_tests::process::spawn_ready;
-use msgflo_tests::{amqp_url, client, next_payload, unique};
+use msgflo_tests::{amqp_url, client, mqtt_address, next_payload, unique};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -247,10 +247,11 @@ fn processes_named(role: &str) -> Result<usize> {
 }
 
 /// Edges wait for participants that are not there yet and are bound the
-/// moment they appear; a coordinator started before them does not fail.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn edges_wait_for_their_participants_and_are_bound_when_they_appear() -> Result<()> {
-    let broker = amqp_url();
+/// moment they appear (AMQP: a queue binding; MQTT: `connectinport`, the
+/// target participant subscribes); a coordinator started before them does
+/// not fail.
+async fn edges_wait_for_their_participants(broker: &str) -> Result<()> {
+    let broker = broker.to_owned();
     let dir = tempfile::tempdir()?;
     let (a, b) = (
         unique("pend-a").replace('.', "_"),
@@ -313,6 +314,17 @@ async fn edges_wait_for_their_participants_and_are_bound_when_they_appear() -> R
         );
     }
     Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amqp_edges_wait_for_their_participants_and_are_bound_when_they_appear() -> Result<()> {
+    edges_wait_for_their_participants(&amqp_url()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mqtt_edges_wait_for_their_participants_and_are_bound_when_they_appear() -> Result<()> {
+    let (host, port) = mqtt_address();
+    edges_wait_for_their_participants(&format!("mqtt://{host}:{port}")).await
 }
 
 /// A participant that stops announcing itself expires, and clients are told.

@@ -294,10 +294,8 @@ impl Coordinator {
 
     /// The queue of a node's port: from its participants, else `ROLE.PORT`.
     pub(super) fn queue_of(&self, end: &Endpoint, inport: bool) -> Result<QueueName, String> {
-        bindings::port_queue(&self.registry, end, inport).or_else(|_| {
-            QueueName::new(format!("{}.{}", end.process, end.port.to_uppercase()))
-                .map_err(|e| format!("{}.{}: {e}", end.process, end.port))
-        })
+        bindings::port_queue(&self.registry, end, inport)
+            .or_else(|_| bindings::default_queue(end, inport))
     }
 
     /// Sends the IIPs of the network graph: all of them (`role: None`) or

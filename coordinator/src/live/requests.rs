@@ -113,10 +113,27 @@ impl Coordinator {
 
     async fn graph(&mut self, change: GraphChange) -> Vec<Output> {
         let effects = self.graph_effects(&change);
+        let ports_change = matches!(
+            change,
+            GraphChange::AddInport(_)
+                | GraphChange::RemoveInport(_)
+                | GraphChange::RenameInport(_)
+                | GraphChange::AddOutport(_)
+                | GraphChange::RemoveOutport(_)
+                | GraphChange::RenameOutport(_)
+                | GraphChange::RemoveNode(_)
+                | GraphChange::Clear(_)
+        );
         match self.graphs.apply(change) {
             Ok(replies) => {
                 self.after_graph_change(effects).await;
-                replies.into_iter().map(Output::Graph).collect()
+                let mut outputs: Vec<Output> = replies.into_iter().map(Output::Graph).collect();
+                if ports_change {
+                    // Clients learn the main graph's exported ports (noflo-ui
+                    // shows them as the runtime's ports).
+                    outputs.push(Output::Runtime(RuntimeOutput::Ports(self.ports())));
+                }
+                outputs
             }
             Err(error) => vec![Output::error(Protocol::Graph, error.to_string())],
         }
@@ -144,10 +161,7 @@ impl Coordinator {
                         tests: None,
                     },
                 ))],
-                None => vec![Output::error(
-                    Protocol::Component,
-                    format!("no source for component {:?}", request.name),
-                )],
+                None => vec![self.component_source(&request.name)],
             },
             ComponentInput::Source(source) => vec![Output::error(
                 Protocol::Component,
@@ -201,6 +215,35 @@ impl Coordinator {
                     "persist needs --auto-save FILE",
                 )],
             },
+        }
+    }
+
+    /// The source of a library component that lives in a file
+    /// (`--componentdir`); components given as commands have none.
+    fn component_source(&self, name: &str) -> Output {
+        let entry = self.library.find(name);
+        let file = entry.and_then(|e| e.file().map(|f| (e, f)));
+        let Some((entry, path)) = file else {
+            return Output::error(
+                Protocol::Component,
+                format!("no source for component {name:?}"),
+            );
+        };
+        match std::fs::read_to_string(path) {
+            Ok(code) => Output::Component(ComponentOutput::Source(ComponentSource {
+                name: name.to_owned(),
+                language: entry.language().unwrap_or("text").to_owned(),
+                library: self.library.namespace().map(str::to_owned),
+                code,
+                tests: None,
+            })),
+            Err(error) => Output::error(
+                Protocol::Component,
+                format!(
+                    "cannot read the source of {name:?} ({}): {error}",
+                    path.display()
+                ),
+            ),
         }
     }
 

@@ -14,6 +14,7 @@
 //! - [`live`] — the coordinator's event loop: clients, discovery, network
 //!   start/stop, taps for `network:data` and `runtime:packet`.
 //! - [`server`] — the WebSocket server (subprotocol `noflo`).
+//! - [`ping`] — `--ping-url`: telling a registry the runtime is alive.
 //! - [`graph_file`] — graph files in either format (`.fbp` or JSON): detect the
 //!   format, load, convert, write (atomically for `--auto-save`).
 //! - `src/bin/msgflo.rs` — the coordinator; `src/bin/msgflo-graph.rs` — prints
@@ -24,6 +25,7 @@ pub mod fbp;
 pub mod graph_file;
 pub mod library;
 pub mod live;
+pub mod ping;
 pub mod registry;
 pub mod server;
 pub mod spawn;

@@ -19,10 +19,13 @@
 //!   bounded SPSC edges, run by one cooperative task; the built-in components
 //!   ([`runtime::builtins`]: `core/Repeat`, ...), which run alone as a
 //!   one-node graph ([`runner::start_component`]).
+//! - [`cli`] — what the command-line programs share (logging, runtime,
+//!   signals, broker from the environment).
 //! - `src/bin/msgflo-participant.rs` — the command-line participant.
 
 pub use msgflo_protocol as protocol;
 
+pub mod cli;
 pub mod component;
 pub mod outputs;
 pub mod runner;

@@ -112,6 +112,18 @@ async fn without_the_secret_a_client_gets_an_error_and_changes_nothing() -> Resu
         cleared["secret"].is_null() && cleared["payload"]["secret"].is_null(),
         "no secret echoed"
     );
+
+    // A client without the secret sees none of the network's traffic.
+    let mut outsider = Client::connect(coordinator.port).await?;
+    outsider
+        .send("network", "getstatus", json!({"graph": "g"}), None)
+        .await?;
+    ensure!(outsider.next(REPLY).await?["command"] == "error");
+    c.send("network", "start", json!({"graph": "g"}), Some("s3cret"))
+        .await?;
+    c.until("network", "started", REPLY).await?;
+    let leaked = outsider.next(Duration::from_millis(500)).await;
+    ensure!(leaked.is_err(), "an outsider got {leaked:?}");
     Ok(())
 }
 
@@ -350,4 +362,41 @@ async fn silent_participants_expire_and_clients_are_told() -> Result<()> {
             return Ok(());
         }
     }
+}
+
+/// `--ping-interval` makes the coordinator request `--ping-url` (with the
+/// runtime id put in) with `--ping-method`, as msgflo does for Flowhub.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_coordinator_pings_its_url_with_the_runtime_id() -> Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!(
+        "http://127.0.0.1:{}/runtimes/$RUNTIME_ID",
+        listener.local_addr()?.port()
+    );
+    let args = [
+        "--runtime-id",
+        "rt-ping",
+        "--ping-interval",
+        "1",
+        "--ping-method",
+        "PUT",
+        "--ping-url",
+        &url,
+    ];
+    let _coordinator = start(&amqp_url(), &args).await?;
+    let (mut socket, _) = tokio::time::timeout(Duration::from_secs(10), listener.accept())
+        .await
+        .context("no ping within 10 s")??;
+    let mut request = vec![0u8; 512];
+    let n = socket.read(&mut request).await?;
+    socket
+        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        .await?;
+    let request = String::from_utf8_lossy(&request[..n]);
+    ensure!(
+        request.starts_with("PUT /runtimes/rt-ping HTTP/1.1\r\n"),
+        "{request}"
+    );
+    Ok(())
 }

@@ -7,8 +7,10 @@ use clap::{ArgAction, Parser};
 use msgflo_coordinator::fbp::graph_edit::Graphs;
 use msgflo_coordinator::library::Library;
 use msgflo_coordinator::live::{Config, Coordinator};
+use msgflo_coordinator::ping::Ping;
 use msgflo_coordinator::spawn::Children;
 use msgflo_coordinator::{graph_file, server};
+use msgflo_participant::cli;
 use msgflo_participant::transport::{self, ConnectOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,15 +61,16 @@ struct Args {
     /// Unique id of this runtime [default: $MSGFLO_RUNTIME_ID, else a new UUID].
     #[arg(long)]
     runtime_id: Option<String>,
-    /// URL pinged periodically (accepted; pinging is not implemented yet).
+    /// URL requested every --ping-interval seconds ($RUNTIME_ID is replaced)
+    /// [default: $MSGFLO_PING_URL, else https://api.flowhub.io/runtimes/$RUNTIME_ID].
     #[arg(long)]
     ping_url: Option<String>,
-    /// HTTP method for --ping-url.
-    #[arg(long, default_value = "POST")]
-    ping_method: String,
-    /// Seconds between pings; 0 never pings.
-    #[arg(long, default_value_t = 0)]
-    ping_interval: u64,
+    /// HTTP method for --ping-url [default: $MSGFLO_PING_METHOD, else POST].
+    #[arg(long)]
+    ping_method: Option<String>,
+    /// Seconds between pings; 0 never pings [default: $MSGFLO_PING_INTERVAL, else 0].
+    #[arg(long)]
+    ping_interval: Option<u64>,
     /// Secret every FBP protocol message must carry [default: $MSGFLO_SECRET].
     #[arg(long)]
     secret: Option<String>,
@@ -76,17 +79,8 @@ struct Args {
     participant_timeout: u64,
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
 async fn run(args: Args) -> Result<(), String> {
-    let broker = args
-        .broker
-        .clone()
-        .or_else(|| env("MSGFLO_BROKER"))
-        .or_else(|| env("CLOUDAMQP_URL"))
-        .unwrap_or_else(|| "amqp://localhost".into());
+    let broker = cli::broker(args.broker.as_deref());
     let library = match &args.library {
         Some(path) => Library::load(path).map_err(|e| e.to_string())?,
         None => match Library::load(std::path::Path::new("package.json")) {
@@ -114,10 +108,10 @@ async fn run(args: Args) -> Result<(), String> {
     let runtime_id = args
         .runtime_id
         .clone()
-        .or_else(|| env("MSGFLO_RUNTIME_ID"))
+        .or_else(|| cli::env("MSGFLO_RUNTIME_ID"))
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let config = Config {
-        secret: args.secret.clone().or_else(|| env("MSGFLO_SECRET")),
+        secret: args.secret.clone().or_else(|| cli::env("MSGFLO_SECRET")),
         runtime_id: runtime_id.clone(),
         graph_id,
         participant_timeout: Duration::from_secs(args.participant_timeout),
@@ -140,7 +134,29 @@ async fn run(args: Args) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
 
-    let shutdown = shutdown_signal();
+    let interval = match args.ping_interval {
+        Some(secs) => secs,
+        None => cli::env("MSGFLO_PING_INTERVAL")
+            .map(|v| v.trim().parse::<u64>())
+            .transpose()
+            .map_err(|e| format!("MSGFLO_PING_INTERVAL: {e}"))?
+            .unwrap_or(0),
+    };
+    if interval > 0 {
+        let url = args
+            .ping_url
+            .clone()
+            .or_else(|| cli::env("MSGFLO_PING_URL"));
+        let url = url.unwrap_or_else(|| "https://api.flowhub.io/runtimes/$RUNTIME_ID".into());
+        let method = args
+            .ping_method
+            .clone()
+            .or_else(|| cli::env("MSGFLO_PING_METHOD"));
+        let method = method.unwrap_or_else(|| "POST".into());
+        let ping = Ping::new(&url, &runtime_id, &method, Duration::from_secs(interval))?;
+        tokio::spawn(ping.run());
+    }
+    let shutdown = cli::shutdown_signal();
     let children = Children::new(broker.clone());
     let mut coordinator = Coordinator::new(config, transport, graphs, library, children);
     coordinator.start_main().await;
@@ -172,47 +188,7 @@ fn live_url(ide: &str, address: &str, id: &str) -> String {
     format!("{ide}#runtime/endpoint?{escaped}")
 }
 
-/// SIGTERM or SIGINT; the handlers are installed at once.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let term = signal(SignalKind::terminate()).ok();
-    let int = signal(SignalKind::interrupt()).ok();
-    async move {
-        match (term, int) {
-            (Some(mut term), Some(mut int)) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = int.recv() => {}
-                }
-            }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-}
-
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,lapin=off")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let args = Args::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("msgflo: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("msgflo: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::main("msgflo", run(args))
 }

@@ -86,6 +86,9 @@ pub struct Coordinator {
     library: Library,
     children: Children,
     clients: HashMap<ClientId, mpsc::Sender<String>>,
+    /// Clients that have shown the secret (all clients when there is none):
+    /// only they get broadcasts (network:data, runtime:packet, ...).
+    trusted: std::collections::HashSet<ClientId>,
     /// The links applied on the broker.
     applied: BTreeSet<Link>,
     started: bool,
@@ -123,6 +126,7 @@ impl Coordinator {
             library,
             children,
             clients: HashMap::new(),
+            trusted: std::collections::HashSet::new(),
             applied: BTreeSet::new(),
             started: false,
             network_graph: String::new(),
@@ -184,6 +188,7 @@ impl Coordinator {
             }
             Event::Disconnected(id) => {
                 self.clients.remove(&id);
+                self.trusted.remove(&id);
             }
             Event::Frame(id, text) => self.request(id, &text).await,
         }
@@ -200,10 +205,15 @@ impl Coordinator {
         }
     }
 
-    /// Sends `output` to every client.
+    /// Sends `output` to every client that may see data (see `trusted`).
     fn broadcast(&mut self, output: &Output) {
         let text = output.to_json(None);
+        let open = self.config.secret.is_none();
+        let trusted = &self.trusted;
         self.clients.retain(|client, sender| {
+            if !open && !trusted.contains(client) {
+                return true;
+            }
             let kept = sender.try_send(text.clone()).is_ok();
             if !kept {
                 tracing::warn!(client, "client does not keep up; disconnecting it");

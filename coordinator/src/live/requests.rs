@@ -43,6 +43,7 @@ impl Coordinator {
             self.send(client, &reply, request_id.as_deref());
             return;
         }
+        self.trusted.insert(client);
         let request = match Request::from_envelope(envelope) {
             Ok(request) => request,
             Err(error) => {

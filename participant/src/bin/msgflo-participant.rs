@@ -19,6 +19,7 @@
 //! cleanly (messages in progress are finished and acked) with exit code 0.
 
 use clap::Parser;
+use msgflo_participant::cli;
 use msgflo_participant::protocol::ids::{ParticipantId, Role};
 use msgflo_participant::runner::{self, Options, Running, DEFAULT_PREFETCH};
 use msgflo_participant::runtime::builtins::{self, BUILTINS};
@@ -60,18 +61,9 @@ struct Args {
     iips: Option<String>,
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
 fn options(args: &Args) -> Result<Options, String> {
     let role = Role::new(args.name.as_str()).map_err(|e| e.to_string())?;
-    let broker = args
-        .broker
-        .clone()
-        .or_else(|| env("MSGFLO_BROKER"))
-        .or_else(|| env("CLOUDAMQP_URL"))
-        .unwrap_or_else(|| "amqp://localhost".into());
+    let broker = cli::broker(args.broker.as_deref());
     let mut options = Options::new(role, broker);
     if let Some(id) = &args.id {
         options.id = ParticipantId::new(id.as_str()).map_err(|e| e.to_string())?;
@@ -89,7 +81,7 @@ fn options(args: &Args) -> Result<Options, String> {
         };
         options.iips = map;
     }
-    if let Some(period) = env("MSGFLO_DISCOVERY_PERIOD") {
+    if let Some(period) = cli::env("MSGFLO_DISCOVERY_PERIOD") {
         options.discovery_period = period
             .trim()
             .parse()
@@ -103,35 +95,6 @@ fn options(args: &Args) -> Result<Options, String> {
             })?;
     }
     Ok(options)
-}
-
-/// SIGTERM or SIGINT. The handlers are installed when this is called, not
-/// when the future is first polled: a signal that arrives right after the
-/// ready line must stop the participant cleanly, not kill it.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let term = signal(SignalKind::terminate()).ok();
-        let int = signal(SignalKind::interrupt()).ok();
-        async move {
-            match (term, int) {
-                (Some(mut term), Some(mut int)) => {
-                    tokio::select! {
-                        _ = term.recv() => {}
-                        _ = int.recv() => {}
-                    }
-                }
-                _ => {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    async {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 async fn start(args: &Args, options: Options) -> Result<Running, String> {
@@ -160,33 +123,13 @@ async fn start(args: &Args, options: Options) -> Result<Running, String> {
 async fn run(args: Args) -> Result<(), String> {
     let options = options(&args)?;
     let role = options.role.clone();
-    let shutdown = shutdown_signal();
+    let shutdown = cli::shutdown_signal();
     let running = start(&args, options).await?;
     println!("{role} connected to {}", running.broker());
     running.run_until(shutdown).await.map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,lapin=off")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let args = Args::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("msgflo-participant: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("msgflo-participant: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::main("msgflo-participant", run(args))
 }

@@ -62,7 +62,7 @@ struct Args {
     #[arg(long)]
     runtime_id: Option<String>,
     /// URL requested every --ping-interval seconds ($RUNTIME_ID is replaced)
-    /// [default: $MSGFLO_PING_URL, else https://api.flowhub.io/runtimes/$RUNTIME_ID].
+    /// [default: $MSGFLO_PING_URL, else Flowhub's runtime registry].
     #[arg(long)]
     ping_url: Option<String>,
     /// HTTP method for --ping-url [default: $MSGFLO_PING_METHOD, else POST].

@@ -129,6 +129,30 @@ impl Client {
         }
     }
 
+    /// The next reply, within `wait`: messages the coordinator sends to every
+    /// client on its own (a participant appeared, edge data, an exported
+    /// outport's packet, an expiry) are skipped.
+    pub async fn reply(&mut self, wait: Duration) -> Result<Value> {
+        const BROADCASTS: [(&str, &str); 4] = [
+            ("component", "component"),
+            ("network", "output"),
+            ("network", "data"),
+            ("runtime", "packet"),
+        ];
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let message = self.next(left).await?;
+            let kind = (
+                message["protocol"].as_str().unwrap_or_default(),
+                message["command"].as_str().unwrap_or_default(),
+            );
+            if !BROADCASTS.contains(&kind) {
+                return Ok(message);
+            }
+        }
+    }
+
     /// Reads messages until one is `protocol:command`, within `wait` in all.
     pub async fn until(&mut self, protocol: &str, command: &str, wait: Duration) -> Result<Value> {
         let deadline = tokio::time::Instant::now() + wait;

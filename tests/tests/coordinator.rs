@@ -39,7 +39,7 @@ async fn runtime_info_and_the_noflo_subprotocol() -> Result<()> {
         c.subprotocol
     );
     c.send("runtime", "getruntime", json!({}), None).await?;
-    let info = c.next(REPLY).await?;
+    let info = c.reply(REPLY).await?;
     ensure!(info["command"] == "runtime", "{info}");
     let p = &info["payload"];
     ensure!(
@@ -69,7 +69,7 @@ async fn without_the_secret_a_client_gets_an_error_and_changes_nothing() -> Resu
     let mut c = Client::connect(coordinator.port).await?;
     c.send("graph", "clear", json!({"id": "g", "main": true}), None)
         .await?;
-    let refused = c.next(REPLY).await?;
+    let refused = c.reply(REPLY).await?;
     ensure!(
         refused["command"] == "error" && refused["protocol"] == "graph",
         "{refused}"
@@ -85,7 +85,7 @@ async fn without_the_secret_a_client_gets_an_error_and_changes_nothing() -> Resu
         None,
     )
     .await?;
-    ensure!(c.next(REPLY).await?["command"] == "error");
+    ensure!(c.reply(REPLY).await?["command"] == "error");
     c.send(
         "component",
         "getsource",
@@ -93,7 +93,7 @@ async fn without_the_secret_a_client_gets_an_error_and_changes_nothing() -> Resu
         Some("s3cret"),
     )
     .await?;
-    let source = c.next(REPLY).await?;
+    let source = c.reply(REPLY).await?;
     ensure!(
         source["command"] == "error",
         "the refused clear created nothing: {source}"
@@ -106,7 +106,7 @@ async fn without_the_secret_a_client_gets_an_error_and_changes_nothing() -> Resu
         None,
     )
     .await?;
-    let cleared = c.next(REPLY).await?;
+    let cleared = c.reply(REPLY).await?;
     ensure!(cleared["command"] == "clear", "{cleared}");
     ensure!(
         cleared["secret"].is_null() && cleared["payload"]["secret"].is_null(),
@@ -118,7 +118,7 @@ async fn without_the_secret_a_client_gets_an_error_and_changes_nothing() -> Resu
     outsider
         .send("network", "getstatus", json!({"graph": "g"}), None)
         .await?;
-    ensure!(outsider.next(REPLY).await?["command"] == "error");
+    ensure!(outsider.reply(REPLY).await?["command"] == "error");
     c.send("network", "start", json!({"graph": "g"}), Some("s3cret"))
         .await?;
     c.until("network", "started", REPLY).await?;
@@ -155,7 +155,7 @@ async fn a_thousand_garbled_frames_and_discovery_messages_are_answered_and_survi
         };
         c.send_text(frame.clone()).await?;
         let reply = c
-            .next(REPLY)
+            .reply(REPLY)
             .await
             .with_context(|| format!("frame {i}: {frame}"))?;
         ensure!(reply["command"] == "error", "frame {i} {frame}: {reply}");
@@ -171,7 +171,7 @@ async fn a_thousand_garbled_frames_and_discovery_messages_are_answered_and_survi
         }
     }
     c.send("runtime", "getruntime", json!({}), None).await?;
-    ensure!(c.next(REPLY).await?["command"] == "runtime");
+    ensure!(c.reply(REPLY).await?["command"] == "runtime");
     Ok(())
 }
 
@@ -201,7 +201,7 @@ async fn addnode_starts_a_participant_removenode_stops_it_and_changes_are_saved(
         None,
     )
     .await?;
-    let added = c.next(REPLY).await?;
+    let added = c.reply(REPLY).await?;
     ensure!(added["command"] == "addnode", "answered at once: {added}");
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&graph)?)?;
     ensure!(

@@ -6,6 +6,6 @@
 //!   changed by `graph:*` commands, with the exact replies the conformance
 //!   suite expects; `graph_edit/nodes.rs` (nodes, edges, IIPs) and
 //!   `graph_edit/ports.rs` (exported ports, groups); tests in
-//!   `graph_edit_tests.rs`.
+//!   `graph_edit_tests.rs` and `graph_edit_tests/`.
 
 pub mod graph_edit;

@@ -34,6 +34,12 @@ pub fn mqtt_address() -> (String, u16) {
     }
 }
 
+/// The MQTT broker the tests use, as a URL (`mqtt://host:port`).
+pub fn mqtt_url() -> String {
+    let (host, port) = mqtt_address();
+    format!("mqtt://{host}:{port}")
+}
+
 /// A name no other test (or test run) uses: `<prefix>.<uuid>`.
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}.{}", uuid::Uuid::new_v4().simple())

@@ -10,7 +10,7 @@ use msgflo_participant::protocol::ids::QueueName;
 use msgflo_tests::bins::binary;
 use msgflo_tests::fbp_client::{start, Client, REPLY};
 use msgflo_tests::process::spawn_ready;
-use msgflo_tests::{amqp_url, client, mqtt_address, next_payload, unique};
+use msgflo_tests::{amqp_url, client, mqtt_url, next_payload, unique};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -335,8 +335,7 @@ async fn amqp_edges_wait_for_their_participants_and_are_bound_when_they_appear()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mqtt_edges_wait_for_their_participants_and_are_bound_when_they_appear() -> Result<()> {
-    let (host, port) = mqtt_address();
-    edges_wait_for_their_participants(&format!("mqtt://{host}:{port}")).await
+    edges_wait_for_their_participants(&mqtt_url()).await
 }
 
 /// A participant that stops announcing itself expires, and clients are told.

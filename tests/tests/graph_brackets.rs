@@ -11,7 +11,7 @@ use msgflo_participant::protocol::{dsl, ids::QueueName};
 use msgflo_participant::runner::{self, brackets, Options, Running};
 use msgflo_participant::runtime::{Body, ComponentDecl, Input, Outputs};
 use msgflo_participant::transport::{Consumer, Delivery, Transport};
-use msgflo_tests::{amqp_url, mqtt_address, unique};
+use msgflo_tests::{amqp_url, mqtt_url, unique};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -181,8 +181,7 @@ async fn brackets_cross_rabbitmq_between_graph_participants() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_mqtt_the_data_crosses_without_its_brackets() -> Result<()> {
-    let (host, port) = mqtt_address();
-    let url = format!("mqtt://{host}:{port}");
+    let url = mqtt_url();
     let (shown, plain) = through_two_graphs(&url, Link::Forward, 3).await?;
     ensure!(
         shown == ["\"m0\"", "\"m1\"", "\"m2\""],

@@ -8,7 +8,7 @@ use msgflo_participant::transport::Transport;
 use msgflo_tests::bins::binary;
 use msgflo_tests::numbered::{number_of, send_numbered};
 use msgflo_tests::process::{run_to_end, spawn_ready};
-use msgflo_tests::{amqp_url, mqtt_address, next_payload, unique};
+use msgflo_tests::{amqp_url, mqtt_url, next_payload, unique};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,11 +17,6 @@ use tokio::process::Command;
 
 const CHAIN: &str = "INPORT=a.IN:IN\nOUTPORT=c.OUT:OUT\n\
     a(core/Repeat) OUT -> IN b(core/Repeat) OUT -> IN c(core/Repeat)\n";
-
-fn mqtt_url() -> String {
-    let (host, port) = mqtt_address();
-    format!("mqtt://{host}:{port}")
-}
 
 /// `text` in a fresh file called `name` under the temp dir.
 fn graph_file(name: &str, text: &str) -> Result<PathBuf> {

@@ -11,18 +11,13 @@ use msgflo_participant::transport::{discovery_queue, Consumer, Transport};
 use msgflo_tests::bins::binary;
 use msgflo_tests::numbered::{number_of, send_numbered};
 use msgflo_tests::process::{run_to_end, spawn_ready, Spawned};
-use msgflo_tests::{amqp_url, mqtt_address, next_payload, unique};
+use msgflo_tests::{amqp_url, mqtt_url, next_payload, unique};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::process::Command;
 
 const READY: Duration = Duration::from_secs(30);
-
-fn mqtt_url() -> String {
-    let (host, port) = mqtt_address();
-    format!("mqtt://{host}:{port}")
-}
 
 fn participant(broker: &str, role: &str, component: &str, extra: &[&str]) -> Result<Command> {
     let mut command = Command::new(binary("msgflo-participant")?);

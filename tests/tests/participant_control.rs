@@ -10,7 +10,7 @@ use msgflo_participant::protocol::ids::QueueName;
 use msgflo_participant::transport::Consumer;
 use msgflo_tests::bins::binary;
 use msgflo_tests::process::spawn_ready;
-use msgflo_tests::{amqp_url, mqtt_address, next_payload, unique};
+use msgflo_tests::{amqp_url, mqtt_url, next_payload, unique};
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio::process::Command;
@@ -110,8 +110,7 @@ async fn amqp_connectinport_rewires_a_running_participant() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mqtt_connectinport_rewires_a_running_participant() -> Result<()> {
-    let (host, port) = mqtt_address();
-    rewire(&format!("mqtt://{host}:{port}")).await
+    rewire(&mqtt_url()).await
 }
 
 /// A participant restarted under the same id resumes its MQTT session, with
@@ -121,8 +120,7 @@ async fn mqtt_connectinport_rewires_a_running_participant() -> Result<()> {
 /// receiving on its inport.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mqtt_subscription_left_from_an_earlier_run_does_not_stall_the_participant() -> Result<()> {
-    let (host, port) = mqtt_address();
-    let broker = format!("mqtt://{host}:{port}");
+    let broker = mqtt_url();
     let role = unique("ctl-stale");
     let id = format!("{role}-1");
     let participant = || repeat(&broker, &role, &id);

@@ -5,7 +5,7 @@ mod contract;
 use anyhow::{Context, Result};
 use async_trait::async_trait;
 use contract::Harness;
-use msgflo_tests::{mqtt_address, unique};
+use msgflo_tests::{mqtt_address, mqtt_url, unique};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet};
 use std::time::Duration;
 
@@ -28,8 +28,7 @@ impl Harness for Mqtt {
     }
 
     fn url(&self) -> String {
-        let (host, port) = mqtt_address();
-        format!("mqtt://{host}:{port}")
+        mqtt_url()
     }
 
     fn client_id(&self, client: &str) -> String {

@@ -32,7 +32,7 @@ fn temp_file(name: &str, content: &str) -> PathBuf {
 
 fn example(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples/graphs")
+        .join("../examples")
         .join(name)
         .display()
         .to_string()
@@ -40,7 +40,7 @@ fn example(name: &str) -> String {
 
 #[test]
 fn fbp_file_prints_its_json_graph() {
-    let out = msgflo_graph(&[&example("repeat.fbp")], None);
+    let out = msgflo_graph(&[&example("graphs/repeat.fbp")], None);
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
     assert_eq!(text(&out.stderr), "");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
@@ -54,7 +54,7 @@ fn fbp_file_prints_its_json_graph() {
 
 #[test]
 fn json_file_prints_fbp_that_parses_back_to_the_same_graph() {
-    let to_json = msgflo_graph(&[&example("hello.fbp")], None);
+    let to_json = msgflo_graph(&[&example("hello/hello.fbp")], None);
     assert!(to_json.status.success(), "{}", text(&to_json.stderr));
     let json_file = temp_file("hello.json", &text(&to_json.stdout));
 

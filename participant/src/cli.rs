@@ -1,10 +1,13 @@
 //! What every msgflo-rs command-line program shares: logging to stderr
 //! (`RUST_LOG`, default `warn`), the async runtime, one-line errors with the
-//! program's name and exit code 1, SIGTERM/SIGINT, and reading the
-//! environment.
+//! program's name and exit code 1, SIGTERM/SIGINT, reading the
+//! environment, and the options of participant programs ([`ParticipantArgs`]).
 
+use crate::runner::{Options, Running, DEFAULT_PREFETCH};
+use msgflo_protocol::ids::{ParticipantId, Role};
 use std::future::Future;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Runs `program` on a tokio runtime with logging set up; an error is
 /// printed as `NAME: message` on stderr and exits with code 1.
@@ -70,4 +73,78 @@ pub fn shutdown_signal() -> impl Future<Output = ()> {
             }
         }
     }
+}
+
+/// The options every participant program takes: role, broker, id, prefetch
+/// and IIPs. Flatten it into a program's own clap arguments
+/// (`#[command(flatten)]`) and turn it into runner [`Options`] with
+/// [`ParticipantArgs::options`].
+#[derive(clap::Args, Debug, Clone)]
+pub struct ParticipantArgs {
+    /// Role of the participant: its node name in the graph.
+    #[arg(long, short = 'n')]
+    pub name: String,
+    /// Broker URL [default: $MSGFLO_BROKER, $CLOUDAMQP_URL, amqp://localhost].
+    #[arg(long, short = 'b')]
+    pub broker: Option<String>,
+    /// Participant id [default: ROLE-<uuid>]. With an id, an MQTT session is
+    /// kept when the participant stops, and resumed when it starts again with
+    /// the same id (nothing queued meanwhile is lost).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Unacked messages per inport, processed concurrently.
+    #[arg(long, default_value_t = DEFAULT_PREFETCH)]
+    pub prefetch: u16,
+    /// Initial packets as a JSON object: {"port": data, ...}.
+    #[arg(long)]
+    pub iips: Option<String>,
+}
+
+impl ParticipantArgs {
+    /// The runner options these arguments (and `MSGFLO_DISCOVERY_PERIOD`) ask for.
+    pub fn options(&self) -> Result<Options, String> {
+        let role = Role::new(self.name.as_str()).map_err(|e| e.to_string())?;
+        let mut options = Options::new(role, broker(self.broker.as_deref()));
+        if let Some(id) = &self.id {
+            options.id = ParticipantId::new(id.as_str()).map_err(|e| e.to_string())?;
+            options.keep_session = true;
+        }
+        if self.prefetch == 0 {
+            return Err("--prefetch must be at least 1".into());
+        }
+        options.prefetch = self.prefetch;
+        if let Some(iips) = &self.iips {
+            let value: serde_json::Value =
+                serde_json::from_str(iips).map_err(|e| format!("--iips is not JSON: {e}"))?;
+            let serde_json::Value::Object(map) = value else {
+                return Err("--iips must be a JSON object of port -> data".into());
+            };
+            options.iips = map;
+        }
+        if let Some(period) = env("MSGFLO_DISCOVERY_PERIOD") {
+            options.discovery_period = period
+                .trim()
+                .parse()
+                .ok()
+                .filter(|secs: &f64| *secs > 0.0)
+                .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+                .ok_or_else(|| {
+                    format!(
+                        "MSGFLO_DISCOVERY_PERIOD must be a positive number of seconds, not {period:?}"
+                    )
+                })?;
+        }
+        Ok(options)
+    }
+}
+
+/// Prints the ready line `ROLE connected to BROKER` (what msgflo-setup and
+/// the coordinator wait for) and runs the participant until `shutdown`.
+pub async fn run_participant(
+    role: &Role,
+    running: Running,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), String> {
+    println!("{role} connected to {}", running.broker());
+    running.run_until(shutdown).await.map_err(|e| e.to_string())
 }

@@ -20,19 +20,16 @@
 
 use clap::Parser;
 use msgflo_participant::cli;
-use msgflo_participant::protocol::ids::{ParticipantId, Role};
-use msgflo_participant::runner::{self, Options, Running, DEFAULT_PREFETCH};
+use msgflo_participant::runner::{self, Options, Running};
 use msgflo_participant::runtime::builtins::{self, BUILTINS};
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// Run a msgflo participant.
 #[derive(Parser, Debug)]
 #[command(name = "msgflo-participant", version)]
 struct Args {
-    /// Role of the participant: its node name in the graph.
-    #[arg(long, short = 'n')]
-    name: String,
+    #[command(flatten)]
+    participant: cli::ParticipantArgs,
     /// Component to run: core/Repeat, core/Drop, core/Output, core/Split,
     /// core/Merge, core/Counter or core/Delay.
     #[arg(
@@ -45,61 +42,11 @@ struct Args {
     /// Graph of in-process components to run (.fbp or .json).
     #[arg(long, short = 'g')]
     graph: Option<std::path::PathBuf>,
-    /// Broker URL [default: $MSGFLO_BROKER, $CLOUDAMQP_URL, amqp://localhost].
-    #[arg(long, short = 'b')]
-    broker: Option<String>,
-    /// Participant id [default: ROLE-<uuid>]. With an id, an MQTT session is
-    /// kept when the participant stops, and resumed when it starts again with
-    /// the same id (nothing queued meanwhile is lost).
-    #[arg(long)]
-    id: Option<String>,
-    /// Unacked messages per inport, processed concurrently.
-    #[arg(long, default_value_t = DEFAULT_PREFETCH)]
-    prefetch: u16,
-    /// Initial packets as a JSON object: {"port": data, ...}.
-    #[arg(long)]
-    iips: Option<String>,
-}
-
-fn options(args: &Args) -> Result<Options, String> {
-    let role = Role::new(args.name.as_str()).map_err(|e| e.to_string())?;
-    let broker = cli::broker(args.broker.as_deref());
-    let mut options = Options::new(role, broker);
-    if let Some(id) = &args.id {
-        options.id = ParticipantId::new(id.as_str()).map_err(|e| e.to_string())?;
-        options.keep_session = true;
-    }
-    if args.prefetch == 0 {
-        return Err("--prefetch must be at least 1".into());
-    }
-    options.prefetch = args.prefetch;
-    if let Some(iips) = &args.iips {
-        let value: serde_json::Value =
-            serde_json::from_str(iips).map_err(|e| format!("--iips is not JSON: {e}"))?;
-        let serde_json::Value::Object(map) = value else {
-            return Err("--iips must be a JSON object of port -> data".into());
-        };
-        options.iips = map;
-    }
-    if let Some(period) = cli::env("MSGFLO_DISCOVERY_PERIOD") {
-        options.discovery_period = period
-            .trim()
-            .parse()
-            .ok()
-            .filter(|secs: &f64| *secs > 0.0)
-            .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
-            .ok_or_else(|| {
-                format!(
-                    "MSGFLO_DISCOVERY_PERIOD must be a positive number of seconds, not {period:?}"
-                )
-            })?;
-    }
-    Ok(options)
 }
 
 async fn start(args: &Args, options: Options) -> Result<Running, String> {
     if let Some(path) = &args.graph {
-        if args.iips.is_some() {
+        if args.participant.iips.is_some() {
             return Err("--iips is for --component; put IIPs in the graph".into());
         }
         let graph = runner::load_graph(path).map_err(|e| e.to_string())?;
@@ -121,12 +68,11 @@ async fn start(args: &Args, options: Options) -> Result<Running, String> {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let options = options(&args)?;
+    let options = args.participant.options()?;
     let role = options.role.clone();
     let shutdown = cli::shutdown_signal();
     let running = start(&args, options).await?;
-    println!("{role} connected to {}", running.broker());
-    running.run_until(shutdown).await.map_err(|e| e.to_string())
+    cli::run_participant(&role, running, shutdown).await
 }
 
 fn main() -> ExitCode {

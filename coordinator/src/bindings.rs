@@ -21,6 +21,8 @@
 //! change or reconnection, and applies the [`diff`] against what it applied.
 
 use crate::registry::Registry;
+use crate::routes::{self, Source};
+use msgflo_participant::transport::dead_letter_queue;
 use msgflo_protocol::discovery::{Participant, Port};
 use msgflo_protocol::graph::{Endpoint, Graph};
 use msgflo_protocol::ids::{ParticipantId, QueueName};
@@ -74,13 +76,25 @@ pub struct Plan {
     pub pending: Vec<Pending>,
 }
 
-/// The links of every edge of `graph` whose participants are known.
+/// The links of every edge of `graph` whose participants are known. Edges
+/// through msgflo's wiring nodes (`msgflo/RoundRobin`, `msgflo/PubSub`) are
+/// planned as the routes they make ([`crate::routes`]).
 pub fn plan(graph: &Graph, registry: &Registry, mode: Mode) -> Plan {
     let mut plan = Plan::default();
-    for edge in graph.edges() {
-        let name = edge_name(&edge.src, &edge.tgt);
-        let ends = port_queue(registry, &edge.src, false)
-            .and_then(|out| Ok((out, port_queue(registry, &edge.tgt, true)?)));
+    for route in routes::routes(graph) {
+        let (name, src, dead) = match &route.from {
+            Source::Outport(src) => (edge_name(src, &route.to), src, false),
+            Source::DeadLetters(inport) => (dead_letter_name(inport, &route.to), inport, true),
+        };
+        let source = |registry: &Registry| -> Result<QueueName, String> {
+            if dead {
+                port_queue(registry, src, true).map(|q| dead_letter_queue(&q))
+            } else {
+                port_queue(registry, src, false)
+            }
+        };
+        let ends =
+            source(registry).and_then(|out| Ok((out, port_queue(registry, &route.to, true)?)));
         let (outport, inport) = match (ends, mode) {
             (Ok(ends), _) => ends,
             (Err(missing), Mode::Queues) => {
@@ -94,7 +108,12 @@ pub fn plan(graph: &Graph, registry: &Registry, mode: Mode) -> Plan {
                     edge: name,
                     missing: format!("{missing} (bound by msgflo's default queue names meanwhile)"),
                 });
-                match (queue(&edge.src, false), queue(&edge.tgt, true)) {
+                let from = if dead {
+                    queue(src, true).map(|q| dead_letter_queue(&q))
+                } else {
+                    queue(src, false)
+                };
+                match (from, queue(&route.to, true)) {
                     (Ok(outport), Ok(inport)) => (outport, inport),
                     _ => continue,
                 }
@@ -112,8 +131,8 @@ pub fn plan(graph: &Graph, registry: &Registry, mode: Mode) -> Plan {
                 plan.links.insert(Link::Bind { outport, inport });
             }
             Mode::Participants => {
-                for entry in registry.of_role(&edge.tgt.process) {
-                    if let Some(port) = find(&entry.participant.inports, &edge.tgt.port) {
+                for entry in registry.of_role(&route.to.process) {
+                    if let Some(port) = find(&entry.participant.inports, &route.to.port) {
                         plan.links.insert(Link::ConnectInport {
                             participant: entry.participant.id.clone(),
                             outport: outport.clone(),
@@ -125,6 +144,18 @@ pub fn plan(graph: &Graph, registry: &Registry, mode: Mode) -> Plan {
         }
     }
     plan
+}
+
+/// `DEADLETTER(worker JOB) -> IN drop()`: the route of an inport's rejected
+/// messages, named like an edge.
+pub fn dead_letter_name(inport: &Endpoint, tgt: &Endpoint) -> String {
+    format!(
+        "DEADLETTER({} {}) -> {} {}()",
+        inport.process,
+        inport.port.to_uppercase(),
+        tgt.port.to_uppercase(),
+        tgt.process
+    )
 }
 
 /// What to add and remove to get from `actual` to `desired`.

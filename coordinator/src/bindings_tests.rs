@@ -130,3 +130,40 @@ fn the_diff_adds_what_is_wanted_and_removes_what_is_not() {
     assert_eq!(d.remove, [link("b.OUT", "c.IN")]);
     assert_eq!(diff(&desired, &desired), Diff::default());
 }
+
+#[test]
+fn a_round_robin_node_binds_through_and_routes_dead_letters() {
+    let graph = parse(
+        "api(Repeat) OUT -> IN jobs(msgflo/RoundRobin) OUT -> IN work(Repeat)\n\
+         jobs DEADLETTER -> IN drop(Drop)",
+    )
+    .expect("graph");
+    let mut registry = Registry::default();
+    let queues = plan(&graph, &registry, Mode::Queues);
+    let expected: BTreeSet<Link> = [("api.OUT", "work.IN"), ("dead-work.IN", "drop.IN")]
+        .into_iter()
+        .map(|(o, i)| Link::Bind {
+            outport: q(o),
+            inport: q(i),
+        })
+        .collect();
+    assert_eq!(queues.links, expected, "no queue for the jobs node itself");
+    assert!(queues
+        .pending
+        .iter()
+        .any(|p| p.edge == "DEADLETTER(work IN) -> IN drop()"));
+
+    // On MQTT the drop participant subscribes to work's dead-letter topic.
+    let now = Instant::now();
+    registry.seen(
+        participant("work-1", "work", &[("in", Some("w/in"))], &["out"]),
+        now,
+    );
+    registry.seen(participant("drop-1", "drop", &[("in", None)], &[]), now);
+    let mqtt = plan(&graph, &registry, Mode::Participants);
+    assert!(mqtt.links.contains(&Link::ConnectInport {
+        participant: ParticipantId::new("drop-1").expect("id"),
+        outport: q("dead-w/in"),
+        port: "in".into(),
+    }));
+}

@@ -8,6 +8,8 @@
 //! - [`registry`] — participants by id, first/last seen, expiry (pure).
 //! - [`bindings`] — graph edges -> broker links (queue bindings on AMQP,
 //!   `connectinport` on MQTT), pending edges, diff against what is applied.
+//! - [`routes`] — msgflo's wiring nodes (`msgflo/RoundRobin` with its
+//!   `DEADLETTER` route, `msgflo/PubSub`) resolved to participant routes.
 //! - [`fbp`] — the FBP protocol's `graph:*` commands as a state machine.
 //! - [`library`] — msgflo's component library config and command templates.
 //! - [`spawn`] — starting, stopping and reaping participant processes.
@@ -27,5 +29,6 @@ pub mod library;
 pub mod live;
 pub mod ping;
 pub mod registry;
+pub mod routes;
 pub mod server;
 pub mod spawn;

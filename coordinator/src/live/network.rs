@@ -6,6 +6,7 @@
 use super::requests::not_found;
 use super::Coordinator;
 use crate::bindings::{self, Link, Mode};
+use crate::routes;
 use bytes::Bytes;
 use msgflo_participant::transport::Delivery;
 use msgflo_protocol::control::{Control, InportConnection, PortRef as ControlPort, QueueRef};
@@ -77,7 +78,8 @@ impl Coordinator {
     /// it: a role may have several, and an old discovery message waiting on
     /// `fbp` says nothing about whether its sender still runs.
     fn spawn(&mut self, role: &str, component: &str) {
-        if self.config.ignore.iter().any(|r| r == role)
+        if !routes::is_participant(component)
+            || self.config.ignore.iter().any(|r| r == role)
             || self.children.roles().iter().any(|r| r == role)
         {
             return;
@@ -355,7 +357,17 @@ impl Coordinator {
         let Some(graph) = self.network_graph() else {
             return;
         };
-        let mut sources: Vec<Endpoint> = graph.edges().map(|e| e.src.clone()).collect();
+        let participant = |node: &str| {
+            graph
+                .processes
+                .get(node)
+                .is_some_and(|p| routes::is_participant(&p.component))
+        };
+        let mut sources: Vec<Endpoint> = graph
+            .edges()
+            .filter(|e| participant(&e.src.process))
+            .map(|e| e.src.clone())
+            .collect();
         sources.extend(
             graph
                 .outports

@@ -83,7 +83,10 @@ pub async fn run(args: Args) -> Result<(), String> {
     let broker = cli::broker(args.broker.as_deref());
     let transport = connect(&broker, "msgflo-send-message", CONNECT_TIMEOUT).await?;
     let outcome = match ensure_inport(transport.as_ref(), &queue, args.declare).await {
-        Ok(()) => send(&transport, &queue, &messages, &args).await,
+        // Unconstrained: tokio's cooperative budget would make the odd send
+        // wait before its message is numbered, letting later ones overtake
+        // it; each send's first poll must queue its message, in order.
+        Ok(()) => tokio::task::unconstrained(send(&transport, &queue, &messages, &args)).await,
         Err(e) => Err(e),
     };
     close(transport.as_ref()).await;

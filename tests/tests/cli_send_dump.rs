@@ -349,3 +349,30 @@ async fn msgflo_0_12_3_dumps_what_we_send() -> Result<()> {
     ensure!(stdout == format!("{text}\n"), "{stdout:?}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_paces_the_sends() -> Result<()> {
+    let broker = amqp_url();
+    let queue = unique("cli.IN");
+    let args = [
+        "--broker",
+        &broker,
+        "--queue",
+        &queue,
+        "--json",
+        "1",
+        "--count",
+        "11",
+        "--rate",
+        "50",
+        "--declare",
+    ];
+    let started = Instant::now();
+    let (code, stdout, stderr) = run("msgflo-send-message", &args).await?;
+    let took = started.elapsed();
+    ensure!(code == Some(0), "{stderr}");
+    ensure!(stdout.starts_with("sent 11 messages"), "{stdout}");
+    // 11 messages at 50/s: the last one 200 ms after the first.
+    ensure!(took >= Duration::from_millis(200), "too fast: {took:?}");
+    Ok(())
+}

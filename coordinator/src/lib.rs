@@ -19,6 +19,9 @@
 //! - [`ping`] — `--ping-url`: telling a registry the runtime is alive.
 //! - [`graph_file`] — graph files in either format (`.fbp` or JSON): detect the
 //!   format, load, convert, write (atomically for `--auto-save`).
+//! - [`tools`] — the data tools: `msgflo-send-message`,
+//!   `msgflo-dump-message`, `msgflo-participants` (thin binaries in
+//!   `src/bin/`).
 //! - `src/bin/msgflo.rs` — the coordinator; `src/bin/msgflo-graph.rs` — prints
 //!   the JSON graph of a `.fbp` file and the `.fbp` of a JSON graph.
 
@@ -32,3 +35,4 @@ pub mod registry;
 pub mod routes;
 pub mod server;
 pub mod spawn;
+pub mod tools;

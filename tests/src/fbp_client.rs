@@ -41,6 +41,13 @@ fn turn() -> std::sync::Arc<tokio::sync::Mutex<()>> {
     TURN.get_or_init(Default::default).clone()
 }
 
+/// Waits for the turn of this test binary's one coordinator and holds it:
+/// for a test that reads the AMQP `fbp` queue itself, which a coordinator
+/// of another test would otherwise take messages from.
+pub async fn no_coordinator() -> tokio::sync::OwnedMutexGuard<()> {
+    turn().lock_owned().await
+}
+
 /// Starts `msgflo --host 127.0.0.1 --port <free> --broker <broker> <args>`
 /// and waits for its ready line.
 pub async fn start(broker: &str, args: &[&str]) -> Result<Coordinator> {

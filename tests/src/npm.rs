@@ -11,11 +11,30 @@ use std::process::Command;
 /// place, so concurrent test runs never see a half-installed package. Fails
 /// with a one-line reason when Node.js, npm or the package cannot be had.
 pub fn install(name: &str, version: &str) -> Result<PathBuf> {
+    install_with(name, version, &[])
+}
+
+/// Like [`install`], with `companions` (`name@version`) installed beside it:
+/// packages it needs but does not depend on (msgflo-nodejs' `amqplib`).
+pub fn install_with(name: &str, version: &str, companions: &[&str]) -> Result<PathBuf> {
     run(Command::new("node").arg("--version"), "`node --version`")?;
-    let dir = crate::workspace_root()
-        .join(".cache/npm")
-        .join(format!("{}-{version}", name.replace('/', "+")));
-    if is_installed(&dir, name, version) {
+    let mut folder = format!("{}-{version}", name.replace('/', "+"));
+    for companion in companions {
+        folder.push('+');
+        folder.push_str(&companion.replace('/', "+"));
+    }
+    let dir = crate::workspace_root().join(".cache/npm").join(folder);
+    let complete = |dir: &Path| {
+        is_installed(dir, name, version)
+            && companions.iter().all(|c| {
+                let package = c.rsplit_once('@').map_or(*c, |(n, _)| n);
+                dir.join("node_modules")
+                    .join(package)
+                    .join("package.json")
+                    .exists()
+            })
+    };
+    if complete(&dir) {
         return Ok(dir);
     }
     let parent = dir.parent().context("cache folder has a parent")?;
@@ -38,16 +57,17 @@ pub fn install(name: &str, version: &str) -> Result<PathBuf> {
         "--no-fund",
         &package,
     ]);
+    npm.args(companions);
     run(&mut npm, &format!("`npm install {package}`"))?;
     ensure!(
-        is_installed(&staging, name, version),
+        complete(&staging),
         "`npm install {package}` did not install it"
     );
     if std::fs::rename(&staging, &dir).is_err() {
         // Another run got there first; use its copy if it is complete.
         let _ = std::fs::remove_dir_all(&staging);
         ensure!(
-            is_installed(&dir, name, version),
+            complete(&dir),
             "cannot move {package} into {}",
             dir.display()
         );

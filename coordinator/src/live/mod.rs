@@ -36,8 +36,11 @@
 //! - `requests.rs` — answering each FBP command.
 //! - `network.rs` — starting/stopping, links, IIPs, taps.
 //! - `discovery.rs` — participants appearing and expiring.
+//! - [`extension`] — the `msgflo` sub-protocol: `msgflo:participants` for
+//!   the `msgflo-participants` tool.
 
 mod discovery;
+pub mod extension;
 mod network;
 mod requests;
 
@@ -196,10 +199,15 @@ impl Coordinator {
 
     /// Sends `output` to one client.
     fn send(&mut self, client: ClientId, output: &Output, response_to: Option<&str>) {
+        self.send_text(client, output.to_json(response_to));
+    }
+
+    /// Sends a message text to one client.
+    fn send_text(&mut self, client: ClientId, text: String) {
         let Some(sender) = self.clients.get(&client) else {
             return;
         };
-        if sender.try_send(output.to_json(response_to)).is_err() {
+        if sender.try_send(text).is_err() {
             tracing::warn!(client, "client does not keep up; disconnecting it");
             self.clients.remove(&client);
         }

@@ -44,6 +44,10 @@ impl Coordinator {
             return;
         }
         self.trusted.insert(client);
+        if envelope.protocol == super::extension::PROTOCOL {
+            self.extension(client, &envelope.command, request_id.as_deref());
+            return;
+        }
         let request = match Request::from_envelope(envelope) {
             Ok(request) => request,
             Err(error) => {

@@ -219,6 +219,15 @@ pub trait Transport: Send + Sync + 'static {
     /// [`publish`]: Transport::publish
     async fn send_to_inport(&self, inport: &QueueName, payload: Bytes) -> Result<()>;
 
+    /// Whether the inport queue exists on the broker, asked without creating
+    /// it (a CLI tool's "no such queue" check). On AMQP a passive declare on
+    /// a channel of its own; on MQTT, where any topic can be published to,
+    /// always `true` (the default).
+    async fn inport_exists(&self, inport: &QueueName) -> Result<bool> {
+        let _any_topic_exists = inport;
+        Ok(true)
+    }
+
     /// Starts consuming an inport with at most `prefetch` unacked messages.
     /// The consumer survives reconnections.
     async fn consume(&self, inport: &QueueName, prefetch: u16) -> Result<Consumer>;

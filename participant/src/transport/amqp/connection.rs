@@ -147,6 +147,38 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Whether queue `name` exists: a passive declare on a channel of its
+    /// own (the broker closes a channel that asks for a missing queue).
+    pub(super) async fn queue_exists(&self, name: &str) -> lapin::Result<bool> {
+        let channel = self.conn.create_channel().await?;
+        let options = QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        };
+        let answer = channel
+            .queue_declare(name.into(), options, FieldTable::default())
+            .await;
+        match answer {
+            Ok(_) => {
+                if let Err(error) = channel.close(200, "OK".into()).await {
+                    tracing::debug!(%error, "closing the lookup channel failed");
+                }
+                Ok(true)
+            }
+            Err(error) if is_not_found(&error) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// The broker said NOT_FOUND (404).
+fn is_not_found(error: &lapin::Error) -> bool {
+    use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
+    matches!(error.kind(), lapin::ErrorKind::ProtocolError(e)
+        if matches!(e.kind(), AMQPErrorKind::Soft(AMQPSoftError::NOTFOUND)))
+}
+
 /// The driver's side of a connection.
 pub(super) struct Link {
     conn: Arc<Connection>,

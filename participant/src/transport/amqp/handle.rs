@@ -8,7 +8,8 @@ use super::super::{
 use super::consumer::{first_subscription, Feeder};
 use super::driver::{DriverHandle, Op};
 use super::publish::{publish, Route};
-use super::{lock, topology};
+use super::state::{elapsed_ms, live_session};
+use super::{errors, lock, topology};
 use async_trait::async_trait;
 use bytes::Bytes;
 use msgflo_protocol::ids::QueueName;
@@ -130,6 +131,25 @@ impl Transport for AmqpTransport {
             routing_key: inport.as_str(),
         };
         self.publish_to(route, &payload, &Headers::new()).await
+    }
+
+    async fn inport_exists(&self, inport: &QueueName) -> Result<bool> {
+        self.ensure_open()?;
+        let started = tokio::time::Instant::now();
+        let mut state = self.driver.state();
+        let session = live_session(&mut state, Some(started + self.options.publish_timeout))
+            .await
+            .map_err(|unavailable| {
+                unavailable.into_error(|| TransportError::Disconnected {
+                    broker: self.broker.to_string(),
+                    what: format!("look for {inport}"),
+                    waited_ms: elapsed_ms(started),
+                })
+            })?;
+        session
+            .queue_exists(inport.as_str())
+            .await
+            .map_err(|error| errors::broker("look for", inport.as_str(), &error))
     }
 
     async fn consume(&self, inport: &QueueName, prefetch: u16) -> Result<Consumer> {

@@ -1,0 +1,12 @@
+//! `msgflo-participants`: lists the live participants, from a coordinator
+//! or from discovery on the broker (see
+//! `msgflo_coordinator::tools::participants`).
+
+use clap::Parser;
+use msgflo_coordinator::tools::participants;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = participants::Args::parse();
+    msgflo_participant::cli::main("msgflo-participants", participants::run(args))
+}

@@ -1,0 +1,11 @@
+//! `msgflo-send-message`: sends JSON messages to an inport queue
+//! (see `msgflo_coordinator::tools::send`).
+
+use clap::Parser;
+use msgflo_coordinator::tools::send;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = send::Args::parse();
+    msgflo_participant::cli::main("msgflo-send-message", send::run(args))
+}

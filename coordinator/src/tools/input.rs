@@ -1,0 +1,93 @@
+//! The messages `msgflo-send-message` sends: the `--json` text, or the lines
+//! of a `--file` (`-`: standard input), each checked to be JSON before
+//! anything is sent. Payloads are the text as given, never re-encoded.
+
+use bytes::Bytes;
+use std::io::Read;
+use std::path::Path;
+
+/// The payloads to send, in order (before `--count` repeats them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Messages(pub Vec<Bytes>);
+
+/// Checks that `text` is one JSON document.
+pub fn check_json(text: &str) -> Result<(), serde_json::Error> {
+    serde_json::from_str::<serde::de::IgnoredAny>(text).map(drop)
+}
+
+/// The `--json` text as the one message.
+pub fn from_json(text: &str) -> Result<Messages, String> {
+    check_json(text).map_err(|e| format!("invalid JSON in --json: {e}"))?;
+    Ok(Messages(vec![Bytes::copy_from_slice(text.as_bytes())]))
+}
+
+/// The lines of `path` (`-`: standard input, read to its end first), one
+/// JSON document each; blank lines are skipped. A line that is not JSON is
+/// an error naming it, and then nothing is sent.
+pub fn from_file(path: &Path) -> Result<Messages, String> {
+    let (name, text) = if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        ("standard input".to_owned(), text)
+    } else {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        (path.display().to_string(), text)
+    };
+    from_lines(&text, &name)
+}
+
+/// The messages in `text`, one per non-blank line; `name` is where the text
+/// came from, for errors.
+pub fn from_lines(text: &str, name: &str) -> Result<Messages, String> {
+    let mut messages = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        check_json(line).map_err(|e| {
+            format!(
+                "invalid JSON on line {} of {name}: {e} (nothing was sent)",
+                index + 1
+            )
+        })?;
+        messages.push(Bytes::copy_from_slice(line.as_bytes()));
+    }
+    if messages.is_empty() {
+        return Err(format!("no messages in {name}"));
+    }
+    Ok(Messages(messages))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_kept_as_given() {
+        let messages = from_json("{ \"a\" : 1 }").unwrap();
+        assert_eq!(messages.0, vec![Bytes::from_static(b"{ \"a\" : 1 }")]);
+    }
+
+    #[test]
+    fn invalid_json_is_one_line() {
+        let error = from_json("{nope").unwrap_err();
+        assert!(error.starts_with("invalid JSON in --json: "), "{error}");
+        assert!(!error.contains('\n'));
+    }
+
+    #[test]
+    fn lines_skip_blanks_and_name_the_bad_one() {
+        let messages = from_lines("1\n\n  \n\"two\"\r\n{\"x\":[3]}\n", "f").unwrap();
+        assert_eq!(messages.0.len(), 3);
+        assert_eq!(messages.0[1], Bytes::from_static(b"\"two\""));
+        let error = from_lines("1\n2\n\nthree\n4\n", "data.jsonl").unwrap_err();
+        assert!(
+            error.starts_with("invalid JSON on line 4 of data.jsonl: "),
+            "{error}"
+        );
+        assert!(from_lines("\n \n", "f").is_err());
+    }
+}

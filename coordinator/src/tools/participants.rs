@@ -1,0 +1,247 @@
+//! `msgflo-participants`: the live participants, as a table or as JSON.
+//!
+//! Where from:
+//! - a running coordinator (`--runtime ws://HOST:PORT`, or the default
+//!   `ws://localhost:3569` when something listens there), asked with the
+//!   msgflo-rs FBP extension `msgflo:participants`
+//!   ([`crate::live::extension`]); `--secret` as for any FBP client;
+//! - else the broker's discovery messages, heard for `--listen` seconds
+//!   (default 30: participants announce themselves every
+//!   `MSGFLO_DISCOVERY_PERIOD`/2.2 s, 27 s by default). On MQTT that is a
+//!   subscription of its own. On AMQP the `fbp` queue is shared with the
+//!   coordinator, so the messages are read without acking and the
+//!   connection is closed at the end: RabbitMQ puts them all back. Without
+//!   a coordinator, `fbp` holds every announcement since the last one ran,
+//!   so participants that stopped meanwhile are listed too.
+
+use super::table;
+use super::{close, connect, CONNECT_TIMEOUT};
+use clap::{ArgAction, Parser};
+use futures_util::{SinkExt, StreamExt};
+use msgflo_participant::cli;
+use msgflo_participant::transport::{discovery_queue, Scheme, Transport};
+use msgflo_protocol::discovery::Participant;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+
+/// The coordinator asked when no `--runtime` is given.
+pub const DEFAULT_RUNTIME: &str = "ws://localhost:3569";
+/// How long the coordinator has to answer.
+const ANSWER_WAIT: Duration = Duration::from_secs(5);
+/// How long discovery is heard when no coordinator answers and no
+/// `--listen` is given.
+const DEFAULT_LISTEN_S: f64 = 30.0;
+
+/// Lists the live msgflo participants.
+#[derive(Parser, Debug)]
+#[command(name = "msgflo-participants", version)]
+pub struct Args {
+    /// Coordinator to ask [default: ws://localhost:3569 if it answers, else
+    /// the broker is listened to].
+    #[arg(long)]
+    pub runtime: Option<String>,
+    /// FBP protocol secret of the coordinator [default: $MSGFLO_SECRET].
+    #[arg(long)]
+    pub secret: Option<String>,
+    /// Listen to discovery on the broker for this many seconds instead of
+    /// asking a coordinator.
+    #[arg(long)]
+    pub listen: Option<f64>,
+    /// Broker URL, for listening [default: $MSGFLO_BROKER, $CLOUDAMQP_URL,
+    /// amqp://localhost].
+    #[arg(long)]
+    pub broker: Option<String>,
+    /// Print a JSON array instead of a table.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "false",
+          value_parser = clap::builder::BoolishValueParser::new(), action = ArgAction::Set)]
+    pub json: bool,
+}
+
+/// One participant as listed: what it announced, and when it was heard of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    /// Its last discovery message's payload.
+    pub participant: Participant,
+    /// Milliseconds since it was first heard of.
+    pub first_seen_ms_ago: u64,
+    /// Milliseconds since it was last heard of.
+    pub last_seen_ms_ago: u64,
+}
+
+impl Listed {
+    /// The participant as JSON: its discovery payload plus the two times.
+    pub fn to_json(&self) -> Value {
+        let mut value = serde_json::to_value(&self.participant).unwrap_or_else(|_| json!({}));
+        if let Value::Object(map) = &mut value {
+            map.insert("first_seen_ms_ago".into(), json!(self.first_seen_ms_ago));
+            map.insert("last_seen_ms_ago".into(), json!(self.last_seen_ms_ago));
+        }
+        value
+    }
+
+    /// Reads one entry of a `msgflo:participants` reply.
+    pub fn from_json(mut value: Value) -> Result<Self, String> {
+        let mut take = |key: &str| {
+            value
+                .as_object_mut()
+                .and_then(|m| m.shift_remove(key))
+                .and_then(|v| v.as_u64())
+                .unwrap_or_default()
+        };
+        let first_seen_ms_ago = take("first_seen_ms_ago");
+        let last_seen_ms_ago = take("last_seen_ms_ago");
+        let participant = serde_json::from_value(value).map_err(|e| {
+            format!("the coordinator listed a participant this tool cannot read: {e}")
+        })?;
+        Ok(Self {
+            participant,
+            first_seen_ms_ago,
+            last_seen_ms_ago,
+        })
+    }
+}
+
+/// Runs the tool.
+pub async fn run(args: Args) -> Result<(), String> {
+    let secret = args.secret.clone().or_else(|| cli::env("MSGFLO_SECRET"));
+    let mut listed = match (&args.listen, &args.runtime) {
+        (Some(seconds), _) => listen(&args, *seconds).await?,
+        (None, Some(runtime)) => ask(runtime, secret.as_deref()).await?,
+        (None, None) => match ask(DEFAULT_RUNTIME, secret.as_deref()).await {
+            Ok(listed) => listed,
+            Err(error) if error.starts_with("cannot connect") => {
+                eprintln!(
+                    "no coordinator at {DEFAULT_RUNTIME}; listening to discovery for {DEFAULT_LISTEN_S} s"
+                );
+                listen(&args, DEFAULT_LISTEN_S).await?
+            }
+            Err(error) => return Err(error),
+        },
+    };
+    listed.sort_by(|a, b| {
+        (a.participant.role.as_str(), a.participant.id.as_str())
+            .cmp(&(b.participant.role.as_str(), b.participant.id.as_str()))
+    });
+    if args.json {
+        let all: Vec<Value> = listed.iter().map(Listed::to_json).collect();
+        println!("{}", Value::Array(all));
+    } else {
+        print!("{}", table::render(&listed));
+    }
+    Ok(())
+}
+
+/// Asks the coordinator at `runtime` for its registry.
+pub async fn ask(runtime: &str, secret: Option<&str>) -> Result<Vec<Listed>, String> {
+    let mut request = runtime
+        .into_client_request()
+        .map_err(|e| format!("invalid --runtime {runtime:?}: {e}"))?;
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("noflo"));
+    let connecting = tokio_tungstenite::connect_async(request);
+    let (mut ws, _) = match tokio::time::timeout(ANSWER_WAIT, connecting).await {
+        Ok(Ok(connected)) => connected,
+        Ok(Err(e)) => {
+            return Err(format!(
+                "cannot connect to the coordinator at {runtime}: {e}"
+            ))
+        }
+        Err(_) => {
+            return Err(format!(
+                "cannot connect to the coordinator at {runtime}: no answer"
+            ))
+        }
+    };
+    let mut message = json!({"protocol": "msgflo", "command": "participants", "payload": {}});
+    if let Some(secret) = secret {
+        message["secret"] = json!(secret);
+    }
+    ws.send(Message::text(message.to_string()))
+        .await
+        .map_err(|e| format!("cannot ask the coordinator at {runtime}: {e}"))?;
+    let answer = async {
+        while let Some(frame) = ws.next().await {
+            let frame = frame.map_err(|e| format!("the coordinator at {runtime}: {e}"))?;
+            let Message::Text(text) = frame else { continue };
+            let Ok(reply) = serde_json::from_str::<Value>(text.as_str()) else {
+                continue;
+            };
+            match (reply["protocol"].as_str(), reply["command"].as_str()) {
+                (Some("msgflo"), Some("participants")) => return Ok(reply),
+                (_, Some("error")) => {
+                    let why = reply["payload"]["message"].as_str().unwrap_or("an error");
+                    return Err(format!("the coordinator at {runtime} answered: {why}"));
+                }
+                _ => {} // broadcasts
+            }
+        }
+        Err(format!(
+            "the coordinator at {runtime} closed the connection"
+        ))
+    };
+    let reply = tokio::time::timeout(ANSWER_WAIT, answer)
+        .await
+        .map_err(|_| {
+            format!("the coordinator at {runtime} did not answer within {ANSWER_WAIT:?}")
+        })??;
+    let _ = ws.close(None).await;
+    let entries = reply["payload"]["participants"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    entries.into_iter().map(Listed::from_json).collect()
+}
+
+/// Hears discovery on the broker for `seconds`; see the module docs.
+async fn listen(args: &Args, seconds: f64) -> Result<Vec<Listed>, String> {
+    if !(seconds.is_finite() && seconds >= 0.0) {
+        return Err(format!("invalid --listen {seconds}: seconds, 0 or more"));
+    }
+    let broker = cli::broker(args.broker.as_deref());
+    let transport = connect(&broker, "msgflo-participants", CONNECT_TIMEOUT).await?;
+    let heard = hear(transport.as_ref(), Duration::from_secs_f64(seconds)).await;
+    // On AMQP closing puts back every unacked discovery message.
+    close(transport.as_ref()).await;
+    heard
+}
+
+async fn hear(transport: &dyn Transport, wait: Duration) -> Result<Vec<Listed>, String> {
+    let mut consumer = match transport.broker().scheme {
+        // Unlimited prefetch: the whole backlog, none of it acked.
+        Scheme::Amqp | Scheme::Amqps => transport.consume(&discovery_queue(), 0).await,
+        _ => transport.watch_discovery().await,
+    }
+    .map_err(|e| e.to_string())?;
+    let end = Instant::now() + wait;
+    let mut seen: BTreeMap<String, (Participant, Instant, Instant)> = BTreeMap::new();
+    let mut unacked = Vec::new();
+    while let Ok(Some(delivery)) = tokio::time::timeout_at(end, consumer.next()).await {
+        let now = Instant::now();
+        match Participant::decode(&delivery.payload) {
+            Ok(participant) => {
+                let id = participant.id.to_string();
+                let first = seen.get(&id).map_or(now, |(_, first, _)| *first);
+                seen.insert(id, (participant, first, now));
+            }
+            Err(error) => tracing::debug!(%error, "not a participant"),
+        }
+        // Held, never acked: the broker gets them back on close.
+        unacked.push(delivery);
+    }
+    let now = Instant::now();
+    let ms = |at: Instant| u64::try_from((now - at).as_millis()).unwrap_or(u64::MAX);
+    Ok(seen
+        .into_values()
+        .map(|(participant, first, last)| Listed {
+            participant,
+            first_seen_ms_ago: ms(first),
+            last_seen_ms_ago: ms(last),
+        })
+        .collect())
+}

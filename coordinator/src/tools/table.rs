@@ -1,0 +1,105 @@
+//! Printing participants as a table: role, id, component, ports with their
+//! queues, last seen.
+
+use super::participants::Listed;
+use msgflo_protocol::discovery::Port;
+
+/// The table, one line per participant, columns padded; a line saying so
+/// when there is none.
+pub fn render(listed: &[Listed]) -> String {
+    if listed.is_empty() {
+        return "no participants\n".into();
+    }
+    let mut rows = vec![[
+        "ROLE".to_owned(),
+        "ID".to_owned(),
+        "COMPONENT".to_owned(),
+        "INPORTS".to_owned(),
+        "OUTPORTS".to_owned(),
+        "LAST SEEN".to_owned(),
+    ]];
+    for entry in listed {
+        let p = &entry.participant;
+        rows.push([
+            p.role.to_string(),
+            p.id.to_string(),
+            p.component.clone(),
+            ports(&p.inports),
+            ports(&p.outports),
+            ago(entry.last_seen_ms_ago),
+        ]);
+    }
+    let mut widths = [0usize; 6];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in &rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:width$}"))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// `in=repeater.IN, b=x` (ports without a queue are hidden; `-` for none).
+fn ports(ports: &[Port]) -> String {
+    let listed: Vec<String> = ports
+        .iter()
+        .filter_map(|p| p.queue.as_ref().map(|q| format!("{}={q}", p.id)))
+        .collect();
+    if listed.is_empty() {
+        "-".into()
+    } else {
+        listed.join(", ")
+    }
+}
+
+/// `3 s ago`, `2 min ago`.
+fn ago(ms: u64) -> String {
+    match ms / 1000 {
+        s if s < 120 => format!("{s} s ago"),
+        s if s < 7200 => format!("{} min ago", s / 60),
+        s => format!("{} h ago", s / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use msgflo_protocol::discovery::Participant;
+    use msgflo_protocol::ids::{ParticipantId, PortName, QueueName, Role};
+
+    #[test]
+    fn one_line_per_participant_with_its_queues() {
+        let mut p = Participant::new(
+            ParticipantId::new("rep-1").unwrap(),
+            Role::new("rep").unwrap(),
+            "core/Repeat",
+        );
+        p.inports = vec![Port::new(
+            PortName::new("in").unwrap(),
+            Some(QueueName::new("rep.IN").unwrap()),
+        )];
+        let listed = Listed {
+            participant: p,
+            first_seen_ms_ago: 9000,
+            last_seen_ms_ago: 1500,
+        };
+        let text = render(&[listed]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(lines[0].starts_with("ROLE  ID"), "{text}");
+        assert!(
+            lines[1].contains("rep.IN") && lines[1].ends_with("1 s ago"),
+            "{text}"
+        );
+        assert_eq!(render(&[]), "no participants\n");
+    }
+}

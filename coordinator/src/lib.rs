@@ -17,6 +17,7 @@
 //! - [`ping`] — `--ping-url`: telling a registry the runtime is alive.
 //! - [`graph_file`] — graph files in either format (`.fbp` or JSON): detect the
 //!   format, load, convert, write (atomically for `--auto-save`).
+//! - [`tools`] — the graph-level command-line tools (`msgflo-procfile`, ...).
 //! - `src/bin/msgflo.rs` — the coordinator; `src/bin/msgflo-graph.rs` — prints
 //!   the JSON graph of a `.fbp` file and the `.fbp` of a JSON graph.
 
@@ -29,3 +30,4 @@ pub mod ping;
 pub mod registry;
 pub mod server;
 pub mod spawn;
+pub mod tools;

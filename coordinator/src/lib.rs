@@ -8,6 +8,7 @@
 //! - [`registry`] — participants by id, first/last seen, expiry (pure).
 //! - [`bindings`] — graph edges -> broker links (queue bindings on AMQP,
 //!   `connectinport` on MQTT), pending edges, diff against what is applied.
+//! - [`links`] — applying a link on the broker (bind, or `connectinport`).
 //! - [`fbp`] — the FBP protocol's `graph:*` commands as a state machine.
 //! - [`library`] — msgflo's component library config and command templates.
 //! - [`spawn`] — starting, stopping and reaping participant processes.
@@ -17,7 +18,8 @@
 //! - [`ping`] — `--ping-url`: telling a registry the runtime is alive.
 //! - [`graph_file`] — graph files in either format (`.fbp` or JSON): detect the
 //!   format, load, convert, write (atomically for `--auto-save`).
-//! - [`tools`] — the graph-level command-line tools (`msgflo-procfile`, ...).
+//! - [`tools`] — the graph-level command-line tools (`msgflo-procfile`,
+//!   `msgflo-setup`, ...).
 //! - `src/bin/msgflo.rs` — the coordinator; `src/bin/msgflo-graph.rs` — prints
 //!   the JSON graph of a `.fbp` file and the `.fbp` of a JSON graph.
 
@@ -25,6 +27,7 @@ pub mod bindings;
 pub mod fbp;
 pub mod graph_file;
 pub mod library;
+pub mod links;
 pub mod live;
 pub mod ping;
 pub mod registry;

@@ -3,5 +3,10 @@
 //!
 //! # Layout
 //! - [`procfile`] — `msgflo-procfile`: a Procfile from a graph and the library.
+//! - [`setup`] — `msgflo-setup`: a graph's bindings on the broker, optionally
+//!   with its participants; [`setup_plan`] — which bindings a graph needs and
+//!   how msgflo lists them.
 
 pub mod procfile;
+pub mod setup;
+pub mod setup_plan;

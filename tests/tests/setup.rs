@@ -280,3 +280,70 @@ async fn a_bad_graph_file_is_one_line() -> Result<()> {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     Ok(())
 }
+
+#[tokio::test]
+async fn sigterm_while_waiting_for_discovery_stops_at_once() -> Result<()> {
+    let (a, b) = (role("a"), role("b"));
+    let dir = tempfile::tempdir()?;
+    files(
+        dir.path(),
+        &format!("{a}(core/Repeat) OUT -> IN {b}(core/Repeat)\n"),
+    )?;
+    let command = setup(dir.path(), &mqtt_url(), &["--discover", "--timeout=600"])?;
+    let (process, first) = spawn_ready(command, WAIT).await?;
+    assert_eq!(first, "Set up participants []");
+    let (code, stderr) = process.terminate(Duration::from_secs(5)).await?;
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        stderr,
+        "msgflo-setup: stopped by a signal before the setup was complete\n"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn forever_on_mqtt_connects_participants_that_appear_later() -> Result<()> {
+    let (a, b) = (role("a"), role("b"));
+    let dir = tempfile::tempdir()?;
+    files(
+        dir.path(),
+        &format!("{a}(core/Repeat) OUT -> IN {b}(core/Repeat)\n"),
+    )?;
+    let command = setup(dir.path(), &mqtt_url(), &["--forever"])?;
+    let (mut process, _) = spawn_ready(command, WAIT).await?;
+    let participant = bins::binary("msgflo-participant")?;
+    let start = |name: &str, id: Option<&str>| {
+        let mut command = Command::new(&participant);
+        command.args(["--name", name, "--component", "core/Repeat", "--broker"]);
+        command.arg(mqtt_url());
+        if let Some(id) = id {
+            command.args(["--id", id]);
+        }
+        spawn_ready(command, WAIT)
+    };
+    let (_a, _) = start(&a, None).await?;
+    let (first_b, _) = start(&b, None).await?;
+    lines_until(&mut process, "--forever enabled, keeping alive").await?;
+
+    // A second participant of b appears: msgflo-setup tells it too, and it
+    // answers on its control reply queue.
+    let test = client(&mqtt_url(), "setup-test").await?;
+    let second_id = format!("{b}-second");
+    let replies = q(&msgflo_protocol::control::send_queue(&second_id));
+    test.declare_inport(&replies).await?;
+    let mut replies = test.consume(&replies, 10).await?;
+    let (_second_b, _) = start(&b, Some(&second_id)).await?;
+    let reply = next_payload(&mut replies, WAIT).await?;
+    let reply: serde_json::Value = serde_json::from_slice(&reply)?;
+    assert_eq!(reply["command"], "connectinport", "{reply}");
+
+    // With the first one stopped, data flows through the second.
+    first_b.terminate(WAIT).await?;
+    let mut out = watch(&test, &format!("{b}.OUT")).await?;
+    test.send_to_inport(&q(&format!("{a}.IN")), Bytes::from_static(b"\"late\""))
+        .await?;
+    assert_eq!(next_payload(&mut out, WAIT).await?, "\"late\"");
+    let (code, stderr) = process.terminate(WAIT).await?;
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+    Ok(())
+}

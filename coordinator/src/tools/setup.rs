@@ -119,15 +119,12 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
         ..ChildOptions::default()
     };
     let mut children = Children::with_options(options.broker.clone(), child_options);
-    if let Err(error) = start(&mut children, &commands).await {
-        children.stop_all().await;
-        return Err(error);
-    }
-    let roles: Vec<String> = commands.iter().map(|(r, _)| r.clone()).collect();
-    println!("Set up participants {}", setup_plan::node_list(&roles));
-
     let mut seen = Seen::default();
-    let result = async {
+    let mut shutdown = std::pin::pin!(shutdown);
+    let work = async {
+        start(&mut children, &commands).await?;
+        let roles: Vec<String> = commands.iter().map(|(r, _)| r.clone()).collect();
+        println!("Set up participants {}", setup_plan::node_list(&roles));
         let deadline = Instant::now() + options.timeout;
         let bindings = match &mut discovery {
             Some(consumer) if options.discover => {
@@ -176,8 +173,11 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
         }
         println!("Set up bindings:\n {}", setup_plan::pretty(&bindings));
         Ok::<_, String>((routes, applied))
-    }
-    .await;
+    };
+    let result = tokio::select! {
+        () = &mut shutdown => Err("stopped by a signal before the setup was complete".to_owned()),
+        result = work => result,
+    };
     let (routes, mut applied) = match result {
         Ok(done) => done,
         Err(error) => {
@@ -188,7 +188,6 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
 
     if options.forever {
         println!("--forever enabled, keeping alive");
-        let mut shutdown = std::pin::pin!(shutdown);
         loop {
             let next = async {
                 match (&mut discovery, mqtt) {

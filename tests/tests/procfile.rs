@@ -7,16 +7,10 @@ use anyhow::{ensure, Context, Result};
 use msgflo_tests::{bins, npm};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Mutex, PoisonError};
 
 /// msgflo's package folder (its `spec/fixtures` and `bin/`), and our binary.
 fn setup() -> Result<(PathBuf, PathBuf)> {
-    // One install at a time: the tests of this binary share the staging folder.
-    static INSTALL: Mutex<()> = Mutex::new(());
-    let prefix = {
-        let _one = INSTALL.lock().unwrap_or_else(PoisonError::into_inner);
-        npm::install("msgflo", "0.12.3")?
-    };
+    let prefix = npm::install("msgflo", "0.12.3")?;
     let package = prefix.join("node_modules/msgflo");
     Ok((package, bins::binary("msgflo-procfile")?))
 }

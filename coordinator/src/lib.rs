@@ -18,10 +18,11 @@
 //! - [`ping`] — `--ping-url`: telling a registry the runtime is alive.
 //! - [`graph_file`] — graph files in either format (`.fbp` or JSON): detect the
 //!   format, load, convert, write (atomically for `--auto-save`).
-//! - [`tools`] — the graph-level command-line tools (`msgflo-procfile`,
-//!   `msgflo-setup`, ...).
+//! - [`tools`] — the graph-level command-line tools: `msgflo-procfile`,
+//!   `msgflo-setup`, `msgflo-register`.
 //! - `src/bin/msgflo.rs` — the coordinator; `src/bin/msgflo-graph.rs` — prints
-//!   the JSON graph of a `.fbp` file and the `.fbp` of a JSON graph.
+//!   the JSON graph of a `.fbp` file and the `.fbp` of a JSON graph;
+//!   `src/bin/msgflo-{procfile,setup,register}.rs` — the tools' arguments.
 
 pub mod bindings;
 pub mod fbp;

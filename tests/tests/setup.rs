@@ -267,6 +267,55 @@ async fn discover_timeout_names_the_missing_roles() -> Result<()> {
     Ok(())
 }
 
+/// What msgflo 0.12.3 (npm, run with Node.js) lists for the graph in `file`:
+/// its `prettyFormatBindings(graphBindings(graph))` as `msgflo-setup` prints it.
+fn msgflo_listing(file: &Path) -> Result<String> {
+    let prefix = msgflo_tests::npm::install("msgflo", "0.12.3")?;
+    let script = "const s = require('msgflo/lib/setup'); const fbp = require('fbp');
+        const g = fbp.parse(require('fs').readFileSync(process.argv[1], 'utf8'));
+        console.log('Set up bindings:\\n', s.prettyFormatBindings(s.graphBindings(g)));";
+    let output = std::process::Command::new("node")
+        .args(["-e", script])
+        .arg(file)
+        .current_dir(prefix)
+        .output()?;
+    ensure!(
+        output.status.success(),
+        "node: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(String::from_utf8(output.stdout)?)
+}
+
+#[tokio::test]
+async fn bindings_are_listed_as_msgflo_lists_them() -> Result<()> {
+    let [api, jobs, worker, drop, other, idle, lone] =
+        ["api", "jobs", "worker", "drop", "other", "idle", "lone"].map(role);
+    let graphs = [
+        // msgflo's spec/fixtures/simple.fbp, with unique roles
+        format!(
+            "{api}(Repeat) OUT -> IN {jobs}(msgflo/RoundRobin) OUT -> IN {worker}(ErrorIf)\n\
+             {worker} OUT -> IN {api}\n{jobs} DEADLETTER -> DROP {drop}(Drop)\n"
+        ),
+        // pubsub fan-out and fan-in, IIPs, a roundrobin without a source
+        format!(
+            "{api}(A) OUT -> IN {worker}(B)\n{api} OUT -> IN {other}(C)\n\
+             {other} ERROR -> IN {worker}\n'x' -> CONFIG {worker}\n\
+             {idle}(msgflo/RoundRobin) OUT -> IN {lone}(D)\n"
+        ),
+    ];
+    for graph in graphs {
+        let dir = tempfile::tempdir()?;
+        files(dir.path(), &graph)?;
+        let expected = msgflo_listing(&dir.path().join("graph.fbp"))?;
+        let command = setup(dir.path(), &amqp_url(), &[])?;
+        let (code, stdout, stderr) = run_to_end(command, WAIT).await?;
+        assert_eq!(code, Some(0), "stderr: {stderr}");
+        assert_eq!(stdout, format!("Set up participants []\n{expected}"));
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_bad_graph_file_is_one_line() -> Result<()> {
     let dir = tempfile::tempdir()?;

@@ -10,6 +10,7 @@
 //!   `connectinport` on MQTT), pending edges, diff against what is applied.
 //! - [`routes`] — msgflo's wiring nodes (`msgflo/RoundRobin` with its
 //!   `DEADLETTER` route, `msgflo/PubSub`) resolved to participant routes.
+//! - [`links`] — applying a link on the broker (bind, or `connectinport`).
 //! - [`fbp`] — the FBP protocol's `graph:*` commands as a state machine.
 //! - [`library`] — msgflo's component library config and command templates.
 //! - [`spawn`] — starting, stopping and reaping participant processes.
@@ -19,16 +20,18 @@
 //! - [`ping`] — `--ping-url`: telling a registry the runtime is alive.
 //! - [`graph_file`] — graph files in either format (`.fbp` or JSON): detect the
 //!   format, load, convert, write (atomically for `--auto-save`).
-//! - [`tools`] — the data tools: `msgflo-send-message`,
-//!   `msgflo-dump-message`, `msgflo-participants` (thin binaries in
-//!   `src/bin/`).
+//! - [`tools`] — the command-line tools' logic: `msgflo-send-message`,
+//!   `msgflo-dump-message`, `msgflo-participants`, `msgflo-procfile`,
+//!   `msgflo-setup`, `msgflo-register` (thin binaries in `src/bin/`).
 //! - `src/bin/msgflo.rs` — the coordinator; `src/bin/msgflo-graph.rs` — prints
-//!   the JSON graph of a `.fbp` file and the `.fbp` of a JSON graph.
+//!   the JSON graph of a `.fbp` file and the `.fbp` of a JSON graph;
+//!   `src/bin/msgflo-*.rs` — the tools' arguments.
 
 pub mod bindings;
 pub mod fbp;
 pub mod graph_file;
 pub mod library;
+pub mod links;
 pub mod live;
 pub mod ping;
 pub mod registry;

@@ -21,6 +21,9 @@
 //! - The death signal follows the *thread* that spawned: call [`Children::spawn`] from
 //!   an async task or `block_on`, never from `spawn_blocking` (its threads retire).
 //! - Dropping [`Children`] SIGKILLs every group still running.
+//! - Unless asked otherwise: with [`ChildOptions::may_outlive`] and
+//!   [`Children::release`] children are left running (`msgflo-setup
+//!   --participants` without `--forever`, as msgflo does).
 //!
 //! # Differences from msgflo
 //! msgflo (`setup.startProcess`) runs the command split on spaces unless `--shell` is
@@ -61,6 +64,9 @@ pub struct ChildOptions {
     pub forward_stderr: bool,
     /// Where to send output lines and exits. Lines are dropped when it is full.
     pub events: Option<mpsc::Sender<ChildEvent>>,
+    /// Children may outlive this process: no parent-death signal, so that
+    /// after [`Children::release`] they keep running when it exits.
+    pub may_outlive: bool,
 }
 
 impl Default for ChildOptions {
@@ -70,6 +76,7 @@ impl Default for ChildOptions {
             forward_stdout: false,
             forward_stderr: false,
             events: None,
+            may_outlive: false,
         }
     }
 }
@@ -223,7 +230,7 @@ impl Children {
             .stderr(Stdio::piped())
             .process_group(0);
         #[cfg(target_os = "linux")]
-        {
+        if !self.options.may_outlive {
             let parent = std::process::id() as libc::pid_t;
             // SAFETY: the closure only makes async-signal-safe calls (prctl, getppid).
             unsafe {
@@ -327,6 +334,14 @@ impl Children {
             async move { finish(&role, child, running, bound).await }
         });
         futures_util::future::join_all(waits).await;
+    }
+
+    /// Lets go of every child without stopping it: nothing kills them when
+    /// `self` is dropped. Only children spawned with
+    /// [`ChildOptions::may_outlive`] also survive this process's exit; their
+    /// output goes nowhere once it has exited.
+    pub fn release(mut self) {
+        self.children.clear();
     }
 
     /// The roles with a running child, sorted.

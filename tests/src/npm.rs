@@ -40,12 +40,14 @@ pub fn install_with(name: &str, version: &str, companions: &[&str]) -> Result<Pa
     let parent = dir.parent().context("cache folder has a parent")?;
     std::fs::create_dir_all(parent)
         .with_context(|| format!("cannot create {}", parent.display()))?;
+    // Unique per call: tests of one binary may install the same package at once.
     let staging = parent.join(format!(
-        "{}.staging-{}",
+        "{}.staging-{}-{}",
         dir.file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("package"),
-        std::process::id()
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
     ));
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging)?;

@@ -8,7 +8,7 @@ use msgflo_coordinator::fbp::graph_edit::Graphs;
 use msgflo_coordinator::library::Library;
 use msgflo_coordinator::live::{Config, Coordinator};
 use msgflo_coordinator::ping::Ping;
-use msgflo_coordinator::spawn::Children;
+use msgflo_coordinator::spawn::{ChildOptions, Children};
 use msgflo_coordinator::{graph_file, server};
 use msgflo_participant::cli;
 use msgflo_participant::transport::{self, ConnectOptions};
@@ -46,8 +46,8 @@ struct Args {
     /// Don't start participants for this role (repeatable).
     #[arg(long, action = ArgAction::Append)]
     ignore: Vec<String>,
-    /// Streams of the children to forward (accepted for msgflo compatibility;
-    /// both are always forwarded, prefixed with the role).
+    /// Streams of the started participants to copy to ours, each line prefixed
+    /// with `[role] ` (comma-separated; empty: none).
     #[arg(long, default_value = "stderr,stdout")]
     forward: String,
     /// Write graph changes back to the --graph file.
@@ -157,9 +157,25 @@ async fn run(args: Args) -> Result<(), String> {
         tokio::spawn(ping.run());
     }
     let shutdown = cli::shutdown_signal();
-    let children = Children::new(broker.clone());
+    let mut child_options = ChildOptions::default();
+    for stream in args
+        .forward
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        match stream {
+            "stdout" => child_options.forward_stdout = true,
+            "stderr" => child_options.forward_stderr = true,
+            other => {
+                return Err(format!(
+                    "--forward: unknown stream {other:?} (stdout, stderr)"
+                ))
+            }
+        }
+    }
+    let children = Children::with_options(broker.clone(), child_options);
     let mut coordinator = Coordinator::new(config, transport, graphs, library, children);
-    coordinator.start_main().await;
     let (events, requests) = tokio::sync::mpsc::channel(1024);
     tokio::spawn(server::serve(listener, events));
 
@@ -169,6 +185,9 @@ async fn run(args: Args) -> Result<(), String> {
         "Open in Flowhub: {}",
         live_url(&args.ide, &address, &runtime_id)
     );
+    // After the ready lines, so that forwarded participant output follows
+    // them; clients' requests wait in `requests` meanwhile.
+    coordinator.start_main().await;
     coordinator.run(requests, discovery, shutdown).await;
     Ok(())
 }

@@ -7,9 +7,7 @@ use super::requests::not_found;
 use super::Coordinator;
 use crate::bindings::{self, Link, Mode};
 use crate::routes;
-use bytes::Bytes;
 use msgflo_participant::transport::Delivery;
-use msgflo_protocol::control::{Control, InportConnection, PortRef as ControlPort, QueueRef};
 use msgflo_protocol::graph::{Endpoint, Graph};
 use msgflo_protocol::ids::QueueName;
 use msgflo_protocol::messages::{
@@ -209,25 +207,8 @@ impl Coordinator {
     }
 
     async fn link(&self, link: &Link) -> bool {
-        let result = match link {
-            Link::Bind { outport, inport } => {
-                let declared = async {
-                    self.transport.declare_outport(outport).await?;
-                    self.transport.declare_inport(inport).await?;
-                    self.transport.bind(outport, inport).await
-                };
-                declared.await.map_err(|e| e.to_string())
-            }
-            Link::ConnectInport {
-                participant,
-                outport,
-                port,
-            } => {
-                self.control(participant.as_str(), outport, port, true)
-                    .await
-            }
-        };
-        match result {
+        let transport = self.transport.as_ref();
+        match crate::links::apply(transport, link, &self.network_graph).await {
             Ok(()) => {
                 tracing::info!(?link, "bound");
                 true
@@ -240,58 +221,12 @@ impl Coordinator {
     }
 
     async fn unlink(&self, link: &Link) -> bool {
-        let result = match link {
-            Link::Bind { outport, inport } => self
-                .transport
-                .unbind(outport, inport)
-                .await
-                .map_err(|e| e.to_string()),
-            Link::ConnectInport {
-                participant,
-                outport,
-                port,
-            } => {
-                self.control(participant.as_str(), outport, port, false)
-                    .await
-            }
-        };
+        let transport = self.transport.as_ref();
+        let result = crate::links::undo(transport, link, &self.network_graph).await;
         if let Err(error) = &result {
             tracing::warn!(?link, %error, "unbinding failed");
         }
         result.is_ok()
-    }
-
-    /// Sends `connectinport` (or `disconnectinport`) to a participant.
-    async fn control(
-        &self,
-        participant: &str,
-        outport: &QueueName,
-        port: &str,
-        connect: bool,
-    ) -> Result<(), String> {
-        let connection = InportConnection {
-            src: QueueRef {
-                queue: outport.to_string(),
-                options: None,
-            },
-            tgt: ControlPort {
-                port: port.to_owned(),
-                index: None,
-            },
-            metadata: None,
-            graph: Some(self.network_graph.clone()),
-        };
-        let message = if connect {
-            Control::ConnectInport(connection)
-        } else {
-            Control::DisconnectInport(connection)
-        };
-        let queue = QueueName::new(msgflo_protocol::control::receive_queue(participant))
-            .map_err(|e| e.to_string())?;
-        self.transport
-            .send_to_inport(&queue, Bytes::from(message.encode()))
-            .await
-            .map_err(|e| e.to_string())
     }
 
     /// The queue of a node's port: from its participants, else `ROLE.PORT`.

@@ -1,5 +1,6 @@
-//! The msgflo data tools: put messages into a queue, read them out, and see
-//! who is on the broker. Each tool is a `run(args)` here that its binary in
+//! The msgflo command-line tools: put messages into a queue, read them out,
+//! see who is on the broker, set a graph up on the broker, write a Procfile,
+//! register foreign participants. Each tool is a `run(args)` here that its binary in
 //! `src/bin/` calls through [`msgflo_participant::cli::main`], so errors are
 //! one line `NAME: message` and exit code 1.
 //!
@@ -15,11 +16,21 @@
 //! - [`participants`] — `msgflo-participants`: the live participants, from a
 //!   running coordinator or from discovery on the broker.
 //! - [`table`] — printing participants as a table.
+//! - [`procfile`] — `msgflo-procfile`: a Procfile from a graph and the library.
+//! - [`setup`] — `msgflo-setup`: a graph's bindings on the broker, optionally
+//!   with its participants; [`setup_plan`] — which bindings a graph needs and
+//!   how msgflo lists them.
+//! - [`register`] — `msgflo-register`: discovery messages for participants
+//!   described in YAML files (foreign participants).
 
 pub mod dump;
 pub mod input;
 pub mod participants;
+pub mod procfile;
+pub mod register;
 pub mod send;
+pub mod setup;
+pub mod setup_plan;
 pub mod table;
 
 use msgflo_participant::transport::{self, ConnectOptions, Transport};

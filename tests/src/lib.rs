@@ -1,7 +1,8 @@
 //! Support for the end-to-end tests in `tests/tests/`: where the brokers are,
 //! unique names so tests can run in parallel, the workspace root, public npm
-//! packages installed at test time ([`npm`]), and a throw-away CA, TLS broker
-//! and TLS proxy ([`tls`]), and running the data tools ([`tools`]).
+//! and PyPI packages installed at test time ([`npm`], [`python`]), a
+//! throw-away CA, TLS broker and TLS proxy ([`tls`]), and running the data
+//! tools ([`tools`]).
 //!
 //! Broker addresses come from the environment that `scripts/test` sets up:
 //! `MSGFLO_TEST_AMQP_URL` (default `amqp://guest:guest@127.0.0.1:5672/%2f`) and
@@ -13,6 +14,7 @@ pub mod fbp_client;
 pub mod npm;
 pub mod numbered;
 pub mod process;
+pub mod python;
 pub mod tls;
 pub mod tools;
 

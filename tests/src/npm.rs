@@ -87,7 +87,7 @@ fn is_installed(dir: &Path, name: &str, version: &str) -> bool {
 }
 
 /// Runs `command`; on failure the error holds its status and last stderr line.
-fn run(command: &mut Command, what: &str) -> Result<()> {
+pub(crate) fn run(command: &mut Command, what: &str) -> Result<()> {
     let output = command
         .output()
         .with_context(|| format!("cannot run {what} (is it installed?)"))?;

@@ -69,6 +69,25 @@ pub struct ChildOptions {
     pub may_outlive: bool,
 }
 
+impl ChildOptions {
+    /// Sets the forwarding from msgflo's `--forward` value: a comma-separated
+    /// list of `stdout` and `stderr` (empty: none).
+    pub fn forward(&mut self, streams: &str) -> Result<(), String> {
+        for stream in streams.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match stream {
+                "stdout" => self.forward_stdout = true,
+                "stderr" => self.forward_stderr = true,
+                other => {
+                    return Err(format!(
+                        "--forward: unknown stream {other:?} (stdout, stderr)"
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for ChildOptions {
     fn default() -> Self {
         ChildOptions {

@@ -5,6 +5,7 @@
 
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser};
+use msgflo_coordinator::spawn::ChildOptions;
 use msgflo_coordinator::tools::setup::{self, Options};
 use msgflo_participant::cli;
 use std::path::PathBuf;
@@ -59,24 +60,8 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     cli::main("msgflo-setup", async move {
-        let mut forward_stdout = false;
-        let mut forward_stderr = false;
-        for stream in args
-            .forward
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            match stream {
-                "stdout" => forward_stdout = true,
-                "stderr" => forward_stderr = true,
-                other => {
-                    return Err(format!(
-                        "--forward: unknown stream {other:?} (stdout, stderr)"
-                    ))
-                }
-            }
-        }
+        let mut forward = ChildOptions::default();
+        forward.forward(&args.forward)?;
         let timeout = Duration::try_from_secs_f64(args.timeout)
             .map_err(|_| format!("--timeout: {} is not a number of seconds", args.timeout))?;
         let options = Options {
@@ -87,8 +72,8 @@ fn main() -> ExitCode {
             ignore: args.ignore,
             library: args.library,
             componentdir: args.componentdir,
-            forward_stdout,
-            forward_stderr,
+            forward_stdout: forward.forward_stdout,
+            forward_stderr: forward.forward_stderr,
             discover: args.discover,
             timeout,
             forever: args.forever,

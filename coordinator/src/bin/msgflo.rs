@@ -158,22 +158,7 @@ async fn run(args: Args) -> Result<(), String> {
     }
     let shutdown = cli::shutdown_signal();
     let mut child_options = ChildOptions::default();
-    for stream in args
-        .forward
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        match stream {
-            "stdout" => child_options.forward_stdout = true,
-            "stderr" => child_options.forward_stderr = true,
-            other => {
-                return Err(format!(
-                    "--forward: unknown stream {other:?} (stdout, stderr)"
-                ))
-            }
-        }
-    }
+    child_options.forward(&args.forward)?;
     let children = Children::with_options(broker.clone(), child_options);
     let mut coordinator = Coordinator::new(config, transport, graphs, library, children);
     let (events, requests) = tokio::sync::mpsc::channel(1024);

@@ -14,6 +14,8 @@
 //! - [`live`] — the coordinator's event loop: clients, discovery, network
 //!   start/stop, taps for `network:data` and `runtime:packet`.
 //! - [`server`] — the WebSocket server (subprotocol `noflo`).
+//! - [`embedded`] — `--broker embedded`: an MQTT broker (rumqttd) inside
+//!   the coordinator, for a whole msgflo system from one command.
 //! - [`ping`] — `--ping-url`: telling a registry the runtime is alive.
 //! - [`graph_file`] — graph files in either format (`.fbp` or JSON): detect the
 //!   format, load, convert, write (atomically for `--auto-save`).
@@ -21,6 +23,7 @@
 //!   the JSON graph of a `.fbp` file and the `.fbp` of a JSON graph.
 
 pub mod bindings;
+pub mod embedded;
 pub mod fbp;
 pub mod graph_file;
 pub mod library;

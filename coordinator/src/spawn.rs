@@ -1,7 +1,10 @@
 //! Starting and stopping participant processes, by role.
 //!
 //! Each participant runs as `sh -c COMMAND` (the library's command line) with
-//! `MSGFLO_BROKER` set, stdin from `/dev/null`, in a process group of its own. It
+//! `MSGFLO_BROKER` set, stdin from `/dev/null`, in a process group of its own,
+//! with the directory of the coordinator's executable first on its `PATH`
+//! ([`ChildOptions::bin_dir`]): `msgflo-participant`, built or installed next to
+//! `msgflo`, is found without a path and without installing it. It
 //! counts as started at its first line on stdout ([`Started`]). Its stdout and stderr
 //! lines go to the log (stdout at debug, stderr at info, with the role), optionally to
 //! the coordinator's own stdout/stderr as `[role] line` (msgflo's `--forward`), and to
@@ -30,6 +33,8 @@
 //! given, SIGTERMs only the direct child and waits for it without a bound, and leaves
 //! grandchildren and, when it is killed, all children running.
 
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -67,6 +72,9 @@ pub struct ChildOptions {
     /// Children may outlive this process: no parent-death signal, so that
     /// after [`Children::release`] they keep running when it exits.
     pub may_outlive: bool,
+    /// Directory put first on the children's `PATH`; by default the directory
+    /// of the running executable (`target/debug` next to `msgflo`).
+    pub bin_dir: Option<PathBuf>,
 }
 
 impl ChildOptions {
@@ -96,6 +104,7 @@ impl Default for ChildOptions {
             forward_stderr: false,
             events: None,
             may_outlive: false,
+            bin_dir: own_dir(),
         }
     }
 }
@@ -264,6 +273,9 @@ impl Children {
                 });
             }
         }
+        if let Some(path) = self.options.bin_dir.as_deref().and_then(path_with) {
+            cmd.env("PATH", path);
+        }
         let mut child = cmd.spawn().map_err(io)?;
         let pid = child
             .id()
@@ -386,6 +398,20 @@ impl Drop for Children {
             signal_group(child.pgid, libc::SIGKILL);
         }
     }
+}
+
+/// The directory of the running executable, if it can be known.
+fn own_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    exe.parent().map(Path::to_path_buf)
+}
+
+/// `$PATH` with `dir` first; `None` if `dir` cannot be on a `PATH` (it holds a
+/// `:`).
+fn path_with(dir: &Path) -> Option<OsString> {
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    let dirs = std::iter::once(dir.to_path_buf()).chain(std::env::split_paths(&rest));
+    std::env::join_paths(dirs).ok()
 }
 
 /// SIGTERMs the child's group if it is running; says whether it was.

@@ -239,3 +239,30 @@ fn children_die_with_the_spawning_coordinator() {
         );
     }
 }
+
+#[tokio::test]
+async fn commands_are_found_in_the_bin_dir_first() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = dir.path().join("msgflo-bin-dir-test");
+    std::fs::write(&script, "#!/bin/sh\necho \"found $MSGFLO_BROKER\"\n").expect("write");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let (mut options, _events) = options(DEFAULT_STOP_TIMEOUT);
+    options.bin_dir = Some(dir.path().to_path_buf());
+    let mut children = Children::with_options(BROKER.into(), options);
+    let started = children.spawn("p", "msgflo-bin-dir-test").expect("spawn");
+    assert_eq!(
+        started.wait().await.expect("started"),
+        format!("found {BROKER}")
+    );
+    // The rest of PATH still counts.
+    let started = children.spawn("q", "command -v sh").expect("spawn");
+    assert!(started.wait().await.expect("started").ends_with("/sh"));
+    children.stop_all().await;
+}
+
+#[test]
+fn the_default_bin_dir_is_the_executables_own() {
+    let exe = std::env::current_exe().expect("current_exe");
+    assert_eq!(ChildOptions::default().bin_dir.as_deref(), exe.parent());
+}

@@ -1,7 +1,8 @@
 //! What every msgflo-rs command-line program shares: logging to stderr
-//! (`RUST_LOG`, default `warn`), the async runtime, one-line errors with the
-//! program's name and exit code 1, SIGTERM/SIGINT, reading the
-//! environment, and the options of participant programs ([`ParticipantArgs`]).
+//! (`RUST_LOG`, default `warn`; lapin's and the embedded broker's rumqttd
+//! logs off), the async runtime, one-line errors with the program's name and
+//! exit code 1, SIGTERM/SIGINT, reading the environment, and the options of
+//! participant programs ([`ParticipantArgs`]).
 
 use crate::runner::{Options, Running, DEFAULT_PREFETCH};
 use msgflo_protocol::ids::{ParticipantId, Role};
@@ -17,8 +18,9 @@ where
 {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,lapin=off")),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("warn,lapin=off,rumqttd=off")
+            }),
         )
         .with_writer(std::io::stderr)
         .init();

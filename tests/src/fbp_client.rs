@@ -29,6 +29,8 @@ pub struct Coordinator {
     pub process: Spawned,
     /// Its FBP protocol port.
     pub port: u16,
+    /// The URL of its embedded MQTT broker (`--broker embedded...`).
+    pub embedded_broker: Option<String>,
     _one_at_a_time: tokio::sync::OwnedMutexGuard<()>,
 }
 
@@ -48,9 +50,17 @@ pub async fn no_coordinator() -> tokio::sync::OwnedMutexGuard<()> {
     turn().lock_owned().await
 }
 
+/// What `msgflo --broker embedded` prints before its ready line.
+pub const EMBEDDED: &str = "embedded MQTT broker on ";
+
 /// Starts `msgflo --host 127.0.0.1 --port <free> --broker <broker> <args>`
-/// and waits for its ready line.
+/// and waits for its ready line (after the embedded broker's line, if any).
 pub async fn start(broker: &str, args: &[&str]) -> Result<Coordinator> {
+    start_with(broker, args, &[]).await
+}
+
+/// [`start`] with these environment variables set for the coordinator.
+pub async fn start_with(broker: &str, args: &[&str], env: &[(&str, &str)]) -> Result<Coordinator> {
     let one_at_a_time = turn().lock_owned().await;
     let port = free_port()?;
     let mut command = tokio::process::Command::new(binary("msgflo")?);
@@ -65,14 +75,23 @@ pub async fn start(broker: &str, args: &[&str]) -> Result<Coordinator> {
         ])
         .args(args)
         .env_remove("MSGFLO_SECRET")
-        .env_remove("RUST_LOG");
-    let (process, line) = spawn_ready(command, Duration::from_secs(30)).await?;
+        .env_remove("RUST_LOG")
+        .envs(env.iter().copied());
+    let (mut process, mut line) = spawn_ready(command, Duration::from_secs(30)).await?;
+    let embedded_broker = line.strip_prefix(EMBEDDED).map(str::to_owned);
+    if embedded_broker.is_some() {
+        line = tokio::time::timeout(Duration::from_secs(30), process.stdout.next_line())
+            .await
+            .context("no ready line after the embedded broker's")??
+            .context("exited after the embedded broker's line")?;
+    }
     if line != format!("msgflo started on ws://127.0.0.1:{port}") {
         bail!("ready line: {line:?}");
     }
     Ok(Coordinator {
         process,
         port,
+        embedded_broker,
         _one_at_a_time: one_at_a_time,
     })
 }

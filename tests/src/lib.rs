@@ -11,6 +11,7 @@
 
 pub mod bins;
 pub mod fbp_client;
+pub mod mqtt;
 pub mod npm;
 pub mod numbered;
 pub mod process;

@@ -2,12 +2,10 @@
 
 mod contract;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use async_trait::async_trait;
 use contract::Harness;
 use msgflo_tests::{mqtt_address, mqtt_url, unique};
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet};
-use std::time::Duration;
 
 struct Mqtt {
     prefix: String,
@@ -35,33 +33,11 @@ impl Harness for Mqtt {
         format!("{}-{client}", self.prefix)
     }
 
-    /// Takes over each client's session: the broker disconnects a client when
-    /// another one connects with its client id. The intruder then leaves
-    /// without ending the session.
+    /// Takes over each client's session (see [`msgflo_tests::mqtt::take_over`]).
     async fn kill_connections(&self, clients: &[&str]) -> Result<()> {
         let (host, port) = mqtt_address();
-        for client in clients {
-            let mut options = MqttOptions::new(self.client_id(client), host.clone(), port);
-            options.set_clean_session(false);
-            // Never ack what arrives while holding the session: those
-            // messages must go back to the real client.
-            options.set_manual_acks(true);
-            options.set_keep_alive(Duration::from_secs(5));
-            let (intruder, mut events) = AsyncClient::new(options, 10);
-            tokio::time::timeout(contract::WAIT, async {
-                loop {
-                    if let Event::Incoming(Packet::ConnAck(_)) = events.poll().await? {
-                        return anyhow::Ok(());
-                    }
-                }
-            })
-            .await
-            .context("session takeover timed out")??;
-            intruder.disconnect().await?;
-            // Drive the event loop until the DISCONNECT is on the wire.
-            while events.poll().await.is_ok() {}
-        }
-        Ok(())
+        let ids: Vec<String> = clients.iter().map(|c| self.client_id(c)).collect();
+        msgflo_tests::mqtt::take_over(&host, port, &ids).await
     }
 }
 

@@ -9,7 +9,7 @@ use msgflo_coordinator::library::Library;
 use msgflo_coordinator::live::{Config, Coordinator};
 use msgflo_coordinator::ping::Ping;
 use msgflo_coordinator::spawn::{ChildOptions, Children};
-use msgflo_coordinator::{graph_file, server};
+use msgflo_coordinator::{embedded, graph_file, server};
 use msgflo_participant::cli;
 use msgflo_participant::transport::{self, ConnectOptions};
 use std::path::PathBuf;
@@ -27,7 +27,11 @@ struct Args {
     /// Port of the FBP protocol WebSocket.
     #[arg(long, default_value_t = 3569)]
     port: u16,
-    /// Broker URL [default: $MSGFLO_BROKER, $CLOUDAMQP_URL, amqp://localhost].
+    /// Broker URL [default: $MSGFLO_BROKER, $CLOUDAMQP_URL, amqp://localhost],
+    /// or `embedded`: run an MQTT broker inside the coordinator, on
+    /// 127.0.0.1:1883 (`embedded:PORT` or `embedded://IP:PORT` for another
+    /// address; port 0 takes any free port), and give its URL to the library's
+    /// participants.
     #[arg(long)]
     broker: Option<String>,
     /// FBP IDE address, for the live URL.
@@ -81,6 +85,20 @@ struct Args {
 
 async fn run(args: Args) -> Result<(), String> {
     let broker = cli::broker(args.broker.as_deref());
+    // Runs until the coordinator returns, after it stopped its children.
+    let embedded_broker = match embedded::parse(&broker) {
+        Some(address) => {
+            let address = address.map_err(|e| e.to_string())?;
+            let started = embedded::start(address).await.map_err(|e| e.to_string())?;
+            println!("embedded MQTT broker on {}", started.url());
+            Some(started)
+        }
+        None => None,
+    };
+    let broker = match &embedded_broker {
+        Some(embedded) => embedded.url().to_owned(),
+        None => broker,
+    };
     let library = match &args.library {
         Some(path) => Library::load(path).map_err(|e| e.to_string())?,
         None => match Library::load(std::path::Path::new("package.json")) {
@@ -174,6 +192,7 @@ async fn run(args: Args) -> Result<(), String> {
     // them; clients' requests wait in `requests` meanwhile.
     coordinator.start_main().await;
     coordinator.run(requests, discovery, shutdown).await;
+    drop(embedded_broker);
     Ok(())
 }
 

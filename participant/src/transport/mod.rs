@@ -30,10 +30,11 @@
 //!   same-named durable fanout exchange bound to it; bind = queue bind. Publisher
 //!   confirms; manual acks; prefetch per consumer.
 //! - MQTT: topics are queue names. An inport consumer subscribes to its own topic
-//!   and to the topics of the outports bound to it (a shared subscription
-//!   `$share/<queue>/<topic>`, so consumers of one inport share messages); so
+//!   and to the topics of the outports bound to it (shared subscriptions whose
+//!   group names the inport, so consumers of one inport share messages); so
 //!   `bind` takes effect in the process that consumes the inport. QoS 1, manual
-//!   acks; nack publishes the message to `dead-<queue>` and acks it.
+//!   acks in the order received; nack publishes the message to `dead-<queue>`
+//!   and acks it.
 //! - Memory: a broker inside this process with the AMQP semantics, one per
 //!   `memory://NAME`.
 //!

@@ -25,6 +25,12 @@ pub trait Harness: Send + Sync {
         true
     }
 
+    /// The broker marks a message it delivers again as redelivered (the DUP
+    /// flag on MQTT; rumqttd 0.20 does not set it).
+    fn marks_redeliveries(&self) -> bool {
+        true
+    }
+
     /// A new connection for `client`.
     async fn connect(&self, client: &str) -> Result<Arc<dyn Transport>> {
         let options = ConnectOptions {

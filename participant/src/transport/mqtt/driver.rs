@@ -13,6 +13,7 @@
 //! follow rumqttc's resends, and nothing depends on the broker still having
 //! the session.
 
+use super::ack_order::AckOrder;
 use super::consumer::MqttAcker;
 use super::dispatch::{Dispatch, MakeDelivery, Target};
 use super::handle::{Command, Handle, Shared};
@@ -50,6 +51,8 @@ pub(super) struct Driver {
     routes: Routes,
     dispatch: Dispatch,
     requests: Requests,
+    /// PUBACKs go out in the order the messages came.
+    acks: AckOrder,
     connected: bool,
     backoff: Backoff,
     /// `close` was called: who waits, and until when.
@@ -84,6 +87,7 @@ impl Driver {
             routes: Routes::default(),
             dispatch: Dispatch::default(),
             requests: Requests::default(),
+            acks: AckOrder::default(),
             connected: true,
             backoff: Backoff::new(max_backoff),
             closing: None,
@@ -188,7 +192,7 @@ impl Driver {
             } => {
                 if let Some((inport, current)) = self.dispatch.acked(consumer, generation) {
                     if current && pkid != 0 {
-                        self.requests.push(Op::Ack { pkid });
+                        self.ack(pkid);
                     }
                     self.dispatch
                         .pump(&inport, &mut maker(&self.commands, &self.shared));
@@ -230,8 +234,16 @@ impl Driver {
         }
         for publish in &expired {
             if self.connected && publish.pkid != 0 {
-                self.requests.push(Op::Ack { pkid: publish.pkid });
+                self.ack(publish.pkid);
             }
+        }
+    }
+
+    /// Message `pkid` of this connection is finished: PUBACKs it and the
+    /// finished ones after it, unless an older one is not finished yet.
+    fn ack(&mut self, pkid: u16) {
+        for pkid in self.acks.finished(pkid) {
+            self.requests.push(Op::Ack { pkid });
         }
     }
 
@@ -248,6 +260,7 @@ impl Driver {
     fn on_event(&mut self, event: Event) {
         let (kind, pkid) = match event {
             Event::Incoming(Packet::Publish(publish)) => {
+                self.acks.received(publish.pkid);
                 let inport = self.routes.route(&publish.topic);
                 let mut make = maker(&self.commands, &self.shared);
                 self.dispatch.incoming(inport, publish, &mut make);
@@ -304,6 +317,7 @@ impl Driver {
         eventloop.state.collision = None;
         eventloop.state.events.clear();
         self.requests.take_back();
+        self.acks.clear();
         if was_connected {
             self.dispatch.new_generation();
             warn!(

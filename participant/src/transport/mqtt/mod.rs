@@ -1,12 +1,14 @@
-//! The MQTT transport (MQTT 3.1.1 via rumqttc; tested against Mosquitto 2).
+//! The MQTT transport (MQTT 3.1.1 via rumqttc; tested against Mosquitto 2 and
+//! the coordinator's embedded rumqttd).
 //!
 //! Topics are queue names. Outports and inports need nothing on the broker:
 //! publishing is a QoS 1 publish to the queue's topic, confirmed by the PUBACK.
 //! Consuming inport `q` subscribes QoS 1 to the shared subscription
 //! `$share/<q>/<q>`, so the consumers of one inport, in any process, share its
-//! messages; `bind(o, q)` adds `$share/<q>/<o>` in the process that consumes
-//! `q` (the coordinator makes a participant bind through a `connectinport`
-//! control message), so data flows broker -> participant directly. A nack
+//! messages; `bind(o, q)` adds `$share/<q>%7C<o>/<o>` (see `routes.rs`) in the
+//! process that consumes `q` (the coordinator makes a participant bind through
+//! a `connectinport` control message), so data flows broker -> participant
+//! directly. PUBACKs go out in the order the messages came. A nack
 //! publishes the message to `dead-<q>`, then acks it: MQTT keeps no message
 //! for a topic nobody subscribes to, so dead letters are only kept while a
 //! client (a dead-letter watcher) subscribes to `dead-<q>`.
@@ -59,7 +61,10 @@
 //! - `dispatch.rs` — consumers, prefetch windows, messages waiting for them
 //!   (tests in `dispatch_tests.rs`).
 //! - `consumer.rs` — ack and nack of one delivery.
+//! - `ack_order.rs` — PUBACKs in the order the messages came (MQTT 3.1.1
+//!   4.6.0-2; rumqttd drops a client that acks out of order).
 
+mod ack_order;
 mod confirms;
 mod consumer;
 mod dispatch;

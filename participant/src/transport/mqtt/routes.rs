@@ -2,9 +2,13 @@
 //! goes to. Pure: the driver asks, then does the subscribing.
 //!
 //! A consumed inport `q` subscribes `$share/<q>/<q>` (its own topic) and
-//! `$share/<q>/<o>` for every outport `o` bound to it. The share group is the
-//! inport, so several processes consuming one inport share its messages, while
-//! each bound inport gets its own copy of an outport's messages.
+//! `$share/<q>%7C<o>/<o>` for every outport `o` bound to it. The share group
+//! names the inport, so several processes consuming one inport share its
+//! messages, while each bound inport gets its own copy of an outport's
+//! messages. A bound outport's group names the outport too: MQTT 5 tells
+//! shared subscriptions apart by group *and* filter, but some brokers
+//! (rumqttd 0.20, the coordinator's embedded broker) by group alone, and mix
+//! up the topics of one group.
 //!
 //! MQTT 3.1.1 publishes carry the topic, not the subscription that matched. When
 //! one process consumes several inports that take the same topic, the broker
@@ -30,14 +34,20 @@ pub(super) fn topic_problem(queue: &QueueName) -> Option<&'static str> {
 
 /// The shared-subscription filter through which `inport` takes `topic`.
 pub(super) fn filter(inport: &QueueName, topic: &QueueName) -> String {
-    format!("$share/{}/{topic}", share_group(inport))
+    let group = share_group(inport);
+    if inport == topic {
+        format!("$share/{group}/{topic}")
+    } else {
+        // `%7C` never comes out of `share_group`, so the pair stays unique.
+        format!("$share/{group}%7C{}/{topic}", share_group(topic))
+    }
 }
 
-/// `inport` as a share group name: `/`, `+` and `#` are not allowed there, so
-/// they (and `%`) are percent-encoded; distinct inports keep distinct groups.
-fn share_group(inport: &QueueName) -> String {
-    let mut group = String::with_capacity(inport.as_str().len());
-    for c in inport.as_str().chars() {
+/// `name` as (part of) a share group name: `/`, `+` and `#` are not allowed
+/// there, so they (and `%`) are percent-encoded; distinct names stay distinct.
+fn share_group(name: &QueueName) -> String {
+    let mut group = String::with_capacity(name.as_str().len());
+    for c in name.as_str().chars() {
         match c {
             '%' => group.push_str("%25"),
             '/' => group.push_str("%2F"),
@@ -163,17 +173,21 @@ mod tests {
         );
         assert_eq!(
             routes.consume(&q("b.IN")),
-            ["$share/b.IN/b.IN", "$share/b.IN/a.OUT"]
+            ["$share/b.IN/b.IN", "$share/b.IN%7Ca.OUT/a.OUT"]
         );
         assert!(routes.consume(&q("b.IN")).is_empty(), "second consumer");
         assert_eq!(
             routes.bind(&q("c.OUT"), &q("b.IN")).as_deref(),
-            Some("$share/b.IN/c.OUT")
+            Some("$share/b.IN%7Cc.OUT/c.OUT")
         );
         assert_eq!(routes.bind(&q("c.OUT"), &q("b.IN")), None, "already bound");
         assert_eq!(
             routes.filters(),
-            ["$share/b.IN/b.IN", "$share/b.IN/a.OUT", "$share/b.IN/c.OUT"]
+            [
+                "$share/b.IN/b.IN",
+                "$share/b.IN%7Ca.OUT/a.OUT",
+                "$share/b.IN%7Cc.OUT/c.OUT"
+            ]
         );
     }
 
@@ -186,7 +200,7 @@ mod tests {
         routes.bind(&q("a.OUT"), &q("b.IN"));
         assert_eq!(
             routes.unbind(&q("a.OUT"), &q("b.IN")).as_deref(),
-            Some("$share/b.IN/a.OUT")
+            Some("$share/b.IN%7Ca.OUT/a.OUT")
         );
         assert_eq!(routes.unbind(&q("a.OUT"), &q("b.IN")), None, "twice");
         assert_eq!(routes.route("a.OUT"), None);
@@ -234,8 +248,14 @@ mod tests {
             filter(&q("role/in"), &q("role/in")),
             "$share/role%2Fin/role/in"
         );
-        assert_eq!(filter(&q("a%2Fb"), &q("t")), "$share/a%252Fb/t");
+        assert_eq!(filter(&q("a%2Fb"), &q("a%2Fb")), "$share/a%252Fb/a%2Fb");
         assert_ne!(filter(&q("a/b"), &q("t")), filter(&q("a%2Fb"), &q("t")));
+        assert_eq!(
+            filter(&q("b.IN"), &q("a/OUT")),
+            "$share/b.IN%7Ca%2FOUT/a/OUT"
+        );
+        // Each (inport, topic) pair has a group of its own.
+        assert_ne!(filter(&q("x%7Cy"), &q("z")), filter(&q("x"), &q("y%7Cz")));
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub struct ParticipantArgs {
     /// Broker URL [default: $MSGFLO_BROKER, $CLOUDAMQP_URL, amqp://localhost].
     #[arg(long, short = 'b')]
     pub broker: Option<String>,
-    /// Participant id [default: ROLE-<uuid>]. With an id, an MQTT session is
+    /// Participant id [default: ROLE-UUID, a new UUID]. With an id, an MQTT session is
     /// kept when the participant stops, and resumed when it starts again with
     /// the same id (nothing queued meanwhile is lost).
     #[arg(long)]

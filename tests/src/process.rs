@@ -49,6 +49,23 @@ pub async fn spawn_ready(mut command: Command, wait: Duration) -> Result<(Spawne
 }
 
 impl Spawned {
+    /// Reads stdout lines up to and including the line `last`, within
+    /// `wait` for each; returns them. The error names what was read.
+    pub async fn lines_until(&mut self, last: &str, wait: Duration) -> Result<Vec<String>> {
+        let mut lines = Vec::new();
+        loop {
+            let line = tokio::time::timeout(wait, self.stdout.next_line())
+                .await
+                .with_context(|| format!("no {last:?} within {wait:?}; got {lines:?}"))??
+                .with_context(|| format!("stdout ended before {last:?}; got {lines:?}"))?;
+            let done = line == last;
+            lines.push(line);
+            if done {
+                return Ok(lines);
+            }
+        }
+    }
+
     /// The process id.
     pub fn id(&self) -> Option<u32> {
         self.child.id()

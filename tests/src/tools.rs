@@ -110,3 +110,32 @@ impl Dump {
         Ok(status.code())
     }
 }
+
+/// Sends `json` to `queue` with `msgflo-send-message` until a message comes
+/// out of `tap` (within 2 s of a send), at most `tries` times; returns that
+/// message. For a system still wiring itself up (participants starting, a
+/// `connectinport` on its way), where a message sent too early is not seen.
+pub async fn send_until_out(
+    broker: &str,
+    queue: &str,
+    json: &str,
+    tap: &mut msgflo_participant::transport::Consumer,
+    tries: usize,
+) -> Result<String> {
+    for _ in 0..tries {
+        let args = ["--broker", broker, "--queue", queue, "--json", json];
+        let (code, _, err) = run("msgflo-send-message", &args).await?;
+        if code != Some(0) {
+            bail!("msgflo-send-message: {err}");
+        }
+        if let Ok(Some(delivery)) = tokio::time::timeout(Duration::from_secs(2), tap.next()).await {
+            let text = String::from_utf8_lossy(&delivery.payload).into_owned();
+            delivery.ack().await?;
+            return Ok(text);
+        }
+    }
+    bail!(
+        "nothing came out of {} after {tries} messages to {queue}",
+        tap.queue()
+    )
+}

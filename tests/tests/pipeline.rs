@@ -121,13 +121,11 @@ async fn ten_thousand_orders_through_the_example_pipeline() -> Result<()> {
         .env("PATH", &path);
     let (mut setup, first) = spawn_ready(setup, Duration::from_secs(60)).await?;
     let mut printed = vec![first];
-    while !printed.iter().any(|l| l.contains("ROUNDROBIN")) {
-        let line = tokio::time::timeout(Duration::from_secs(60), setup.stdout.next_line())
-            .await
-            .context("msgflo-setup did not print its bindings")??
-            .context("msgflo-setup ended early")?;
-        printed.push(line);
-    }
+    printed.extend(
+        setup
+            .lines_until("--forever enabled, keeping alive", Duration::from_secs(60))
+            .await?,
+    );
     let printed = printed.join("\n");
     for expected in [
         format!(

@@ -5,11 +5,11 @@
 //! `msgflo-send-message` to the Python participant's own queue comes out of
 //! the Rust one.
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{ensure, Result};
 use msgflo_participant::protocol::ids::QueueName;
 use msgflo_tests::bins::binary;
 use msgflo_tests::process::spawn_ready;
-use msgflo_tests::tools::run;
+use msgflo_tests::tools::send_until_out;
 use msgflo_tests::{client, mqtt_url, python, workspace_root};
 use serde_json::json;
 use std::time::Duration;
@@ -57,13 +57,11 @@ async fn a_python_participant_feeds_a_rust_one() -> Result<()> {
         .arg(&library);
     let (mut setup, first) = spawn_ready(setup, Duration::from_secs(60)).await?;
     let mut printed = vec![first];
-    while !printed.iter().any(|l| l.contains("PUBSUB")) {
-        let line = tokio::time::timeout(Duration::from_secs(60), setup.stdout.next_line())
-            .await
-            .context("msgflo-setup did not print its bindings")??
-            .context("msgflo-setup ended early")?;
-        printed.push(line);
-    }
+    printed.extend(
+        setup
+            .lines_until("--forever enabled, keeping alive", Duration::from_secs(60))
+            .await?,
+    );
     let expected = format!("PUBSUB: \t {shout}/out -> {loud}.IN");
     ensure!(
         printed.iter().any(|l| l.contains(&expected)),
@@ -71,27 +69,10 @@ async fn a_python_participant_feeds_a_rust_one() -> Result<()> {
     );
 
     // The Rust participant subscribes when its connectinport arrives, a
-    // moment after setup has sent it: send again until a greeting arrives.
+    // moment after setup has sent it.
     let inport = format!("{shout}/in");
-    let mut heard = None;
-    for attempt in 0..20 {
-        let text = format!("\"hello {attempt}\"");
-        let args = ["--broker", &broker, "--queue", &inport, "--json", &text];
-        let (code, _, err) = run("msgflo-send-message", &args).await?;
-        ensure!(code == Some(0), "msgflo-send-message: {err}");
-        if let Ok(Some(delivery)) =
-            tokio::time::timeout(Duration::from_secs(2), tap.consumer.next()).await
-        {
-            heard = Some(String::from_utf8_lossy(&delivery.payload).into_owned());
-            delivery.ack().await?;
-            break;
-        }
-    }
-    let heard = heard.context("nothing came out of the Rust participant within 20 tries")?;
-    ensure!(
-        heard.starts_with("\"HELLO ") && heard.ends_with("!\""),
-        "{heard}"
-    );
+    let heard = send_until_out(&broker, &inport, "\"hello\"", &mut tap.consumer, 20).await?;
+    ensure!(heard == "\"HELLO!\"", "{heard}");
 
     test.close().await?;
     let (code, stderr) = setup.terminate(Duration::from_secs(20)).await?;

@@ -7,7 +7,7 @@ use anyhow::{ensure, Context, Result};
 use msgflo_participant::protocol::ids::QueueName;
 use msgflo_tests::bins::binary;
 use msgflo_tests::fbp_client::start_with;
-use msgflo_tests::tools::run;
+use msgflo_tests::tools::send_until_out;
 use msgflo_tests::{client, workspace_root};
 use std::time::Duration;
 
@@ -56,27 +56,8 @@ async fn the_readme_quick_start_greets() -> Result<()> {
     let mut tap = test.tap(&QueueName::new("helloC.OUT")?).await?;
     // The participants start and are wired a moment after the ready line:
     // send until a greeting comes out (the IIP's "World" may come first).
-    let mut greeting = None;
-    for _ in 0..30 {
-        let send = [
-            "--broker",
-            &broker,
-            "--queue",
-            "helloA.NAME",
-            "--json",
-            "\"Rust\"",
-        ];
-        let (code, _, err) = run("msgflo-send-message", &send).await?;
-        ensure!(code == Some(0), "msgflo-send-message: {err}");
-        if let Ok(Some(delivery)) =
-            tokio::time::timeout(Duration::from_secs(2), tap.consumer.next()).await
-        {
-            greeting = Some(String::from_utf8_lossy(&delivery.payload).into_owned());
-            delivery.ack().await?;
-            break;
-        }
-    }
-    let greeting = greeting.context("nothing came out of helloC within 30 tries")?;
+    let greeting =
+        send_until_out(&broker, "helloA.NAME", "\"Rust\"", &mut tap.consumer, 30).await?;
     ensure!(
         greeting == "\"Hello Hello Hello Rust\"" || greeting == "\"Hello Hello Hello World\"",
         "{greeting}"

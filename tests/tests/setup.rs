@@ -8,7 +8,7 @@ use anyhow::{ensure, Context, Result};
 use bytes::Bytes;
 use msgflo_participant::transport::Transport;
 use msgflo_protocol::ids::QueueName;
-use msgflo_tests::process::{run_to_end, spawn_ready, Spawned};
+use msgflo_tests::process::{run_to_end, spawn_ready};
 use msgflo_tests::{amqp_url, bins, client, mqtt_url, next_payload};
 use std::path::Path;
 use std::sync::Arc;
@@ -52,22 +52,6 @@ fn setup(dir: &Path, broker: &str, args: &[&str]) -> Result<Command> {
     Ok(command)
 }
 
-/// Reads stdout lines of `process` until `last` (included).
-async fn lines_until(process: &mut Spawned, last: &str) -> Result<Vec<String>> {
-    let mut lines = Vec::new();
-    loop {
-        let line = tokio::time::timeout(WAIT, process.stdout.next_line())
-            .await
-            .with_context(|| format!("no {last:?} within {WAIT:?}; got {lines:?}"))??
-            .with_context(|| format!("stdout ended before {last:?}; got {lines:?}"))?;
-        let done = line == last;
-        lines.push(line);
-        if done {
-            return Ok(lines);
-        }
-    }
-}
-
 /// A consumer of a fresh test inport bound to `outport`.
 async fn watch(
     transport: &Arc<dyn Transport>,
@@ -101,7 +85,9 @@ async fn participants_and_pubsub_binding_on_rabbitmq_until_sigterm() -> Result<(
     let command = setup(dir.path(), &amqp_url(), &["--participants", "--forever"])?;
     let (mut process, first) = spawn_ready(command, WAIT).await?;
     assert_eq!(first, format!("Set up participants [ '{a}', '{b}' ]"));
-    let rest = lines_until(&mut process, "--forever enabled, keeping alive").await?;
+    let rest = process
+        .lines_until("--forever enabled, keeping alive", WAIT)
+        .await?;
     assert_eq!(
         rest,
         [
@@ -224,7 +210,9 @@ async fn mqtt_participants_are_connected_and_data_flows_after_setup_exits() -> R
         command.arg(mqtt_url());
         started.push(spawn_ready(command, WAIT).await?.0);
     }
-    let rest = lines_until(&mut process, &format!(" PUBSUB: \t {a}.OUT -> {b}.IN")).await?;
+    let rest = process
+        .lines_until(&format!(" PUBSUB: \t {a}.OUT -> {b}.IN"), WAIT)
+        .await?;
     assert_eq!(rest[0], "Set up bindings:");
     // It exits by itself once the participant of b was told.
     let end = tokio::time::timeout(WAIT, process.stdout.next_line()).await??;
@@ -372,7 +360,9 @@ async fn forever_on_mqtt_connects_participants_that_appear_later() -> Result<()>
     };
     let (_a, _) = start(&a, None).await?;
     let (first_b, _) = start(&b, None).await?;
-    lines_until(&mut process, "--forever enabled, keeping alive").await?;
+    process
+        .lines_until("--forever enabled, keeping alive", WAIT)
+        .await?;
 
     // A second participant of b appears: msgflo-setup tells it too, and it
     // answers on its control reply queue.

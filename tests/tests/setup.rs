@@ -52,6 +52,18 @@ fn setup(dir: &Path, broker: &str, args: &[&str]) -> Result<Command> {
     Ok(command)
 }
 
+/// Two unique roles `a(core/Repeat) OUT -> IN b(core/Repeat)`, with the
+/// graph and library written into a fresh folder by [`files`].
+fn repeat_chain() -> Result<(String, String, tempfile::TempDir)> {
+    let (a, b) = (role("a"), role("b"));
+    let dir = tempfile::tempdir()?;
+    files(
+        dir.path(),
+        &format!("{a}(core/Repeat) OUT -> IN {b}(core/Repeat)\n"),
+    )?;
+    Ok((a, b, dir))
+}
+
 /// A consumer of a fresh test inport bound to `outport`.
 async fn watch(
     transport: &Arc<dyn Transport>,
@@ -76,12 +88,7 @@ fn running(word: &str) -> Result<bool> {
 
 #[tokio::test]
 async fn participants_and_pubsub_binding_on_rabbitmq_until_sigterm() -> Result<()> {
-    let (a, b) = (role("a"), role("b"));
-    let dir = tempfile::tempdir()?;
-    files(
-        dir.path(),
-        &format!("{a}(core/Repeat) OUT -> IN {b}(core/Repeat)\n"),
-    )?;
+    let (a, b, dir) = repeat_chain()?;
     let command = setup(dir.path(), &amqp_url(), &["--participants", "--forever"])?;
     let (mut process, first) = spawn_ready(command, WAIT).await?;
     assert_eq!(first, format!("Set up participants [ '{a}', '{b}' ]"));
@@ -125,12 +132,7 @@ fn stop_all(word: &str) -> Result<()> {
 
 #[tokio::test]
 async fn without_forever_the_participants_keep_running_after_setup_exits() -> Result<()> {
-    let (a, b) = (role("a"), role("b"));
-    let dir = tempfile::tempdir()?;
-    files(
-        dir.path(),
-        &format!("{a}(core/Repeat) OUT -> IN {b}(core/Repeat)\n"),
-    )?;
+    let (a, b, dir) = repeat_chain()?;
     let command = setup(
         dir.path(),
         &amqp_url(),
@@ -191,12 +193,7 @@ async fn roundrobin_with_deadletter_on_rabbitmq() -> Result<()> {
 
 #[tokio::test]
 async fn mqtt_participants_are_connected_and_data_flows_after_setup_exits() -> Result<()> {
-    let (a, b) = (role("a"), role("b"));
-    let dir = tempfile::tempdir()?;
-    files(
-        dir.path(),
-        &format!("{a}(core/Repeat) OUT -> IN {b}(core/Repeat)\n"),
-    )?;
+    let (a, b, dir) = repeat_chain()?;
     // msgflo-setup listens for discovery before it prints its first line.
     let command = setup(dir.path(), &mqtt_url(), &["--timeout", "20"])?;
     let (mut process, first) = spawn_ready(command, WAIT).await?;
@@ -231,12 +228,7 @@ async fn mqtt_participants_are_connected_and_data_flows_after_setup_exits() -> R
 
 #[tokio::test]
 async fn discover_timeout_names_the_missing_roles() -> Result<()> {
-    let (a, b) = (role("a"), role("b"));
-    let dir = tempfile::tempdir()?;
-    files(
-        dir.path(),
-        &format!("{a}(core/Repeat) OUT -> IN {b}(core/Repeat)\n"),
-    )?;
+    let (a, b, dir) = repeat_chain()?;
     let command = setup(
         dir.path(),
         &mqtt_url(),
@@ -320,12 +312,7 @@ async fn a_bad_graph_file_is_one_line() -> Result<()> {
 
 #[tokio::test]
 async fn sigterm_while_waiting_for_discovery_stops_at_once() -> Result<()> {
-    let (a, b) = (role("a"), role("b"));
-    let dir = tempfile::tempdir()?;
-    files(
-        dir.path(),
-        &format!("{a}(core/Repeat) OUT -> IN {b}(core/Repeat)\n"),
-    )?;
+    let (_a, _b, dir) = repeat_chain()?;
     let command = setup(dir.path(), &mqtt_url(), &["--discover", "--timeout=600"])?;
     let (process, first) = spawn_ready(command, WAIT).await?;
     assert_eq!(first, "Set up participants []");
@@ -340,12 +327,7 @@ async fn sigterm_while_waiting_for_discovery_stops_at_once() -> Result<()> {
 
 #[tokio::test]
 async fn forever_on_mqtt_connects_participants_that_appear_later() -> Result<()> {
-    let (a, b) = (role("a"), role("b"));
-    let dir = tempfile::tempdir()?;
-    files(
-        dir.path(),
-        &format!("{a}(core/Repeat) OUT -> IN {b}(core/Repeat)\n"),
-    )?;
+    let (a, b, dir) = repeat_chain()?;
     let command = setup(dir.path(), &mqtt_url(), &["--forever"])?;
     let (mut process, _) = spawn_ready(command, WAIT).await?;
     let participant = bins::binary("msgflo-participant")?;

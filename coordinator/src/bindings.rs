@@ -86,15 +86,18 @@ pub fn plan(graph: &Graph, registry: &Registry, mode: Mode) -> Plan {
             Source::Outport(src) => (edge_name(src, &route.to), src, false),
             Source::DeadLetters(inport) => (dead_letter_name(inport, &route.to), inport, true),
         };
-        let source = |registry: &Registry| -> Result<QueueName, String> {
+        // The source queue under a way of naming ports' queues: the
+        // outport's, or the dead letters of the inport.
+        type Lookup<'a> = &'a dyn Fn(&Endpoint, bool) -> Result<QueueName, String>;
+        let source = |queue: Lookup| {
             if dead {
-                port_queue(registry, src, true).map(|q| dead_letter_queue(&q))
+                queue(src, true).map(|q| dead_letter_queue(&q))
             } else {
-                port_queue(registry, src, false)
+                queue(src, false)
             }
         };
-        let ends =
-            source(registry).and_then(|out| Ok((out, port_queue(registry, &route.to, true)?)));
+        let known = |end: &Endpoint, inport: bool| port_queue(registry, end, inport);
+        let ends = source(&known).and_then(|out| Ok((out, known(&route.to, true)?)));
         let (outport, inport) = match (ends, mode) {
             (Ok(ends), _) => ends,
             (Err(missing), Mode::Queues) => {
@@ -108,12 +111,7 @@ pub fn plan(graph: &Graph, registry: &Registry, mode: Mode) -> Plan {
                     edge: name,
                     missing: format!("{missing} (bound by msgflo's default queue names meanwhile)"),
                 });
-                let from = if dead {
-                    queue(src, true).map(|q| dead_letter_queue(&q))
-                } else {
-                    queue(src, false)
-                };
-                match (from, queue(&route.to, true)) {
+                match (source(&queue), queue(&route.to, true)) {
                     (Ok(outport), Ok(inport)) => (outport, inport),
                     _ => continue,
                 }

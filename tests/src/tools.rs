@@ -139,3 +139,19 @@ pub async fn send_until_out(
         tap.queue()
     )
 }
+
+/// What `msgflo-setup --forever` prints once everything is set up.
+pub const SETUP_READY: &str = "--forever enabled, keeping alive";
+
+/// Starts `setup` (a `msgflo-setup ... --forever` command) and reads its
+/// output up to [`SETUP_READY`], within `wait` per line; returns the running
+/// process and every line it printed.
+pub async fn start_setup(
+    setup: Command,
+    wait: Duration,
+) -> Result<(crate::process::Spawned, Vec<String>)> {
+    let (mut process, first) = crate::process::spawn_ready(setup, wait).await?;
+    let mut printed = vec![first];
+    printed.extend(process.lines_until(SETUP_READY, wait).await?);
+    Ok((process, printed))
+}

@@ -13,6 +13,7 @@ use msgflo_participant::protocol::ids::QueueName;
 use msgflo_tests::bins::binary;
 use msgflo_tests::fbp_client::start;
 use msgflo_tests::process::{run_to_end, spawn_ready, Spawned};
+use msgflo_tests::tools::start_setup;
 use msgflo_tests::{amqp_url, client, workspace_root};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -119,13 +120,7 @@ async fn ten_thousand_orders_through_the_example_pipeline() -> Result<()> {
         .arg("--library")
         .arg(&library)
         .env("PATH", &path);
-    let (mut setup, first) = spawn_ready(setup, Duration::from_secs(60)).await?;
-    let mut printed = vec![first];
-    printed.extend(
-        setup
-            .lines_until("--forever enabled, keeping alive", Duration::from_secs(60))
-            .await?,
-    );
+    let (setup, printed) = start_setup(setup, Duration::from_secs(60)).await?;
     let printed = printed.join("\n");
     for expected in [
         format!(

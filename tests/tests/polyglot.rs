@@ -8,8 +8,7 @@
 use anyhow::{ensure, Result};
 use msgflo_participant::protocol::ids::QueueName;
 use msgflo_tests::bins::binary;
-use msgflo_tests::process::spawn_ready;
-use msgflo_tests::tools::send_until_out;
+use msgflo_tests::tools::{send_until_out, start_setup};
 use msgflo_tests::{client, mqtt_url, python, workspace_root};
 use serde_json::json;
 use std::time::Duration;
@@ -55,13 +54,7 @@ async fn a_python_participant_feeds_a_rust_one() -> Result<()> {
         ])
         .arg("--library")
         .arg(&library);
-    let (mut setup, first) = spawn_ready(setup, Duration::from_secs(60)).await?;
-    let mut printed = vec![first];
-    printed.extend(
-        setup
-            .lines_until("--forever enabled, keeping alive", Duration::from_secs(60))
-            .await?,
-    );
+    let (setup, printed) = start_setup(setup, Duration::from_secs(60)).await?;
     let expected = format!("PUBSUB: \t {shout}/out -> {loud}.IN");
     ensure!(
         printed.iter().any(|l| l.contains(&expected)),

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use msgflo_participant::transport::Transport;
 use msgflo_protocol::ids::QueueName;
 use msgflo_tests::process::{run_to_end, spawn_ready};
+use msgflo_tests::tools::SETUP_READY;
 use msgflo_tests::{amqp_url, bins, client, mqtt_url, next_payload};
 use std::path::Path;
 use std::sync::Arc;
@@ -92,9 +93,7 @@ async fn participants_and_pubsub_binding_on_rabbitmq_until_sigterm() -> Result<(
     let command = setup(dir.path(), &amqp_url(), &["--participants", "--forever"])?;
     let (mut process, first) = spawn_ready(command, WAIT).await?;
     assert_eq!(first, format!("Set up participants [ '{a}', '{b}' ]"));
-    let rest = process
-        .lines_until("--forever enabled, keeping alive", WAIT)
-        .await?;
+    let rest = process.lines_until(SETUP_READY, WAIT).await?;
     assert_eq!(
         rest,
         [
@@ -342,9 +341,7 @@ async fn forever_on_mqtt_connects_participants_that_appear_later() -> Result<()>
     };
     let (_a, _) = start(&a, None).await?;
     let (first_b, _) = start(&b, None).await?;
-    process
-        .lines_until("--forever enabled, keeping alive", WAIT)
-        .await?;
+    process.lines_until(SETUP_READY, WAIT).await?;
 
     // A second participant of b appears: msgflo-setup tells it too, and it
     // answers on its control reply queue.

@@ -44,16 +44,27 @@ pub fn is_participant(component: &str) -> bool {
     component != ROUND_ROBIN && component != PUB_SUB
 }
 
+/// Whether `node` of `graph` is a participant (a node of a component
+/// that is not msgflo wiring).
+pub fn is_participant_node(graph: &Graph, node: &str) -> bool {
+    graph
+        .processes
+        .get(node)
+        .is_some_and(|p| is_participant(&p.component))
+}
+
+/// Whether `node` of `graph` is a msgflo wiring node (`msgflo/RoundRobin`,
+/// `msgflo/PubSub`).
+pub fn is_wiring_node(graph: &Graph, node: &str) -> bool {
+    graph
+        .processes
+        .get(node)
+        .is_some_and(|p| !is_participant(&p.component))
+}
+
 /// The routes between participants that `graph`'s edges make, in edge order.
 pub fn routes(graph: &Graph) -> Vec<Route> {
-    let component = |node: &str| {
-        graph
-            .processes
-            .get(node)
-            .map(|p| p.component.as_str())
-            .unwrap_or_default()
-    };
-    let virtual_node = |node: &str| !is_participant(component(node));
+    let virtual_node = |node: &str| is_wiring_node(graph, node);
     let into = |node: &str| -> Vec<Endpoint> {
         graph
             .edges()

@@ -292,15 +292,9 @@ impl Coordinator {
         let Some(graph) = self.network_graph() else {
             return;
         };
-        let participant = |node: &str| {
-            graph
-                .processes
-                .get(node)
-                .is_some_and(|p| routes::is_participant(&p.component))
-        };
         let mut sources: Vec<Endpoint> = graph
             .edges()
-            .filter(|e| participant(&e.src.process))
+            .filter(|e| routes::is_participant_node(graph, &e.src.process))
             .map(|e| e.src.clone())
             .collect();
         sources.extend(

@@ -35,6 +35,7 @@ use crate::bindings::{self, Link};
 use crate::graph_file::{self, GraphFileError};
 use crate::library::{Library, DEFAULT_COMPONENT_DIR};
 use crate::links;
+use crate::routes::is_participant_node;
 use crate::spawn::{ChildOptions, Children};
 use msgflo_participant::transport::{self, ConnectOptions, Consumer, Scheme, Transport};
 use msgflo_protocol::discovery::Participant;
@@ -128,12 +129,9 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
         let deadline = Instant::now() + options.timeout;
         let bindings = match &mut discovery {
             Some(consumer) if options.discover => {
-                let wanted = node_order(&graph).into_iter().filter(|r| {
-                    graph
-                        .processes
-                        .get(*r)
-                        .is_some_and(|p| is_participant(&p.component))
-                });
+                let wanted = node_order(&graph)
+                    .into_iter()
+                    .filter(|r| is_participant_node(&graph, r));
                 let wanted: BTreeSet<String> = wanted.map(str::to_owned).collect();
                 seen.wait_for(consumer, &wanted, deadline).await?;
                 setup_plan::graph_bindings(&graph, |end, inport| {

@@ -23,7 +23,7 @@
 //!   exchange `out-<src>` between them.
 
 use super::procfile::node_order;
-use crate::routes::{is_participant, PUB_SUB, ROUND_ROBIN};
+use crate::routes::{is_participant_node, PUB_SUB, ROUND_ROBIN};
 use msgflo_participant::transport::dead_letter_queue;
 use msgflo_protocol::graph::{Endpoint, Graph};
 use msgflo_protocol::ids::QueueName;
@@ -77,7 +77,7 @@ pub fn graph_bindings(
 ) -> Result<Vec<Binding>, String> {
     let component = |role: &str| graph.processes.get(role).map(|p| p.component.as_str());
     let is = |role: &str, kind: &str| component(role) == Some(kind);
-    let participant = |role: &str| component(role).is_some_and(is_participant);
+    let participant = |role: &str| is_participant_node(graph, role);
     let end = |e: &Endpoint, inport: bool| -> Result<End, String> {
         Ok(End {
             role: e.process.clone(),

@@ -29,8 +29,11 @@
 //! - a message delivered again carries no DUP flag (`redelivered` is false);
 //! - a share group's read position lives only while the group has a member:
 //!   what an inport's only consumer misses while it reconnects is skipped;
-//! - known problem: a long flow through two participants stalls after a few
-//!   hundred messages (`tests/tests/embedded.rs`, ignored case).
+//! - it answers a client's publishes (PUBACK) and pings only while it may
+//!   send that client more messages (at most 100 unacked): a client that
+//!   acks its input only after its output is confirmed would wait forever on
+//!   one connection, so our transport publishes on a second one
+//!   (`participant/src/transport/mqtt/mod.rs`).
 //!
 //! rumqttd logs through `tracing` under the target `rumqttd`; it reports
 //! ordinary disconnections as errors, so the msgflo binaries keep it off

@@ -227,6 +227,48 @@ pub async fn nack_dead_letters(h: &dyn Harness) -> Result<()> {
     Ok(())
 }
 
+/// A consumer that acks each message only once its own publish of the
+/// result is confirmed, with many messages in hand at once (as a participant
+/// does), keeps going past the broker's in-flight window per client (100 on
+/// rumqttd, whose PUBACKs wait for room in that window).
+pub async fn acks_after_own_publishes_keep_flowing(h: &dyn Harness) -> Result<()> {
+    const MESSAGES: usize = 300;
+    let (t, sink) = (h.connect("relay").await?, h.connect("relay-sink").await?);
+    let q = inport(&t, "contract.relay.IN").await?;
+    let results = inport(&sink, "contract.relay.OUT").await?;
+    let mut out = sink.consume(&results, 1000).await?;
+    let mut c = t.consume(&q, 1000).await?;
+    let sent = numbered("r", MESSAGES);
+    for p in &sent {
+        t.send_to_inport(&q, p.clone()).await?;
+    }
+    let relay = {
+        let (t, results) = (t.clone(), results.clone());
+        tokio::spawn(async move {
+            let mut handling = tokio::task::JoinSet::new();
+            for _ in 0..MESSAGES {
+                let delivery = next(&mut c).await?;
+                let (t, results) = (t.clone(), results.clone());
+                handling.spawn(async move {
+                    t.send_to_inport(&results, delivery.payload.clone()).await?;
+                    delivery.ack().await
+                });
+            }
+            while let Some(handled) = handling.join_next().await {
+                handled??;
+            }
+            anyhow::Ok(())
+        })
+    };
+    let got: BTreeSet<Bytes> = take(&mut out, MESSAGES).await?.into_iter().collect();
+    relay.await??;
+    ensure!(
+        got == sent.into_iter().collect(),
+        "relayed messages differ from those sent"
+    );
+    Ok(())
+}
+
 /// A message taken but not acked when its consumer's connection goes away is
 /// delivered again, marked as redelivered (where the broker marks them).
 pub async fn unacked_message_comes_back(h: &dyn Harness) -> Result<()> {
@@ -388,7 +430,8 @@ macro_rules! contract_tests {
     ($harness:expr) => {
         $crate::contract_tests!(@cases $harness;
             direct_send_arrives_byte_for_byte, fan_out, fan_in, round_robin_between_consumers,
-            unbind_stops_delivery, nack_dead_letters, unacked_message_comes_back,
+            unbind_stops_delivery, nack_dead_letters, acks_after_own_publishes_keep_flowing,
+            unacked_message_comes_back,
             recovers_after_the_broker_closes_the_connection, headers_travel_with_the_message,
             tap_copies_without_taking, discovery_watcher_sees_announcements);
     };

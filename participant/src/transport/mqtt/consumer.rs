@@ -16,6 +16,8 @@ use bytes::Bytes;
 /// The acker of one delivery.
 pub(super) struct MqttAcker {
     pub handle: Handle,
+    /// Where the dead letter of a nack is published.
+    pub publisher: Handle,
     pub inport: QueueName,
     pub consumer: u64,
     pub generation: u64,
@@ -39,7 +41,7 @@ impl Acker for MqttAcker {
 
     async fn nack(self: Box<Self>) -> Result<()> {
         let dead = dead_letter_queue(&self.inport);
-        self.handle.publish(&dead, self.payload.clone()).await?;
+        self.publisher.publish(&dead, self.payload.clone()).await?;
         self.ack().await
     }
 }

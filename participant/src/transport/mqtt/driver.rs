@@ -48,6 +48,8 @@ pub(super) struct Driver {
     /// For the ackers of deliveries; weak so that dropping every handle ends
     /// the driver.
     commands: mpsc::WeakSender<Command>,
+    /// Where nacks publish dead letters; `None`: through this driver.
+    publisher: Option<Handle>,
     routes: Routes,
     dispatch: Dispatch,
     requests: Requests,
@@ -78,12 +80,14 @@ impl Driver {
         client: AsyncClient,
         shared: Arc<Shared>,
         commands: mpsc::WeakSender<Command>,
+        publisher: Option<Handle>,
         max_backoff: Duration,
     ) -> Self {
         Self {
             client,
             shared,
             commands,
+            publisher,
             routes: Routes::default(),
             dispatch: Dispatch::default(),
             requests: Requests::default(),
@@ -160,8 +164,10 @@ impl Driver {
                 debug!(broker = %self.shared.broker, %inport, consumer, window, "consumer added");
                 let filters = self.routes.consume(&inport);
                 self.route_unrouted();
-                self.dispatch
-                    .pump(&inport, &mut maker(&self.commands, &self.shared));
+                self.dispatch.pump(
+                    &inport,
+                    &mut maker(&self.commands, &self.shared, self.publisher.as_ref()),
+                );
                 self.subscribe(filters, reply);
             }
             Command::Bind {
@@ -194,8 +200,10 @@ impl Driver {
                     if current && pkid != 0 {
                         self.ack(pkid);
                     }
-                    self.dispatch
-                        .pump(&inport, &mut maker(&self.commands, &self.shared));
+                    self.dispatch.pump(
+                        &inport,
+                        &mut maker(&self.commands, &self.shared, self.publisher.as_ref()),
+                    );
                 }
             }
             Command::Close { reply } => {
@@ -250,7 +258,7 @@ impl Driver {
     /// Routes the messages that waited for an inport to take their topic.
     fn route_unrouted(&mut self) {
         let waiting = self.dispatch.take_unrouted();
-        let mut make = maker(&self.commands, &self.shared);
+        let mut make = maker(&self.commands, &self.shared, self.publisher.as_ref());
         for publish in waiting {
             let inport = self.routes.route(&publish.topic);
             self.dispatch.incoming(inport, publish, &mut make);
@@ -262,7 +270,7 @@ impl Driver {
             Event::Incoming(Packet::Publish(publish)) => {
                 self.acks.received(publish.pkid);
                 let inport = self.routes.route(&publish.topic);
-                let mut make = maker(&self.commands, &self.shared);
+                let mut make = maker(&self.commands, &self.shared, self.publisher.as_ref());
                 self.dispatch.incoming(inport, publish, &mut make);
                 return;
             }
@@ -371,6 +379,7 @@ impl Driver {
 fn maker<'a>(
     commands: &'a mpsc::WeakSender<Command>,
     shared: &'a Arc<Shared>,
+    publisher: Option<&'a Handle>,
 ) -> impl MakeDelivery + 'a {
     move |publish: &Publish, target: Target<'_>| {
         let handle = Handle {
@@ -378,6 +387,7 @@ fn maker<'a>(
             shared: shared.clone(),
         };
         let acker = MqttAcker {
+            publisher: publisher.unwrap_or(&handle).clone(),
             handle,
             inport: QueueName::clone(target.inport),
             consumer: target.consumer,

@@ -13,6 +13,15 @@
 //! for a topic nobody subscribes to, so dead letters are only kept while a
 //! client (a dead-letter watcher) subscribes to `dead-<q>`.
 //!
+//! Each transport holds two connections: the session that subscribes,
+//! receives and acks, and a second client (id `<client id>-pub`, clean
+//! session) that publishes. A participant acks a message only once its
+//! outputs are confirmed; on one connection a broker that answers a client's
+//! publishes only when that client has room for more deliveries (rumqttd
+//! gates PUBACKs and PINGRESPs on its 100-message in-flight window) would
+//! wait for those acks while the participant waits for its PUBACKs: two
+//! connections cannot deadlock that way, on any broker.
+//!
 //! The session is persistent while connected (`clean_session = false`, client
 //! id = [`ConnectOptions::client_id`]), so nothing is lost across
 //! reconnections. `close` ends it (a short clean-session connection), unless
@@ -47,7 +56,8 @@
 //! against the URL's host; reconnections use the same TLS configuration.
 //!
 //! # Layout
-//! - this file — [`connect`] and the [`Transport`] impl, a thin handle.
+//! - this file — [`connect`] (the two connections) and the [`Transport`]
+//!   impl, thin handles.
 //! - `session.rs` — rumqttc options (TLS too), the first connection, error
 //!   reasons.
 //! - `handle.rs` — the commands and the handle that sends them and waits.
@@ -94,18 +104,38 @@ const UNLIMITED: usize = u16::MAX as usize;
 
 /// Connects to the MQTT broker at `url`; fails at once if it cannot.
 pub async fn connect(url: BrokerUrl, options: ConnectOptions) -> Result<Arc<dyn Transport>> {
+    let mqtt = session::publisher_options(&url, &options)?;
+    let publisher = start_driver(&url, &options, mqtt, None).await?;
     let mqtt = session::mqtt_options(&url, &options)?;
+    let consumer = start_driver(&url, &options, mqtt, Some(publisher.clone())).await?;
+    Ok(Arc::new(MqttTransport {
+        consumer,
+        publisher,
+        options,
+    }))
+}
+
+/// Connects one client and starts the driver task that owns its event loop;
+/// `publisher` is where that driver's nacks publish dead letters (itself if
+/// `None`).
+async fn start_driver(
+    url: &BrokerUrl,
+    options: &ConnectOptions,
+    mqtt: rumqttc::MqttOptions,
+    publisher: Option<Handle>,
+) -> Result<Handle> {
+    let client_id = mqtt.client_id();
     let (client, mut eventloop) = AsyncClient::new(mqtt, session::REQUESTS);
-    let ack = session::first_connect(&mut eventloop, &url).await?;
+    let ack = session::first_connect(&mut eventloop, url).await?;
     info!(
         broker = %url,
-        client_id = %options.client_id,
+        %client_id,
         session_present = ack.session_present,
         "connected"
     );
     let (commands, receiver) = mpsc::channel(COMMANDS);
     let shared = Arc::new(Shared {
-        broker: url,
+        broker: url.clone(),
         publish_timeout: options.publish_timeout,
         connected: AtomicBool::new(true),
         closed: AtomicBool::new(false),
@@ -114,18 +144,19 @@ pub async fn connect(url: BrokerUrl, options: ConnectOptions) -> Result<Arc<dyn 
         client,
         shared.clone(),
         commands.downgrade(),
+        publisher,
         options.max_backoff,
     );
     tokio::spawn(driver.run(eventloop, receiver));
-    Ok(Arc::new(MqttTransport {
-        handle: Handle { commands, shared },
-        options,
-    }))
+    Ok(Handle { commands, shared })
 }
 
-/// The transport: a handle to the driver task.
+/// The transport: handles to its two driver tasks.
 struct MqttTransport {
-    handle: Handle,
+    /// The session that subscribes, receives and acks.
+    consumer: Handle,
+    /// The connection that publishes.
+    publisher: Handle,
     /// How it connected: `close` ends the session unless `keep_session`.
     options: ConnectOptions,
 }
@@ -133,7 +164,7 @@ struct MqttTransport {
 impl MqttTransport {
     /// Checks that the transport is open and `queue` can be a topic.
     fn usable(&self, queue: &QueueName, operation: &'static str) -> Result<()> {
-        self.handle.check_open()?;
+        self.consumer.check_open()?;
         match routes::topic_problem(queue) {
             None => Ok(()),
             Some(reason) => Err(TransportError::Broker {
@@ -151,7 +182,7 @@ impl MqttTransport {
             queue: queue.to_string(),
             reason: format!(
                 "no answer from the broker within {} ms",
-                self.handle.shared.publish_timeout.as_millis()
+                self.consumer.shared.publish_timeout.as_millis()
             ),
         }
     }
@@ -160,7 +191,7 @@ impl MqttTransport {
 #[async_trait]
 impl Transport for MqttTransport {
     fn broker(&self) -> &BrokerUrl {
-        &self.handle.shared.broker
+        &self.consumer.shared.broker
     }
 
     async fn declare_inport(&self, queue: &QueueName) -> Result<()> {
@@ -173,12 +204,12 @@ impl Transport for MqttTransport {
 
     async fn publish(&self, outport: &QueueName, payload: Bytes) -> Result<()> {
         self.usable(outport, "publish to")?;
-        self.handle.publish(outport, payload).await
+        self.publisher.publish(outport, payload).await
     }
 
     async fn send_to_inport(&self, inport: &QueueName, payload: Bytes) -> Result<()> {
         self.usable(inport, "send to")?;
-        self.handle.publish(inport, payload).await
+        self.publisher.publish(inport, payload).await
     }
 
     async fn consume(&self, inport: &QueueName, prefetch: u16) -> Result<Consumer> {
@@ -194,7 +225,7 @@ impl Transport for MqttTransport {
             deliveries,
             reply,
         };
-        self.handle
+        self.consumer
             .request(command, || self.unanswered("consume", inport))
             .await?;
         Ok(Consumer::new(inport.clone(), receiver))
@@ -208,7 +239,7 @@ impl Transport for MqttTransport {
             inport: inport.clone(),
             reply,
         };
-        self.handle
+        self.consumer
             .request(command, || self.unanswered("bind", outport))
             .await
     }
@@ -221,7 +252,7 @@ impl Transport for MqttTransport {
             inport: inport.clone(),
             reply,
         };
-        self.handle
+        self.consumer
             .request(command, || self.unanswered("unbind", outport))
             .await
     }
@@ -232,26 +263,28 @@ impl Transport for MqttTransport {
     }
 
     async fn close(&self) -> Result<()> {
-        if self.handle.shared.closed.swap(true, Ordering::AcqRel) {
+        if self.consumer.shared.closed.swap(true, Ordering::AcqRel) {
             return Err(TransportError::Closed);
         }
-        let (reply, done) = oneshot::channel();
-        if self
-            .handle
-            .commands
-            .send(Command::Close { reply })
-            .await
-            .is_ok()
-        {
-            // The driver bounds its goodbye; it answers (or ends) either way.
-            let _ = done.await;
-        }
+        // The consumer first: its acks are flushed, and a nack in progress
+        // can still publish its dead letter.
+        close_driver(&self.consumer).await;
+        close_driver(&self.publisher).await;
         if !self.options.keep_session {
-            let broker = &self.handle.shared.broker;
+            let broker = &self.consumer.shared.broker;
             if let Err(error) = session::end_session(broker, &self.options).await {
                 tracing::warn!(%error, client_id = %self.options.client_id, "could not end the MQTT session");
             }
         }
         Ok(())
+    }
+}
+
+/// Asks a driver to say goodbye and waits until it did (the driver bounds
+/// its goodbye; it answers, or ends, either way).
+async fn close_driver(handle: &Handle) {
+    let (reply, done) = oneshot::channel();
+    if handle.commands.send(Command::Close { reply }).await.is_ok() {
+        let _ = done.await;
     }
 }

@@ -51,6 +51,19 @@ pub(super) fn mqtt_options(url: &BrokerUrl, options: &ConnectOptions) -> Result<
     Ok(mqtt)
 }
 
+/// Suffix of the publishing connection's client id (see `mod.rs`).
+pub(super) const PUBLISHER_SUFFIX: &str = "-pub";
+
+/// The options of the publishing connection beside the session under
+/// `options.client_id`: its own client id, a clean session (our driver sends
+/// every unconfirmed publish again itself, so there is nothing to keep).
+pub(super) fn publisher_options(url: &BrokerUrl, options: &ConnectOptions) -> Result<MqttOptions> {
+    let mut mqtt = mqtt_options(url, options)?;
+    mqtt.set_client_id(format!("{}{PUBLISHER_SUFFIX}", options.client_id))
+        .set_clean_session(true);
+    Ok(mqtt)
+}
+
 /// Ends the persistent session of `options.client_id` on the broker: a
 /// connection with `clean_session = true` discards it (MQTT 3.1.1, 3.1.2.4),
 /// then disconnects. Bounded by rumqttc's connection timeout.
@@ -127,6 +140,13 @@ mod tests {
             (login.username.as_str(), login.password.as_str()),
             ("user", "pw")
         );
+    }
+
+    #[test]
+    fn the_publisher_has_its_own_id_and_a_clean_session() {
+        let mqtt = publisher_options(&url("mqtt://b"), &options("p-1")).unwrap();
+        assert!(mqtt.clean_session());
+        assert_eq!(mqtt.client_id(), "p-1-pub");
     }
 
     #[test]

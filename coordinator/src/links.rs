@@ -7,6 +7,7 @@ use bytes::Bytes;
 use msgflo_participant::transport::Transport;
 use msgflo_protocol::control::{self, Control, InportConnection, PortRef, QueueRef};
 use msgflo_protocol::ids::QueueName;
+use std::time::Duration;
 
 /// Makes `link` happen: declares both ends and binds them, or tells the
 /// participant to take the outport's messages. `graph` goes into control
@@ -26,6 +27,48 @@ pub async fn apply(transport: &dyn Transport, link: &Link, graph: &str) -> Resul
             outport,
             port,
         } => send_control(transport, participant.as_str(), outport, port, graph, true).await,
+    }
+}
+
+/// [`apply`], and for a control message also waits up to `wait` for the
+/// participant's answer on its `.fbp.<id>.send` queue, so that once this
+/// returns the participant takes the outport's messages (MQTT keeps none for
+/// a topic nobody subscribes to yet). `Ok(false)`: no answer in time (a
+/// participant that takes no control messages, such as msgflo-python's).
+pub async fn apply_confirmed(
+    transport: &dyn Transport,
+    link: &Link,
+    graph: &str,
+    wait: Duration,
+) -> Result<bool, String> {
+    let Link::ConnectInport { participant, .. } = link else {
+        return apply(transport, link, graph).await.map(|()| true);
+    };
+    let answers =
+        QueueName::new(control::send_queue(participant.as_str())).map_err(|e| e.to_string())?;
+    let mut answers = transport
+        .consume(&answers, 10)
+        .await
+        .map_err(|e| e.to_string())?;
+    apply(transport, link, graph).await?;
+    let command = "connectinport";
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let Ok(Some(answer)) = tokio::time::timeout_at(deadline, answers.next()).await else {
+            return Ok(false);
+        };
+        let body: serde_json::Value = serde_json::from_slice(&answer.payload).unwrap_or_default();
+        let _ = answer.ack().await;
+        match body["command"].as_str() {
+            Some(c) if c == command => return Ok(true),
+            Some("error") => {
+                let reason = body["payload"]["message"]
+                    .as_str()
+                    .unwrap_or("no reason given");
+                return Err(format!("the participant refused {command}: {reason}"));
+            }
+            _ => {}
+        }
     }
 }
 

@@ -9,7 +9,10 @@
 //!   has to keep forwarding: each participant of a target role gets a
 //!   `connectinport` control message (as from the live coordinator) and
 //!   subscribes to the source topic itself. The target roles' participants
-//!   are found through discovery, waiting up to `--timeout`.
+//!   are found through discovery, waiting up to `--timeout`; each connection
+//!   waits (up to 5 s) for the participant's answer, so data sent once this
+//!   program has exited finds the subscription in place (a participant that
+//!   takes no control messages gets a warning line).
 //! - `--discover`: the queues are the ones the participants announce; every
 //!   participant node of the graph must announce itself within `--timeout`.
 //! - `--forever`: keeps running (and its participants with it) until SIGTERM
@@ -44,6 +47,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// How long msgflo-setup waits for a participant to confirm a connection.
+const CONTROL_ANSWER: Duration = Duration::from_secs(5);
 use tokio::time::Instant;
 
 /// What to set up, from the command line.
@@ -310,9 +316,15 @@ async fn connect_all(
             if applied.contains(&link) {
                 continue;
             }
-            links::apply(transport, &link, graph_id)
+            let confirmed = links::apply_confirmed(transport, &link, graph_id, CONTROL_ANSWER)
                 .await
                 .map_err(|e| format!("cannot connect {}: {e}", participant.id))?;
+            if !confirmed {
+                eprintln!(
+                    "msgflo-setup: warning: participant {} did not confirm taking {} within {CONTROL_ANSWER:?} (a participant without control messages does not take it)",
+                    participant.id, route.from
+                );
+            }
             tracing::info!(participant = %participant.id, from = %route.from, "connected");
             applied.insert(link);
         }

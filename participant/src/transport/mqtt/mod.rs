@@ -126,6 +126,10 @@ async fn start_driver(
 ) -> Result<Handle> {
     let client_id = mqtt.client_id();
     let (client, mut eventloop) = AsyncClient::new(mqtt, session::REQUESTS);
+    // Small packets go out at once (no Nagle delay behind an unacked one).
+    let mut network = eventloop.network_options();
+    network.set_tcp_nodelay(true);
+    eventloop.set_network_options(network);
     let ack = session::first_connect(&mut eventloop, url).await?;
     info!(
         broker = %url,

@@ -44,6 +44,11 @@ pub async fn serve(listener: TcpListener, events: mpsc::Sender<Event>) {
         if events.is_closed() {
             return;
         }
+        // Replies are many small frames (one per component): without this,
+        // Nagle holds each behind the client's delayed ACK (~40 ms).
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, %peer, "cannot set TCP_NODELAY");
+        }
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(client = id, %peer, "client connecting");
         tokio::spawn(connection(id, stream, events.clone()));
@@ -83,9 +88,19 @@ async fn connection(id: ClientId, stream: TcpStream, events: mpsc::Sender<Event>
     if events.send(Event::Connected(id, tx)).await.is_err() {
         return;
     }
+    // Writes what is queued, then flushes once: a burst (a component list,
+    // a flood of discovery) goes out in few writes.
     let writer = tokio::spawn(async move {
-        while let Some(text) = outgoing.recv().await {
-            if sink.send(Message::text(text)).await.is_err() {
+        'writing: while let Some(text) = outgoing.recv().await {
+            if sink.feed(Message::text(text)).await.is_err() {
+                break;
+            }
+            while let Ok(text) = outgoing.try_recv() {
+                if sink.feed(Message::text(text)).await.is_err() {
+                    break 'writing;
+                }
+            }
+            if sink.flush().await.is_err() {
                 break;
             }
         }

@@ -29,11 +29,11 @@ impl Coordinator {
             return;
         }
         tracing::info!(%role, ?seen, "participant");
-        if let Some(info) = self.component_infos().into_iter().find(|c| {
-            self.registry
-                .any_of_role(&role)
-                .is_some_and(|p| p.component == c.name)
-        }) {
+        let component = self
+            .registry
+            .any_of_role(&role)
+            .map(|p| p.component.clone());
+        if let Some(info) = component.and_then(|c| self.discovered_component(&c)) {
             self.broadcast(&Output::Component(ComponentOutput::Component(info)));
         }
         self.replan().await;

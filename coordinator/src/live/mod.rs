@@ -207,8 +207,8 @@ impl Coordinator {
         let Some(sender) = self.clients.get(&client) else {
             return;
         };
-        if sender.try_send(text).is_err() {
-            tracing::warn!(client, "client does not keep up; disconnecting it");
+        if let Err(error) = sender.try_send(text) {
+            gone(client, &error);
             self.clients.remove(&client);
         }
     }
@@ -222,11 +222,13 @@ impl Coordinator {
             if !open && !trusted.contains(client) {
                 return true;
             }
-            let kept = sender.try_send(text.clone()).is_ok();
-            if !kept {
-                tracing::warn!(client, "client does not keep up; disconnecting it");
+            match sender.try_send(text.clone()) {
+                Ok(()) => true,
+                Err(error) => {
+                    gone(*client, &error);
+                    false
+                }
             }
-            kept
         });
     }
 
@@ -238,6 +240,18 @@ impl Coordinator {
                 tracing::warn!(%queue, %error, "sending failed");
                 false
             }
+        }
+    }
+}
+
+/// Logs why a client no longer gets messages.
+fn gone<T>(client: ClientId, error: &mpsc::error::TrySendError<T>) {
+    match error {
+        mpsc::error::TrySendError::Full(_) => {
+            tracing::warn!(client, "client does not keep up; disconnecting it");
+        }
+        mpsc::error::TrySendError::Closed(_) => {
+            tracing::debug!(client, "client connection already closed");
         }
     }
 }

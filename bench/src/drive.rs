@@ -77,10 +77,9 @@ impl Flow {
         Ok(n as f64 / started.elapsed().as_secs_f64())
     }
 
-    /// Sends `count` messages of `size` bytes at `rate` per second, each at
-    /// its scheduled time, and returns each message's latency from that
-    /// scheduled time (so a stalled sender counts against the flow, not for
-    /// it) to when it came out.
+    /// Sends `count` messages of `size` bytes at `rate` per second (each at
+    /// its scheduled time, or at once when late) and returns each message's
+    /// latency from when it was handed to the client to when it came out.
     pub async fn latency(&mut self, rate: u32, count: u64, size: usize) -> Result<Vec<Duration>> {
         if rate == 0 {
             bail!("the rate must be at least 1 message/s");

@@ -86,7 +86,7 @@ async fn measure(
         .await?;
 
     let (mut raw_rate, mut one_rate, mut three_rate) = (vec![], vec![], vec![]);
-    let (mut raw_latency, mut three_latency) = (vec![], vec![]);
+    let (mut raw_latency, mut one_latency, mut three_latency) = (vec![], vec![], vec![]);
     for run in 1..=s.runs {
         let (n, size, window) = (s.messages, s.size, s.window);
         raw_rate.push(
@@ -113,12 +113,17 @@ async fn measure(
             .await
             .context("raw latency")?;
         raw_latency.push(percentiles(raw)?);
+        let one = one_flow
+            .latency(rate, n, size)
+            .await
+            .context("one hop latency")?;
+        one_latency.push(percentiles(one)?);
         let three = three_flow.latency(rate, n, size).await.context("latency")?;
         three_latency.push(percentiles(three)?);
         eprintln!(
-            "amqp run {run}: raw {:.0} msg/s, one hop {:.0}, three hops {:.0}; p99 raw {:?}, three hops {:?}",
+            "amqp run {run}: raw {:.0} msg/s, one hop {:.0}, three hops {:.0}; p99 raw {:?}, one hop {:?}, three hops {:?}",
             raw_rate[run - 1], one_rate[run - 1], three_rate[run - 1],
-            raw_latency[run - 1].p99, three_latency[run - 1].p99
+            raw_latency[run - 1].p99, one_latency[run - 1].p99, three_latency[run - 1].p99
         );
     }
     let mut peak = 0f64;
@@ -152,6 +157,16 @@ async fn measure(
             format!("AMQP raw latency p99 at {at}"),
             "ms",
             ms(&raw_latency, |p| p.p99),
+        ),
+        Row::new(
+            format!("one hop latency p50 at {at}"),
+            "ms",
+            ms(&one_latency, |p| p.p50),
+        ),
+        Row::new(
+            format!("one hop latency p99 at {at}"),
+            "ms",
+            ms(&one_latency, |p| p.p99),
         ),
         Row::new(
             format!("three hops latency p50 at {at}"),

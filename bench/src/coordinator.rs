@@ -109,9 +109,11 @@ async fn run(
     let count = messages.len();
 
     let started = Instant::now();
-    let sending = send_all(transport.clone(), messages);
-    let processed = fbp.until_component(&last);
-    tokio::try_join!(sending, processed)?;
+    // The sender runs on a task of its own, so that reading the
+    // coordinator's messages keeps up (it drops a client 4,096 behind).
+    let sending = tokio::spawn(send_all(transport.clone(), messages));
+    fbp.until_component(&last).await?;
+    sending.await.context("the sender panicked")??;
     let processing = started.elapsed();
 
     let mut list = Vec::with_capacity(lists);
@@ -203,12 +205,13 @@ impl Fbp {
     /// Waits for the coordinator's `component:component` about `name`.
     async fn until_component(&mut self, name: &str) -> Result<()> {
         let deadline = tokio::time::Instant::now() + PROCESSING;
+        let mut heard = 0usize;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let message = self
-                .next(left)
-                .await
-                .with_context(|| format!("waiting for the coordinator to list {name}"))?;
+            let message = self.next(left).await.with_context(|| {
+                format!("waiting for the coordinator to list {name} ({heard} messages heard)")
+            })?;
+            heard += 1;
             if message["command"] == "component" && message["payload"]["name"] == name {
                 return Ok(());
             }

@@ -6,7 +6,8 @@
 //! other malformed message.
 
 use futures_util::{SinkExt, StreamExt};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
@@ -16,14 +17,50 @@ use tokio_tungstenite::tungstenite::Message;
 /// Identifies one connected client.
 pub type ClientId = u64;
 
-/// How many messages may wait for a slow client before it is disconnected.
+/// How many messages may wait for a slow client before a message it did not
+/// ask for (a broadcast) disconnects it. Answers to its own requests always
+/// queue: a `component:list` of 10,000 components is 10,000 messages.
 pub const CLIENT_BACKLOG: usize = 4096;
+
+/// The way to one client: its messages wait here for the connection's
+/// writer.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    messages: mpsc::UnboundedSender<String>,
+    waiting: Arc<AtomicUsize>,
+}
+
+/// Why a message did not reach a client's outbox.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Undelivered {
+    /// More than [`CLIENT_BACKLOG`] messages already wait for it.
+    TooFarBehind,
+    /// The connection is gone.
+    Closed,
+}
+
+impl Outbox {
+    /// Queues an answer to the client's own request.
+    pub fn answer(&self, text: String) -> Result<(), Undelivered> {
+        self.waiting.fetch_add(1, Ordering::AcqRel);
+        self.messages.send(text).map_err(|_| Undelivered::Closed)
+    }
+
+    /// Queues a message the client did not ask for, unless it is too far
+    /// behind.
+    pub fn tell(&self, text: String) -> Result<(), Undelivered> {
+        if self.waiting.load(Ordering::Acquire) >= CLIENT_BACKLOG {
+            return Err(Undelivered::TooFarBehind);
+        }
+        self.answer(text)
+    }
+}
 
 /// What the server tells the coordinator.
 #[derive(Debug)]
 pub enum Event {
-    /// A client connected; send it messages through the sender.
-    Connected(ClientId, mpsc::Sender<String>),
+    /// A client connected; send it messages through its outbox.
+    Connected(ClientId, Outbox),
     /// A client sent a frame.
     Frame(ClientId, String),
     /// A client went away.
@@ -84,18 +121,25 @@ async fn connection(id: ClientId, stream: TcpStream, events: mpsc::Sender<Event>
         }
     };
     let (mut sink, mut frames) = ws.split();
-    let (tx, mut outgoing) = mpsc::channel::<String>(CLIENT_BACKLOG);
-    if events.send(Event::Connected(id, tx)).await.is_err() {
+    let (tx, mut outgoing) = mpsc::unbounded_channel::<String>();
+    let waiting = Arc::new(AtomicUsize::new(0));
+    let outbox = Outbox {
+        messages: tx,
+        waiting: waiting.clone(),
+    };
+    if events.send(Event::Connected(id, outbox)).await.is_err() {
         return;
     }
     // Writes what is queued, then flushes once: a burst (a component list,
     // a flood of discovery) goes out in few writes.
     let writer = tokio::spawn(async move {
         'writing: while let Some(text) = outgoing.recv().await {
+            waiting.fetch_sub(1, Ordering::AcqRel);
             if sink.feed(Message::text(text)).await.is_err() {
                 break;
             }
             while let Ok(text) = outgoing.try_recv() {
+                waiting.fetch_sub(1, Ordering::AcqRel);
                 if sink.feed(Message::text(text)).await.is_err() {
                     break 'writing;
                 }
@@ -124,4 +168,29 @@ async fn connection(id: ClientId, stream: TcpStream, events: mpsc::Sender<Event>
     let _ = events.send(Event::Disconnected(id)).await;
     writer.abort();
     tracing::debug!(client = id, "client disconnected");
+}
+
+#[cfg(test)]
+mod outbox_tests {
+    use super::*;
+
+    #[test]
+    fn answers_always_queue_and_broadcasts_stop_at_the_backlog() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let outbox = Outbox {
+            messages: tx,
+            waiting: Arc::new(AtomicUsize::new(0)),
+        };
+        for i in 0..CLIENT_BACKLOG + 10 {
+            outbox.answer(i.to_string()).unwrap();
+        }
+        assert_eq!(outbox.tell("late".into()), Err(Undelivered::TooFarBehind));
+        // The writer took them all: there is room again.
+        while rx.try_recv().is_ok() {
+            outbox.waiting.fetch_sub(1, Ordering::AcqRel);
+        }
+        assert_eq!(outbox.tell("now".into()), Ok(()));
+        drop(rx);
+        assert_eq!(outbox.answer("gone".into()), Err(Undelivered::Closed));
+    }
 }

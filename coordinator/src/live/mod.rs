@@ -48,7 +48,7 @@ use crate::bindings::{Link, Mode};
 use crate::fbp::graph_edit::Graphs;
 use crate::library::Library;
 use crate::registry::Registry;
-use crate::server::{ClientId, Event};
+use crate::server::{ClientId, Event, Outbox, Undelivered};
 use crate::spawn::Children;
 use bytes::Bytes;
 use msgflo_participant::transport::{Consumer, Delivery, Transport};
@@ -88,7 +88,7 @@ pub struct Coordinator {
     registry: Registry,
     library: Library,
     children: Children,
-    clients: HashMap<ClientId, mpsc::Sender<String>>,
+    clients: HashMap<ClientId, Outbox>,
     /// Clients that have shown the secret (all clients when there is none):
     /// only they get broadcasts (network:data, runtime:packet, ...).
     trusted: std::collections::HashSet<ClientId>,
@@ -207,8 +207,8 @@ impl Coordinator {
         let Some(sender) = self.clients.get(&client) else {
             return;
         };
-        if let Err(error) = sender.try_send(text) {
-            gone(client, &error);
+        if let Err(why) = sender.answer(text) {
+            gone(client, &why);
             self.clients.remove(&client);
         }
     }
@@ -222,10 +222,10 @@ impl Coordinator {
             if !open && !trusted.contains(client) {
                 return true;
             }
-            match sender.try_send(text.clone()) {
+            match sender.tell(text.clone()) {
                 Ok(()) => true,
-                Err(error) => {
-                    gone(*client, &error);
+                Err(why) => {
+                    gone(*client, &why);
                     false
                 }
             }
@@ -245,13 +245,11 @@ impl Coordinator {
 }
 
 /// Logs why a client no longer gets messages.
-fn gone<T>(client: ClientId, error: &mpsc::error::TrySendError<T>) {
-    match error {
-        mpsc::error::TrySendError::Full(_) => {
+fn gone(client: ClientId, why: &Undelivered) {
+    match why {
+        Undelivered::TooFarBehind => {
             tracing::warn!(client, "client does not keep up; disconnecting it");
         }
-        mpsc::error::TrySendError::Closed(_) => {
-            tracing::debug!(client, "client connection already closed");
-        }
+        Undelivered::Closed => tracing::debug!(client, "client connection already closed"),
     }
 }

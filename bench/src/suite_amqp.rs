@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use msgflo_participant::protocol::ids::QueueName;
 use msgflo_participant::transport::{connect, ConnectOptions, Transport};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What the run declared, to delete afterwards.
 #[derive(Default)]
@@ -130,13 +131,8 @@ async fn measure(
     for participant in participants.iter() {
         peak = peak.max(participant.memory()?.peak_mib());
     }
-    let ms = |ps: &[Percentiles], pick: fn(&Percentiles) -> std::time::Duration| {
-        ps.iter()
-            .map(|p| pick(p).as_secs_f64() * 1000.0)
-            .collect::<Vec<f64>>()
-    };
-    let at = format!("{} msg/s", s.rate);
-    Ok(vec![
+    let at = format!("at {} msg/s", s.rate);
+    let mut rows = vec![
         Row::new(
             "AMQP raw: publish -> queue -> consume",
             "msg/s",
@@ -148,51 +144,30 @@ async fn measure(
         Row::new("AMQP three hops (A -> B -> C)", "msg/s", three_rate)
             .against(&raw_rate)
             .target(Target::RatioAtLeast(0.15)),
-        Row::new(
-            format!("AMQP raw latency p50 at {at}"),
-            "ms",
-            ms(&raw_latency, |p| p.p50),
-        ),
-        Row::new(
-            format!("AMQP raw latency p99 at {at}"),
-            "ms",
-            ms(&raw_latency, |p| p.p99),
-        ),
-        Row::new(
-            format!("one hop latency p50 at {at}"),
-            "ms",
-            ms(&one_latency, |p| p.p50),
-        ),
-        Row::new(
-            format!("one hop latency p99 at {at}"),
-            "ms",
-            ms(&one_latency, |p| p.p99),
-        ),
-        Row::new(
-            format!("three hops latency p50 at {at}"),
-            "ms",
-            ms(&three_latency, |p| p.p50),
-        ),
-        Row::new(
-            format!("three hops latency p99 at {at}"),
-            "ms",
-            ms(&three_latency, |p| p.p99),
-        )
-        .target(Target::AtMost(5.0)),
-        Row::new(
-            format!("three hops latency p99.9 at {at}"),
-            "ms",
-            ms(&three_latency, |p| p.p999),
-        ),
+    ];
+    let latency =
+        |flow: &str, level: &str, ps: &[Percentiles], pick: fn(&Percentiles) -> Duration| {
+            let ms = ps.iter().map(|p| pick(p).as_secs_f64() * 1000.0).collect();
+            Row::new(format!("{flow} latency {level} {at}"), "ms", ms)
+        };
+    rows.extend([
+        latency("AMQP raw", "p50", &raw_latency, |p| p.p50),
+        latency("AMQP raw", "p99", &raw_latency, |p| p.p99),
+        latency("one hop", "p50", &one_latency, |p| p.p50),
+        latency("one hop", "p99", &one_latency, |p| p.p99),
+        latency("three hops", "p50", &three_latency, |p| p.p50),
+        latency("three hops", "p99", &three_latency, |p| p.p99).target(Target::AtMost(5.0)),
+        latency("three hops", "p99.9", &three_latency, |p| p.p999),
         Row::new(
             "participant peak RSS (AMQP, 4 processes, max)",
             "MB",
             vec![peak],
         )
         .target(Target::AtMost(20.0)),
-    ])
+    ]);
+    Ok(rows)
 }
 
-fn percentiles(mut samples: Vec<std::time::Duration>) -> Result<Percentiles> {
+fn percentiles(mut samples: Vec<Duration>) -> Result<Percentiles> {
     Percentiles::of(&mut samples).context("no latency samples")
 }

@@ -12,7 +12,7 @@ pub struct Settings {
     /// RabbitMQ.
     #[arg(long, default_value = "amqp://guest:guest@127.0.0.1:5672/%2f")]
     pub amqp: String,
-    /// MQTT broker (mqtt://HOST[:PORT]).
+    /// MQTT broker (`mqtt://HOST[:PORT]`).
     #[arg(long, default_value = "mqtt://127.0.0.1:1883")]
     pub mqtt: String,
     /// Broker of the coordinator check: an AMQP or MQTT URL, or `embedded`

@@ -13,16 +13,13 @@ use anyhow::{bail, Context, Result};
 use bytes::Bytes;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use futures_util::SinkExt;
+use msgflo_coordinator::client;
 use msgflo_participant::protocol::discovery::{Participant, Port};
 use msgflo_participant::transport::{connect, ConnectOptions, Transport};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// How long the coordinator may take to process the announcements.
 const PROCESSING: Duration = Duration::from_secs(120);
@@ -135,7 +132,7 @@ async fn run(
     })
 }
 
-/// A discovery message of participant `bench-RUN-N` (role `benchRUN-N`)
+/// A discovery message of participant `benchRUN-N-p` (role `benchRUN-N`)
 /// with one inport and one outport.
 fn announcement(run: &str, n: &str, component: &str) -> Result<Bytes> {
     let role = format!("bench{run}-{n}");
@@ -175,16 +172,13 @@ fn free_port() -> Result<u16> {
 
 /// An FBP protocol client (WebSocket, subprotocol `noflo`).
 struct Fbp {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    ws: client::Socket,
 }
 
 impl Fbp {
     async fn connect(port: u16) -> Result<Self> {
-        let mut request = format!("ws://127.0.0.1:{port}/").into_client_request()?;
-        request
-            .headers_mut()
-            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("noflo"));
-        let (ws, _) = tokio_tungstenite::connect_async(request)
+        let url = format!("ws://127.0.0.1:{port}/");
+        let (ws, _) = client::connect(&url)
             .await
             .with_context(|| format!("cannot open the FBP protocol on port {port}"))?;
         Ok(Self { ws })

@@ -16,7 +16,8 @@
 //! - [`spawn`] — starting, stopping and reaping participant processes.
 //! - [`live`] — the coordinator's event loop: clients, discovery, network
 //!   start/stop, taps for `network:data` and `runtime:packet`.
-//! - [`server`] — the WebSocket server (subprotocol `noflo`).
+//! - [`server`] — the WebSocket server (subprotocol `noflo`); [`client`] —
+//!   connecting to it, for the tools, the benchmark and the tests.
 //! - [`embedded`] — `--broker embedded`: an MQTT broker (rumqttd) inside
 //!   the coordinator, for a whole msgflo system from one command.
 //! - [`ping`] — `--ping-url`: telling a registry the runtime is alive.
@@ -30,6 +31,7 @@
 //!   `src/bin/msgflo-*.rs` — the tools' arguments.
 
 pub mod bindings;
+pub mod client;
 pub mod embedded;
 pub mod fbp;
 pub mod graph_file;

@@ -6,13 +6,10 @@ use crate::bins::binary;
 use crate::process::{spawn_ready, Spawned};
 use anyhow::{bail, Context, Result};
 use futures_util::{SinkExt, StreamExt};
+use msgflo_coordinator::client;
 use serde_json::{json, Value};
 use std::time::Duration;
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// How long a reply may take (noflo-ui's timeout).
 pub const REPLY: Duration = Duration::from_secs(1);
@@ -98,7 +95,7 @@ pub async fn start_with(broker: &str, args: &[&str], env: &[(&str, &str)]) -> Re
 
 /// One client connection.
 pub struct Client {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    ws: client::Socket,
     /// The subprotocol the server accepted.
     pub subprotocol: Option<String>,
 }
@@ -106,18 +103,8 @@ pub struct Client {
 impl Client {
     /// Connects to `port`, offering the `noflo` subprotocol.
     pub async fn connect(port: u16) -> Result<Self> {
-        let mut request = format!("ws://127.0.0.1:{port}/").into_client_request()?;
-        request
-            .headers_mut()
-            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("noflo"));
-        let (ws, response) = tokio_tungstenite::connect_async(request)
-            .await
-            .context("WebSocket connect")?;
-        let subprotocol = response
-            .headers()
-            .get("Sec-WebSocket-Protocol")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let url = format!("ws://127.0.0.1:{port}/");
+        let (ws, subprotocol) = client::connect(&url).await.context("WebSocket connect")?;
         Ok(Self { ws, subprotocol })
     }
 

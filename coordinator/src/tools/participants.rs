@@ -16,6 +16,7 @@
 
 use super::table;
 use super::{close, connect, CONNECT_TIMEOUT};
+use crate::client;
 use clap::{ArgAction, Parser};
 use futures_util::{SinkExt, StreamExt};
 use msgflo_participant::cli;
@@ -25,8 +26,6 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
 /// The coordinator asked when no `--runtime` is given.
@@ -138,14 +137,9 @@ pub async fn run(args: Args) -> Result<(), String> {
 
 /// Asks the coordinator at `runtime` for its registry.
 pub async fn ask(runtime: &str, secret: Option<&str>) -> Result<Vec<Listed>, String> {
-    let mut request = runtime
-        .into_client_request()
-        .map_err(|e| format!("invalid --runtime {runtime:?}: {e}"))?;
-    request
-        .headers_mut()
-        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("noflo"));
-    let connecting = tokio_tungstenite::connect_async(request);
-    let (mut ws, _) = match tokio::time::timeout(ANSWER_WAIT, connecting).await {
+    let request =
+        client::request(runtime).map_err(|e| format!("invalid --runtime {runtime:?}: {e}"))?;
+    let (mut ws, _) = match tokio::time::timeout(ANSWER_WAIT, client::open(request)).await {
         Ok(Ok(connected)) => connected,
         Ok(Err(e)) => {
             return Err(format!(

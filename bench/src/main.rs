@@ -46,6 +46,12 @@ async fn main() {
     }
 }
 
+/// A short id for the queues and roles of one run, unique enough to run
+/// beside anything else on the broker.
+fn run_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
+}
+
 async fn run(s: &Settings) -> Result<String> {
     let mut rows = Vec::new();
     if s.runs(Part::Amqp) {

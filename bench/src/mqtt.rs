@@ -5,6 +5,7 @@
 use crate::drive::{BoxFuture, Flow, Sender};
 use anyhow::{bail, Context, Result};
 use bytes::Bytes;
+use msgflo_participant::transport::{BrokerUrl, Scheme};
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -17,16 +18,15 @@ const INFLIGHT: u16 = 512;
 const MAX_PACKET: usize = 16 * 1024 * 1024;
 
 fn options(url: &str, role: &str) -> Result<MqttOptions> {
-    let rest = url
-        .strip_prefix("mqtt://")
-        .with_context(|| format!("{url}: the benchmark's MQTT URL is mqtt://HOST[:PORT]"))?;
-    let rest = rest.trim_end_matches('/');
-    let (host, port) = match rest.rsplit_once(':') {
-        Some((host, port)) => (host, port.parse().context("bad port")?),
-        None => (rest, 1883),
-    };
+    let broker = BrokerUrl::parse(url)?;
+    if broker.scheme != Scheme::Mqtt {
+        bail!("{url}: the benchmark's MQTT URL is mqtt://HOST[:PORT]");
+    }
     let id = format!("bench-{role}-{}", uuid::Uuid::new_v4().simple());
-    let mut options = MqttOptions::new(id, host, port);
+    let mut options = MqttOptions::new(id, broker.host, broker.port);
+    if let Some(user) = broker.username {
+        options.set_credentials(user, broker.password.unwrap_or_default());
+    }
     options
         .set_keep_alive(Duration::from_secs(5))
         .set_inflight(INFLIGHT)

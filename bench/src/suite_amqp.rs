@@ -57,7 +57,7 @@ async fn measure(
     made: &mut Made,
     participants: &mut Vec<Process>,
 ) -> Result<Vec<Row>> {
-    let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+    let id = crate::run_id();
     let roles: Vec<String> = ["one", "a", "b", "c"]
         .iter()
         .map(|r| format!("bench{id}{r}"))

@@ -8,7 +8,7 @@ use crate::settings::Settings;
 use anyhow::{Context, Result};
 
 pub async fn run(s: &Settings) -> Result<Vec<Row>> {
-    let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+    let id = crate::run_id();
     let role = format!("bench{id}m");
     let participant = processes::repeat(&role, &s.mqtt).await?;
     let result = measure(s, &id, &role).await;

@@ -51,7 +51,6 @@ pub async fn apply_confirmed(
         .await
         .map_err(|e| e.to_string())?;
     apply(transport, link, graph).await?;
-    let command = "connectinport";
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let Ok(Some(answer)) = tokio::time::timeout_at(deadline, answers.next()).await else {
@@ -60,12 +59,12 @@ pub async fn apply_confirmed(
         let body: serde_json::Value = serde_json::from_slice(&answer.payload).unwrap_or_default();
         let _ = answer.ack().await;
         match body["command"].as_str() {
-            Some(c) if c == command => return Ok(true),
+            Some("connectinport") => return Ok(true),
             Some("error") => {
                 let reason = body["payload"]["message"]
                     .as_str()
                     .unwrap_or("no reason given");
-                return Err(format!("the participant refused {command}: {reason}"));
+                return Err(format!("the participant refused connectinport: {reason}"));
             }
             _ => {}
         }

@@ -47,10 +47,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// How long msgflo-setup waits for a participant to confirm a connection.
 const CONTROL_ANSWER: Duration = Duration::from_secs(5);
-use tokio::time::Instant;
 
 /// What to set up, from the command line.
 #[derive(Debug, Clone)]

@@ -52,7 +52,7 @@ pub(super) fn mqtt_options(url: &BrokerUrl, options: &ConnectOptions) -> Result<
 }
 
 /// Suffix of the publishing connection's client id (see `mod.rs`).
-pub(super) const PUBLISHER_SUFFIX: &str = "-pub";
+const PUBLISHER_SUFFIX: &str = "-pub";
 
 /// The options of the publishing connection beside the session under
 /// `options.client_id`: its own client id, a clean session (our driver sends

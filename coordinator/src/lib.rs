@@ -11,6 +11,8 @@
 //! - [`routes`] — msgflo's wiring nodes (`msgflo/RoundRobin` with its
 //!   `DEADLETTER` route, `msgflo/PubSub`) resolved to participant routes.
 //! - [`links`] — applying a link on the broker (bind, or `connectinport`).
+//! - [`components`] — the component catalogue: `component:list` from the
+//!   participants and the library.
 //! - [`fbp`] — the FBP protocol's `graph:*` commands as a state machine.
 //! - [`library`] — msgflo's component library config and command templates.
 //! - [`spawn`] — starting, stopping and reaping participant processes.
@@ -32,6 +34,7 @@
 
 pub mod bindings;
 pub mod client;
+pub mod components;
 pub mod embedded;
 pub mod fbp;
 pub mod graph_file;

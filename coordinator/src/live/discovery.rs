@@ -33,7 +33,9 @@ impl Coordinator {
             .registry
             .any_of_role(&role)
             .map(|p| p.component.clone());
-        if let Some(info) = component.and_then(|c| self.discovered_component(&c)) {
+        if let Some(info) =
+            component.and_then(|c| crate::components::discovered(&self.registry, &c))
+        {
             self.broadcast(&Output::Component(ComponentOutput::Component(info)));
         }
         self.replan().await;

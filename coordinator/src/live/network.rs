@@ -11,8 +11,8 @@ use msgflo_participant::transport::Delivery;
 use msgflo_protocol::graph::{Endpoint, Graph};
 use msgflo_protocol::ids::QueueName;
 use msgflo_protocol::messages::{
-    ComponentInfo, DataEvent, GraphChange, NetworkOutput, NetworkStarted, NetworkStopped, Output,
-    Packet, PacketEvent, PortDef, PortRef, RuntimeOutput, RuntimePorts,
+    DataEvent, GraphChange, NetworkOutput, NetworkStarted, NetworkStopped, Output, Packet,
+    PacketEvent, PortDef, PortRef, RuntimeOutput, RuntimePorts,
 };
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -397,58 +397,6 @@ impl Coordinator {
                 out_ports: Vec::new(),
             },
         }
-    }
-
-    /// The library's components and the discovered participants' ones.
-    pub(super) fn component_infos(&self) -> Vec<ComponentInfo> {
-        let mut listed = std::collections::HashSet::new();
-        let mut infos: Vec<ComponentInfo> = Vec::new();
-        for entry in self.registry.entries() {
-            let p = &entry.participant;
-            if listed.insert(p.component.clone()) {
-                infos.push(participant_component(p));
-            }
-        }
-        for name in self.library.names() {
-            if listed.insert(name.clone()) {
-                infos.push(ComponentInfo {
-                    name,
-                    description: None,
-                    icon: None,
-                    subgraph: false,
-                    in_ports: Vec::new(),
-                    out_ports: Vec::new(),
-                });
-            }
-        }
-        infos
-    }
-
-    /// `component` as [`component_infos`](Self::component_infos) lists it
-    /// when a participant has it: one pass, not a whole list per discovery
-    /// message.
-    pub(super) fn discovered_component(&self, component: &str) -> Option<ComponentInfo> {
-        self.registry
-            .entries()
-            .find(|e| e.participant.component == component)
-            .map(|e| participant_component(&e.participant))
-    }
-}
-
-/// The component a participant describes.
-fn participant_component(p: &msgflo_protocol::discovery::Participant) -> ComponentInfo {
-    let port = |port: &msgflo_protocol::discovery::Port| {
-        let mut def = PortDef::new(port.id.as_str(), &port.datatype);
-        def.description = port.description.clone();
-        def
-    };
-    ComponentInfo {
-        name: p.component.clone(),
-        description: (!p.label.is_empty()).then(|| p.label.clone()),
-        icon: (!p.icon.is_empty()).then(|| p.icon.clone()),
-        subgraph: false,
-        in_ports: p.inports.iter().map(port).collect(),
-        out_ports: p.outports.iter().map(port).collect(),
     }
 }
 

@@ -147,7 +147,7 @@ impl Coordinator {
     fn component(&mut self, input: ComponentInput) -> Vec<Output> {
         match input {
             ComponentInput::List(_) => {
-                let components = self.component_infos();
+                let components = crate::components::list(&self.registry, &self.library);
                 let count = components.len() as u64;
                 let mut replies: Vec<Output> = components
                     .into_iter()

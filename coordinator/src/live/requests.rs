@@ -3,6 +3,7 @@
 //! unknown command, a payload field serde rejected, a missing graph).
 
 use super::Coordinator;
+use crate::components::Source;
 use crate::fbp::graph_edit::GraphEditError;
 use crate::server::ClientId;
 use msgflo_protocol::messages::{
@@ -223,32 +224,27 @@ impl Coordinator {
         }
     }
 
-    /// The source of a library component that lives in a file
-    /// (`--componentdir`); components given as commands have none.
+    /// `component:getsource` of a component (see [`crate::components`]):
+    /// msgflo's answer, with a component file's text read here.
     fn component_source(&self, name: &str) -> Output {
-        let entry = self.library.find(name);
-        let file = entry.and_then(|e| e.file().map(|f| (e, f)));
-        let Some((entry, path)) = file else {
-            return Output::error(
-                Protocol::Component,
-                format!("no source for component {name:?}"),
-            );
-        };
-        match std::fs::read_to_string(path) {
-            Ok(code) => Output::Component(ComponentOutput::Source(ComponentSource {
-                name: name.to_owned(),
-                language: entry.language().unwrap_or("text").to_owned(),
-                library: self.library.namespace().map(str::to_owned),
-                code,
-                tests: None,
-            })),
-            Err(error) => Output::error(
-                Protocol::Component,
-                format!(
-                    "cannot read the source of {name:?} ({}): {error}",
-                    path.display()
+        let graph = self.graphs.get(&self.main_graph_id());
+        let found = crate::components::source(name, &self.library, &self.registry, graph);
+        match found {
+            Ok(Source::Ready(source)) => Output::Component(ComponentOutput::Source(source)),
+            Ok(Source::File { path, mut source }) => match std::fs::read_to_string(&path) {
+                Ok(code) => {
+                    source.code = code;
+                    Output::Component(ComponentOutput::Source(source))
+                }
+                Err(error) => Output::error(
+                    Protocol::Component,
+                    format!(
+                        "cannot read the source of {name:?} ({}): {error}",
+                        path.display()
+                    ),
                 ),
-            ),
+            },
+            Err(error) => Output::error(Protocol::Component, error.to_string()),
         }
     }
 

@@ -3,6 +3,13 @@
 //! `core/Repeat` and `core/Drop` as real participants (`msgflo-participant`)
 //! started from a library. The suite is installed at test time into
 //! `.cache/npm/` (never committed).
+//!
+//! One of its 22 cases fails on purpose: after its test graph has drained,
+//! the suite expects noflo's run-to-completion status (`running: false,
+//! started: true`), while a started msgflo network runs until it is stopped
+//! and says `running: true`, as msgflo 0.12.3 does and as noflo-ui needs to
+//! show it running (see `coordinator/src/live/mod.rs`). The test holds that
+//! it is exactly that case, for exactly that reason.
 
 use anyhow::{ensure, Context, Result};
 use msgflo_tests::bins::binary;
@@ -13,7 +20,7 @@ use std::time::Duration;
 use tokio::process::Command;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_fbp_protocol_suite_passes_22_of_22() -> Result<()> {
+async fn the_fbp_protocol_suite_passes_all_but_its_run_to_completion_status() -> Result<()> {
     let suite = npm::install("fbp-protocol", "0.9.8")?;
     let home = tempfile::tempdir()?;
     let participant = binary("msgflo-participant")?;
@@ -68,8 +75,24 @@ async fn the_fbp_protocol_suite_passes_22_of_22() -> Result<()> {
     };
     let (passing, failing) = (count("passing"), count("failing"));
     ensure!(
-        passing == 22 && failing == 0 && status.success(),
+        passing == 21 && failing == 1,
         "fbp-test: {passing} passing, {failing} failing\n{stdout}\n{stderr}"
+    );
+    // mocha's report of the one failure: its title, then the diff of the
+    // status payload ("-" is what the runtime sent, "+" what was expected).
+    let report = stdout
+        .split_once("1 failing")
+        .map_or("", |(_, report)| report);
+    let diff: Vec<&str> = report
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("-  ") || l.starts_with("+  "))
+        .collect();
+    ensure!(
+        report.contains("should provide a 'started' status")
+            && diff == ["-  \"running\": true", "+  \"running\": false"]
+            && !status.success(),
+        "fbp-test failed otherwise than on the status of a started network:\n{stdout}\n{stderr}"
     );
     Ok(())
 }

@@ -16,10 +16,15 @@
 //!   for `network:data` / `runtime:packet`, and the IIPs are sent.
 //! - `stop`: the edges are unbound and the watching ends; participants keep
 //!   running (they are services), but data no longer flows between them.
-//! - `getstatus`: `started` is whether the network is started; `running` is
-//!   true only while a start is being carried out — a msgflo network has no
-//!   end of its own, so a started network that has sent its IIPs reports
-//!   `running: false, started: true`.
+//! - `getstatus`: `started` and `running` are both whether the network is
+//!   started, as msgflo 0.12.3 reports them. A msgflo network is a set of
+//!   services with no end of its own: once started, it runs (its edges are
+//!   bound, its participants take messages) until it is stopped. noflo-ui
+//!   shows a network as running, with a stop button, only when `running`
+//!   is true; `started: true, running: false` would read "finished", with
+//!   a play button, for a network that is carrying data. (The fbp-protocol
+//!   suite expects that noflo form after its test graph has drained: the
+//!   one case of the 22 that msgflo-rs answers differently, on purpose.)
 //!
 //! # IIPs
 //! When the network starts, each IIP is sent to its target's inport queue —

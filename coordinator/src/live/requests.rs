@@ -184,13 +184,17 @@ impl Coordinator {
             NetworkInput::Start(target) => self.start(&target.graph).await,
             NetworkInput::Stop(target) => self.stop(&target.graph).await,
             NetworkInput::GetStatus(target) => match self.graphs.get(&target.graph) {
-                Some(_) => vec![Output::Network(NetworkOutput::Status(NetworkStatus {
-                    started: Some(self.started && self.network_graph == target.graph),
-                    graph: target.graph,
-                    uptime: None,
-                    running: false,
-                    debug: None,
-                }))],
+                Some(_) => {
+                    // A started msgflo network runs until it is stopped.
+                    let started = self.started && self.network_graph == target.graph;
+                    vec![Output::Network(NetworkOutput::Status(NetworkStatus {
+                        started: Some(started),
+                        graph: target.graph,
+                        uptime: None,
+                        running: started,
+                        debug: None,
+                    }))]
+                }
                 None => vec![not_found()],
             },
             NetworkInput::Edges(SelectedEdges { edges, graph }) => {

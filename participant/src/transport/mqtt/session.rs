@@ -29,7 +29,7 @@ pub(super) fn mqtt_options(url: &BrokerUrl, options: &ConnectOptions) -> Result<
             "an MQTT persistent session needs a client id; the one given is empty",
         ));
     }
-    let mut mqtt = MqttOptions::new(options.client_id.clone(), url.host.clone(), url.port);
+    let mut mqtt = MqttOptions::new(client_id(&options.client_id), url.host.clone(), url.port);
     mqtt.set_clean_session(false)
         .set_keep_alive(KEEP_ALIVE)
         .set_manual_acks(true)
@@ -51,6 +51,22 @@ pub(super) fn mqtt_options(url: &BrokerUrl, options: &ConnectOptions) -> Result<
     Ok(mqtt)
 }
 
+/// `id` as an MQTT client id: `/`, `+`, `#` and `$`, which some brokers
+/// refuse in a client id (rumqttd), and `%` are percent-encoded, so a
+/// participant whose role is a node id like `core/Repeat_x1` connects
+/// everywhere, and distinct ids stay distinct. Other ids are kept as they
+/// are, so a persistent session is found again under the same id.
+fn client_id(id: &str) -> String {
+    let mut encoded = String::with_capacity(id.len());
+    for c in id.chars() {
+        match c {
+            '/' | '+' | '#' | '$' | '%' => encoded.push_str(&format!("%{:02X}", u32::from(c))),
+            c => encoded.push(c),
+        }
+    }
+    encoded
+}
+
 /// Suffix of the publishing connection's client id (see `mod.rs`).
 const PUBLISHER_SUFFIX: &str = "-pub";
 
@@ -59,8 +75,11 @@ const PUBLISHER_SUFFIX: &str = "-pub";
 /// every unconfirmed publish again itself, so there is nothing to keep).
 pub(super) fn publisher_options(url: &BrokerUrl, options: &ConnectOptions) -> Result<MqttOptions> {
     let mut mqtt = mqtt_options(url, options)?;
-    mqtt.set_client_id(format!("{}{PUBLISHER_SUFFIX}", options.client_id))
-        .set_clean_session(true);
+    mqtt.set_client_id(format!(
+        "{}{PUBLISHER_SUFFIX}",
+        client_id(&options.client_id)
+    ))
+    .set_clean_session(true);
     Ok(mqtt)
 }
 
@@ -159,6 +178,20 @@ mod tests {
         assert_eq!(mqtt.broker_address(), ("b".to_owned(), 8883));
         let mqtt = mqtt_options(&url("mqtt://b"), &options("x")).unwrap();
         assert!(matches!(mqtt.transport(), rumqttc::Transport::Tcp));
+    }
+
+    #[test]
+    fn client_ids_carry_no_character_a_broker_may_refuse() {
+        let mqtt = mqtt_options(&url("mqtt://b"), &options("core/Repeat_x1-7")).unwrap();
+        assert_eq!(mqtt.client_id(), "core%2FRepeat_x1-7");
+        let mqtt = publisher_options(&url("mqtt://b"), &options("a+b#c$d%e")).unwrap();
+        assert_eq!(mqtt.client_id(), "a%2Bb%23c%24d%25e-pub");
+        let mqtt = mqtt_options(&url("mqtt://b"), &options("plain-id_1.x")).unwrap();
+        assert_eq!(
+            mqtt.client_id(),
+            "plain-id_1.x",
+            "ids without them are kept"
+        );
     }
 
     #[test]

@@ -29,13 +29,7 @@ impl Coordinator {
             return;
         }
         tracing::info!(%role, ?seen, "participant");
-        let component = self
-            .registry
-            .any_of_role(&role)
-            .map(|p| p.component.clone());
-        if let Some(info) =
-            component.and_then(|c| crate::components::discovered(&self.registry, &c))
-        {
+        for info in self.catalogue().of_role(&role) {
             self.broadcast(&Output::Component(ComponentOutput::Component(info)));
         }
         self.replan().await;

@@ -184,6 +184,19 @@ pub fn edge_name(src: &Endpoint, tgt: &Endpoint) -> String {
     )
 }
 
+/// The queue a route's messages are read from: the outport's, or the dead
+/// letters of the inport; named by the participants, else by msgflo's
+/// default names.
+pub fn source_queue(registry: &Registry, source: &Source) -> Result<QueueName, String> {
+    let queue = |end: &Endpoint, inport: bool| {
+        port_queue(registry, end, inport).or_else(|_| default_queue(end, inport))
+    };
+    match source {
+        Source::Outport(end) => queue(end, false),
+        Source::DeadLetters(inport) => queue(inport, true).map(|q| dead_letter_queue(&q)),
+    }
+}
+
 /// msgflo's default queue of a node's port: `ROLE.PORT`, upper-cased port.
 pub fn default_queue(end: &Endpoint, inport: bool) -> Result<QueueName, String> {
     let _either_direction = inport;

@@ -14,7 +14,7 @@
 //! edge to or from such a node that leads nowhere yet (no target) gives no
 //! route.
 
-use msgflo_protocol::graph::{Endpoint, Graph};
+use msgflo_protocol::graph::{Edge, Endpoint, Graph};
 
 /// Component of a round-robin node (msgflo's name).
 pub const ROUND_ROBIN: &str = "msgflo/RoundRobin";
@@ -64,63 +64,50 @@ pub fn is_wiring_node(graph: &Graph, node: &str) -> bool {
 
 /// The routes between participants that `graph`'s edges make, in edge order.
 pub fn routes(graph: &Graph) -> Vec<Route> {
-    let virtual_node = |node: &str| is_wiring_node(graph, node);
-    let into = |node: &str| -> Vec<Endpoint> {
-        graph
-            .edges()
-            .filter(|e| e.tgt.process == node && !virtual_node(&e.src.process))
-            .map(|e| e.src.clone())
-            .collect()
-    };
-    let out_of = |node: &str, deadletter: bool| -> Vec<Endpoint> {
-        graph
-            .edges()
-            .filter(|e| {
-                e.src.process == node
-                    && e.src.port.eq_ignore_ascii_case("deadletter") == deadletter
-                    && !virtual_node(&e.tgt.process)
-            })
-            .map(|e| e.tgt.clone())
-            .collect()
-    };
     let mut routes = Vec::new();
-    let mut push = |route: Route| {
-        if !routes.contains(&route) {
-            routes.push(route);
-        }
-    };
     for edge in graph.edges() {
-        let (src, tgt) = (&edge.src, &edge.tgt);
-        match (virtual_node(&src.process), virtual_node(&tgt.process)) {
-            (false, false) => push(Route {
-                from: Source::Outport(src.clone()),
-                to: tgt.clone(),
-            }),
-            // Routes through a wiring node are made once, at its first
-            // outgoing edge.
-            (true, false) => {
-                let node = &src.process;
-                let deadletter = src.port.eq_ignore_ascii_case("deadletter");
-                if deadletter {
-                    for worker in out_of(node, false) {
-                        push(Route {
-                            from: Source::DeadLetters(worker),
-                            to: tgt.clone(),
-                        });
-                    }
-                } else {
-                    for source in into(node) {
-                        push(Route {
-                            from: Source::Outport(source),
-                            to: tgt.clone(),
-                        });
-                    }
-                }
+        // Routes through a wiring node are made at its outgoing edges.
+        if is_wiring_node(graph, &edge.tgt.process) {
+            continue;
+        }
+        for from in edge_sources(graph, edge) {
+            let route = Route {
+                from,
+                to: edge.tgt.clone(),
+            };
+            if !routes.contains(&route) {
+                routes.push(route);
             }
-            _ => {}
         }
     }
     routes
+}
+
+/// Where the messages on `edge` come from: its source's outport; for an
+/// edge out of a wiring node, the outports of the participants feeding the
+/// node, or for a round-robin's `DEADLETTER`, the dead letters of the
+/// inports it feeds. An edge out of a wiring node that nothing feeds has
+/// none.
+pub fn edge_sources(graph: &Graph, edge: &Edge) -> Vec<Source> {
+    let node = &edge.src.process;
+    if !is_wiring_node(graph, node) {
+        return vec![Source::Outport(edge.src.clone())];
+    }
+    let participant = |end: &Endpoint| !is_wiring_node(graph, &end.process);
+    if edge.src.port.eq_ignore_ascii_case("deadletter") {
+        graph
+            .edges()
+            .filter(|e| &e.src.process == node && !e.src.port.eq_ignore_ascii_case("deadletter"))
+            .filter(|e| participant(&e.tgt))
+            .map(|e| Source::DeadLetters(e.tgt.clone()))
+            .collect()
+    } else {
+        graph
+            .edges()
+            .filter(|e| &e.tgt.process == node && participant(&e.src))
+            .map(|e| Source::Outport(e.src.clone()))
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -193,6 +180,24 @@ mod tests {
             };
             assert!(routes.contains(&route), "{s} -> {t} missing: {routes:?}");
         }
+    }
+
+    #[test]
+    fn each_edge_knows_where_its_messages_come_from() {
+        let g = graph(
+            "api(A) OUT -> IN jobs(msgflo/RoundRobin) OUT -> JOB worker(W)\n\
+             jobs DEADLETTER -> IN drop(Drop)\nidle(msgflo/PubSub) OUT -> IN x(X)",
+        );
+        let sources: Vec<Vec<Source>> = g.edges().map(|e| edge_sources(&g, e)).collect();
+        assert_eq!(
+            sources,
+            vec![
+                vec![out("api", "out")],
+                vec![out("api", "out")],
+                vec![Source::DeadLetters(to("worker", "job"))],
+                vec![],
+            ]
+        );
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //! - `start`: the graph's edges are bound on the broker (or wait, pending,
 //!   for their participants), every edge and exported outport is watched
 //!   for `network:data` / `runtime:packet`, and the IIPs are sent.
-//! - `stop`: the edges are unbound and the watching ends; participants keep
+//! - `stop`: the edges are unbound and no more `network:data` is sent (the
+//!   taps stay, for the next start); participants keep
 //!   running (they are services), but data no longer flows between them.
 //! - `getstatus`: `started` and `running` are both whether the network is
 //!   started, as msgflo 0.12.3 reports them. A msgflo network is a set of

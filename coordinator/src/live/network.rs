@@ -6,7 +6,7 @@
 use super::requests::not_found;
 use super::Coordinator;
 use crate::bindings::{self, Link, Mode};
-use crate::routes;
+use crate::routes::{self, Source};
 use msgflo_participant::transport::Delivery;
 use msgflo_protocol::graph::{Endpoint, Graph};
 use msgflo_protocol::ids::QueueName;
@@ -64,6 +64,10 @@ impl Coordinator {
             Effect::Stop { role } => {
                 self.children.stop(&role).await;
             }
+        }
+        if self.started {
+            // New edges of the running network are watched from now on.
+            self.watch_all().await;
         }
         self.replan().await;
         self.save();
@@ -170,15 +174,13 @@ impl Coordinator {
         }))]
     }
 
+    /// Unbinds the network's edges. The taps stay for the next start (what
+    /// they copy meanwhile is dropped): a new tap per start would leave the
+    /// old one's consumer behind, and some brokers (rumqttd) go on sending
+    /// an unsubscribed share group's copies, which clients saw twice.
     async fn stop_network(&mut self) {
         self.started = false;
         self.replan().await;
-        let taps: Vec<(QueueName, QueueName)> = self.taps.drain().collect();
-        for (outport, tap) in taps {
-            if let Err(error) = self.transport.unbind(&outport, &tap).await {
-                tracing::debug!(%outport, %error, "unwatching failed");
-            }
-        }
     }
 
     /// Plans the links the started network needs and applies the difference.
@@ -287,62 +289,67 @@ impl Coordinator {
         }
     }
 
-    /// Watches every edge's source outport and every exported outport.
+    /// Watches where each edge's messages come from (an outport, or the
+    /// dead letters a round-robin's `DEADLETTER` carries) and every
+    /// exported outport, if not watched yet.
     async fn watch_all(&mut self) {
         let Some(graph) = self.network_graph() else {
             return;
         };
-        let mut sources: Vec<Endpoint> = graph
+        let mut sources: Vec<Source> = graph
             .edges()
-            .filter(|e| routes::is_participant_node(graph, &e.src.process))
-            .map(|e| e.src.clone())
+            .flat_map(|e| routes::edge_sources(graph, e))
             .collect();
         sources.extend(
             graph
                 .outports
                 .values()
-                .map(|p| Endpoint::new(&p.process, &p.port)),
+                .map(|p| Source::Outport(Endpoint::new(&p.process, &p.port))),
         );
-        for src in sources {
-            let Ok(outport) = self.queue_of(&src, false) else {
+        for source in sources {
+            let Ok(queue) = bindings::source_queue(&self.registry, &source) else {
                 continue;
             };
-            if self.taps.contains_key(&outport) {
+            if self.taps.contains_key(&queue) {
                 continue;
             }
-            match self.transport.tap(&outport).await {
+            match self.transport.tap(&queue).await {
                 Ok(tap) => {
-                    self.taps.insert(outport.clone(), tap.queue.clone());
+                    self.taps.insert(queue.clone(), tap.queue.clone());
                     let (events, mut consumer) = (self.tap_events.clone(), tap.consumer);
                     tokio::spawn(async move {
                         while let Some(delivery) = consumer.next().await {
-                            if events.send((outport.clone(), delivery)).await.is_err() {
+                            if events.send((queue.clone(), delivery)).await.is_err() {
                                 break;
                             }
                         }
                     });
                 }
-                Err(error) => tracing::warn!(%outport, %error, "cannot watch outport"),
+                Err(error) => tracing::warn!(%queue, %error, "cannot watch outport"),
             }
         }
     }
 
-    /// A copy of a message published to a watched outport.
-    pub(super) async fn tapped(&mut self, outport: &QueueName, delivery: Delivery) {
+    /// A copy of a message published to a watched queue: `network:data` on
+    /// every edge it travels, a `runtime:packet` for every exported outport.
+    pub(super) async fn tapped(&mut self, queue: &QueueName, delivery: Delivery) {
         let data = payload_value(&delivery.payload);
         if let Err(error) = delivery.ack().await {
             tracing::debug!(%error, "ack of a watched message failed");
         }
-        if !self.started || !self.taps.contains_key(outport) {
+        if !self.started || !self.taps.contains_key(queue) {
             return;
         }
         let Some(graph) = self.network_graph() else {
             return;
         };
+        let carries = |source: &Source| {
+            bindings::source_queue(&self.registry, source).ok().as_ref() == Some(queue)
+        };
         let graph_id = self.network_graph.clone();
         let mut outputs = Vec::new();
         for edge in graph.edges() {
-            if self.queue_of(&edge.src, false).ok().as_ref() != Some(outport) {
+            if !routes::edge_sources(graph, edge).iter().any(carries) {
                 continue;
             }
             outputs.push(Output::Network(NetworkOutput::Data(DataEvent {
@@ -357,8 +364,7 @@ impl Coordinator {
             })));
         }
         for (public, port) in &graph.outports {
-            let end = Endpoint::new(&port.process, &port.port);
-            if self.queue_of(&end, false).ok().as_ref() != Some(outport) {
+            if !carries(&Source::Outport(Endpoint::new(&port.process, &port.port))) {
                 continue;
             }
             outputs.push(Output::Runtime(RuntimeOutput::Packet(Packet {

@@ -3,7 +3,7 @@
 //! unknown command, a payload field serde rejected, a missing graph).
 
 use super::Coordinator;
-use crate::components::Source;
+use crate::components::{Catalogue, Source};
 use crate::fbp::graph_edit::GraphEditError;
 use crate::server::ClientId;
 use msgflo_protocol::messages::{
@@ -40,7 +40,15 @@ impl Coordinator {
         let protocol = Protocol::from_name(&envelope.protocol).unwrap_or(Protocol::Runtime);
         let request_id = envelope.request_id.clone();
         if !self.authorized(&envelope) {
-            let reply = Output::error(protocol, "Invalid or missing secret");
+            // `runtime:runtime` says what this client may do: nothing
+            // (fbp-protocol's `capabilities`, per client). noflo-ui then
+            // shows "Not permitted to send ..." instead of waiting for an
+            // answer its connect ignores (an error) until it times out.
+            let reply = if protocol == Protocol::Runtime && envelope.command == "getruntime" {
+                Output::Runtime(RuntimeOutput::Runtime(self.runtime_info(false)))
+            } else {
+                Output::error(protocol, "Invalid or missing secret")
+            };
             self.send(client, &reply, request_id.as_deref());
             return;
         }
@@ -92,28 +100,32 @@ impl Coordinator {
 
     async fn runtime(&mut self, input: RuntimeInput) -> Vec<Output> {
         match input {
-            RuntimeInput::GetRuntime(_) => {
-                let info = RuntimeInfo {
-                    id: Some(self.config.runtime_id.clone()),
-                    label: Some("msgflo-rs coordinator".into()),
-                    version: VERSION.into(),
-                    all_capabilities: Some(CAPABILITIES.map(String::from).to_vec()),
-                    capabilities: CAPABILITIES.map(String::from).to_vec(),
-                    graph: Some(self.main_graph_id()),
-                    kind: "msgflo".into(),
-                    namespace: self.library.namespace().map(str::to_owned),
-                    repository: None,
-                    repository_version: None,
-                };
-                vec![
-                    Output::Runtime(RuntimeOutput::Runtime(info)),
-                    Output::Runtime(RuntimeOutput::Ports(self.ports())),
-                ]
-            }
+            RuntimeInput::GetRuntime(_) => vec![
+                Output::Runtime(RuntimeOutput::Runtime(self.runtime_info(true))),
+                Output::Runtime(RuntimeOutput::Ports(self.ports())),
+            ],
             RuntimeInput::Packet(packet) => match self.packet_in(&packet).await {
                 Ok(()) => vec![Output::Runtime(RuntimeOutput::PacketSent(packet))],
                 Err(message) => vec![Output::error(Protocol::Runtime, message)],
             },
+        }
+    }
+
+    /// `runtime:runtime`: what this runtime is, and what the client may do
+    /// (`permitted`: everything, else nothing).
+    fn runtime_info(&self, permitted: bool) -> RuntimeInfo {
+        let all = CAPABILITIES.map(String::from).to_vec();
+        RuntimeInfo {
+            id: Some(self.config.runtime_id.clone()),
+            label: Some("msgflo-rs coordinator".into()),
+            version: VERSION.into(),
+            capabilities: if permitted { all.clone() } else { Vec::new() },
+            all_capabilities: Some(all),
+            graph: Some(self.main_graph_id()),
+            kind: "msgflo".into(),
+            namespace: self.library.namespace().map(str::to_owned),
+            repository: None,
+            repository_version: None,
         }
     }
 
@@ -148,7 +160,7 @@ impl Coordinator {
     fn component(&mut self, input: ComponentInput) -> Vec<Output> {
         match input {
             ComponentInput::List(_) => {
-                let components = crate::components::list(&self.registry, &self.library);
+                let components = self.catalogue().list();
                 let count = components.len() as u64;
                 let mut replies: Vec<Output> = components
                     .into_iter()
@@ -231,9 +243,7 @@ impl Coordinator {
     /// `component:getsource` of a component (see [`crate::components`]):
     /// msgflo's answer, with a component file's text read here.
     fn component_source(&self, name: &str) -> Output {
-        let graph = self.graphs.get(&self.main_graph_id());
-        let found = crate::components::source(name, &self.library, &self.registry, graph);
-        match found {
+        match self.catalogue().source(name) {
             Ok(Source::Ready(source)) => Output::Component(ComponentOutput::Source(source)),
             Ok(Source::File { path, mut source }) => match std::fs::read_to_string(&path) {
                 Ok(code) => {
@@ -249,6 +259,16 @@ impl Coordinator {
                 ),
             },
             Err(error) => Output::error(Protocol::Component, error.to_string()),
+        }
+    }
+
+    /// The components known now: the library's, the participants', and
+    /// those the main graph uses.
+    pub(super) fn catalogue(&self) -> Catalogue<'_> {
+        Catalogue {
+            library: &self.library,
+            registry: &self.registry,
+            graph: self.graphs.get(&self.main_graph_id()),
         }
     }
 

@@ -14,6 +14,7 @@
 //! - [`components`] — the component catalogue: `component:list` from the
 //!   participants and the library.
 //! - [`fbp`] — the FBP protocol's `graph:*` commands as a state machine.
+//! - [`flowhub`] — the "Open in Flowhub" link `msgflo` prints.
 //! - [`library`] — msgflo's component library config and command templates.
 //! - [`spawn`] — starting, stopping and reaping participant processes.
 //! - [`live`] — the coordinator's event loop: clients, discovery, network
@@ -37,6 +38,7 @@ pub mod client;
 pub mod components;
 pub mod embedded;
 pub mod fbp;
+pub mod flowhub;
 pub mod graph_file;
 pub mod library;
 pub mod links;

@@ -9,7 +9,7 @@ use msgflo_coordinator::library::Library;
 use msgflo_coordinator::live::{Config, Coordinator};
 use msgflo_coordinator::ping::Ping;
 use msgflo_coordinator::spawn::{ChildOptions, Children};
-use msgflo_coordinator::{embedded, graph_file, server};
+use msgflo_coordinator::{embedded, flowhub, graph_file, server};
 use msgflo_participant::cli;
 use msgflo_participant::transport::{self, ConnectOptions};
 use std::path::PathBuf;
@@ -128,8 +128,9 @@ async fn run(args: Args) -> Result<(), String> {
         .clone()
         .or_else(|| cli::env("MSGFLO_RUNTIME_ID"))
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let secret = args.secret.clone().or_else(|| cli::env("MSGFLO_SECRET"));
     let config = Config {
-        secret: args.secret.clone().or_else(|| cli::env("MSGFLO_SECRET")),
+        secret: secret.clone(),
         runtime_id: runtime_id.clone(),
         graph_id,
         participant_timeout: Duration::from_secs(args.participant_timeout),
@@ -182,33 +183,24 @@ async fn run(args: Args) -> Result<(), String> {
     let (events, requests) = tokio::sync::mpsc::channel(1024);
     tokio::spawn(server::serve(listener, events));
 
-    let address = format!("ws://{}:{}", args.host, args.port);
-    println!("msgflo started on {address}");
-    println!(
-        "Open in Flowhub: {}",
-        live_url(&args.ide, &address, &runtime_id)
+    println!("msgflo started on ws://{}:{}", args.host, args.port);
+    let link = flowhub::link(
+        &args.ide,
+        &args.host,
+        args.port,
+        &runtime_id,
+        secret.as_deref(),
     );
+    if let Some(why) = link.secret_left_out {
+        tracing::warn!("{why}");
+    }
+    println!("Open in Flowhub: {}", link.url);
     // After the ready lines, so that forwarded participant output follows
     // them; clients' requests wait in `requests` meanwhile.
     coordinator.start_main().await;
     coordinator.run(requests, discovery, shutdown).await;
     drop(embedded_broker);
     Ok(())
-}
-
-/// The Flowhub URL that opens this runtime, as msgflo prints it.
-fn live_url(ide: &str, address: &str, id: &str) -> String {
-    let params = format!("protocol=websocket&address={address}&id={id}");
-    let mut escaped = String::new();
-    for byte in params.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                escaped.push(char::from(byte));
-            }
-            other => escaped.push_str(&format!("%{other:02X}")),
-        }
-    }
-    format!("{ide}#runtime/endpoint?{escaped}")
 }
 
 fn main() -> ExitCode {

@@ -125,8 +125,13 @@ pub(super) fn change_node(graph: &mut Graph, p: ChangeNode) -> Changes {
     Ok(vec![GraphChange::ChangeNode(ChangeNode { metadata, ..p })])
 }
 
-pub(super) fn add_edge(graph: &mut Graph, p: AddEdge) -> Changes {
+pub(super) fn add_edge(graph: &mut Graph, mut p: AddEdge) -> Changes {
     let (src, tgt) = (endpoint(&p.src)?, endpoint(&p.tgt)?);
+    // A `null` is no value (noflo-ui draws a new edge with `route: null`,
+    // which its own schema check then refuses in the reply).
+    if let Some(metadata) = &mut p.metadata {
+        metadata.retain(|_, value| !value.is_null());
+    }
     node(graph, &src.process)?;
     node(graph, &tgt.process)?;
     if graph

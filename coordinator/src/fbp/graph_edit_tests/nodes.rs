@@ -258,6 +258,20 @@ fn addedge_keeps_port_case_and_index_as_sent() {
 }
 
 #[test]
+fn addedge_drops_null_metadata_as_no_value() {
+    let mut g = abc();
+    let sent = json!({"src": {"node": "A", "port": "out"}, "tgt": {"node": "B", "port": "in"},
+        "metadata": {"route": null, "secure": true}, "graph": "g"});
+    let mut echoed = sent.clone();
+    echoed["metadata"] = json!({"secure": true});
+    assert_eq!(ok(&mut g, "addedge", sent), reply("addedge", echoed));
+    assert_eq!(
+        graph_json(&g)["connections"][0]["metadata"],
+        json!({"secure": true})
+    );
+}
+
+#[test]
 fn addedge_from_an_unknown_node_is_refused() {
     let mut g = abc();
     let sent = json!({"src": {"node": "X", "port": "out"}, "tgt": {"node": "B", "port": "in"}, "graph": "g"});

@@ -1,8 +1,9 @@
 //! Support for the end-to-end tests in `tests/tests/`: where the brokers are,
 //! unique names so tests can run in parallel, the workspace root, public npm
 //! and PyPI packages installed at test time ([`npm`], [`python`]), a
-//! throw-away CA, TLS broker and TLS proxy ([`tls`]), and running the data
-//! tools ([`tools`]).
+//! throw-away CA, TLS broker and TLS proxy ([`tls`]), running the data
+//! tools ([`tools`]), a RabbitMQ vhost of a test's own ([`vhost`]), and
+//! noflo-ui in headless Chromium as the user ([`noflo_ui`]).
 //!
 //! Broker addresses come from the environment that `scripts/test` sets up:
 //! `MSGFLO_TEST_AMQP_URL` (default `amqp://guest:guest@127.0.0.1:5672/%2f`) and
@@ -12,12 +13,14 @@
 pub mod bins;
 pub mod fbp_client;
 pub mod mqtt;
+pub mod noflo_ui;
 pub mod npm;
 pub mod numbered;
 pub mod process;
 pub mod python;
 pub mod tls;
 pub mod tools;
+pub mod vhost;
 
 use std::path::PathBuf;
 

@@ -18,15 +18,16 @@
 // - runControl {button: "stop" | "start"}: clicks the runtime's button and
 //   waits for the label to change; answers the view.
 // - packets: opens the packet panel; answers its rows' text.
-// - selectEdge {from: [node, port], to: [node, port]}: clicks the edge.
-// - removeEdge {from, to}: deletes the edge from its context menu.
+// - removeEdge {from: [node, port], to: [node, port]}: deletes the edge
+//   from its context menu.
 // - connect {from: [node, port], to: [node, port]}: taps the outport, then
 //   the inport.
-// - addNode {search, pick, at}: types `search` into the component search
-//   and clicks the result whose title is `pick`; the node lands at `at`
-//   ([x, y] on screen); answers the new node's id.
+// - addNode {search, pick}: types `search` into the component search and
+//   clicks the result whose title is `pick` (noflo-ui puts the node at the
+//   top left of the view); answers the new node's id.
 // - autolayout: clicks the editor's Autolayout button.
-// - exchange: the FBP frames so far (sent, received) and their counts.
+// - exchange: the FBP frames of this page so far (sent, received) and its
+//   console errors.
 // - close.
 'use strict';
 
@@ -68,6 +69,21 @@ function serve() {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
+// Installed into every page: the first element matching `selector`
+// anywhere, shadow roots included (the editor is made of web components).
+function installDeep() {
+  window.deepFind = (selector, root = document) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.matches(selector)) return el;
+      if (el.shadowRoot) {
+        const found = window.deepFind(selector, el.shadowRoot);
+        if (found) return found;
+      }
+    }
+    return null;
+  };
+}
+
 let browser;
 let context;
 let page;
@@ -76,25 +92,16 @@ let consoleErrors;
 
 // Everything inside the editor's shadow DOM, as plain data.
 function readView() {
-  const deep = (root, selector) => {
-    const found = [];
-    const walk = (node) => {
-      if (node.querySelectorAll) found.push(...node.querySelectorAll(selector));
-      const all = node.querySelectorAll ? node.querySelectorAll('*') : [];
-      for (const el of all) if (el.shadowRoot) walk(el.shadowRoot);
-    };
-    walk(root);
-    return found;
-  };
+  const deep = window.deepFind;
   const editor = document.querySelector('noflo-ui');
-  const graphEditor = deep(document, 'the-graph-editor')[0];
+  const graphEditor = deep('the-graph-editor');
   const graph = graphEditor && graphEditor.graph;
-  const svg = deep(document, 'svg.app-svg')[0];
+  const svg = deep('svg.app-svg');
   const texts = (sel) => (svg ? [...svg.querySelectorAll(sel)].map((t) => t.textContent) : []);
   // The red banner: noflo-alert with isError; otherwise a progress message.
-  const alert = deep(document, 'noflo-alert')[0];
+  const alert = deep('noflo-alert');
   const shownAlert = alert && alert.classList.contains('show');
-  const runtime = deep(document, 'noflo-runtime')[0];
+  const runtime = deep('noflo-runtime');
   const label = runtime && runtime.shadowRoot ? runtime.shadowRoot.querySelector('#runcontrol h2') : null;
   const button = runtime && runtime.shadowRoot ? runtime.shadowRoot.querySelector('#runcontrol button') : null;
   return {
@@ -137,6 +144,7 @@ async function waitFor(predicate, timeoutMs, what) {
 async function open({ url, nodes, timeoutMs }) {
   if (context) await context.close();
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.addInitScript(installDeep);
   page = await context.newPage();
   frames = [];
   consoleErrors = [];
@@ -165,17 +173,7 @@ async function centre(finder, args) {
   const box = await page.evaluate(({ finderText, a }) => {
     // eslint-disable-next-line no-new-func
     const find = new Function('svg', 'a', finderText);
-    const deep = (root) => {
-      for (const el of root.querySelectorAll('*')) {
-        if (el.matches && el.matches('svg.app-svg')) return el;
-        if (el.shadowRoot) {
-          const found = deep(el.shadowRoot);
-          if (found) return found;
-        }
-      }
-      return null;
-    };
-    const svg = deep(document);
+    const svg = window.deepFind('svg.app-svg');
     const el = svg && find(svg, a);
     if (!el) return null;
     const r = el.getBoundingClientRect();
@@ -205,21 +203,13 @@ async function portPoint(id, port, side) {
   return centre(PORT, [index, port, side]);
 }
 
+// The middle of an edge's visible stroke, on screen. Edges are found by
+// their order in the editor's graph, the order it draws them.
 async function edgePoint({ from, to }) {
   const at = await page.evaluate(({ f, t }) => {
-    const deep = (root, sel) => {
-      for (const el of root.querySelectorAll('*')) {
-        if (el.matches && el.matches(sel)) return el;
-        if (el.shadowRoot) {
-          const found = deep(el.shadowRoot, sel);
-          if (found) return found;
-        }
-      }
-      return null;
-    };
     const same = (a, b) => a.toLowerCase() === b.toLowerCase();
-    const editor = deep(document, 'the-graph-editor');
-    const svg = deep(document, 'svg.app-svg');
+    const editor = window.deepFind('the-graph-editor');
+    const svg = window.deepFind('svg.app-svg');
     const index = editor.graph.edges.findIndex((e) => e.from.node === f[0] && same(e.from.port, f[1])
       && e.to.node === t[0] && same(e.to.port, t[1]));
     if (index < 0) return null;
@@ -229,12 +219,6 @@ async function edgePoint({ from, to }) {
     return { x: point.x * m.a + point.y * m.c + m.e, y: point.x * m.b + point.y * m.d + m.f };
   }, { f: from, t: to });
   if (!at) throw new Error(`no edge ${from.join('.')} -> ${to.join('.')} in the editor`);
-  return at;
-}
-
-async function selectEdge(edge) {
-  const at = await edgePoint(edge);
-  await page.mouse.click(at.x, at.y);
   return at;
 }
 
@@ -264,11 +248,8 @@ async function connect({ from, to }) {
 
 const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-async function addNode({ search, pick, at }) {
+async function addNode({ search, pick }) {
   const before = (await view()).model.nodes.map((n) => n.id);
-  // The-graph puts a new node where the pointer last was over the graph.
-  const [x, y] = at || [640, 600];
-  await page.mouse.move(x, y);
   // The search box opens from the graph's title bar.
   await page.locator('noflo-search #breadcrumb').click();
   const input = page.locator('noflo-search #searchinput');
@@ -288,17 +269,7 @@ async function addNode({ search, pick, at }) {
 // Where the editor's graph has its nodes.
 function positions() {
   return page.evaluate(() => {
-    const deep = (root, sel) => {
-      for (const el of root.querySelectorAll('*')) {
-        if (el.matches && el.matches(sel)) return el;
-        if (el.shadowRoot) {
-          const found = deep(el.shadowRoot, sel);
-          if (found) return found;
-        }
-      }
-      return null;
-    };
-    const editor = deep(document, 'the-graph-editor');
+    const editor = window.deepFind('the-graph-editor');
     return JSON.stringify(editor.graph.nodes.map((n) => [n.id, n.metadata.x, n.metadata.y]));
   });
 }
@@ -333,17 +304,7 @@ async function showPackets(open) {
 async function packets() {
   await showPackets(true);
   return page.evaluate(() => {
-    const deep = (root, sel) => {
-      for (const el of root.querySelectorAll('*')) {
-        if (el.matches && el.matches(sel)) return el;
-        if (el.shadowRoot) {
-          const found = deep(el.shadowRoot, sel);
-          if (found) return found;
-        }
-      }
-      return null;
-    };
-    const main = deep(document, '#fixedmain');
+    const main = window.deepFind('#fixedmain');
     if (!main) return [];
     return [...main.querySelectorAll('.react-fluid-table-row')].map((row) => {
       const text = (sel) => [...row.querySelectorAll(sel)].map((el) => el.textContent);
@@ -380,7 +341,6 @@ const commands = {
   },
   runControl,
   packets,
-  selectEdge,
   removeEdge,
   connect,
   addNode,

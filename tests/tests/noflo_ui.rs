@@ -30,6 +30,13 @@ const SHOWN: Duration = Duration::from_secs(10);
 const QUIET: Duration = Duration::from_secs(2);
 
 const HELLO: [&str; 3] = ["helloA", "helloB", "helloC"];
+/// `msgflo` arguments of the hello example, as the quick start runs it.
+const HELLO_ARGS: [&str; 4] = [
+    "--graph",
+    "examples/hello/hello.fbp",
+    "--library",
+    "examples/hello/package.json",
+];
 const PIPELINE: [&str; 7] = [
     "ingest", "jobs", "parse", "rejected", "totals", "audit", "report",
 ];
@@ -42,13 +49,7 @@ const PIPELINE: [&str; 7] = [
 async fn hello_opens_runs_shows_its_data_and_is_rewired_from_the_editor() -> Result<()> {
     binary("msgflo-examples")?;
     let mut editor = Editor::start("hello").await?;
-    let hello = [
-        "--graph",
-        "examples/hello/hello.fbp",
-        "--library",
-        "examples/hello/package.json",
-    ];
-    let runtime = Runtime::start("embedded:0", &editor.ide, &hello).await?;
+    let runtime = Runtime::start("embedded:0", &editor.ide, &HELLO_ARGS).await?;
     let broker = runtime.broker.clone();
 
     // 1. The printed link opens the live graph.
@@ -163,14 +164,7 @@ async fn hello_opens_runs_shows_its_data_and_is_rewired_from_the_editor() -> Res
 async fn hello_with_a_secret_opens_from_its_link_and_refuses_without_it() -> Result<()> {
     binary("msgflo-examples")?;
     let mut editor = Editor::start("hello-secret").await?;
-    let args = [
-        "--graph",
-        "examples/hello/hello.fbp",
-        "--library",
-        "examples/hello/package.json",
-        "--secret",
-        "hello-s3cret",
-    ];
+    let args = [&HELLO_ARGS[..], &["--secret", "hello-s3cret"]].concat();
     let runtime = Runtime::start("embedded:0", &editor.ide, &args).await?;
     ensure_secret_works(&mut editor, &runtime, "hello-s3cret", &HELLO).await?;
     editor.close().await?;

@@ -13,7 +13,8 @@
 //! - [`links`] — applying a link on the broker (bind, or `connectinport`).
 //! - [`fbp`] — the FBP protocol's `graph:*` commands as a state machine.
 //! - [`library`] — msgflo's component library config and command templates.
-//! - [`spawn`] — starting, stopping and reaping participant processes.
+//! - [`spawn`] — starting, stopping and reaping participant processes;
+//!   [`forward`] — how their output lines are passed on.
 //! - [`live`] — the coordinator's event loop: clients, discovery, network
 //!   start/stop, taps for `network:data` and `runtime:packet`.
 //! - [`server`] — the WebSocket server (subprotocol `noflo`); [`client`] —
@@ -34,6 +35,7 @@ pub mod bindings;
 pub mod client;
 pub mod embedded;
 pub mod fbp;
+pub mod forward;
 pub mod graph_file;
 pub mod library;
 pub mod links;

@@ -55,11 +55,13 @@ struct Args {
     /// Accepted for msgflo compatibility: commands always run with `sh -c`.
     #[arg(long, value_name = "SHELL", num_args = 0..=1, default_missing_value = "sh")]
     shell: Option<String>,
+    #[command(flatten)]
+    log: msgflo_participant::logging::LogArgs,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    cli::main("msgflo-setup", async move {
+    cli::main("msgflo-setup", args.log, async move {
         let mut forward = ChildOptions::default();
         forward.forward(&args.forward)?;
         let timeout = Duration::try_from_secs_f64(args.timeout)
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
             componentdir: args.componentdir,
             forward_stdout: forward.forward_stdout,
             forward_stderr: forward.forward_stderr,
+            log_format: args.log.log_format,
             discover: args.discover,
             timeout,
             forever: args.forever,

@@ -81,6 +81,8 @@ struct Args {
     /// Seconds after which a silent participant is forgotten.
     #[arg(long, default_value_t = 600)]
     participant_timeout: u64,
+    #[command(flatten)]
+    log: msgflo_participant::logging::LogArgs,
 }
 
 async fn run(args: Args) -> Result<(), String> {
@@ -177,6 +179,7 @@ async fn run(args: Args) -> Result<(), String> {
     let shutdown = cli::shutdown_signal();
     let mut child_options = ChildOptions::default();
     child_options.forward(&args.forward)?;
+    child_options.log_format = args.log.log_format;
     let children = Children::with_options(broker.clone(), child_options);
     let mut coordinator = Coordinator::new(config, transport, graphs, library, children);
     let (events, requests) = tokio::sync::mpsc::channel(1024);
@@ -213,5 +216,5 @@ fn live_url(ide: &str, address: &str, id: &str) -> String {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    cli::main("msgflo", run(args))
+    cli::main("msgflo", args.log, run(args))
 }

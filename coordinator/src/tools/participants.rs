@@ -59,6 +59,9 @@ pub struct Args {
     #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "false",
           value_parser = clap::builder::BoolishValueParser::new(), action = ArgAction::Set)]
     pub json: bool,
+    /// `--log-format`.
+    #[command(flatten)]
+    pub log: msgflo_participant::logging::LogArgs,
 }
 
 /// One participant as listed: what it announced, and when it was heard of.

@@ -73,6 +73,8 @@ pub struct Options {
     pub forward_stdout: bool,
     /// See `forward_stdout`.
     pub forward_stderr: bool,
+    /// How the participants log (and their forwarded stderr lines look).
+    pub log_format: msgflo_participant::logging::LogFormat,
     /// Take queue names from discovery messages.
     pub discover: bool,
     /// How long to wait for discovery messages.
@@ -122,6 +124,7 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
     let child_options = ChildOptions {
         forward_stdout: options.forward_stdout,
         forward_stderr: options.forward_stderr,
+        log_format: options.log_format,
         may_outlive: !options.forever,
         ..ChildOptions::default()
     };

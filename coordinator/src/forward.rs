@@ -8,8 +8,8 @@
 //!   a line that is not one. Stdout lines (a participant's output, not its
 //!   log) stay `[role] line`.
 
-use msgflo_participant::logging::LogFormat;
 pub use msgflo_participant::logging::strip_ansi;
+use msgflo_participant::logging::LogFormat;
 use serde_json::{json, Value};
 
 /// A stdout line as forwarded.
@@ -44,8 +44,8 @@ mod tests {
     #[test]
     fn json_stderr_lines_are_one_object_each_with_the_role() {
         let own = r#"{"level":"WARN","message":"m","target":"t"}"#;
-        let forwarded: Value = serde_json::from_str(&stderr_line(LogFormat::Json, "a", own))
-            .expect("an object");
+        let forwarded: Value =
+            serde_json::from_str(&stderr_line(LogFormat::Json, "a", own)).expect("an object");
         assert_eq!(
             forwarded,
             json!({"level": "WARN", "message": "m", "target": "t", "role": "a"})

@@ -103,11 +103,15 @@ mod tests {
 
     #[test]
     fn terminal_codes_are_taken_out_and_the_text_kept() {
-        let coloured = "\x1b[2m2026-01-01T00:00:00Z\x1b[0m \x1b[33m WARN\x1b[0m \x1b[2mx\x1b[0m: hi";
+        let coloured =
+            "\x1b[2m2026-01-01T00:00:00Z\x1b[0m \x1b[33m WARN\x1b[0m \x1b[2mx\x1b[0m: hi";
         assert_eq!(strip_ansi(coloured), "2026-01-01T00:00:00Z  WARN x: hi");
         assert_eq!(strip_ansi("plain [1m text"), "plain [1m text");
         assert_eq!(strip_ansi("a\x1b7b\x1b"), "ab");
-        assert!(matches!(strip_ansi("no codes"), std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(
+            strip_ansi("no codes"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

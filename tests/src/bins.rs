@@ -120,10 +120,21 @@ mod tests {
 
     #[test]
     fn the_crate_under_tests_variables_are_not_passed_on() {
-        for name in ["CARGO_MANIFEST_DIR", "CARGO_PKG_NAME", "CARGO_BIN_EXE_x", "OUT_DIR"] {
+        for name in [
+            "CARGO_MANIFEST_DIR",
+            "CARGO_PKG_NAME",
+            "CARGO_BIN_EXE_x",
+            "OUT_DIR",
+        ] {
             assert!(set_for_the_test(name), "{name}");
         }
-        for name in ["CARGO_HOME", "CARGO_TARGET_DIR", "RUSTFLAGS", "PATH", "CARGO"] {
+        for name in [
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "RUSTFLAGS",
+            "PATH",
+            "CARGO",
+        ] {
             assert!(!set_for_the_test(name), "{name}");
         }
     }

@@ -36,13 +36,17 @@
 //! - `requests.rs` — answering each FBP command.
 //! - `network.rs` — starting/stopping, links, IIPs, taps.
 //! - `discovery.rs` — participants appearing and expiring.
+//! - `pending.rs` — graph nodes no participant serves, and why.
 //! - [`extension`] — the `msgflo` sub-protocol: `msgflo:participants` for
 //!   the `msgflo-participants` tool.
 
 mod discovery;
 pub mod extension;
 mod network;
+mod pending;
 mod requests;
+
+pub use pending::PendingNode;
 
 use crate::bindings::{Link, Mode};
 use crate::fbp::graph_edit::Graphs;

@@ -84,11 +84,7 @@ impl Coordinator {
         }
         let iips = serde_json::Map::new();
         let Some(command) = self.library.command(component, role, &iips) else {
-            tracing::info!(
-                role,
-                component,
-                "not in the library; waiting for a participant"
-            );
+            self.unserved(role, component);
             return;
         };
         if let Err(error) = self.children.spawn(role, &command) {

@@ -58,8 +58,8 @@ struct Args {
     #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "false",
           value_parser = clap::builder::BoolishValueParser::new(), action = ArgAction::Set)]
     auto_save: bool,
-    /// How long to wait for participants (accepted for msgflo compatibility:
-    /// edges wait for their participants as long as it takes).
+    /// Seconds the graph's IIPs wait for the participants started for it
+    /// (edges wait for their participants as long as it takes).
     #[arg(long, default_value_t = 45)]
     wait_timeout: u64,
     /// Unique id of this runtime [default: $MSGFLO_RUNTIME_ID, else a new UUID].
@@ -137,6 +137,7 @@ async fn run(args: Args) -> Result<(), String> {
         participant_timeout: Duration::from_secs(args.participant_timeout),
         auto_save: args.auto_save.then(|| args.graph.clone()).flatten(),
         ignore: args.ignore.clone(),
+        wait_timeout: Duration::from_secs(args.wait_timeout),
     };
 
     let options = ConnectOptions {

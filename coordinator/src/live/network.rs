@@ -144,7 +144,7 @@ impl Coordinator {
         self.broadcast(&started);
         self.watch_all().await;
         self.replan().await;
-        self.send_iips(None).await;
+        self.send_start_iips().await;
         Vec::new()
     }
 

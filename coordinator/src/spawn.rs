@@ -52,10 +52,13 @@ pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long to wait, after a child exits, for the rest of its output.
 const DRAIN: Duration = Duration::from_millis(200);
 
-/// The supervising shell: `$1` is the participant's command.
+/// The supervising shell: `$1` is the participant's command. The shell that
+/// runs the command catches SIGTERM (so only the participant acts on it, and
+/// no `Terminated` line follows its clean exit); the participant itself gets
+/// SIGTERM's default action back.
 const SUPERVISOR: &str = r#"trap 'kill -TERM 0; sleep @BOUND@; kill -KILL 0' HUP
 trap : TERM
-sh -c "$1" &
+sh -c 'trap : TERM; eval "$1"' msgflo-participant "$1" &
 pid=$!
 while :; do
   wait "$pid"; status=$?

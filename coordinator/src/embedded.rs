@@ -1,10 +1,14 @@
 //! `--broker embedded`: an MQTT broker inside the coordinator (rumqttd), so a
 //! machine with only Rust runs a whole msgflo system with one command.
 //!
-//! `embedded` listens on `127.0.0.1:1883`; `embedded:PORT` or
-//! `embedded://HOST:PORT` choose another address (port 0: any free port, as
-//! tests want). [`start`] returns once the broker takes MQTT connections, with
-//! the `mqtt://` URL that the coordinator and its participants connect to.
+//! `embedded` listens on `127.0.0.1:1883` — or, when another broker has that
+//! port (a laptop running Mosquitto), on the next free one ([`start_wanted`]
+//! says which in the log; the coordinator prints the URL and the commands
+//! that use it). `MSGFLO_EMBEDDED_PORT` changes the port tried first.
+//! `embedded:PORT` or `embedded://HOST:PORT` ask for exactly that address (port
+//! 0: any free port, as tests want). [`start`] returns once the broker takes
+//! MQTT connections, with the `mqtt://` URL that the coordinator and its
+//! participants connect to.
 //!
 //! What our MQTT transport needs, rumqttd 0.20 has: QoS 1, persistent sessions
 //! (`clean_session = false`) and shared subscriptions (`$share/GROUP/TOPIC`,
@@ -41,16 +45,27 @@
 //!
 //! rumqttd has no way to stop its router: [`EmbeddedBroker::stop`] closes the
 //! listener and every client connection; the router thread stays, idle, until
-//! the process exits.
+//! the process exits. Its panics are one debug line each, not a backtrace on
+//! stderr (`embedded/router_panic.rs`), and after
+//! [`EmbeddedBroker::expect_stop`] (the coordinator is stopping its
+//! participants) a dying router is no longer an error.
+
+mod router_panic;
 
 use rumqttd::local::{LinkBuilder, LinkRx};
 use rumqttd::{ConnectionSettings, LinkType, RouterConfig, Server, ServerSettings};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
-/// Where `--broker embedded` listens.
+/// Where `--broker embedded` listens, unless that is taken.
 pub const DEFAULT_ADDRESS: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 1883);
+/// The environment variable naming the port `--broker embedded` tries first.
+pub const PORT_ENV: &str = "MSGFLO_EMBEDDED_PORT";
+/// How many ports after a taken default one are tried before any free port.
+const NEARBY: u16 = 16;
 /// Most clients connected at once.
 pub const MAX_CONNECTIONS: usize = 10_000;
 /// Largest packet a client may send: MQTT's own limit (256 MiB).
@@ -74,7 +89,10 @@ pub enum EmbeddedError {
         reason: String,
     },
     /// The address is taken, or not ours.
-    #[error("embedded MQTT broker: cannot listen on {address}: {source}")]
+    #[error(
+        "embedded MQTT broker: cannot listen on {address}: {source}{}",
+        taken_hint(source)
+    )]
     Listen {
         /// Where it should listen.
         address: SocketAddr,
@@ -91,29 +109,106 @@ pub enum EmbeddedError {
     },
 }
 
-/// The address an `--broker` value asks the embedded broker to listen on:
-/// `None` if it is not `embedded`, `embedded:PORT` or `embedded://HOST:PORT`.
-pub fn parse(spec: &str) -> Option<Result<SocketAddr, EmbeddedError>> {
+/// The second half of the error for a taken address.
+fn taken_hint(source: &std::io::Error) -> &'static str {
+    if source.kind() == std::io::ErrorKind::AddrInUse {
+        " (another MQTT broker? `--broker embedded` takes a free port)"
+    } else {
+        ""
+    }
+}
+
+/// Where `--broker embedded...` asks the broker to listen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wanted {
+    /// The address.
+    pub address: SocketAddr,
+    /// Whether a nearby free port will do when it is taken (plain `embedded`).
+    pub or_nearby: bool,
+}
+
+/// What an `--broker` value asks of the embedded broker: `None` if it is not
+/// `embedded`, `embedded:PORT` or `embedded://HOST:PORT`.
+pub fn parse(spec: &str) -> Option<Result<Wanted, EmbeddedError>> {
     let rest = spec.strip_prefix("embedded")?;
     let invalid = |reason: &str| EmbeddedError::Spec {
         spec: spec.to_owned(),
         reason: reason.to_owned(),
     };
+    let exactly = |address| Wanted {
+        address,
+        or_nearby: false,
+    };
     let parsed = if rest.is_empty() {
-        Ok(DEFAULT_ADDRESS)
+        default_address().map(|address| Wanted {
+            address,
+            or_nearby: true,
+        })
     } else if let Some(host_port) = rest.strip_prefix("://") {
         let host_port = host_port.trim_end_matches('/');
-        host_port.parse::<SocketAddr>().map_err(|_| {
+        host_port.parse::<SocketAddr>().map(exactly).map_err(|_| {
             invalid("expected embedded://IP:PORT (an IP address, e.g. embedded://127.0.0.1:1883)")
         })
     } else if let Some(port) = rest.strip_prefix(':') {
         port.parse::<u16>()
-            .map(|port| SocketAddr::new(DEFAULT_ADDRESS.ip(), port))
+            .map(|port| exactly(SocketAddr::new(DEFAULT_ADDRESS.ip(), port)))
             .map_err(|_| invalid("expected embedded:PORT with a port number (0 = any free port)"))
     } else {
         return None;
     };
     Some(parsed)
+}
+
+/// [`DEFAULT_ADDRESS`], with the port from [`PORT_ENV`] if it is set.
+fn default_address() -> Result<SocketAddr, EmbeddedError> {
+    let Some(port) = std::env::var(PORT_ENV)
+        .ok()
+        .filter(|p| !p.trim().is_empty())
+    else {
+        return Ok(DEFAULT_ADDRESS);
+    };
+    port.trim()
+        .parse::<u16>()
+        .map(|port| SocketAddr::new(DEFAULT_ADDRESS.ip(), port))
+        .map_err(|_| EmbeddedError::Spec {
+            spec: format!("embedded ({PORT_ENV}={port})"),
+            reason: format!("{PORT_ENV} must be a port number"),
+        })
+}
+
+/// Starts the broker [`Wanted`]: at its address, or, if that is taken and a
+/// nearby port will do, at one of the next [`NEARBY`] ports, else at any free
+/// port — saying so in the log.
+pub async fn start_wanted(wanted: Wanted) -> Result<EmbeddedBroker, EmbeddedError> {
+    let taken = match start(wanted.address).await {
+        Err(EmbeddedError::Listen { source, .. })
+            if wanted.or_nearby && source.kind() == std::io::ErrorKind::AddrInUse =>
+        {
+            source
+        }
+        other => return other,
+    };
+    let first = wanted.address;
+    let nearby = (1..=NEARBY).filter_map(|n| first.port().checked_add(n));
+    for port in nearby.chain([0]) {
+        match start(SocketAddr::new(first.ip(), port)).await {
+            Err(EmbeddedError::Listen { source, .. })
+                if source.kind() == std::io::ErrorKind::AddrInUse => {}
+            Ok(broker) => {
+                tracing::warn!(
+                    "{first} is taken (another MQTT broker?): the embedded broker listens on {} \
+                     instead",
+                    broker.address()
+                );
+                return Ok(broker);
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Err(EmbeddedError::Listen {
+        address: first,
+        source: taken,
+    })
 }
 
 /// A running embedded broker.
@@ -122,6 +217,7 @@ pub struct EmbeddedBroker {
     address: SocketAddr,
     url: String,
     stop: Option<oneshot::Sender<()>>,
+    stopping: Arc<AtomicBool>,
 }
 
 impl EmbeddedBroker {
@@ -134,6 +230,12 @@ impl EmbeddedBroker {
     /// address when it listens on all addresses).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Says that the broker is about to stop (its clients are leaving):
+    /// a router dying now is logged at debug level, not as an error.
+    pub fn expect_stop(&self) {
+        self.stopping.store(true, Ordering::Relaxed);
     }
 
     /// Closes the listener and every client connection (dropping it does
@@ -157,16 +259,19 @@ pub async fn start(address: SocketAddr) -> Result<EmbeddedBroker, EmbeddedError>
         .and_then(|listener| listener.local_addr())
         .map_err(|source| EmbeddedError::Listen { address, source })?;
     let url = format!("mqtt://{}", client_address(address));
+    router_panic::quiet_router_panics();
+    let stopping = Arc::new(AtomicBool::new(false));
     let (stop, stopped) = oneshot::channel::<()>();
     let (failed_tx, mut failed) = oneshot::channel::<String>();
     std::thread::Builder::new()
         .name("embedded-mqtt".into())
-        .spawn(move || {
-            match tokio::runtime::Builder::new_current_thread()
+        .spawn({
+            let stopping = stopping.clone();
+            move || match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
             {
-                Ok(runtime) => runtime.block_on(supervise(address, stopped, failed_tx)),
+                Ok(runtime) => runtime.block_on(supervise(address, stopped, stopping, failed_tx)),
                 Err(e) => {
                     let _ = failed_tx.send(format!("cannot start its runtime: {e}"));
                 }
@@ -193,6 +298,7 @@ pub async fn start(address: SocketAddr) -> Result<EmbeddedBroker, EmbeddedError>
         address,
         url,
         stop: Some(stop),
+        stopping,
     })
 }
 
@@ -201,6 +307,7 @@ pub async fn start(address: SocketAddr) -> Result<EmbeddedBroker, EmbeddedError>
 async fn supervise(
     address: SocketAddr,
     mut stopped: oneshot::Receiver<()>,
+    stopping: Arc<AtomicBool>,
     failed: oneshot::Sender<String>,
 ) {
     let mut failed = Some(failed);
@@ -229,11 +336,15 @@ async fn supervise(
                 return report(&mut failed, address, reason);
             }
             () = router_gone(watchdog) => {
-                tracing::error!(
-                    %address,
-                    "embedded MQTT broker: its router died (a rumqttd panic); starting a new \
-                     one: clients reconnect and subscribe again, messages in flight are lost"
-                );
+                if stopping.load(Ordering::Relaxed) {
+                    tracing::debug!(%address, "embedded MQTT broker: its router died while stopping");
+                } else {
+                    tracing::error!(
+                        %address,
+                        "embedded MQTT broker: its router died (a rumqttd panic); starting a new \
+                         one: clients reconnect and subscribe again, messages in flight are lost"
+                    );
+                }
             }
             _ = &mut stopped => return,
         }
@@ -328,8 +439,12 @@ mod tests {
 
     #[test]
     fn embedded_specs_name_an_address_and_others_are_not_ours() {
-        let addr = |s: &str| parse(s).unwrap().unwrap();
-        assert_eq!(addr("embedded"), DEFAULT_ADDRESS);
+        let addr = |s: &str| parse(s).unwrap().unwrap().address;
+        if std::env::var_os(PORT_ENV).is_none() {
+            assert_eq!(addr("embedded"), DEFAULT_ADDRESS);
+        }
+        assert!(parse("embedded").unwrap().unwrap().or_nearby);
+        assert!(!parse("embedded:1883").unwrap().unwrap().or_nearby);
         assert_eq!(addr("embedded:0").to_string(), "127.0.0.1:0");
         assert_eq!(addr("embedded:1884").to_string(), "127.0.0.1:1884");
         assert_eq!(addr("embedded://0.0.0.0:1885").to_string(), "0.0.0.0:1885");
@@ -365,7 +480,30 @@ mod tests {
             )),
             "{err}"
         );
+        assert!(
+            err.ends_with("(another MQTT broker? `--broker embedded` takes a free port)"),
+            "{err}"
+        );
         assert!(!err.contains('\n'), "{err}");
+    }
+
+    #[tokio::test]
+    async fn plain_embedded_takes_another_port_when_its_own_is_taken() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = taken.local_addr().unwrap();
+        let exactly = Wanted {
+            address,
+            or_nearby: false,
+        };
+        assert!(start_wanted(exactly).await.is_err());
+        let nearby = Wanted {
+            address,
+            or_nearby: true,
+        };
+        let broker = start_wanted(nearby).await.unwrap();
+        assert_ne!(broker.address().port(), address.port());
+        wait_ready(broker.address()).await.unwrap();
+        broker.stop();
     }
 
     #[tokio::test]

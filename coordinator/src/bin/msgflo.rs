@@ -29,9 +29,11 @@ struct Args {
     port: u16,
     /// Broker URL [default: $MSGFLO_BROKER, $CLOUDAMQP_URL, amqp://localhost],
     /// or `embedded`: run an MQTT broker inside the coordinator, on
-    /// 127.0.0.1:1883 (`embedded:PORT` or `embedded://IP:PORT` for another
-    /// address; port 0 takes any free port), and give its URL to the library's
-    /// participants.
+    /// 127.0.0.1:1883 (or the next free port if that is taken;
+    /// $MSGFLO_EMBEDDED_PORT changes the port tried first), give its URL to
+    /// the library's participants, and print commands that try the graph.
+    /// `embedded:PORT` or `embedded://IP:PORT` ask for exactly that address
+    /// (port 0 takes any free port).
     #[arg(long)]
     broker: Option<String>,
     /// FBP IDE address, for the live URL.
@@ -89,9 +91,11 @@ async fn run(args: Args) -> Result<(), String> {
     let broker = cli::broker(args.broker.as_deref());
     // Runs until the coordinator returns, after it stopped its children.
     let embedded_broker = match embedded::parse(&broker) {
-        Some(address) => {
-            let address = address.map_err(|e| e.to_string())?;
-            let started = embedded::start(address).await.map_err(|e| e.to_string())?;
+        Some(wanted) => {
+            let wanted = wanted.map_err(|e| e.to_string())?;
+            let started = embedded::start_wanted(wanted)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("embedded MQTT broker on {}", started.url());
             Some(started)
         }
@@ -142,6 +146,9 @@ async fn run(args: Args) -> Result<(), String> {
 
     let options = ConnectOptions {
         client_id: format!("msgflo-coordinator-{}", uuid::Uuid::new_v4().simple()),
+        // The embedded broker's sessions end with it: no goodbye round trip
+        // to a router that may have died as the participants left.
+        keep_session: embedded_broker.is_some(),
         ..ConnectOptions::default()
     };
     let transport = transport::connect(&broker, options)
@@ -178,6 +185,12 @@ async fn run(args: Args) -> Result<(), String> {
         tokio::spawn(ping.run());
     }
     let shutdown = cli::shutdown_signal();
+    let shutdown = async {
+        shutdown.await;
+        if let Some(embedded) = &embedded_broker {
+            embedded.expect_stop();
+        }
+    };
     let mut child_options = ChildOptions::default();
     child_options.forward(&args.forward)?;
     child_options.log_format = args.log.log_format;

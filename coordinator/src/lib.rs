@@ -21,6 +21,8 @@
 //!   connecting to it, for the tools, the benchmark and the tests.
 //! - [`embedded`] — `--broker embedded`: an MQTT broker (rumqttd) inside
 //!   the coordinator, for a whole msgflo system from one command.
+//! - [`try_it`] — the commands `msgflo --broker embedded` prints for trying
+//!   its graph from another terminal.
 //! - [`ping`] — `--ping-url`: telling a registry the runtime is alive.
 //! - [`graph_file`] — graph files in either format (`.fbp` or JSON): detect the
 //!   format, load, convert, write (atomically for `--auto-save`).
@@ -46,3 +48,4 @@ pub mod routes;
 pub mod server;
 pub mod spawn;
 pub mod tools;
+pub mod try_it;

@@ -9,7 +9,7 @@ use msgflo_coordinator::library::Library;
 use msgflo_coordinator::live::{Config, Coordinator};
 use msgflo_coordinator::ping::Ping;
 use msgflo_coordinator::spawn::{ChildOptions, Children};
-use msgflo_coordinator::{embedded, graph_file, server};
+use msgflo_coordinator::{embedded, graph_file, server, try_it};
 use msgflo_participant::cli;
 use msgflo_participant::transport::{self, ConnectOptions};
 use std::path::PathBuf;
@@ -105,6 +105,7 @@ async fn run(args: Args) -> Result<(), String> {
         Some(embedded) => embedded.url().to_owned(),
         None => broker,
     };
+    let mut try_it = Vec::new();
     let library = match &args.library {
         Some(path) => Library::load(path).map_err(|e| e.to_string())?,
         None => match Library::load(std::path::Path::new("package.json")) {
@@ -120,6 +121,10 @@ async fn run(args: Args) -> Result<(), String> {
     let (graphs, graph_id) = match &args.graph {
         Some(path) => {
             let graph = graph_file::load(path, false).map_err(|e| e.to_string())?;
+            try_it = embedded_broker
+                .as_ref()
+                .map(|broker| try_it::commands(&graph, broker.url(), &tools_beside_us()))
+                .unwrap_or_default();
             let id = graph
                 .name()
                 .map(str::to_owned)
@@ -205,12 +210,22 @@ async fn run(args: Args) -> Result<(), String> {
         "Open in Flowhub: {}",
         live_url(&args.ide, &address, &runtime_id)
     );
+    if !try_it.is_empty() {
+        println!("Try it from another terminal:\n{}", try_it.join("\n"));
+    }
     // After the ready lines, so that forwarded participant output follows
     // them; clients' requests wait in `requests` meanwhile.
     coordinator.start_main().await;
     coordinator.run(requests, discovery, shutdown).await;
     drop(embedded_broker);
     Ok(())
+}
+
+/// Where this program's sibling tools are, as it was started.
+fn tools_beside_us() -> try_it::ToolPath {
+    let argv0 = std::env::args_os().next().unwrap_or_default();
+    let argv0 = argv0.to_string_lossy();
+    try_it::ToolPath::beside(&argv0)
 }
 
 /// The Flowhub URL that opens this runtime, as msgflo prints it.

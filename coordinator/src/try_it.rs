@@ -4,6 +4,8 @@
 //! inport (`msgflo-send-message --queue Q --json DATA`), both with the URL of
 //! the broker actually in use, and the tools' path the way the coordinator
 //! was started (`target/release/msgflo` -> `target/release/msgflo-send-message`).
+//! The coordinator prints them once the participants it started are there
+//! (when the network's IIPs go out), with the queues they announced.
 //! The README's quick start shows these lines (`tests/tests/quickstart.rs`
 //! runs them).
 //!
@@ -13,22 +15,34 @@
 //!   between participants that ends at a node with no edges out (the last
 //!   step of the flow).
 //!
-//! Queue names are the default `ROLE.PORT` ones: participants that name
-//! their own queues are not known before they announce themselves.
+//! The queue of a port comes from the caller (the coordinator asks its
+//! registry; `ROLE.PORT` for a participant it has not heard of).
 
-use crate::bindings::default_queue;
 use crate::library::shell_word;
 use crate::routes::is_participant_node;
 use msgflo_protocol::graph::{Endpoint, Graph};
+use msgflo_protocol::ids::QueueName;
 use serde_json::Value;
 use std::path::Path;
 
+/// What the commands need besides the graph: the broker and the tools.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TryIt {
+    /// The broker URL.
+    pub broker: String,
+    /// Where the tools are.
+    pub tools: ToolPath,
+}
+
+/// The queue of a node's port (`true`: an inport), if it has one.
+pub type QueueOf<'a> = &'a dyn Fn(&Endpoint, bool) -> Option<QueueName>;
+
 /// The lines to print, as `[watch, feed]` where the graph has them; empty
 /// when it has neither.
-pub fn commands(graph: &Graph, broker: &str, tools: &ToolPath) -> Vec<String> {
-    let broker = shell_word(broker);
+pub fn commands(graph: &Graph, try_it: &TryIt, queue_of: QueueOf<'_>) -> Vec<String> {
+    let (broker, tools) = (shell_word(&try_it.broker), &try_it.tools);
     let mut lines = Vec::new();
-    if let Some(queue) = watched(graph).and_then(|end| default_queue(&end, false).ok()) {
+    if let Some(queue) = watched(graph).and_then(|end| queue_of(&end, false)) {
         lines.push(format!(
             "{} --broker {broker} --outport {} --follow &",
             tools.of("msgflo-dump-message"),
@@ -36,7 +50,7 @@ pub fn commands(graph: &Graph, broker: &str, tools: &ToolPath) -> Vec<String> {
         ));
     }
     if let Some((end, data)) = fed(graph) {
-        if let Ok(queue) = default_queue(&end, true) {
+        if let Some(queue) = queue_of(&end, true) {
             lines.push(format!(
                 "{} --broker {broker} --queue {} --json {}",
                 tools.of("msgflo-send-message"),
@@ -122,6 +136,15 @@ mod tests {
         msgflo_protocol::dsl::parse(fbp).expect("a graph")
     }
 
+    fn commands(graph: &Graph, broker: &str, tools: ToolPath) -> Vec<String> {
+        let default = |end: &Endpoint, inport| crate::bindings::default_queue(end, inport).ok();
+        let try_it = TryIt {
+            broker: broker.into(),
+            tools,
+        };
+        super::commands(graph, &try_it, &default)
+    }
+
     #[test]
     fn hello_is_fed_its_iip_and_its_last_greeter_watched() {
         let hello = graph(
@@ -130,7 +153,7 @@ mod tests {
         );
         let tools = ToolPath::beside("target/release/msgflo");
         assert_eq!(
-            commands(&hello, "mqtt://127.0.0.1:1884", &tools),
+            commands(&hello, "mqtt://127.0.0.1:1884", tools),
             [
                 "target/release/msgflo-dump-message --broker mqtt://127.0.0.1:1884 \
                  --outport helloC.OUT --follow &",
@@ -146,7 +169,7 @@ mod tests {
             "INPORT=a.IN:IN\nOUTPORT=b.OUT:OUT\n\
              a(core/Repeat) OUT -> IN b(core/Repeat) OUT -> IN c(core/Drop)\n",
         );
-        let lines = commands(&g, "mqtt://h:1", &ToolPath::beside("msgflo"));
+        let lines = commands(&g, "mqtt://h:1", ToolPath::beside("msgflo"));
         assert_eq!(
             lines,
             [
@@ -158,12 +181,8 @@ mod tests {
 
     #[test]
     fn a_graph_with_nothing_to_feed_or_watch_prints_nothing() {
-        assert!(commands(
-            &graph("a(core/Repeat)\n"),
-            "mqtt://h:1",
-            &ToolPath::beside("m")
-        )
-        .is_empty());
+        let lonely = graph("a(core/Repeat)\n");
+        assert!(commands(&lonely, "mqtt://h:1", ToolPath::beside("m")).is_empty());
     }
 
     #[test]

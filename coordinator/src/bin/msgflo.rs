@@ -105,7 +105,6 @@ async fn run(args: Args) -> Result<(), String> {
         Some(embedded) => embedded.url().to_owned(),
         None => broker,
     };
-    let mut try_it = Vec::new();
     let library = match &args.library {
         Some(path) => Library::load(path).map_err(|e| e.to_string())?,
         None => match Library::load(std::path::Path::new("package.json")) {
@@ -121,10 +120,6 @@ async fn run(args: Args) -> Result<(), String> {
     let (graphs, graph_id) = match &args.graph {
         Some(path) => {
             let graph = graph_file::load(path, false).map_err(|e| e.to_string())?;
-            try_it = embedded_broker
-                .as_ref()
-                .map(|broker| try_it::commands(&graph, broker.url(), &tools_beside_us()))
-                .unwrap_or_default();
             let id = graph
                 .name()
                 .map(str::to_owned)
@@ -147,6 +142,10 @@ async fn run(args: Args) -> Result<(), String> {
         auto_save: args.auto_save.then(|| args.graph.clone()).flatten(),
         ignore: args.ignore.clone(),
         wait_timeout: Duration::from_secs(args.wait_timeout),
+        try_it: embedded_broker.as_ref().map(|broker| try_it::TryIt {
+            broker: broker.url().to_owned(),
+            tools: tools_beside_us(),
+        }),
     };
 
     let options = ConnectOptions {
@@ -210,9 +209,6 @@ async fn run(args: Args) -> Result<(), String> {
         "Open in Flowhub: {}",
         live_url(&args.ide, &address, &runtime_id)
     );
-    if !try_it.is_empty() {
-        println!("Try it from another terminal:\n{}", try_it.join("\n"));
-    }
     // After the ready lines, so that forwarded participant output follows
     // them; clients' requests wait in `requests` meanwhile.
     coordinator.start_main().await;

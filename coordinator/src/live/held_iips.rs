@@ -18,10 +18,15 @@
 //! not keep the others' IIPs for ever. msgflo's coordinator also waits for
 //! the graph's participants before it sends IIPs. Nodes nobody here started
 //! (not in the library, `--ignore`) hold nothing: they may never come.
+//!
+//! That moment is also when the coordinator prints, once, the commands that
+//! try the graph ([`crate::try_it`], `Config::try_it`), with the queues the
+//! participants announced.
 
 use super::Coordinator;
 use crate::bindings::{Link, Mode};
 use crate::links;
+use msgflo_protocol::graph::Endpoint;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -94,7 +99,7 @@ impl Coordinator {
     /// The links of hold `generation` are confirmed: the IIPs go out.
     pub(super) async fn iips_confirmed(&mut self, generation: u64) {
         if generation == self.hold.generation && self.hold.until.take().is_some() && self.started {
-            self.send_iips(None).await;
+            self.iips_now().await;
         }
     }
 
@@ -111,7 +116,7 @@ impl Coordinator {
             "participants started for the graph did not announce themselves (or answer \
              connectinport) in time; sending the IIPs without them"
         );
-        self.send_iips(None).await;
+        self.iips_now().await;
     }
 
     /// Sends the IIPs, on MQTT once every `connectinport` link has been
@@ -125,7 +130,7 @@ impl Coordinator {
             .collect();
         if self.mode == Mode::Queues || control.is_empty() {
             self.hold.until = None;
-            self.send_iips(None).await;
+            self.iips_now().await;
             return;
         }
         let (transport, graph) = (self.transport.clone(), self.network_graph.clone());
@@ -146,6 +151,21 @@ impl Coordinator {
             }
             let _ = done.send(generation).await;
         });
+    }
+
+    /// The network is ready: the commands to try it (once), then its IIPs.
+    async fn iips_now(&mut self) {
+        if let (Some(try_it), Some(graph)) = (
+            self.config.try_it.take(),
+            self.graphs.get(&self.network_graph),
+        ) {
+            let queue_of = |end: &Endpoint, inport| self.queue_of(end, inport).ok();
+            let lines = crate::try_it::commands(graph, &try_it, &queue_of);
+            if !lines.is_empty() {
+                println!("Try it from another terminal:\n{}", lines.join("\n"));
+            }
+        }
+        self.send_iips(None).await;
     }
 
     /// Roles of the network graph with a participant process started here

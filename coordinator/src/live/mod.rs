@@ -84,6 +84,9 @@ pub struct Config {
     /// How long the network's IIPs wait for the participants started for
     /// its nodes (`--wait-timeout`; see `held_iips.rs`).
     pub wait_timeout: Duration,
+    /// Print the commands that try the graph when its IIPs go out
+    /// (`msgflo --broker embedded`).
+    pub try_it: Option<crate::try_it::TryIt>,
 }
 
 /// Copies of an outport's traffic arriving for the coordinator.

@@ -37,9 +37,10 @@ struct Args {
     /// Directory where components are located [default: participants].
     #[arg(long, value_name = "DIR")]
     componentdir: Option<PathBuf>,
-    /// Forward the participants' stdout and/or stderr (comma-separated).
+    /// The started participants' streams to copy to ours, each line prefixed
+    /// with `[role] ` (comma-separated; empty: none).
     #[arg(long, value_name = "stderr,stdout", num_args = 0..=1, default_missing_value = "stderr,stdout",
-          default_value = "")]
+          default_value = "stderr,stdout")]
     forward: String,
     /// Wait for discovery messages and use the queues they name.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "false",

@@ -177,7 +177,7 @@ fn default_address() -> Result<SocketAddr, EmbeddedError> {
 }
 
 /// Starts the broker [`Wanted`]: at its address, or, if that is taken and a
-/// nearby port will do, at one of the next [`NEARBY`] ports, else at any free
+/// nearby port will do, at one of the next 16 ports, else at any free
 /// port — saying so in the log.
 pub async fn start_wanted(wanted: Wanted) -> Result<EmbeddedBroker, EmbeddedError> {
     let taken = match start(wanted.address).await {

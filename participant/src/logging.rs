@@ -81,17 +81,14 @@ pub fn strip_ansi(text: &str) -> std::borrow::Cow<'_, str> {
             out.push(c);
             continue;
         }
-        match chars.next() {
-            // CSI: parameters and intermediates, up to a final byte @..~.
-            Some('[') => {
-                for c in chars.by_ref() {
-                    if ('@'..='~').contains(&c) {
-                        break;
-                    }
+        // CSI: parameters and intermediates, up to a final byte @..~; any
+        // other escape is two characters long.
+        if chars.next() == Some('[') {
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
                 }
             }
-            // Any other escape is two characters long.
-            Some(_) | None => {}
         }
     }
     std::borrow::Cow::Owned(out)

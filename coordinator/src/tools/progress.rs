@@ -43,7 +43,7 @@ fn left_key(state: &ProgressState, out: &mut dyn Write) {
     };
 }
 
-/// Messages per second so far, once [`SETTLED`] has passed and some were
+/// Messages per second so far, once a second has passed and some were
 /// confirmed.
 pub fn rate(done: u64, elapsed: Duration) -> Option<f64> {
     (elapsed >= SETTLED && done > 0).then(|| done as f64 / elapsed.as_secs_f64())

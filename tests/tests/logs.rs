@@ -6,7 +6,7 @@
 //! coordinator's own (`--broker embedded:0`).
 
 use anyhow::{ensure, Context, Result};
-use msgflo_tests::fbp_client::{start_with, Coordinator};
+use msgflo_tests::fbp_client::start_with;
 use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
@@ -33,22 +33,12 @@ async fn coordinator_stderr(extra: &[&str]) -> Result<String> {
     let mut args = vec!["--graph", &graph, "--library", &library];
     args.extend_from_slice(extra);
     let mut coordinator = start_with("embedded:0", &args, &[("RUST_LOG", "info")]).await?;
-    wait_for_line(&mut coordinator, "[loud] loud connected to ").await?;
+    let broker = coordinator.embedded_broker.clone().context("embedded")?;
+    let ready = format!("[loud] loud connected to {broker}");
+    coordinator.process.lines_until(&ready, WAIT).await?;
     let (code, stderr) = coordinator.process.terminate(WAIT).await?;
     ensure!(code == Some(0), "msgflo exit {code:?}: {stderr}");
     Ok(stderr)
-}
-
-async fn wait_for_line(coordinator: &mut Coordinator, prefix: &str) -> Result<()> {
-    loop {
-        let line = tokio::time::timeout(WAIT, coordinator.process.stdout.next_line())
-            .await
-            .with_context(|| format!("no {prefix:?}"))??
-            .with_context(|| format!("stdout ended before {prefix:?}"))?;
-        if line.starts_with(prefix) {
-            return Ok(());
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

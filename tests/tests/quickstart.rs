@@ -172,17 +172,11 @@ async fn printed_follow_up(coordinator: &mut Coordinator) -> Result<Vec<String>>
 
 /// Reads msgflo's output up to the line `wanted`.
 async fn coordinator_line(coordinator: &mut Coordinator, wanted: &str) -> Result<()> {
-    let mut seen = Vec::new();
-    loop {
-        let line = tokio::time::timeout(WAIT, coordinator.process.stdout.next_line())
-            .await
-            .with_context(|| format!("no {wanted:?} from msgflo; it printed {seen:#?}"))??
-            .with_context(|| format!("msgflo's output ended before {wanted:?}: {seen:#?}"))?;
-        if line == wanted {
-            return Ok(());
-        }
-        seen.push(line);
-    }
+    coordinator
+        .process
+        .lines_until(wanted, WAIT)
+        .await
+        .map(drop)
 }
 
 /// `line` run by `sh`, as typed into a terminal.
@@ -230,8 +224,10 @@ impl Dump {
 
 impl Drop for Dump {
     fn drop(&mut self) {
+        // Gone already when it ended with the broker.
         let _ = std::process::Command::new("kill")
             .args(["-TERM", "--", &format!("-{}", self.group)])
+            .stderr(Stdio::null())
             .status();
     }
 }

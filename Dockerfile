@@ -4,11 +4,26 @@
 #   docker build -t msgflo-rs .
 #   docker run --rm msgflo-rs msgflo --help
 #
-# Stage 1 builds the workspace's release binaries; stage 2 is a slim Debian
-# with only them and the CA certificates (amqps://, mqtts://, --ping-url).
+# The dependencies are compiled in a layer of their own (cargo-chef: it
+# changes only with a Cargo.toml or Cargo.lock), so a change to the sources
+# recompiles only msgflo-rs' own crates. The binaries are stripped. The last
+# stage is a slim Debian with only them and the CA certificates (amqps://,
+# mqtts://, --ping-url). Works with the classic builder too (no BuildKit
+# features), as Compose v1 uses it.
 
-FROM rust:1.89-slim-bookworm AS build
+FROM rust:1.89-slim-bookworm AS chef
+RUN cargo install cargo-chef --locked --version 0.1.78
 WORKDIR /src
+
+# What the dependencies need: the manifests, lock file and targets.
+FROM chef AS plan
+COPY . .
+RUN cargo chef prepare --recipe-path recipe.json
+
+FROM chef AS build
+ENV CARGO_PROFILE_RELEASE_STRIP=symbols
+COPY --from=plan /src/recipe.json recipe.json
+RUN cargo chef cook --release --locked --workspace --bins --recipe-path recipe.json
 COPY . .
 RUN cargo build --release --locked --workspace --bins \
  && mkdir -p /out/bin \

@@ -1,10 +1,14 @@
 //! `--broker embedded`: an MQTT broker inside the coordinator (rumqttd), so a
 //! machine with only Rust runs a whole msgflo system with one command.
 //!
-//! `embedded` listens on `127.0.0.1:1883`; `embedded:PORT` or
-//! `embedded://HOST:PORT` choose another address (port 0: any free port, as
-//! tests want). [`start`] returns once the broker takes MQTT connections, with
-//! the `mqtt://` URL that the coordinator and its participants connect to.
+//! `embedded` listens on `127.0.0.1:1883` — or, when another broker has that
+//! port (a laptop running Mosquitto), on the next free one ([`start_wanted`]
+//! says which in the log; the coordinator prints the URL and the commands
+//! that use it). `MSGFLO_EMBEDDED_PORT` changes the port tried first.
+//! `embedded:PORT` or `embedded://HOST:PORT` ask for exactly that address (port
+//! 0: any free port, as tests want). [`start`] returns once the broker takes
+//! MQTT connections, with the `mqtt://` URL that the coordinator and its
+//! participants connect to.
 //!
 //! What our MQTT transport needs, rumqttd 0.20 has: QoS 1, persistent sessions
 //! (`clean_session = false`) and shared subscriptions (`$share/GROUP/TOPIC`,
@@ -41,16 +45,24 @@
 //!
 //! rumqttd has no way to stop its router: [`EmbeddedBroker::stop`] closes the
 //! listener and every client connection; the router thread stays, idle, until
-//! the process exits.
+//! the process exits. Its panics are one debug line each, not a backtrace on
+//! stderr (`embedded/router_panic.rs`), and after
+//! [`EmbeddedBroker::expect_stop`] (the coordinator is stopping its
+//! participants) a dying router is no longer an error.
+
+mod router_panic;
+mod wanted;
+
+pub use wanted::{parse, start_wanted, Wanted, DEFAULT_ADDRESS, PORT_ENV};
 
 use rumqttd::local::{LinkBuilder, LinkRx};
 use rumqttd::{ConnectionSettings, LinkType, RouterConfig, Server, ServerSettings};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
-/// Where `--broker embedded` listens.
-pub const DEFAULT_ADDRESS: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 1883);
 /// Most clients connected at once.
 pub const MAX_CONNECTIONS: usize = 10_000;
 /// Largest packet a client may send: MQTT's own limit (256 MiB).
@@ -74,7 +86,10 @@ pub enum EmbeddedError {
         reason: String,
     },
     /// The address is taken, or not ours.
-    #[error("embedded MQTT broker: cannot listen on {address}: {source}")]
+    #[error(
+        "embedded MQTT broker: cannot listen on {address}: {source}{}",
+        taken_hint(source)
+    )]
     Listen {
         /// Where it should listen.
         address: SocketAddr,
@@ -91,29 +106,13 @@ pub enum EmbeddedError {
     },
 }
 
-/// The address an `--broker` value asks the embedded broker to listen on:
-/// `None` if it is not `embedded`, `embedded:PORT` or `embedded://HOST:PORT`.
-pub fn parse(spec: &str) -> Option<Result<SocketAddr, EmbeddedError>> {
-    let rest = spec.strip_prefix("embedded")?;
-    let invalid = |reason: &str| EmbeddedError::Spec {
-        spec: spec.to_owned(),
-        reason: reason.to_owned(),
-    };
-    let parsed = if rest.is_empty() {
-        Ok(DEFAULT_ADDRESS)
-    } else if let Some(host_port) = rest.strip_prefix("://") {
-        let host_port = host_port.trim_end_matches('/');
-        host_port.parse::<SocketAddr>().map_err(|_| {
-            invalid("expected embedded://IP:PORT (an IP address, e.g. embedded://127.0.0.1:1883)")
-        })
-    } else if let Some(port) = rest.strip_prefix(':') {
-        port.parse::<u16>()
-            .map(|port| SocketAddr::new(DEFAULT_ADDRESS.ip(), port))
-            .map_err(|_| invalid("expected embedded:PORT with a port number (0 = any free port)"))
+/// The second half of the error for a taken address.
+fn taken_hint(source: &std::io::Error) -> &'static str {
+    if source.kind() == std::io::ErrorKind::AddrInUse {
+        " (another MQTT broker? `--broker embedded` takes a free port)"
     } else {
-        return None;
-    };
-    Some(parsed)
+        ""
+    }
 }
 
 /// A running embedded broker.
@@ -122,6 +121,7 @@ pub struct EmbeddedBroker {
     address: SocketAddr,
     url: String,
     stop: Option<oneshot::Sender<()>>,
+    stopping: Arc<AtomicBool>,
 }
 
 impl EmbeddedBroker {
@@ -134,6 +134,12 @@ impl EmbeddedBroker {
     /// address when it listens on all addresses).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Says that the broker is about to stop (its clients are leaving):
+    /// a router dying now is logged at debug level, not as an error.
+    pub fn expect_stop(&self) {
+        self.stopping.store(true, Ordering::Relaxed);
     }
 
     /// Closes the listener and every client connection (dropping it does
@@ -157,16 +163,19 @@ pub async fn start(address: SocketAddr) -> Result<EmbeddedBroker, EmbeddedError>
         .and_then(|listener| listener.local_addr())
         .map_err(|source| EmbeddedError::Listen { address, source })?;
     let url = format!("mqtt://{}", client_address(address));
+    router_panic::quiet_router_panics();
+    let stopping = Arc::new(AtomicBool::new(false));
     let (stop, stopped) = oneshot::channel::<()>();
     let (failed_tx, mut failed) = oneshot::channel::<String>();
     std::thread::Builder::new()
         .name("embedded-mqtt".into())
-        .spawn(move || {
-            match tokio::runtime::Builder::new_current_thread()
+        .spawn({
+            let stopping = stopping.clone();
+            move || match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
             {
-                Ok(runtime) => runtime.block_on(supervise(address, stopped, failed_tx)),
+                Ok(runtime) => runtime.block_on(supervise(address, stopped, stopping, failed_tx)),
                 Err(e) => {
                     let _ = failed_tx.send(format!("cannot start its runtime: {e}"));
                 }
@@ -193,6 +202,7 @@ pub async fn start(address: SocketAddr) -> Result<EmbeddedBroker, EmbeddedError>
         address,
         url,
         stop: Some(stop),
+        stopping,
     })
 }
 
@@ -201,6 +211,7 @@ pub async fn start(address: SocketAddr) -> Result<EmbeddedBroker, EmbeddedError>
 async fn supervise(
     address: SocketAddr,
     mut stopped: oneshot::Receiver<()>,
+    stopping: Arc<AtomicBool>,
     failed: oneshot::Sender<String>,
 ) {
     let mut failed = Some(failed);
@@ -229,11 +240,15 @@ async fn supervise(
                 return report(&mut failed, address, reason);
             }
             () = router_gone(watchdog) => {
-                tracing::error!(
-                    %address,
-                    "embedded MQTT broker: its router died (a rumqttd panic); starting a new \
-                     one: clients reconnect and subscribe again, messages in flight are lost"
-                );
+                if stopping.load(Ordering::Relaxed) {
+                    tracing::debug!(%address, "embedded MQTT broker: its router died while stopping");
+                } else {
+                    tracing::error!(
+                        %address,
+                        "embedded MQTT broker: its router died (a rumqttd panic); starting a new \
+                         one: clients reconnect and subscribe again, messages in flight are lost"
+                    );
+                }
             }
             _ = &mut stopped => return,
         }
@@ -327,26 +342,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn embedded_specs_name_an_address_and_others_are_not_ours() {
-        let addr = |s: &str| parse(s).unwrap().unwrap();
-        assert_eq!(addr("embedded"), DEFAULT_ADDRESS);
-        assert_eq!(addr("embedded:0").to_string(), "127.0.0.1:0");
-        assert_eq!(addr("embedded:1884").to_string(), "127.0.0.1:1884");
-        assert_eq!(addr("embedded://0.0.0.0:1885").to_string(), "0.0.0.0:1885");
-        assert_eq!(addr("embedded://[::1]:1886/").to_string(), "[::1]:1886");
-        for other in ["mqtt://localhost", "amqp://x", "embeddedx", "Embedded"] {
-            assert!(parse(other).is_none(), "{other}");
-        }
-        for bad in ["embedded:x", "embedded:70000", "embedded://localhost:1"] {
-            let err = parse(bad).unwrap().unwrap_err().to_string();
-            assert!(
-                err.starts_with(&format!("--broker {bad}: expected")),
-                "{err}"
-            );
-        }
-    }
-
-    #[test]
     fn clients_reach_an_unspecified_address_on_loopback() {
         let a = |s: &str| s.parse::<SocketAddr>().unwrap();
         assert_eq!(client_address(a("0.0.0.0:5")), a("127.0.0.1:5"));
@@ -363,6 +358,10 @@ mod tests {
             err.starts_with(&format!(
                 "embedded MQTT broker: cannot listen on {address}: "
             )),
+            "{err}"
+        );
+        assert!(
+            err.ends_with("(another MQTT broker? `--broker embedded` takes a free port)"),
             "{err}"
         );
         assert!(!err.contains('\n'), "{err}");

@@ -64,6 +64,14 @@ pub enum GraphFileError {
     /// The graph cannot be written as `.fbp`.
     #[error("{0}")]
     Serialize(#[from] dsl::SerializeError),
+    /// A file's content is not a graph.
+    #[error("{path}: {source}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        source: Box<GraphFileError>,
+    },
 }
 
 /// A graph written out, with what the format could not express.
@@ -84,14 +92,18 @@ pub fn parse(text: &str, format: Format, case_sensitive: bool) -> Result<Graph, 
     })
 }
 
-/// Reads and parses a graph file; the format comes from its extension or content.
+/// Reads and parses a graph file; the format comes from its extension or
+/// content. Errors name the file.
 pub fn load(path: &Path, case_sensitive: bool) -> Result<Graph, GraphFileError> {
     let text = std::fs::read_to_string(path).map_err(|source| GraphFileError::Read {
         path: path.display().to_string(),
         source,
     })?;
     let format = Format::from_path(path).unwrap_or_else(|| Format::sniff(&text));
-    parse(&text, format, case_sensitive)
+    parse(&text, format, case_sensitive).map_err(|source| GraphFileError::Invalid {
+        path: path.display().to_string(),
+        source: Box::new(source),
+    })
 }
 
 /// Writes `graph` in `format`: pretty JSON, or `.fbp` text.
@@ -173,6 +185,16 @@ mod tests {
         assert_eq!(again, graph);
         let fbp = render(&again, Format::Fbp).unwrap();
         assert_eq!(parse(&fbp.text, Format::Fbp, false).unwrap(), graph);
+    }
+
+    #[test]
+    fn load_names_the_file_of_a_syntax_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.fbp");
+        std::fs::write(&path, "a(core/Repeat) OUT -> \n").unwrap();
+        let err = load(&path, false).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("{}: ", path.display())), "{err}");
+        assert!(!err.contains('\n'), "{err}");
     }
 
     #[test]

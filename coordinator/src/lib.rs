@@ -16,13 +16,16 @@
 //! - [`fbp`] — the FBP protocol's `graph:*` commands as a state machine.
 //! - [`flowhub`] — the "Open in Flowhub" link `msgflo` prints.
 //! - [`library`] — msgflo's component library config and command templates.
-//! - [`spawn`] — starting, stopping and reaping participant processes.
+//! - [`spawn`] — starting, stopping and reaping participant processes;
+//!   [`forward`] — how their output lines are passed on.
 //! - [`live`] — the coordinator's event loop: clients, discovery, network
 //!   start/stop, taps for `network:data` and `runtime:packet`.
 //! - [`server`] — the WebSocket server (subprotocol `noflo`); [`client`] —
 //!   connecting to it, for the tools, the benchmark and the tests.
 //! - [`embedded`] — `--broker embedded`: an MQTT broker (rumqttd) inside
 //!   the coordinator, for a whole msgflo system from one command.
+//! - [`try_it`] — the commands `msgflo --broker embedded` prints for trying
+//!   its graph from another terminal.
 //! - [`ping`] — `--ping-url`: telling a registry the runtime is alive.
 //! - [`graph_file`] — graph files in either format (`.fbp` or JSON): detect the
 //!   format, load, convert, write (atomically for `--auto-save`).
@@ -39,6 +42,7 @@ pub mod components;
 pub mod embedded;
 pub mod fbp;
 pub mod flowhub;
+pub mod forward;
 pub mod graph_file;
 pub mod library;
 pub mod links;
@@ -49,3 +53,4 @@ pub mod routes;
 pub mod server;
 pub mod spawn;
 pub mod tools;
+pub mod try_it;

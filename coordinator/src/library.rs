@@ -516,6 +516,11 @@ fn substitute(template: &str, mut lookup: impl FnMut(&str) -> Option<Insert>) ->
     out
 }
 
+/// `value` as one shell word: as it is when that is safe, else in single quotes.
+pub fn shell_word(value: &str) -> String {
+    quote_for(value, Quote::Bare)
+}
+
 /// `value` as shell text that means exactly `value` in the given quoting context.
 fn quote_for(value: &str, quote: Quote) -> String {
     match quote {

@@ -6,9 +6,11 @@
 //! ([`ChildOptions::bin_dir`]): `msgflo-participant`, built or installed next to
 //! `msgflo`, is found without a path and without installing it. It
 //! counts as started at its first line on stdout ([`Started`]). Its stdout and stderr
-//! lines go to the log (stdout at debug, stderr at info, with the role), optionally to
-//! the coordinator's own stdout/stderr as `[role] line` (msgflo's `--forward`), and to
-//! an optional [`ChildEvent`] channel (for `network:output`).
+//! lines, terminal codes taken out, go to the log (stdout at debug, stderr at info, with
+//! the role), optionally to the coordinator's own stdout/stderr (msgflo's `--forward`,
+//! as [`crate::forward`] writes them), and to an optional [`ChildEvent`] channel (for
+//! `network:output`). Children log in the coordinator's format
+//! ([`ChildOptions::log_format`], passed on as `MSGFLO_LOG_FORMAT`).
 //!
 //! # No orphans
 //! - [`Children::stop`] sends SIGTERM to the whole group, waits up to the stop bound
@@ -33,6 +35,8 @@
 //! given, SIGTERMs only the direct child and waits for it without a bound, and leaves
 //! grandchildren and, when it is killed, all children running.
 
+use crate::forward;
+use msgflo_participant::logging::{LogFormat, LOG_FORMAT_ENV};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
@@ -48,10 +52,13 @@ pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long to wait, after a child exits, for the rest of its output.
 const DRAIN: Duration = Duration::from_millis(200);
 
-/// The supervising shell: `$1` is the participant's command.
+/// The supervising shell: `$1` is the participant's command. The shell that
+/// runs the command catches SIGTERM (so only the participant acts on it, and
+/// no `Terminated` line follows its clean exit); the participant itself gets
+/// SIGTERM's default action back.
 const SUPERVISOR: &str = r#"trap 'kill -TERM 0; sleep @BOUND@; kill -KILL 0' HUP
 trap : TERM
-sh -c "$1" &
+sh -c 'trap : TERM; eval "$1"' msgflo-participant "$1" &
 pid=$!
 while :; do
   wait "$pid"; status=$?
@@ -75,6 +82,8 @@ pub struct ChildOptions {
     /// Directory put first on the children's `PATH`; by default the directory
     /// of the running executable (`target/debug` next to `msgflo`).
     pub bin_dir: Option<PathBuf>,
+    /// How children log, and how their forwarded stderr lines are written.
+    pub log_format: LogFormat,
 }
 
 impl ChildOptions {
@@ -105,6 +114,7 @@ impl Default for ChildOptions {
             events: None,
             may_outlive: false,
             bin_dir: own_dir(),
+            log_format: LogFormat::default(),
         }
     }
 }
@@ -253,6 +263,7 @@ impl Children {
             .arg("msgflo-participant")
             .arg(command)
             .env("MSGFLO_BROKER", &self.broker)
+            .env(LOG_FORMAT_ENV, self.options.log_format.as_str())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -462,6 +473,7 @@ struct Lines {
     role: String,
     stream: Stream,
     forward: bool,
+    log_format: LogFormat,
     events: Option<mpsc::Sender<ChildEvent>>,
     started: Option<StartedTx>,
 }
@@ -476,6 +488,7 @@ impl Lines {
             role: role.to_owned(),
             stream,
             forward,
+            log_format: options.log_format,
             events: options.events.clone(),
             started,
         }
@@ -499,19 +512,20 @@ impl Lines {
 
     fn line(&self, raw: &[u8]) {
         let text = String::from_utf8_lossy(raw);
-        let line = text.trim_end_matches(['\n', '\r']);
+        let line = forward::strip_ansi(text.trim_end_matches(['\n', '\r']));
+        let line = line.as_ref();
         let role = &self.role;
         match self.stream {
             Stream::Stdout => {
                 tracing::debug!(target: "msgflo::participant", %role, "{line}");
                 if self.forward {
-                    println!("[{role}] {line}");
+                    println!("{}", forward::stdout_line(role, line));
                 }
             }
             Stream::Stderr => {
                 tracing::info!(target: "msgflo::participant", %role, "{line}");
                 if self.forward {
-                    eprintln!("[{role}] {line}");
+                    eprintln!("{}", forward::stderr_line(self.log_format, role, line));
                 }
             }
         }

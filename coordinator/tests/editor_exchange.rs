@@ -64,6 +64,8 @@ async fn coordinator(
         participant_timeout: Duration::from_secs(600),
         auto_save: None,
         ignore: Vec::new(),
+        wait_timeout: Duration::from_secs(5),
+        try_it: None,
     };
     let children = Children::new(broker.clone());
     let mut coordinator = Coordinator::new(

@@ -81,7 +81,7 @@ fn what_fbp_cannot_express_is_named_on_stderr() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.starts_with("msgflo-graph: warning: -: not expressible in .fbp"),
+        stderr.starts_with("msgflo-graph: warning: standard input: not expressible in .fbp"),
         "{stderr}"
     );
     assert!(
@@ -119,9 +119,17 @@ fn undefined_node_and_bad_json_and_missing_file_are_errors() {
     let out = msgflo_graph(&["-"], Some("{\"processes\": 5}"));
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).starts_with("msgflo-graph: -: invalid JSON graph"),
+        text(&out.stderr)
+            .starts_with("msgflo-graph: standard input: invalid JSON graph: processes: "),
         "{}",
         text(&out.stderr)
+    );
+
+    // No place to name: no stray `?:`.
+    let out = msgflo_graph(&["-"], Some("{bad"));
+    assert_eq!(
+        text(&out.stderr),
+        "msgflo-graph: standard input: invalid JSON graph: key must be a string at line 1 column 2\n"
     );
 
     let out = msgflo_graph(&["/nonexistent.fbp"], None);

@@ -43,5 +43,6 @@ async fn run(args: Args) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    cli::main("msgflo-examples", run(Args::parse()))
+    let args = Args::parse();
+    cli::main("msgflo-examples", args.participant.log, run(args))
 }

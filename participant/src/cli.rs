@@ -1,40 +1,38 @@
 //! What every msgflo-rs command-line program shares: logging to stderr
-//! (`RUST_LOG`, default `warn`; lapin's and the embedded broker's rumqttd
-//! logs off), the async runtime, one-line errors with the program's name and
-//! exit code 1, SIGTERM/SIGINT, reading the environment, and the options of
-//! participant programs ([`ParticipantArgs`]).
+//! ([`crate::logging`]: `RUST_LOG`, `--log-format`), the async runtime,
+//! one-line errors with the program's name and exit code 1, SIGTERM/SIGINT,
+//! reading the environment, and the options of participant programs
+//! ([`ParticipantArgs`]).
 
+use crate::logging::{self, LogArgs, LogFormat};
 use crate::runner::{Options, Running, DEFAULT_PREFETCH};
 use msgflo_protocol::ids::{ParticipantId, Role};
 use std::future::Future;
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// Runs `program` on a tokio runtime with logging set up; an error is
-/// printed as `NAME: message` on stderr and exits with code 1.
-pub fn main<F>(name: &str, program: F) -> ExitCode
+/// Runs `program` on a tokio runtime with logging set up as `log` says; an
+/// error is printed as `NAME: message` on stderr (a JSON object with
+/// `--log-format json`) and exits with code 1.
+pub fn main<F>(name: &str, log: LogArgs, program: F) -> ExitCode
 where
     F: Future<Output = Result<(), String>>,
 {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("warn,lapin=off,rumqttd=off")
-            }),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("{name}: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    logging::init(log.log_format);
+    let result = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(program),
+        Err(e) => Err(format!("cannot start the async runtime: {e}")),
     };
-    match runtime.block_on(program) {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("{name}: {message}");
+            match log.log_format {
+                LogFormat::Text => eprintln!("{name}: {message}"),
+                LogFormat::Json => eprintln!(
+                    "{}",
+                    serde_json::json!({"level": "ERROR", "target": name, "message": message})
+                ),
+            }
             ExitCode::FAILURE
         }
     }
@@ -100,6 +98,9 @@ pub struct ParticipantArgs {
     /// Initial packets as a JSON object: {"port": data, ...}.
     #[arg(long)]
     pub iips: Option<String>,
+    /// `--log-format`.
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 impl ParticipantArgs {

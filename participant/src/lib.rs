@@ -19,14 +19,16 @@
 //!   bounded SPSC edges, run by one cooperative task; the built-in components
 //!   ([`runtime::builtins`]: `core/Repeat`, ...), which run alone as a
 //!   one-node graph ([`runner::start_component`]).
-//! - [`cli`] — what the command-line programs share (logging, runtime,
-//!   signals, broker from the environment).
+//! - [`cli`] — what the command-line programs share (runtime, signals,
+//!   broker from the environment); [`logging`] — their logs (`--log-format`,
+//!   colour only on a terminal).
 //! - `src/bin/msgflo-participant.rs` — the command-line participant.
 
 pub use msgflo_protocol as protocol;
 
 pub mod cli;
 pub mod component;
+pub mod logging;
 pub mod outputs;
 pub mod runner;
 pub mod runtime;

@@ -1,18 +1,66 @@
 //! Running the project's binaries as child processes: wait for their ready
 //! line, stop them with SIGTERM or SIGKILL, read what they printed.
+//!
+//! A started process's stdout and stderr are read in the background from
+//! the start, so a process that prints a lot (a coordinator forwarding its
+//! participants' output) never blocks on a full pipe.
 
 use anyhow::{bail, Context, Result};
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStderr, ChildStdout, Command};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 /// A running child; killed when dropped.
 pub struct Spawned {
     child: Child,
     /// Its standard output, line by line (the ready line already read).
-    pub stdout: Lines<BufReader<ChildStdout>>,
-    stderr: Option<ChildStderr>,
+    pub stdout: StdoutLines,
+    stderr: Option<JoinHandle<String>>,
+}
+
+/// A child's stdout lines, read in the background as they come.
+pub struct StdoutLines {
+    lines: mpsc::UnboundedReceiver<std::io::Result<String>>,
+}
+
+impl StdoutLines {
+    /// Reads `pipe` line by line in the background.
+    pub fn read(pipe: impl AsyncRead + Unpin + Send + 'static) -> Self {
+        let (tx, lines) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut reader = BufReader::new(pipe).lines();
+            loop {
+                let line = reader.next_line().await.transpose();
+                let end = !matches!(line, Some(Ok(_)));
+                if let Some(line) = line {
+                    if tx.send(line).is_err() {
+                        return;
+                    }
+                }
+                if end {
+                    return;
+                }
+            }
+        });
+        Self { lines }
+    }
+
+    /// The next line; `None` at the end of the output.
+    pub async fn next_line(&mut self) -> std::io::Result<Option<String>> {
+        self.lines.recv().await.transpose()
+    }
+}
+
+/// Reads all of `pipe` in the background; the text once it ends.
+fn read_all(mut pipe: impl AsyncRead + Unpin + Send + 'static) -> JoinHandle<String> {
+    tokio::spawn(async move {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes).await;
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
 }
 
 /// Starts `command` and waits up to `wait` for its first line on stdout,
@@ -25,9 +73,8 @@ pub async fn spawn_ready(mut command: Command, wait: Duration) -> Result<(Spawne
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     let mut child = command.spawn().context("cannot start the process")?;
-    let stdout = child.stdout.take().context("stdout is piped")?;
-    let mut stderr = child.stderr.take().context("stderr is piped")?;
-    let mut lines = BufReader::new(stdout).lines();
+    let mut lines = StdoutLines::read(child.stdout.take().context("stdout is piped")?);
+    let stderr = read_all(child.stderr.take().context("stderr is piped")?);
     let first = tokio::time::timeout(wait, lines.next_line()).await;
     match first {
         Ok(Ok(Some(line))) => Ok((
@@ -40,8 +87,7 @@ pub async fn spawn_ready(mut command: Command, wait: Duration) -> Result<(Spawne
         )),
         Ok(_) => {
             let status = child.wait().await?;
-            let mut text = String::new();
-            tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut text).await?;
+            let text = stderr.await?;
             bail!("exited ({status}) before its ready line; stderr: {text}")
         }
         Err(_) => bail!("no ready line within {wait:?}"),
@@ -95,11 +141,10 @@ impl Spawned {
 
     /// Everything it wrote on stderr (once it has exited).
     pub async fn stderr(&mut self) -> Result<String> {
-        let mut text = String::new();
-        if let Some(mut stderr) = self.stderr.take() {
-            tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut text).await?;
+        match self.stderr.take() {
+            Some(reading) => Ok(reading.await?),
+            None => Ok(String::new()),
         }
-        Ok(text)
     }
 }
 

@@ -122,6 +122,15 @@ async fn discovery_on_mqtt_is_listened_to_for_a_while() -> Result<()> {
     let args = ["--broker", &broker, "--listen", "3", "--json"];
     let (code, stdout, stderr) = run("msgflo-participants", &args).await?;
     ensure!(code == Some(0), "{stderr}");
+    // Not silent while it listens: each participant is named as it is heard.
+    ensure!(
+        stderr
+            .lines()
+            .filter(|l| l.starts_with(&format!("heard {role} (")))
+            .count()
+            == 1,
+        "{stderr}"
+    );
     let entry = entry_of(&stdout, &role)?;
     ensure!(
         entry["inports"][0]["queue"] == format!("{role}.IN"),

@@ -122,10 +122,7 @@ async fn bad_graphs_are_one_line_and_exit_code_1() -> Result<()> {
 /// fails on one message: that message alone is dead-lettered, the ones
 /// around it come out.
 async fn failing_component_dead_letters_only_its_own_message(broker: &str) -> Result<()> {
-    let mut command = Command::new(msgflo_tests::bins::example(
-        "msgflo-participant",
-        "own_graph",
-    )?);
+    let mut command = Command::new(msgflo_tests::bins::example("own_graph")?);
     let role = unique("e2e-shout");
     command.arg(broker).arg(&role).env_remove("RUST_LOG");
     let (_child, line) = spawn_ready(command, Duration::from_secs(30)).await?;

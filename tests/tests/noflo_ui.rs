@@ -29,7 +29,7 @@ const SHOWN: Duration = Duration::from_secs(10);
 /// How long data that must not arrive is waited for.
 const QUIET: Duration = Duration::from_secs(2);
 
-const HELLO: [&str; 3] = ["helloA", "helloB", "helloC"];
+const HELLO: [&str; 4] = ["helloA", "helloB", "helloC", "show"];
 /// `msgflo` arguments of the hello example, as the quick start runs it.
 const HELLO_ARGS: [&str; 4] = [
     "--graph",
@@ -48,6 +48,7 @@ const PIPELINE: [&str; 7] = [
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hello_opens_runs_shows_its_data_and_is_rewired_from_the_editor() -> Result<()> {
     binary("msgflo-examples")?;
+    binary("msgflo-participant")?;
     let mut editor = Editor::start("hello").await?;
     let runtime = Runtime::start("embedded:0", &editor.ide, &HELLO_ARGS).await?;
     let broker = runtime.broker.clone();
@@ -63,6 +64,7 @@ async fn hello_opens_runs_shows_its_data_and_is_rewired_from_the_editor() -> Res
         &[
             ("helloA", "out", "helloB", "name"),
             ("helloB", "out", "helloC", "name"),
+            ("helloC", "out", "show", "in"),
         ],
     )?;
     ensure!(
@@ -112,7 +114,7 @@ async fn hello_opens_runs_shows_its_data_and_is_rewired_from_the_editor() -> Res
     let view = editor
         .remove_edge(("helloB", "out"), ("helloC", "name"))
         .await?;
-    ensure!(view["renderedEdges"] == 1, "{view}");
+    ensure!(view["renderedEdges"] == 2, "{view}");
     editor.screenshot("edge-removed").await?;
     send(&broker, "helloA.NAME", "\"Cut\"").await?;
     ensure_quiet(&mut out, "helloC.OUT without its edge").await?;
@@ -163,6 +165,7 @@ async fn hello_opens_runs_shows_its_data_and_is_rewired_from_the_editor() -> Res
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hello_with_a_secret_opens_from_its_link_and_refuses_without_it() -> Result<()> {
     binary("msgflo-examples")?;
+    binary("msgflo-participant")?;
     let mut editor = Editor::start("hello-secret").await?;
     let args = [&HELLO_ARGS[..], &["--secret", "hello-s3cret"]].concat();
     let runtime = Runtime::start("embedded:0", &editor.ide, &args).await?;

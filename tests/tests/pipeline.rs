@@ -4,8 +4,8 @@
 //! workers of role `parse`), 10,000 orders sent with `msgflo-send-message
 //! --file`, every one of them received with `msgflo-dump-message`, the
 //! unreadable lines dead-lettered to `rejected`, the work shared round-robin
-//! between the three workers, and the live participants listed by
-//! `msgflo-participants`.
+//! between the three workers, the running totals in msgflo-setup's output,
+//! and the live participants listed by `msgflo-participants`.
 
 use anyhow::{ensure, Context, Result};
 use msgflo_participant::protocol::graph::{Connection, Graph};
@@ -120,7 +120,7 @@ async fn ten_thousand_orders_through_the_example_pipeline() -> Result<()> {
         .arg("--library")
         .arg(&library)
         .env("PATH", &path);
-    let (setup, printed) = start_setup(setup, Duration::from_secs(60)).await?;
+    let (mut setup, printed) = start_setup(setup, Duration::from_secs(60)).await?;
     let printed = printed.join("\n");
     for expected in [
         format!(
@@ -198,6 +198,20 @@ async fn ten_thousand_orders_through_the_example_pipeline() -> Result<()> {
         workers.len() == 3 && workers.values().all(|n| n.as_u64() > Some(0)),
         "the work was not shared by the three parse participants: {last}"
     );
+
+    // The running totals show in msgflo-setup's output (it forwards its
+    // participants' by default), as the README says: `[report] {...}`.
+    let report = format!("[{}] ", role("report"));
+    let all_orders = format!("\"orders\":{ORDERS},");
+    loop {
+        let line = tokio::time::timeout(Duration::from_secs(60), setup.stdout.next_line())
+            .await
+            .context("no final total in msgflo-setup's output")??
+            .context("msgflo-setup's output ended")?;
+        if line.starts_with(&report) && line.contains(&all_orders) {
+            break;
+        }
+    }
 
     let (code, out, err) = run_to_end(dump(&sinks[1].1, 2)?, Duration::from_secs(60)).await?;
     ensure!(

@@ -92,16 +92,27 @@ async fn participants_and_pubsub_binding_on_rabbitmq_until_sigterm() -> Result<(
     let (a, b, dir) = repeat_chain()?;
     let command = setup(dir.path(), &amqp_url(), &["--participants", "--forever"])?;
     let (mut process, first) = spawn_ready(command, WAIT).await?;
-    assert_eq!(first, format!("Set up participants [ '{a}', '{b}' ]"));
-    let rest = process.lines_until(SETUP_READY, WAIT).await?;
+    let mut printed = vec![first];
+    printed.extend(process.lines_until(SETUP_READY, WAIT).await?);
+    // msgflo's lines, and (by default) the participants' own, `[role] ...`.
+    let (forwarded, own): (Vec<String>, Vec<String>) =
+        printed.into_iter().partition(|l| l.starts_with('['));
     assert_eq!(
-        rest,
+        own,
         [
+            format!("Set up participants [ '{a}', '{b}' ]"),
             "Set up bindings:".to_owned(),
             format!(" PUBSUB: \t {a}.OUT -> {b}.IN"),
             "--forever enabled, keeping alive".to_owned(),
         ]
     );
+    for role in [&a, &b] {
+        let ready = format!("[{role}] {role} connected to ");
+        ensure!(
+            forwarded.iter().any(|l| l.starts_with(&ready)),
+            "no {ready:?} among {forwarded:?}"
+        );
+    }
     ensure!(running(&a)? && running(&b)?, "participants are running");
 
     let test = client(&amqp_url(), "setup-test").await?;

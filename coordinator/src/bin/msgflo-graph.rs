@@ -40,8 +40,12 @@ impl From<FormatArg> for Format {
 }
 
 fn run(args: Args) -> Result<(), String> {
-    let name = args.file.display().to_string();
-    let text = if name == "-" {
+    let stdin = args.file.as_os_str() == "-";
+    let name = match stdin {
+        true => "standard input".to_owned(),
+        false => args.file.display().to_string(),
+    };
+    let text = if stdin {
         let mut text = String::new();
         std::io::stdin()
             .read_to_string(&mut text)

@@ -29,11 +29,13 @@ struct Args {
     #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "true",
           value_parser = BoolishValueParser::new(), action = ArgAction::Set)]
     forever: bool,
+    #[command(flatten)]
+    log: msgflo_participant::logging::LogArgs,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    cli::main("msgflo-register", async move {
+    cli::main("msgflo-register", args.log, async move {
         let interval = Duration::try_from_secs_f64(args.interval)
             .ok()
             .filter(|d| !d.is_zero())

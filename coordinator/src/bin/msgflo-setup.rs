@@ -37,9 +37,10 @@ struct Args {
     /// Directory where components are located [default: participants].
     #[arg(long, value_name = "DIR")]
     componentdir: Option<PathBuf>,
-    /// Forward the participants' stdout and/or stderr (comma-separated).
+    /// The started participants' streams to copy to ours, each line prefixed
+    /// with `[role] ` (comma-separated; empty: none).
     #[arg(long, value_name = "stderr,stdout", num_args = 0..=1, default_missing_value = "stderr,stdout",
-          default_value = "")]
+          default_value = "stderr,stdout")]
     forward: String,
     /// Wait for discovery messages and use the queues they name.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "false",
@@ -55,11 +56,13 @@ struct Args {
     /// Accepted for msgflo compatibility: commands always run with `sh -c`.
     #[arg(long, value_name = "SHELL", num_args = 0..=1, default_missing_value = "sh")]
     shell: Option<String>,
+    #[command(flatten)]
+    log: msgflo_participant::logging::LogArgs,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    cli::main("msgflo-setup", async move {
+    cli::main("msgflo-setup", args.log, async move {
         let mut forward = ChildOptions::default();
         forward.forward(&args.forward)?;
         let timeout = Duration::try_from_secs_f64(args.timeout)
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
             componentdir: args.componentdir,
             forward_stdout: forward.forward_stdout,
             forward_stderr: forward.forward_stderr,
+            log_format: args.log.log_format,
             discover: args.discover,
             timeout,
             forever: args.forever,

@@ -9,7 +9,7 @@ use msgflo_coordinator::library::Library;
 use msgflo_coordinator::live::{Config, Coordinator};
 use msgflo_coordinator::ping::Ping;
 use msgflo_coordinator::spawn::{ChildOptions, Children};
-use msgflo_coordinator::{embedded, flowhub, graph_file, server};
+use msgflo_coordinator::{embedded, flowhub, graph_file, server, try_it};
 use msgflo_participant::cli;
 use msgflo_participant::transport::{self, ConnectOptions};
 use std::path::PathBuf;
@@ -29,9 +29,11 @@ struct Args {
     port: u16,
     /// Broker URL [default: $MSGFLO_BROKER, $CLOUDAMQP_URL, amqp://localhost],
     /// or `embedded`: run an MQTT broker inside the coordinator, on
-    /// 127.0.0.1:1883 (`embedded:PORT` or `embedded://IP:PORT` for another
-    /// address; port 0 takes any free port), and give its URL to the library's
-    /// participants.
+    /// 127.0.0.1:1883 (or the next free port if that is taken;
+    /// $MSGFLO_EMBEDDED_PORT changes the port tried first), give its URL to
+    /// the library's participants, and print commands that try the graph.
+    /// `embedded:PORT` or `embedded://IP:PORT` ask for exactly that address
+    /// (port 0 takes any free port).
     #[arg(long)]
     broker: Option<String>,
     /// FBP IDE address, for the live URL.
@@ -58,8 +60,8 @@ struct Args {
     #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "false",
           value_parser = clap::builder::BoolishValueParser::new(), action = ArgAction::Set)]
     auto_save: bool,
-    /// How long to wait for participants (accepted for msgflo compatibility:
-    /// edges wait for their participants as long as it takes).
+    /// Seconds the graph's IIPs wait for the participants started for it
+    /// (edges wait for their participants as long as it takes).
     #[arg(long, default_value_t = 45)]
     wait_timeout: u64,
     /// Unique id of this runtime [default: $MSGFLO_RUNTIME_ID, else a new UUID].
@@ -81,15 +83,19 @@ struct Args {
     /// Seconds after which a silent participant is forgotten.
     #[arg(long, default_value_t = 600)]
     participant_timeout: u64,
+    #[command(flatten)]
+    log: msgflo_participant::logging::LogArgs,
 }
 
 async fn run(args: Args) -> Result<(), String> {
     let broker = cli::broker(args.broker.as_deref());
     // Runs until the coordinator returns, after it stopped its children.
     let embedded_broker = match embedded::parse(&broker) {
-        Some(address) => {
-            let address = address.map_err(|e| e.to_string())?;
-            let started = embedded::start(address).await.map_err(|e| e.to_string())?;
+        Some(wanted) => {
+            let wanted = wanted.map_err(|e| e.to_string())?;
+            let started = embedded::start_wanted(wanted)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("embedded MQTT broker on {}", started.url());
             Some(started)
         }
@@ -136,10 +142,18 @@ async fn run(args: Args) -> Result<(), String> {
         participant_timeout: Duration::from_secs(args.participant_timeout),
         auto_save: args.auto_save.then(|| args.graph.clone()).flatten(),
         ignore: args.ignore.clone(),
+        wait_timeout: Duration::from_secs(args.wait_timeout),
+        try_it: embedded_broker.as_ref().map(|broker| try_it::TryIt {
+            broker: broker.url().to_owned(),
+            tools: tools_beside_us(),
+        }),
     };
 
     let options = ConnectOptions {
         client_id: format!("msgflo-coordinator-{}", uuid::Uuid::new_v4().simple()),
+        // The embedded broker's sessions end with it: no goodbye round trip
+        // to a router that may have died as the participants left.
+        keep_session: embedded_broker.is_some(),
         ..ConnectOptions::default()
     };
     let transport = transport::connect(&broker, options)
@@ -176,8 +190,15 @@ async fn run(args: Args) -> Result<(), String> {
         tokio::spawn(ping.run());
     }
     let shutdown = cli::shutdown_signal();
+    let shutdown = async {
+        shutdown.await;
+        if let Some(embedded) = &embedded_broker {
+            embedded.expect_stop();
+        }
+    };
     let mut child_options = ChildOptions::default();
     child_options.forward(&args.forward)?;
+    child_options.log_format = args.log.log_format;
     let children = Children::with_options(broker.clone(), child_options);
     let mut coordinator = Coordinator::new(config, transport, graphs, library, children);
     let (events, requests) = tokio::sync::mpsc::channel(1024);
@@ -203,7 +224,14 @@ async fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
+/// Where this program's sibling tools are, as it was started.
+fn tools_beside_us() -> try_it::ToolPath {
+    let argv0 = std::env::args_os().next().unwrap_or_default();
+    let argv0 = argv0.to_string_lossy();
+    try_it::ToolPath::beside(&argv0)
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
-    cli::main("msgflo", run(args))
+    cli::main("msgflo", args.log, run(args))
 }

@@ -33,6 +33,9 @@ impl Coordinator {
             self.broadcast(&Output::Component(ComponentOutput::Component(info)));
         }
         self.replan().await;
+        if self.release_iips().await {
+            return;
+        }
         if seen == Seen::New && self.started && !self.iips_waiting.remove(&role) {
             self.send_iips(Some(&role)).await;
         }

@@ -1,16 +1,18 @@
 //! The msgflo-rs extension of the FBP protocol: sub-protocol `msgflo`, for
 //! tools rather than IDEs. Its one command, `participants` (payload `{}`
-//! plus the secret, if one is set), is answered with the registry:
+//! plus the secret, if one is set), is answered with the registry and the
+//! graph's nodes that no participant serves:
 //!
 //! ```json
 //! {"protocol":"msgflo","command":"participants","payload":{"participants":[
 //!   {"id":"repeater-1","role":"repeater","component":"Repeat", ...,
-//!    "inports":[...],"outports":[...],"first_seen_ms_ago":5012,"last_seen_ms_ago":12}]}}
+//!    "inports":[...],"outports":[...],"first_seen_ms_ago":5012,"last_seen_ms_ago":12}],
+//!  "pending":[{"role":"helloA","component":"Hello","reason":"waiting for ..."}]}}
 //! ```
 //!
 //! Each participant is what it said in its last discovery message, plus
-//! when it was first and last heard of. Another `msgflo` command gets
-//! `msgflo:error`.
+//! when it was first and last heard of; each pending node says why nothing
+//! serves it (`pending.rs`). Another `msgflo` command gets `msgflo:error`.
 
 use super::Coordinator;
 use crate::registry::Entry;
@@ -29,8 +31,9 @@ impl Coordinator {
             "participants" => {
                 let participants: Vec<Value> =
                     self.registry.entries().map(|e| describe(e, now)).collect();
+                let pending = serde_json::to_value(self.pending_nodes()).unwrap_or_default();
                 json!({"protocol": PROTOCOL, "command": "participants",
-                       "payload": {"participants": participants}})
+                       "payload": {"participants": participants, "pending": pending}})
             }
             other => json!({"protocol": PROTOCOL, "command": "error",
                             "payload": {"message": format!("unknown command msgflo:{other}")}}),

@@ -42,13 +42,20 @@
 //! - `requests.rs` — answering each FBP command.
 //! - `network.rs` — starting/stopping, links, IIPs, taps.
 //! - `discovery.rs` — participants appearing and expiring.
+//! - `pending.rs` — graph nodes no participant serves, and why.
+//! - `held_iips.rs` — the start's IIPs wait for the participants started for
+//!   the graph (`--wait-timeout`).
 //! - [`extension`] — the `msgflo` sub-protocol: `msgflo:participants` for
 //!   the `msgflo-participants` tool.
 
 mod discovery;
 pub mod extension;
+mod held_iips;
 mod network;
+mod pending;
 mod requests;
+
+pub use pending::PendingNode;
 
 use crate::bindings::{Link, Mode};
 use crate::fbp::graph_edit::Graphs;
@@ -80,6 +87,12 @@ pub struct Config {
     pub auto_save: Option<std::path::PathBuf>,
     /// Roles not to start from the library (`--ignore`).
     pub ignore: Vec<String>,
+    /// How long the network's IIPs wait for the participants started for
+    /// its nodes (`--wait-timeout`; see `held_iips.rs`).
+    pub wait_timeout: Duration,
+    /// Print the commands that try the graph when its IIPs go out
+    /// (`msgflo --broker embedded`).
+    pub try_it: Option<crate::try_it::TryIt>,
 }
 
 /// Copies of an outport's traffic arriving for the coordinator.
@@ -105,6 +118,8 @@ pub struct Coordinator {
     network_graph: String,
     /// Roles whose IIPs wait in their queue for the first participant.
     iips_waiting: BTreeSet<String>,
+    /// Whether the network's IIPs wait for the participants started for it.
+    hold: held_iips::IipHold,
     /// Outports being watched, with their tap queues.
     taps: HashMap<QueueName, QueueName>,
     tap_events: mpsc::Sender<TapEvent>,
@@ -140,6 +155,7 @@ impl Coordinator {
             started: false,
             network_graph: String::new(),
             iips_waiting: BTreeSet::new(),
+            hold: held_iips::IipHold::new(),
             taps: HashMap::new(),
             tap_events,
             tap_rx: Some(tap_rx),
@@ -156,17 +172,14 @@ impl Coordinator {
         shutdown: impl std::future::Future<Output = ()>,
     ) {
         let mut shutdown = std::pin::pin!(shutdown);
-        let Some(mut taps) = self.tap_rx.take() else {
+        let (Some(mut taps), Some(mut links_confirmed)) =
+            (self.tap_rx.take(), self.hold.confirmations())
+        else {
             return;
         };
         loop {
-            let expiry = self.registry.next_expiry();
-            let timer = async move {
-                match expiry {
-                    Some(at) => tokio::time::sleep_until(at.into()).await,
-                    None => std::future::pending().await,
-                }
-            };
+            let timer = sleep_until(self.registry.next_expiry());
+            let iips_timer = sleep_until(self.hold.deadline());
             tokio::select! {
                 () = &mut shutdown => break,
                 event = events.recv() => match event {
@@ -182,6 +195,8 @@ impl Coordinator {
                 },
                 Some((outport, delivery)) = taps.recv() => self.tapped(&outport, delivery).await,
                 () = timer => self.expire(Instant::now()).await,
+                () = iips_timer => self.iips_timed_out().await,
+                Some(hold) = links_confirmed.recv() => self.iips_confirmed(hold).await,
             }
         }
         self.children.stop_all().await;
@@ -247,6 +262,14 @@ impl Coordinator {
                 false
             }
         }
+    }
+}
+
+/// Completes at `at`; never without it.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -88,11 +88,7 @@ impl Coordinator {
         }
         let iips = serde_json::Map::new();
         let Some(command) = self.library.command(component, role, &iips) else {
-            tracing::info!(
-                role,
-                component,
-                "not in the library; waiting for a participant"
-            );
+            self.unserved(role, component);
             return;
         };
         if let Err(error) = self.children.spawn(role, &command) {
@@ -152,7 +148,7 @@ impl Coordinator {
         self.broadcast(&started);
         self.watch_all().await;
         self.replan().await;
-        self.send_iips(None).await;
+        self.send_start_iips().await;
         Vec::new()
     }
 

@@ -55,6 +55,9 @@ pub struct Args {
     #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "false",
           value_parser = clap::builder::BoolishValueParser::new(), action = ArgAction::Set)]
     pub declare: bool,
+    /// `--log-format`.
+    #[command(flatten)]
+    pub log: msgflo_participant::logging::LogArgs,
 }
 
 /// Runs the tool.

@@ -17,8 +17,31 @@ pub fn check_json(text: &str) -> Result<(), serde_json::Error> {
 
 /// The `--json` text as the one message.
 pub fn from_json(text: &str) -> Result<Messages, String> {
-    check_json(text).map_err(|e| format!("invalid JSON in --json: {e}"))?;
+    check_json(text).map_err(|e| {
+        let hint = match string_meant(text) {
+            Some(quoted) if !quoted.contains('\'') => {
+                format!(" (a string needs JSON's double quotes: --json '{quoted}')")
+            }
+            Some(_) => " (a string needs JSON's double quotes)".to_owned(),
+            None => String::new(),
+        };
+        format!("invalid JSON in --json: {e}{hint}")
+    })?;
     Ok(Messages(vec![Bytes::copy_from_slice(text.as_bytes())]))
+}
+
+/// The JSON string of `text` when `text` looks like a bare word or sentence
+/// meant as a string (not an object, array, string, number or literal gone
+/// wrong).
+fn string_meant(text: &str) -> Option<String> {
+    let text = text.trim();
+    let other_json = text.starts_with(['{', '[', '"', '-'])
+        || text.starts_with(|c: char| c.is_ascii_digit())
+        || ["true", "false", "null"].contains(&text);
+    if text.is_empty() || other_json {
+        return None;
+    }
+    serde_json::to_string(text).ok()
 }
 
 /// The lines of `path` (`-`: standard input, read to its end first), one
@@ -48,8 +71,11 @@ pub fn from_lines(text: &str, name: &str) -> Result<Messages, String> {
             continue;
         }
         check_json(line).map_err(|e| {
+            let hint = string_meant(line)
+                .map(|quoted| format!("; a string needs JSON's double quotes: {quoted}"))
+                .unwrap_or_default();
             format!(
-                "invalid JSON on line {} of {name}: {e} (nothing was sent)",
+                "invalid JSON on line {} of {name}: {e} (nothing was sent{hint})",
                 index + 1
             )
         })?;
@@ -76,6 +102,31 @@ mod tests {
         let error = from_json("{nope").unwrap_err();
         assert!(error.starts_with("invalid JSON in --json: "), "{error}");
         assert!(!error.contains('\n'));
+    }
+
+    #[test]
+    fn a_bare_word_gets_the_quoting_hint() {
+        assert_eq!(
+            from_json("hello").unwrap_err(),
+            "invalid JSON in --json: expected value at line 1 column 1 \
+             (a string needs JSON's double quotes: --json '\"hello\"')"
+        );
+        let error = from_json("it's").unwrap_err();
+        assert!(
+            error.ends_with("(a string needs JSON's double quotes)"),
+            "{error}"
+        );
+        for not_a_string in ["{nope", "[1,", "12x", "\"open", "-"] {
+            let error = from_json(not_a_string).unwrap_err();
+            assert!(!error.contains("double quotes"), "{not_a_string}: {error}");
+        }
+        let error = from_lines("1\nhello world\n", "f").unwrap_err();
+        assert!(
+            error.ends_with(
+                "(nothing was sent; a string needs JSON's double quotes: \"hello world\")"
+            ),
+            "{error}"
+        );
     }
 
     #[test]

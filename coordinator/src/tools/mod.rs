@@ -9,6 +9,7 @@
 //!   names, the "no such queue" check.
 //! - [`send`] — `msgflo-send-message`: JSON into an inport queue, many at
 //!   once with confirms in flight.
+//! - [`progress`] — its progress bar.
 //! - [`input`] — the messages `msgflo-send-message` sends (`--json`,
 //!   `--file`), validated as JSON.
 //! - [`dump`] — `msgflo-dump-message`: messages out of a queue (or a copy of
@@ -27,6 +28,7 @@ pub mod dump;
 pub mod input;
 pub mod participants;
 pub mod procfile;
+pub mod progress;
 pub mod register;
 pub mod send;
 pub mod setup;

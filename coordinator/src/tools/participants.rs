@@ -4,10 +4,13 @@
 //! - a running coordinator (`--runtime ws://HOST:PORT`, or the default
 //!   `ws://localhost:3569` when something listens there), asked with the
 //!   msgflo-rs FBP extension `msgflo:participants`
-//!   ([`crate::live::extension`]); `--secret` as for any FBP client;
+//!   ([`crate::live::extension`]); `--secret` as for any FBP client. It
+//!   also names the graph's nodes that no participant serves, and why
+//!   (after the table; on stderr with `--json`);
 //! - else the broker's discovery messages, heard for `--listen` seconds
 //!   (default 30: participants announce themselves every
-//!   `MSGFLO_DISCOVERY_PERIOD`/2.2 s, 27 s by default). On MQTT that is a
+//!   `MSGFLO_DISCOVERY_PERIOD`/2.2 s, 27 s by default), each participant
+//!   named on stderr as it is heard. On MQTT that is a
 //!   subscription of its own. On AMQP the `fbp` queue is shared with the
 //!   coordinator, so the messages are read without acking and the
 //!   connection is closed at the end: RabbitMQ puts them all back. Without
@@ -17,6 +20,7 @@
 use super::table;
 use super::{close, connect, CONNECT_TIMEOUT};
 use crate::client;
+use crate::live::PendingNode;
 use clap::{ArgAction, Parser};
 use futures_util::{SinkExt, StreamExt};
 use msgflo_participant::cli;
@@ -59,6 +63,9 @@ pub struct Args {
     #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "false",
           value_parser = clap::builder::BoolishValueParser::new(), action = ArgAction::Set)]
     pub json: bool,
+    /// `--log-format`.
+    #[command(flatten)]
+    pub log: msgflo_participant::logging::LogArgs,
 }
 
 /// One participant as listed: what it announced, and when it was heard of.
@@ -108,16 +115,19 @@ impl Listed {
 /// Runs the tool.
 pub async fn run(args: Args) -> Result<(), String> {
     let secret = args.secret.clone().or_else(|| cli::env("MSGFLO_SECRET"));
-    let mut listed = match (&args.listen, &args.runtime) {
-        (Some(seconds), _) => listen(&args, *seconds).await?,
+    let (mut listed, pending) = match (&args.listen, &args.runtime) {
+        (Some(seconds), _) => (listen(&args, *seconds).await?, Vec::new()),
         (None, Some(runtime)) => ask(runtime, secret.as_deref()).await?,
         (None, None) => match ask(DEFAULT_RUNTIME, secret.as_deref()).await {
-            Ok(listed) => listed,
+            Ok(answer) => answer,
             Err(error) if error.starts_with("cannot connect") => {
+                let broker = cli::broker(args.broker.as_deref());
                 eprintln!(
-                    "no coordinator at {DEFAULT_RUNTIME}; listening to discovery for {DEFAULT_LISTEN_S} s"
+                    "no coordinator at {DEFAULT_RUNTIME} (start msgflo, or give --runtime); \
+                     listening to discovery on {} for {DEFAULT_LISTEN_S} s (--listen SECONDS)",
+                    redacted(&broker)
                 );
-                listen(&args, DEFAULT_LISTEN_S).await?
+                (listen(&args, DEFAULT_LISTEN_S).await?, Vec::new())
             }
             Err(error) => return Err(error),
         },
@@ -129,14 +139,37 @@ pub async fn run(args: Args) -> Result<(), String> {
     if args.json {
         let all: Vec<Value> = listed.iter().map(Listed::to_json).collect();
         println!("{}", Value::Array(all));
+        for node in &pending {
+            eprintln!(
+                "pending: graph node {} ({}): {}",
+                node.role, node.component, node.reason
+            );
+        }
     } else {
         print!("{}", table::render(&listed));
+        if !pending.is_empty() {
+            print!("\n{}", table::render_pending(&pending));
+        }
     }
     Ok(())
 }
 
-/// Asks the coordinator at `runtime` for its registry.
-pub async fn ask(runtime: &str, secret: Option<&str>) -> Result<Vec<Listed>, String> {
+/// `url` without its password, for saying where we listen.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Asks the coordinator at `runtime` for its registry and its pending nodes.
+pub async fn ask(
+    runtime: &str,
+    secret: Option<&str>,
+) -> Result<(Vec<Listed>, Vec<PendingNode>), String> {
     let request =
         client::request(runtime).map_err(|e| format!("invalid --runtime {runtime:?}: {e}"))?;
     let (mut ws, _) = match tokio::time::timeout(ANSWER_WAIT, client::open(request)).await {
@@ -189,7 +222,13 @@ pub async fn ask(runtime: &str, secret: Option<&str>) -> Result<Vec<Listed>, Str
         .as_array()
         .cloned()
         .unwrap_or_default();
-    entries.into_iter().map(Listed::from_json).collect()
+    let listed = entries
+        .into_iter()
+        .map(Listed::from_json)
+        .collect::<Result<_, _>>()?;
+    // An older coordinator sends no pending list.
+    let pending = serde_json::from_value(reply["payload"]["pending"].clone()).unwrap_or_default();
+    Ok((listed, pending))
 }
 
 /// Hears discovery on the broker for `seconds`; see the module docs.
@@ -220,6 +259,9 @@ async fn hear(transport: &dyn Transport, wait: Duration) -> Result<Vec<Listed>, 
         match Participant::decode(&delivery.payload) {
             Ok(participant) => {
                 let id = participant.id.to_string();
+                if !seen.contains_key(&id) {
+                    eprintln!("heard {} ({id})", participant.role);
+                }
                 let first = seen.get(&id).map_or(now, |(_, first, _)| *first);
                 seen.insert(id, (participant, first, now));
             }

@@ -8,6 +8,7 @@
 //! messages go out.
 
 use super::input::{self, Messages};
+use super::progress;
 use super::{close, connect, ensure_inport, queue_name, CONNECT_TIMEOUT};
 use bytes::Bytes;
 use clap::{ArgAction, Parser};
@@ -15,14 +16,10 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use msgflo_participant::cli;
 use msgflo_participant::transport::Transport;
 use msgflo_protocol::ids::QueueName;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
-
-/// From how many messages on a progress bar is shown (on a terminal).
-const PROGRESS_FROM: u64 = 1000;
 
 /// Sends JSON data to a msgflo inport queue.
 #[derive(Parser, Debug)]
@@ -55,6 +52,9 @@ pub struct Args {
     #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "false",
           value_parser = clap::builder::BoolishValueParser::new(), action = ArgAction::Set)]
     pub declare: bool,
+    /// `--log-format`.
+    #[command(flatten)]
+    pub log: msgflo_participant::logging::LogArgs,
 }
 
 /// What was sent.
@@ -112,7 +112,7 @@ pub async fn send(
     args: &Args,
 ) -> Result<Report, String> {
     let total = args.count.saturating_mul(messages.0.len() as u64);
-    let progress = progress_bar(total);
+    let progress = progress::bar(total);
     let window = args.window.max(1);
     let started = Instant::now();
     let mut in_flight = FuturesUnordered::new();
@@ -189,18 +189,4 @@ fn confirmed(
             failure.get_or_insert(error);
         }
     }
-}
-
-/// A progress bar on stderr, if it is a terminal and `total` is large.
-fn progress_bar(total: u64) -> Option<indicatif::ProgressBar> {
-    if total < PROGRESS_FROM || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{bar:40} {pos}/{len} confirmed, {per_sec}, {eta} left",
-    ) {
-        bar.set_style(style);
-    }
-    Some(bar)
 }

@@ -35,7 +35,7 @@
 use super::procfile::{iips_for_role, is_participant, node_order, MissingComponent};
 use super::setup_plan::{self, Route};
 use crate::bindings::{self, Link};
-use crate::graph_file::{self, GraphFileError};
+use crate::graph_file;
 use crate::library::{Library, DEFAULT_COMPONENT_DIR};
 use crate::links;
 use crate::routes::is_participant_node;
@@ -73,6 +73,8 @@ pub struct Options {
     pub forward_stdout: bool,
     /// See `forward_stdout`.
     pub forward_stderr: bool,
+    /// How the participants log (and their forwarded stderr lines look).
+    pub log_format: msgflo_participant::logging::LogFormat,
     /// Take queue names from discovery messages.
     pub discover: bool,
     /// How long to wait for discovery messages.
@@ -83,7 +85,7 @@ pub struct Options {
 
 /// Sets the graph up, printing progress on stdout; see the module docs.
 pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result<(), String> {
-    let graph = load_graph(&options.graph)?;
+    let graph = graph_file::load(&options.graph, false).map_err(|e| e.to_string())?;
     let graph_id = graph
         .name()
         .map(str::to_owned)
@@ -122,6 +124,7 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
     let child_options = ChildOptions {
         forward_stdout: options.forward_stdout,
         forward_stderr: options.forward_stderr,
+        log_format: options.log_format,
         may_outlive: !options.forever,
         ..ChildOptions::default()
     };
@@ -217,14 +220,6 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
     }
     let _ = transport.close().await;
     Ok(())
-}
-
-/// Reads the graph; parse errors name the file.
-fn load_graph(path: &std::path::Path) -> Result<Graph, String> {
-    graph_file::load(path, false).map_err(|e| match e {
-        GraphFileError::Read { .. } => e.to_string(),
-        other => format!("{}: {other}", path.display()),
-    })
 }
 
 /// `(role, command)` of the participants to start, in msgflo's order.

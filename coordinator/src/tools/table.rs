@@ -1,7 +1,8 @@
 //! Printing participants as a table: role, id, component, ports with their
-//! queues, last seen.
+//! queues, last seen; and the graph nodes no participant serves.
 
 use super::participants::Listed;
+use crate::live::PendingNode;
 use msgflo_protocol::discovery::Port;
 
 /// The table, one line per participant, columns padded; a line saying so
@@ -10,7 +11,7 @@ pub fn render(listed: &[Listed]) -> String {
     if listed.is_empty() {
         return "no participants\n".into();
     }
-    let mut rows = vec![[
+    let mut rows = vec![vec![
         "ROLE".to_owned(),
         "ID".to_owned(),
         "COMPONENT".to_owned(),
@@ -20,7 +21,7 @@ pub fn render(listed: &[Listed]) -> String {
     ]];
     for entry in listed {
         let p = &entry.participant;
-        rows.push([
+        rows.push(vec![
             p.role.to_string(),
             p.id.to_string(),
             p.component.clone(),
@@ -29,18 +30,45 @@ pub fn render(listed: &[Listed]) -> String {
             ago(entry.last_seen_ms_ago),
         ]);
     }
-    let mut widths = [0usize; 6];
-    for row in &rows {
+    aligned(&rows)
+}
+
+/// The graph nodes without a participant, under a heading; nothing when
+/// there are none.
+pub fn render_pending(pending: &[PendingNode]) -> String {
+    if pending.is_empty() {
+        return String::new();
+    }
+    let mut rows = vec![vec![
+        "PENDING NODE".to_owned(),
+        "COMPONENT".to_owned(),
+        "WHY".to_owned(),
+    ]];
+    for node in pending {
+        rows.push(vec![
+            node.role.clone(),
+            node.component.clone(),
+            node.reason.clone(),
+        ]);
+    }
+    aligned(&rows)
+}
+
+/// `rows` with each column padded to its widest cell.
+fn aligned(rows: &[Vec<String>]) -> String {
+    let mut widths = Vec::new();
+    for row in rows {
+        widths.resize(widths.len().max(row.len()), 0);
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
     let mut out = String::new();
-    for row in &rows {
+    for row in rows {
         let cells: Vec<String> = row
             .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:width$}"))
+            .zip(&widths)
+            .map(|(cell, &width)| format!("{cell:width$}"))
             .collect();
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
@@ -101,5 +129,19 @@ mod tests {
             "{text}"
         );
         assert_eq!(render(&[]), "no participants\n");
+    }
+
+    #[test]
+    fn pending_nodes_say_why() {
+        let node = PendingNode {
+            role: "helloA".into(),
+            component: "Hello".into(),
+            reason: "no library".into(),
+        };
+        assert_eq!(
+            render_pending(&[node]),
+            "PENDING NODE  COMPONENT  WHY\nhelloA        Hello      no library\n"
+        );
+        assert_eq!(render_pending(&[]), "");
     }
 }

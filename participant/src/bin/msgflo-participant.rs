@@ -77,5 +77,5 @@ async fn run(args: Args) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    cli::main("msgflo-participant", run(args))
+    cli::main("msgflo-participant", args.participant.log, run(args))
 }

@@ -111,11 +111,14 @@ pub struct GraphError {
     pub source: serde_json::Error,
 }
 
+/// `path: `, or nothing for the top. serde_path_to_error writes `?` for a
+/// step it could not name (a malformed key): those are left out.
 fn at(path: &str) -> String {
-    if path == "." {
+    let known = path.trim_end_matches(['?', '.']);
+    if known.is_empty() {
         String::new()
     } else {
-        format!("{path}: ")
+        format!("{known}: ")
     }
 }
 

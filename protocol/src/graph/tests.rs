@@ -142,3 +142,19 @@ fn bad_graphs_are_errors_that_say_where_and_what() {
         assert!(err.contains("line 1 column"), "error has a position: {err}");
     }
 }
+
+#[test]
+fn an_error_with_no_known_place_names_none() {
+    let err = Graph::from_json("{bad").unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "invalid JSON graph: key must be a string at line 1 column 2"
+    );
+    let err = Graph::from_json(r#"{"processes": {"a": {"component": "A"}, 5: 1}}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("invalid JSON graph: processes: key must be"),
+        "{err}"
+    );
+}

@@ -58,6 +58,19 @@ pub enum Link {
     },
 }
 
+impl std::fmt::Display for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Link::Bind { outport, inport } => write!(f, "binding {outport} -> {inport}"),
+            Link::ConnectInport {
+                participant,
+                outport,
+                port,
+            } => write!(f, "connectinport {outport} -> {participant}.{port}"),
+        }
+    }
+}
+
 /// An edge that cannot be bound yet, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {

@@ -18,8 +18,10 @@
 //! - [`library`] — msgflo's component library config and command templates.
 //! - [`spawn`] — starting, stopping and reaping participant processes;
 //!   [`forward`] — how their output lines are passed on.
-//! - [`live`] — the coordinator's event loop: clients, discovery, network
-//!   start/stop, taps for `network:data` and `runtime:packet`.
+//! - [`core`] — the coordinator's decisions, pure: clients, discovery,
+//!   network start/stop, the desired links and taps, IIPs.
+//! - [`live`] — the executor around the core: the event loop, broker
+//!   operations in tasks with deadlines, child processes.
 //! - [`server`] — the WebSocket server (subprotocol `noflo`); [`client`] —
 //!   connecting to it, for the tools, the benchmark and the tests.
 //! - [`embedded`] — `--broker embedded`: an MQTT broker (rumqttd) inside
@@ -39,6 +41,7 @@
 pub mod bindings;
 pub mod client;
 pub mod components;
+pub mod core;
 pub mod embedded;
 pub mod fbp;
 pub mod flowhub;

@@ -229,6 +229,8 @@ pub struct Children {
     broker: String,
     options: ChildOptions,
     children: std::collections::BTreeMap<String, Child>,
+    /// Told the role of every child that exits ([`Children::exits`]).
+    exits: Option<mpsc::UnboundedSender<String>>,
 }
 
 impl Children {
@@ -243,7 +245,16 @@ impl Children {
             broker,
             options,
             children: Default::default(),
+            exits: None,
         }
+    }
+
+    /// From now on, the role of every child that exits (stopped or on its
+    /// own) arrives here.
+    pub fn exits(&mut self) -> mpsc::UnboundedReceiver<String> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.exits = Some(tx);
+        rx
     }
 
     /// Starts `command` with `sh -c` for `role` and returns at once; the participant
@@ -313,6 +324,7 @@ impl Children {
         });
         let role_owned = role.to_owned();
         let events = self.options.events.clone();
+        let exits = self.exits.clone();
         let stopping_flag = stopping.clone();
         tokio::spawn(async move {
             let status = match child.wait().await {
@@ -335,6 +347,9 @@ impl Children {
                 tracing::warn!(role = %role_owned, %status, "participant exited");
             }
             let _ = exit_tx.send(Some(status));
+            if let Some(exits) = exits {
+                let _ = exits.send(role_owned.clone());
+            }
             if let Some(events) = events {
                 let _ = events
                     .send(ChildEvent::Exited {
@@ -365,6 +380,17 @@ impl Children {
         let running = terminate(&child);
         finish(role, child, running, self.options.stop_timeout).await;
         true
+    }
+
+    /// [`Children::stop`] as a future that does not hold `self`: the child
+    /// of `role` is SIGTERMed now, the rest (waiting, SIGKILL after the
+    /// bound, reaping) happens when the future is run. `None` if there was
+    /// no child for `role`.
+    pub fn stopping(&mut self, role: &str) -> Option<impl std::future::Future<Output = ()> + Send> {
+        let child = self.children.remove(role)?;
+        let running = terminate(&child);
+        let (role, bound) = (role.to_owned(), self.options.stop_timeout);
+        Some(async move { finish(&role, child, running, bound).await })
     }
 
     /// Stops every child (SIGTERM to all first, so they shut down together).

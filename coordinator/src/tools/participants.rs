@@ -4,7 +4,7 @@
 //! - a running coordinator (`--runtime ws://HOST:PORT`, or the default
 //!   `ws://localhost:3569` when something listens there), asked with the
 //!   msgflo-rs FBP extension `msgflo:participants`
-//!   ([`crate::live::extension`]); `--secret` as for any FBP client. It
+//!   ([`crate::core::extension`]); `--secret` as for any FBP client. It
 //!   also names the graph's nodes that no participant serves, and why
 //!   (after the table; on stderr with `--json`);
 //! - else the broker's discovery messages, heard for `--listen` seconds
@@ -20,7 +20,7 @@
 use super::table;
 use super::{close, connect, CONNECT_TIMEOUT};
 use crate::client;
-use crate::live::PendingNode;
+use crate::core::PendingNode;
 use clap::{ArgAction, Parser};
 use futures_util::{SinkExt, StreamExt};
 use msgflo_participant::cli;

@@ -2,7 +2,7 @@
 //! queues, last seen; and the graph nodes no participant serves.
 
 use super::participants::Listed;
-use crate::live::PendingNode;
+use crate::core::PendingNode;
 use msgflo_protocol::discovery::Port;
 
 /// The table, one line per participant, columns padded; a line saying so

@@ -14,7 +14,7 @@
 //! when it was first and last heard of; each pending node says why nothing
 //! serves it (`pending.rs`). Another `msgflo` command gets `msgflo:error`.
 
-use super::Coordinator;
+use super::Core;
 use crate::registry::Entry;
 use crate::server::ClientId;
 use serde_json::{json, Value};
@@ -23,10 +23,15 @@ use std::time::Instant;
 /// The sub-protocol's name.
 pub const PROTOCOL: &str = "msgflo";
 
-impl Coordinator {
+impl Core {
     /// Answers a `msgflo:*` command (the secret was checked).
-    pub(super) fn extension(&mut self, client: ClientId, command: &str, request_id: Option<&str>) {
-        let now = Instant::now();
+    pub(super) fn extension(
+        &mut self,
+        client: ClientId,
+        command: &str,
+        request_id: Option<&str>,
+        now: Instant,
+    ) {
         let mut reply = match command {
             "participants" => {
                 let participants: Vec<Value> =
@@ -41,7 +46,10 @@ impl Coordinator {
         if let Some(id) = request_id {
             reply["responseTo"] = json!(id);
         }
-        self.send_text(client, reply.to_string());
+        self.out.push(super::Action::Answer {
+            client,
+            text: reply.to_string(),
+        });
     }
 }
 

@@ -1,8 +1,9 @@
-//! Answering FBP protocol commands. Every frame gets an answer: the reply,
-//! or `<protocol>:error` saying what was wrong (not JSON, bad secret,
-//! unknown command, a payload field serde rejected, a missing graph).
+//! Answering FBP protocol commands. Every frame gets an answer at once: the
+//! reply, or `<protocol>:error` saying what was wrong (not JSON, bad
+//! secret, unknown command, a payload field serde rejected, a missing
+//! graph). What a command asks of the broker follows as actions.
 
-use super::Coordinator;
+use super::Core;
 use crate::components::{Catalogue, Source};
 use crate::fbp::graph_edit::GraphEditError;
 use crate::server::ClientId;
@@ -12,6 +13,7 @@ use msgflo_protocol::messages::{
     RuntimeOutput, SelectedEdges,
 };
 use serde_json::Value;
+use std::time::Instant;
 
 /// Protocol version we speak.
 const VERSION: &str = "0.7";
@@ -26,14 +28,14 @@ pub(super) const CAPABILITIES: [&str; 6] = [
     "network:data",
 ];
 
-impl Coordinator {
+impl Core {
     /// Handles one client frame.
-    pub(super) async fn request(&mut self, client: ClientId, text: &str) {
+    pub(super) fn request(&mut self, client: ClientId, text: &str, now: Instant) {
         let envelope = match Envelope::parse(text) {
             Ok(envelope) => envelope,
             Err(error) => {
                 let reply = Output::error(Protocol::Runtime, error.to_string());
-                self.send(client, &reply, None);
+                self.answer(client, &reply, None);
                 return;
             }
         };
@@ -49,12 +51,12 @@ impl Coordinator {
             } else {
                 Output::error(protocol, "Invalid or missing secret")
             };
-            self.send(client, &reply, request_id.as_deref());
+            self.answer(client, &reply, request_id.as_deref());
             return;
         }
-        self.trusted.insert(client);
+        self.clients.trust(client);
         if envelope.protocol == super::extension::PROTOCOL {
-            self.extension(client, &envelope.command, request_id.as_deref());
+            self.extension(client, &envelope.command, request_id.as_deref(), now);
             return;
         }
         let request = match Request::from_envelope(envelope) {
@@ -66,23 +68,23 @@ impl Coordinator {
                     _ => error.to_string(),
                 };
                 let reply = Output::error(protocol, message);
-                self.send(client, &reply, request_id.as_deref());
+                self.answer(client, &reply, request_id.as_deref());
                 return;
             }
         };
         let rid = request.request_id.as_deref();
         let replies = match request.input {
-            Input::Runtime(input) => self.runtime(input).await,
-            Input::Graph(change) => self.graph(change).await,
+            Input::Runtime(input) => self.runtime(input),
+            Input::Graph(change) => self.graph(change),
             Input::Component(input) => self.component(input),
-            Input::Network(input) => self.network(input).await,
+            Input::Network(input) => self.network(client, input, now),
             Input::Trace(_) => vec![Output::error(
                 Protocol::Trace,
                 "tracing is not supported by this runtime",
             )],
         };
         for reply in &replies {
-            self.send(client, reply, rid);
+            self.answer(client, reply, rid);
         }
     }
 
@@ -98,13 +100,13 @@ impl Coordinator {
         given == Some(secret.as_str())
     }
 
-    async fn runtime(&mut self, input: RuntimeInput) -> Vec<Output> {
+    fn runtime(&mut self, input: RuntimeInput) -> Vec<Output> {
         match input {
             RuntimeInput::GetRuntime(_) => vec![
                 Output::Runtime(RuntimeOutput::Runtime(self.runtime_info(true))),
                 Output::Runtime(RuntimeOutput::Ports(self.ports())),
             ],
-            RuntimeInput::Packet(packet) => match self.packet_in(&packet).await {
+            RuntimeInput::Packet(packet) => match self.packet_in(&packet) {
                 Ok(()) => vec![Output::Runtime(RuntimeOutput::PacketSent(packet))],
                 Err(message) => vec![Output::error(Protocol::Runtime, message)],
             },
@@ -129,8 +131,8 @@ impl Coordinator {
         }
     }
 
-    async fn graph(&mut self, change: GraphChange) -> Vec<Output> {
-        let effects = self.graph_effects(&change);
+    fn graph(&mut self, change: GraphChange) -> Vec<Output> {
+        let effects = super::graph::effects(&change);
         let ports_change = matches!(
             change,
             GraphChange::AddInport(_)
@@ -144,7 +146,7 @@ impl Coordinator {
         );
         match self.graphs.apply(change) {
             Ok(replies) => {
-                self.after_graph_change(effects).await;
+                self.after_graph_change(effects);
                 let mut outputs: Vec<Output> = replies.into_iter().map(Output::Graph).collect();
                 if ports_change {
                     // Clients learn the main graph's exported ports (noflo-ui
@@ -191,14 +193,14 @@ impl Coordinator {
         }
     }
 
-    async fn network(&mut self, input: NetworkInput) -> Vec<Output> {
+    fn network(&mut self, client: ClientId, input: NetworkInput, now: Instant) -> Vec<Output> {
         match input {
-            NetworkInput::Start(target) => self.start(&target.graph).await,
-            NetworkInput::Stop(target) => self.stop(&target.graph).await,
+            NetworkInput::Start(target) => self.start_network(&target.graph, now),
+            NetworkInput::Stop(target) => self.stop_network(&target.graph),
             NetworkInput::GetStatus(target) => match self.graphs.get(&target.graph) {
                 Some(_) => {
                     // A started msgflo network runs until it is stopped.
-                    let started = self.started && self.network_graph == target.graph;
+                    let started = self.network.runs(&target.graph);
                     vec![Output::Network(NetworkOutput::Status(NetworkStatus {
                         started: Some(started),
                         graph: target.graph,
@@ -210,8 +212,8 @@ impl Coordinator {
                 None => vec![not_found()],
             },
             NetworkInput::Edges(SelectedEdges { edges, graph }) => {
-                // Every edge is watched while the network runs; the
-                // selection is acknowledged.
+                // This client watches these edges (none named: all of them).
+                self.clients.select(client, edges.clone());
                 vec![Output::Network(NetworkOutput::Edges(SelectedEdges {
                     edges,
                     graph,
@@ -241,7 +243,8 @@ impl Coordinator {
     }
 
     /// `component:getsource` of a component (see [`crate::components`]):
-    /// msgflo's answer, with a component file's text read here.
+    /// msgflo's answer. A component file's text is read here: a small local
+    /// file, not broker IO.
     fn component_source(&self, name: &str) -> Output {
         match self.catalogue().source(name) {
             Ok(Source::Ready(source)) => Output::Component(ComponentOutput::Source(source)),
@@ -272,8 +275,9 @@ impl Coordinator {
         }
     }
 
-    /// A packet from a client for an exported inport of its graph.
-    async fn packet_in(&mut self, packet: &Packet) -> Result<(), String> {
+    /// A packet from a client for an exported inport of its graph: sent as
+    /// JSON text (as msgflo does), answered once it is on its way.
+    fn packet_in(&mut self, packet: &Packet) -> Result<(), String> {
         let Some(graph) = self.graphs.get(&packet.graph) else {
             return Err(format!("Requested graph not found: {:?}", packet.graph));
         };
@@ -282,14 +286,14 @@ impl Coordinator {
         };
         let end = msgflo_protocol::graph::Endpoint::new(&exported.process, &exported.port);
         let queue = self.queue_of(&end, true)?;
-        // As msgflo does: the packet's data as JSON text.
         let payload = serde_json::to_vec(packet.payload.as_ref().unwrap_or(&Value::Null))
             .map_err(|e| e.to_string())?;
-        if self.send_to_queue(&queue, payload.into()).await {
-            Ok(())
-        } else {
-            Err(format!("could not send to {queue}"))
-        }
+        self.out.push(super::Action::Send {
+            queue,
+            payload: payload.into(),
+            declare: false,
+        });
+        Ok(())
     }
 }
 

@@ -9,7 +9,7 @@
 //!   participant, with the reason: `msgflo:participants` answers with it and
 //!   `msgflo-participants` shows it.
 
-use super::Coordinator;
+use super::Core;
 use crate::routes::is_participant;
 use msgflo_protocol::messages::{NetworkOutput, Output, OutputMessage};
 use serde::{Deserialize, Serialize};
@@ -25,7 +25,7 @@ pub struct PendingNode {
     pub reason: String,
 }
 
-impl Coordinator {
+impl Core {
     /// The library has no `component` for the node `role`: warns, in the
     /// log and to FBP clients.
     pub(super) fn unserved(&mut self, role: &str, component: &str) {
@@ -45,15 +45,15 @@ impl Coordinator {
 
     /// The participant nodes without a live participant, in graph order.
     pub(super) fn pending_nodes(&self) -> Vec<PendingNode> {
-        let graph_id = if self.started {
-            self.network_graph.clone()
+        let graph_id = if self.network.started() {
+            self.network.graph().to_owned()
         } else {
             self.main_graph_id()
         };
         let Some(graph) = self.graphs.get(&graph_id) else {
             return Vec::new();
         };
-        let running = self.children.roles();
+        let running = &self.running;
         graph
             .processes
             .iter()

@@ -1,0 +1,336 @@
+//! The coordinator's core: every decision, no IO. [`Core::handle`] takes an
+//! [`Event`] (a client's frame, a discovery message, a tapped message, the
+//! result of an earlier [`Action`], the clock) and returns the actions it
+//! calls for; the executor ([`crate::live`]) performs them concurrently and
+//! feeds their results back as events. So an answer to a client never
+//! waits on the broker or a child process: a graph change is answered when
+//! it is accepted, and the bindings behind it follow.
+//!
+//! # State
+//! - the graphs, the participant [`Registry`], the [`Library`];
+//! - the clients: who is connected, who showed the secret, which edges
+//!   each one watches (`clients.rs`);
+//! - the network: started or not, which graph, the start's readiness and
+//!   IIPs (`network.rs`);
+//! - what the broker should have — links and taps — as one desired state,
+//!   reconciled against what is applied, failures retried with back-off
+//!   (`desired.rs`, [`reconcile`]);
+//! - the participant processes started for graph nodes.
+//!
+//! # Layout
+//! - this file — [`Core`], [`Event`], [`Action`], [`Config`].
+//! - `requests.rs` — answering each FBP command; `extension.rs` — the
+//!   `msgflo:` sub-protocol.
+//! - `graph.rs` — what a graph change does besides editing: processes,
+//!   auto-save, component list updates.
+//! - `network.rs` — start, stop, status, readiness, IIPs.
+//! - `desired.rs` — the links and taps the broker should have.
+//! - `taps.rs` — a tapped message as `network:data` / `runtime:packet`.
+//! - `discovery.rs` — participants appearing, heartbeats, expiry.
+//! - `pending.rs` — graph nodes nothing serves, and why.
+//! - `clients.rs` — connections, trust, watched edges.
+//! - [`reconcile`] — applied vs wanted, with retries.
+
+mod clients;
+mod desired;
+mod discovery;
+pub mod extension;
+mod graph;
+mod network;
+mod pending;
+pub mod reconcile;
+mod requests;
+mod taps;
+
+pub use pending::PendingNode;
+
+use crate::bindings::{Link, Mode};
+use crate::fbp::graph_edit::Graphs;
+use crate::library::Library;
+use crate::registry::Registry;
+use crate::server::ClientId;
+use bytes::Bytes;
+use clients::Clients;
+use msgflo_protocol::graph::Graph;
+use msgflo_protocol::ids::QueueName;
+use msgflo_protocol::messages::Output;
+use reconcile::{OpId, Reconciler};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// How the coordinator runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The FBP protocol secret; `None`: no secret is asked for.
+    pub secret: Option<String>,
+    /// The runtime id reported to clients.
+    pub runtime_id: String,
+    /// The id of the main graph.
+    pub graph_id: String,
+    /// How long a silent participant stays known.
+    pub participant_timeout: Duration,
+    /// Where changes to the main graph are written back (`--auto-save`).
+    pub auto_save: Option<PathBuf>,
+    /// Roles not to start from the library (`--ignore`).
+    pub ignore: Vec<String>,
+    /// How long the network's IIPs wait for the participants started for
+    /// its nodes (`--wait-timeout`; see `network.rs`).
+    pub wait_timeout: Duration,
+    /// Print the commands that try the graph when its IIPs go out
+    /// (`msgflo --broker embedded`).
+    pub try_it: Option<crate::try_it::TryIt>,
+}
+
+/// Something that happened.
+#[derive(Debug)]
+pub enum Event {
+    /// A client connected.
+    Connected(ClientId),
+    /// A client is gone (closed, or too far behind).
+    Disconnected(ClientId),
+    /// A text frame from a client.
+    Frame(ClientId, String),
+    /// A message on the discovery queue (already acked).
+    Discovery(Bytes),
+    /// A copy of a message on a watched queue (already acked).
+    Tapped {
+        /// The watched queue (an outport, or dead letters).
+        queue: QueueName,
+        /// The message.
+        payload: Bytes,
+    },
+    /// An operation finished.
+    Done {
+        /// The operation ([`Action::Link`], [`Action::Tap`], ...).
+        op: OpId,
+        /// `Err`: why it failed.
+        result: Result<(), String>,
+    },
+    /// A participant process started for a node exited.
+    ChildExited {
+        /// Its role.
+        role: String,
+    },
+    /// The broker connection was made again: it may have lost what was
+    /// applied (non-durable bindings, subscriptions).
+    Reconnected,
+    /// Only time passed (a deadline of [`Core::next_deadline`]).
+    Tick,
+}
+
+/// Something to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// A reply to the client's own request: always delivered, in order.
+    Answer {
+        /// To whom.
+        client: ClientId,
+        /// The frame.
+        text: String,
+    },
+    /// A message the client did not ask for (data, announcements): dropped,
+    /// with the client, when it does not keep up.
+    Tell {
+        /// To whom.
+        client: ClientId,
+        /// The frame.
+        text: String,
+    },
+    /// Make a link (AMQP: declare and bind; MQTT: `connectinport`, with
+    /// the participant's answer awaited); report with [`Event::Done`].
+    Link {
+        /// To report the result with.
+        op: OpId,
+        /// What.
+        link: Link,
+        /// The graph, for control messages.
+        graph: String,
+    },
+    /// Undo a link; report with [`Event::Done`].
+    Unlink {
+        /// To report the result with.
+        op: OpId,
+        /// What.
+        link: Link,
+        /// The graph, for control messages.
+        graph: String,
+    },
+    /// Say a link again without awaiting anything (a participant restarted
+    /// under the same id needs its `connectinport` again).
+    Refresh {
+        /// What.
+        link: Link,
+        /// The graph, for control messages.
+        graph: String,
+    },
+    /// Start copying `queue`'s messages here ([`Event::Tapped`]); report
+    /// with [`Event::Done`].
+    Tap {
+        /// To report the result with.
+        op: OpId,
+        /// The queue (an outport or dead letters).
+        queue: QueueName,
+    },
+    /// Stop copying `queue` and drop everything its tap held.
+    Untap {
+        /// To report the result with.
+        op: OpId,
+        /// The queue.
+        queue: QueueName,
+    },
+    /// Send a message to an inport queue (an IIP, a client's packet).
+    Send {
+        /// The inport.
+        queue: QueueName,
+        /// The message.
+        payload: Bytes,
+        /// Declare the inport first (an IIP for a participant not there
+        /// yet: the queue keeps it).
+        declare: bool,
+    },
+    /// Start a participant process for a graph node.
+    Spawn {
+        /// The node.
+        role: String,
+        /// The shell command.
+        command: String,
+    },
+    /// Stop the participant process of a node.
+    Stop {
+        /// The node.
+        role: String,
+    },
+    /// Write the main graph back to its file.
+    Save {
+        /// Where.
+        path: PathBuf,
+        /// What.
+        graph: Box<Graph>,
+    },
+    /// Print lines on standard output (the commands that try the graph).
+    Print(String),
+}
+
+/// The coordinator's state; see the module docs.
+pub struct Core {
+    config: Config,
+    mode: Mode,
+    graphs: Graphs,
+    registry: Registry,
+    library: Library,
+    clients: Clients,
+    network: network::Network,
+    links: Reconciler<Link>,
+    taps: Reconciler<QueueName>,
+    /// Roles with a participant process started here, running or not.
+    spawned: BTreeSet<String>,
+    /// Of those, the ones still running.
+    running: BTreeSet<String>,
+    next_op: OpId,
+    /// The actions decided while handling the current event.
+    out: Vec<Action>,
+}
+
+impl Core {
+    /// A core holding `graphs` (the main graph first) and `library`; `mode`
+    /// says how edges become links on the broker in use.
+    pub fn new(config: Config, mode: Mode, graphs: Graphs, library: Library) -> Self {
+        Self {
+            registry: Registry::new(config.participant_timeout),
+            config,
+            mode,
+            graphs,
+            library,
+            clients: Clients::default(),
+            network: network::Network::default(),
+            links: Reconciler::default(),
+            taps: Reconciler::default(),
+            spawned: BTreeSet::new(),
+            running: BTreeSet::new(),
+            next_op: 0,
+            out: Vec::new(),
+        }
+    }
+
+    /// At start-up with a graph (`--graph`): start the library participants
+    /// of its nodes, then the network.
+    pub fn start(&mut self, now: Instant) -> Vec<Action> {
+        self.start_main(now);
+        self.settle(now)
+    }
+
+    /// Handles one event; returns what to do.
+    pub fn handle(&mut self, event: Event, now: Instant) -> Vec<Action> {
+        match event {
+            Event::Connected(client) => self.clients.connect(client),
+            Event::Disconnected(client) => self.clients.disconnect(client),
+            Event::Frame(client, text) => self.request(client, &text, now),
+            Event::Discovery(payload) => self.discovered(&payload, now),
+            Event::Tapped { queue, payload } => self.tapped(&queue, &payload),
+            Event::Done { op, result } => self.done(op, result, now),
+            Event::ChildExited { role } => {
+                self.running.remove(&role);
+            }
+            Event::Reconnected => {
+                self.links.forget_applied();
+                self.taps.forget_applied();
+            }
+            Event::Tick => self.expire(now),
+        }
+        self.settle(now)
+    }
+
+    /// The next moment something is due (an expiry, a retry, a deadline);
+    /// the caller sends [`Event::Tick`] then.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        [
+            self.registry.next_expiry(),
+            self.links.next_retry(),
+            self.taps.next_retry(),
+            self.network.deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// After every event: the broker is brought towards the desired state,
+    /// and whatever waited for it (a start's readiness, held IIPs) checked.
+    fn settle(&mut self, now: Instant) -> Vec<Action> {
+        self.reconcile(now);
+        self.network_progress(now);
+        // Progress may have changed what is wanted (IIPs sent, taps).
+        self.reconcile(now);
+        std::mem::take(&mut self.out)
+    }
+
+    /// Replies `output` to `client`'s own request.
+    fn answer(&mut self, client: ClientId, output: &Output, request_id: Option<&str>) {
+        let text = output.to_json(request_id);
+        self.out.push(Action::Answer { client, text });
+    }
+
+    /// Sends `output` to every client that may see data.
+    fn broadcast(&mut self, output: &Output) {
+        let text = output.to_json(None);
+        let open = self.config.secret.is_none();
+        for client in self.clients.receivers(open) {
+            self.out.push(Action::Tell {
+                client,
+                text: text.clone(),
+            });
+        }
+    }
+
+    /// The id of the main graph (the one `--graph` loaded, or the last
+    /// `graph:clear` with `main: true`).
+    fn main_graph_id(&self) -> String {
+        self.graphs
+            .main_id()
+            .map_or_else(|| self.config.graph_id.clone(), str::to_owned)
+    }
+}
+
+#[cfg(test)]
+mod tests;

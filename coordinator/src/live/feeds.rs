@@ -1,0 +1,63 @@
+//! The tasks that receive from the broker for the core: the discovery
+//! queue and the taps. Each acks what it receives (within [`ACK_WAIT`]: a
+//! broker that does not answer never holds anything up) and passes the
+//! payload on as an event.
+
+use super::Report;
+use crate::core::Event;
+use msgflo_participant::transport::{Consumer, Delivery};
+use msgflo_protocol::ids::QueueName;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// How long an ack may take before it is given up (the message comes back
+/// after a reconnect at worst).
+const ACK_WAIT: Duration = Duration::from_secs(5);
+
+/// Feeds discovery messages to the core until the consumer ends.
+pub(super) fn discovery(mut consumer: Consumer, report: mpsc::Sender<Report>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Some(delivery) = consumer.next().await {
+            let payload = delivery.payload.clone();
+            ack(delivery, "discovery").await;
+            if report
+                .send(Report::Core(Event::Discovery(payload)))
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    })
+}
+
+/// Feeds a tap's copies to the core until it is aborted (which drops the
+/// consumer, so the broker stops delivering) or the consumer ends.
+pub(super) fn tap(
+    queue: QueueName,
+    mut consumer: Consumer,
+    report: mpsc::Sender<Report>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Some(delivery) = consumer.next().await {
+            let payload = delivery.payload.clone();
+            ack(delivery, "watched message").await;
+            let event = Event::Tapped {
+                queue: queue.clone(),
+                payload,
+            };
+            if report.send(Report::Core(event)).await.is_err() {
+                break;
+            }
+        }
+    })
+}
+
+async fn ack(delivery: Delivery, what: &str) {
+    match tokio::time::timeout(ACK_WAIT, delivery.ack()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::debug!(%error, "ack of a {what} failed"),
+        Err(_) => tracing::debug!("ack of a {what} took over {ACK_WAIT:?}; given up"),
+    }
+}

@@ -17,6 +17,7 @@ pub mod noflo_ui;
 pub mod npm;
 pub mod numbered;
 pub mod process;
+pub mod proxy;
 pub mod python;
 pub mod tls;
 pub mod tools;

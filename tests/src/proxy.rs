@@ -1,0 +1,91 @@
+//! A TCP proxy in front of a broker that a test can cut: while cut it
+//! forwards nothing either way but keeps the connections open, as a
+//! broker that stopped answering (or a network that dropped every packet)
+//! looks to a client — calls neither succeed nor fail until some timeout.
+
+use anyhow::{Context, Result};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+/// A running proxy; stops accepting when dropped.
+pub struct CutProxy {
+    /// The port it listens on (127.0.0.1).
+    pub port: u16,
+    cut: watch::Sender<bool>,
+    accepting: Arc<AtomicBool>,
+}
+
+impl CutProxy {
+    /// Proxies 127.0.0.1:<free port> to `upstream` (`host:port`).
+    pub async fn start(upstream: String) -> Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
+        let (cut, cut_rx) = watch::channel(false);
+        let accepting = Arc::new(AtomicBool::new(true));
+        let open = accepting.clone();
+        tokio::spawn(async move {
+            while open.load(Ordering::Relaxed) {
+                let Ok((client, _)) = listener.accept().await else {
+                    continue;
+                };
+                let Ok(server) = TcpStream::connect(&upstream).await else {
+                    continue;
+                };
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                let (cr, cw) = client.into_split();
+                let (sr, sw) = server.into_split();
+                tokio::spawn(pipe(cr, sw, cut_rx.clone()));
+                tokio::spawn(pipe(sr, cw, cut_rx.clone()));
+            }
+        });
+        Ok(Self {
+            port,
+            cut,
+            accepting,
+        })
+    }
+
+    /// Stops forwarding (`true`) or forwards again (`false`).
+    pub fn set_cut(&self, cut: bool) -> Result<()> {
+        self.cut.send(cut).context("the proxy has stopped")
+    }
+}
+
+impl Drop for CutProxy {
+    fn drop(&mut self) {
+        self.accepting.store(false, Ordering::Relaxed);
+    }
+}
+
+/// Copies `from` to `to`, holding whatever arrives while cut until it is
+/// not (nothing is read meanwhile, so the sender's buffers fill).
+async fn pipe(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut cut: watch::Receiver<bool>,
+) {
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        if cut.wait_for(|cut| !cut).await.is_err() {
+            return;
+        }
+        let n = tokio::select! {
+            read = from.read(&mut buffer) => match read {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            },
+            // Cut while waiting: wait again (what is read later is held).
+            Ok(()) = cut.changed() => continue,
+        };
+        if cut.wait_for(|cut| !cut).await.is_err() {
+            return;
+        }
+        if to.write_all(&buffer[..n]).await.is_err() {
+            return;
+        }
+    }
+}

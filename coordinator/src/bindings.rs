@@ -8,7 +8,9 @@
 //!   participants of the roles;
 //! - on MQTT, [`Link::ConnectInport`] for every participant of B: a
 //!   `connectinport` control message, so that participant subscribes to A's
-//!   outport topic and data flows broker -> participant directly.
+//!   outport topic and data flows broker -> participant directly; for a
+//!   participant that takes no control messages, [`Link::Forward`]: the
+//!   coordinator passes the messages on ([`forwarding`]).
 //!
 //! Queues come from discovery (a participant's explicit `queue` wins),
 //! else `ROLE.PORT` upper-cased as msgflo names them. An edge whose roles
@@ -56,6 +58,16 @@ pub enum Link {
         /// The target inport.
         port: String,
     },
+    /// The coordinator takes `outport`'s messages and sends each to
+    /// `inport`, byte for byte: for participants that take no
+    /// `connectinport` (msgflo-python's, msgflo-nodejs' on MQTT), as
+    /// msgflo's coordinator does for all.
+    Forward {
+        /// The source outport's queue (topic).
+        outport: QueueName,
+        /// The target inport's queue (topic).
+        inport: QueueName,
+    },
 }
 
 impl std::fmt::Display for Link {
@@ -67,6 +79,12 @@ impl std::fmt::Display for Link {
                 outport,
                 port,
             } => write!(f, "connectinport {outport} -> {participant}.{port}"),
+            Link::Forward { outport, inport } => {
+                write!(
+                    f,
+                    "forwarding {outport} -> {inport} through the coordinator"
+                )
+            }
         }
     }
 }
@@ -155,6 +173,41 @@ pub fn plan(graph: &Graph, registry: &Registry, mode: Mode) -> Plan {
         }
     }
     plan
+}
+
+/// `links` with every `connectinport` to a participant of `silent` (it
+/// answered none) replaced by the coordinator forwarding to its inport; a
+/// role's participants share one inport queue, so one forward serves them.
+pub fn forwarding(
+    links: BTreeSet<Link>,
+    silent: &BTreeSet<ParticipantId>,
+    registry: &Registry,
+) -> BTreeSet<Link> {
+    links
+        .into_iter()
+        .map(|link| match link {
+            Link::ConnectInport {
+                participant,
+                outport,
+                port,
+            } if silent.contains(&participant) => {
+                let inport = registry
+                    .entries()
+                    .map(|e| &e.participant)
+                    .find(|p| p.id == participant)
+                    .and_then(|p| queue_of(p, &port, true));
+                match inport {
+                    Some(inport) => Link::Forward { outport, inport },
+                    None => Link::ConnectInport {
+                        participant,
+                        outport,
+                        port,
+                    },
+                }
+            }
+            other => other,
+        })
+        .collect()
 }
 
 /// `DEADLETTER(worker JOB) -> IN drop()`: the route of an inport's rejected

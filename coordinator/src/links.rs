@@ -27,8 +27,12 @@ pub async fn apply(transport: &dyn Transport, link: &Link, graph: &str) -> Resul
             outport,
             port,
         } => send_control(transport, participant.as_str(), outport, port, graph, true).await,
+        Link::Forward { .. } => Err(FORWARDING.to_owned()),
     }
 }
+
+/// Why [`apply`] and [`undo`] do not forward: a running coordinator does.
+const FORWARDING: &str = "forwarding is done by the running coordinator, not by a one-off link";
 
 /// [`apply`], and for a control message also waits up to `wait` for the
 /// participant's answer on its `.fbp.<id>.send` queue, so that once this
@@ -83,6 +87,7 @@ pub async fn undo(transport: &dyn Transport, link: &Link, graph: &str) -> Result
             outport,
             port,
         } => send_control(transport, participant.as_str(), outport, port, graph, false).await,
+        Link::Forward { .. } => Err(FORWARDING.to_owned()),
     }
 }
 

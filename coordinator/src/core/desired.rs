@@ -2,7 +2,8 @@
 //!
 //! - **Links**: while the network runs, every edge whose participants are
 //!   known ([`bindings::plan`]: queue bindings on AMQP, `connectinport` on
-//!   MQTT); nothing when it is stopped.
+//!   MQTT, or the coordinator forwarding for a participant that answered
+//!   none: [`bindings::forwarding`]); nothing when it is stopped.
 //! - **Taps**: while the network runs and a trusted client watches, the
 //!   queues the watched edges' messages come from ([`routes::edge_sources`])
 //!   and the exported outports; nothing otherwise, so no client means no
@@ -29,7 +30,29 @@ impl Core {
         let Some(graph) = self.running_graph() else {
             return BTreeSet::new();
         };
-        bindings::plan(graph, &self.registry, self.mode).links
+        let links = bindings::plan(graph, &self.registry, self.mode).links;
+        bindings::forwarding(links, &self.silent, &self.registry)
+    }
+
+    /// `participant` answered no `connectinport`: from now on the
+    /// coordinator forwards its edges (the `connectinport`s are taken back,
+    /// in case one is answered late). Said once, in the log and to clients.
+    pub(super) fn silenced(&mut self, participant: msgflo_protocol::ids::ParticipantId) {
+        let role = self
+            .registry
+            .entries()
+            .find(|e| e.participant.id == participant)
+            .map(|e| e.participant.role.to_string())
+            .unwrap_or_default();
+        if !self.silent.insert(participant.clone()) {
+            return;
+        }
+        let message = format!(
+            "participant {participant} (role {role}) takes no connectinport: its edges depend on \
+             the coordinator, which passes their messages on"
+        );
+        tracing::warn!("{message}");
+        self.tell_output(message);
     }
 
     /// The queues to watch now.

@@ -64,6 +64,7 @@ impl Core {
     pub(super) fn expire(&mut self, now: Instant) {
         for participant in self.registry.expire(now) {
             tracing::info!(id = %participant.id, role = %participant.role, "participant expired");
+            self.silent.remove(&participant.id);
             let message = format!(
                 "participant {} of role {} expired: no discovery message for {:?}",
                 participant.id, participant.role, self.config.participant_timeout

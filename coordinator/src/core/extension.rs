@@ -7,12 +7,14 @@
 //! {"protocol":"msgflo","command":"participants","payload":{"participants":[
 //!   {"id":"repeater-1","role":"repeater","component":"Repeat", ...,
 //!    "inports":[...],"outports":[...],"first_seen_ms_ago":5012,"last_seen_ms_ago":12}],
-//!  "pending":[{"role":"helloA","component":"Hello","reason":"waiting for ..."}]}}
+//!  "pending":[{"role":"helloA","component":"Hello","reason":"waiting for ..."}],
+//!  "forwarded":[{"outport":"a.OUT","inport":"shout/in"}]}}
 //! ```
 //!
 //! Each participant is what it said in its last discovery message, plus
 //! when it was first and last heard of; each pending node says why nothing
-//! serves it (`pending.rs`). Another `msgflo` command gets `msgflo:error`.
+//! serves it (`pending.rs`); each forwarded edge is one whose messages the
+//! coordinator passes on, for a participant that takes no `connectinport`. Another `msgflo` command gets `msgflo:error`.
 
 use super::Core;
 use crate::registry::Entry;
@@ -37,8 +39,20 @@ impl Core {
                 let participants: Vec<Value> =
                     self.registry.entries().map(|e| describe(e, now)).collect();
                 let pending = serde_json::to_value(self.pending_nodes()).unwrap_or_default();
+                let forwarded: Vec<Value> = self
+                    .links
+                    .applied()
+                    .iter()
+                    .filter_map(|link| match link {
+                        crate::bindings::Link::Forward { outport, inport } => {
+                            Some(json!({"outport": outport, "inport": inport}))
+                        }
+                        _ => None,
+                    })
+                    .collect();
                 json!({"protocol": PROTOCOL, "command": "participants",
-                       "payload": {"participants": participants, "pending": pending}})
+                       "payload": {"participants": participants, "pending": pending,
+                                   "forwarded": forwarded}})
             }
             other => json!({"protocol": PROTOCOL, "command": "error",
                             "payload": {"message": format!("unknown command msgflo:{other}")}}),

@@ -107,6 +107,12 @@ pub enum Event {
         /// `Err`: why it failed.
         result: Result<(), String>,
     },
+    /// A participant did not answer its `connectinport` in time: it takes
+    /// no control messages, so the coordinator forwards its edges.
+    Silent {
+        /// The participant.
+        participant: msgflo_protocol::ids::ParticipantId,
+    },
     /// A participant process started for a node exited.
     ChildExited {
         /// Its role.
@@ -223,6 +229,9 @@ pub struct Core {
     network: network::Network,
     links: Reconciler<Link>,
     taps: Reconciler<QueueName>,
+    /// Participants that answered no `connectinport`: their MQTT edges are
+    /// forwarded by the coordinator.
+    silent: BTreeSet<msgflo_protocol::ids::ParticipantId>,
     /// Roles with a participant process started here, running or not.
     spawned: BTreeSet<String>,
     /// Of those, the ones still running.
@@ -246,6 +255,7 @@ impl Core {
             network: network::Network::default(),
             links: Reconciler::default(),
             taps: Reconciler::default(),
+            silent: BTreeSet::new(),
             spawned: BTreeSet::new(),
             running: BTreeSet::new(),
             next_op: 0,
@@ -269,6 +279,7 @@ impl Core {
             Event::Discovery(payload) => self.discovered(&payload, now),
             Event::Tapped { queue, payload } => self.tapped(&queue, &payload),
             Event::Done { op, result } => self.done(op, result, now),
+            Event::Silent { participant } => self.silenced(participant),
             Event::ChildExited { role } => {
                 self.running.remove(&role);
             }

@@ -350,3 +350,51 @@ fn every_frame_is_answered_also_garbage() {
         assert_eq!(said[0]["command"], "error", "{text:?}");
     }
 }
+
+#[test]
+fn a_participant_that_answers_no_connectinport_gets_its_edges_forwarded() {
+    let mut core = core("a(C) OUT -> IN b(C)", Mode::Participants, None);
+    core.handle(Event::Connected(1), t(0));
+    let mut actions = core.start(t(0));
+    actions.extend(core.handle(announce("a"), t(1)));
+    actions.extend(core.handle(announce("b"), t(2)));
+    let asked = links(&actions);
+    assert!(
+        matches!(&asked[..], [(_, Link::ConnectInport { .. })]),
+        "{asked:?}"
+    );
+    let silent = Event::Silent {
+        participant: msgflo_protocol::ids::ParticipantId::new("b-1").unwrap(),
+    };
+    let mut after = core.handle(silent, t(5000));
+    after.extend(core.handle(
+        Event::Done {
+            op: asked[0].0,
+            result: Ok(()),
+        },
+        t(5001),
+    ));
+    let told = commands(&frames_to(&after, 1));
+    assert!(
+        told.contains(&"network:output".to_owned()),
+        "said once: {told:?}"
+    );
+    let forward = Link::Forward {
+        outport: QueueName::new("a.OUT").unwrap(),
+        inport: QueueName::new("b.IN").unwrap(),
+    };
+    assert!(
+        links(&after).iter().any(|(_, l)| *l == forward),
+        "{after:?}"
+    );
+    assert!(
+        after.iter().any(|a| matches!(
+            a,
+            Action::Unlink {
+                link: Link::ConnectInport { .. },
+                ..
+            }
+        )),
+        "the connectinport is taken back: {after:?}"
+    );
+}

@@ -48,6 +48,8 @@ pub(super) struct Executor {
     mode: Mode,
     clients: Outboxes,
     taps: HashMap<QueueName, Tapping>,
+    /// Forwards made, by (outport, inport), each with its on/off switch.
+    forwards: HashMap<(QueueName, QueueName), tokio::sync::watch::Sender<bool>>,
     report: mpsc::Sender<Report>,
     sends: mpsc::UnboundedSender<Outgoing>,
 }
@@ -67,6 +69,7 @@ impl Executor {
             mode,
             clients: HashMap::new(),
             taps: HashMap::new(),
+            forwards: HashMap::new(),
             report,
             sends,
         }
@@ -96,6 +99,18 @@ impl Executor {
                 }
                 Action::Tell { client, text } => self.deliver(client, text, false, &mut gone),
                 Action::Link { op, link, graph } => self.link(op, link, graph),
+                Action::Unlink {
+                    op,
+                    link: Link::Forward { outport, inport },
+                    ..
+                } => {
+                    // Switched off: what comes meanwhile is dropped, as an
+                    // unbound edge drops it.
+                    if let Some(on) = self.forwards.get(&(outport, inport)) {
+                        let _ = on.send(false);
+                    }
+                    self.report_now(op, Ok(()));
+                }
                 Action::Unlink { op, link, graph } => {
                     let transport = self.transport.clone();
                     self.run(op, async move {
@@ -174,21 +189,50 @@ impl Executor {
     }
 
     /// Makes a link; on MQTT a `connectinport` counts as made once the
-    /// participant answered, or after [`ANSWER_WAIT`] without an answer.
+    /// participant answered, or after [`ANSWER_WAIT`] without an answer —
+    /// then the core is told the participant is silent, and forwards.
     fn link(&mut self, op: OpId, link: Link, graph: String) {
+        if let Link::Forward { outport, inport } = link {
+            self.forward(op, outport, inport);
+            return;
+        }
         let transport = self.transport.clone();
         let confirm = self.mode == Mode::Participants;
+        let report = self.report.clone();
         self.run(op, async move {
-            if confirm {
-                let answered =
-                    links::apply_confirmed(transport.as_ref(), &link, &graph, ANSWER_WAIT).await?;
-                if !answered {
-                    tracing::debug!(?link, "no connectinport answer in time");
-                }
-                Ok(())
-            } else {
-                links::apply(transport.as_ref(), &link, &graph).await
+            if !confirm {
+                return links::apply(transport.as_ref(), &link, &graph).await;
             }
+            let answered =
+                links::apply_confirmed(transport.as_ref(), &link, &graph, ANSWER_WAIT).await?;
+            if let (false, Link::ConnectInport { participant, .. }) = (answered, &link) {
+                let silent = Event::Silent {
+                    participant: participant.clone(),
+                };
+                let _ = report.send(Report::Core(silent)).await;
+            }
+            Ok(())
+        });
+    }
+
+    /// Forwards `outport`'s messages to `inport` (see [`feeds::forward`]):
+    /// a forward made before is switched on again.
+    fn forward(&mut self, op: OpId, outport: QueueName, inport: QueueName) {
+        let key = (outport, inport);
+        if let Some(forwarding) = self.forwards.get(&key) {
+            let _ = forwarding.send(true);
+            self.report_now(op, Ok(()));
+            return;
+        }
+        let (on, active) = tokio::sync::watch::channel(true);
+        self.forwards.insert(key.clone(), on);
+        let transport = self.transport.clone();
+        self.run(op, async move {
+            let (outport, inport) = key;
+            let tap = transport.tap(&outport).await.map_err(|e| e.to_string())?;
+            tracing::info!(%outport, %inport, "forwarding through the coordinator");
+            feeds::forward(transport, inport, tap.consumer, active);
+            Ok(())
         });
     }
 

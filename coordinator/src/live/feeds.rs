@@ -1,7 +1,8 @@
 //! The tasks that receive from the broker for the core: the discovery
 //! queue and the taps. Each acks what it receives (within [`ACK_WAIT`]: a
 //! broker that does not answer never holds anything up) and passes the
-//! payload on as an event.
+//! payload on as an event. And the forwards: messages passed on to an
+//! inport for participants that take no `connectinport`.
 
 use super::Report;
 use crate::core::Event;
@@ -60,4 +61,38 @@ async fn ack(delivery: Delivery, what: &str) {
         Ok(Err(error)) => tracing::debug!(%error, "ack of a {what} failed"),
         Err(_) => tracing::debug!("ack of a {what} took over {ACK_WAIT:?}; given up"),
     }
+}
+
+/// Passes every message of `consumer` (a tap on an outport) on to `inport`,
+/// byte for byte, acking it once the broker confirmed the copy; while
+/// `active` is false, messages are acked and dropped. A copy that cannot be
+/// sent is left unacked (the broker sends it again after a reconnect).
+pub(super) fn forward(
+    transport: std::sync::Arc<dyn msgflo_participant::transport::Transport>,
+    inport: QueueName,
+    mut consumer: Consumer,
+    active: tokio::sync::watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Some(delivery) = consumer.next().await {
+            if !*active.borrow() {
+                ack(delivery, "message of an edge no longer forwarded").await;
+                continue;
+            }
+            let sent = tokio::time::timeout(
+                ACK_WAIT,
+                transport.send_to_inport(&inport, delivery.payload.clone()),
+            )
+            .await;
+            match sent {
+                Ok(Ok(())) => ack(delivery, "forwarded message").await,
+                Ok(Err(error)) => {
+                    tracing::warn!(%inport, %error, "forwarding failed; left unacked")
+                }
+                Err(_) => {
+                    tracing::warn!(%inport, "forwarding took over {ACK_WAIT:?}; left unacked")
+                }
+            }
+        }
+    })
 }

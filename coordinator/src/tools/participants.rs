@@ -115,8 +115,17 @@ impl Listed {
 /// Runs the tool.
 pub async fn run(args: Args) -> Result<(), String> {
     let secret = args.secret.clone().or_else(|| cli::env("MSGFLO_SECRET"));
-    let (mut listed, pending) = match (&args.listen, &args.runtime) {
-        (Some(seconds), _) => (listen(&args, *seconds).await?, Vec::new()),
+    let heard = |listed| Answer {
+        listed,
+        pending: Vec::new(),
+        forwarded: Vec::new(),
+    };
+    let Answer {
+        mut listed,
+        pending,
+        forwarded,
+    } = match (&args.listen, &args.runtime) {
+        (Some(seconds), _) => heard(listen(&args, *seconds).await?),
         (None, Some(runtime)) => ask(runtime, secret.as_deref()).await?,
         (None, None) => match ask(DEFAULT_RUNTIME, secret.as_deref()).await {
             Ok(answer) => answer,
@@ -127,7 +136,7 @@ pub async fn run(args: Args) -> Result<(), String> {
                      listening to discovery on {} for {DEFAULT_LISTEN_S} s (--listen SECONDS)",
                     redacted(&broker)
                 );
-                (listen(&args, DEFAULT_LISTEN_S).await?, Vec::new())
+                heard(listen(&args, DEFAULT_LISTEN_S).await?)
             }
             Err(error) => return Err(error),
         },
@@ -145,10 +154,16 @@ pub async fn run(args: Args) -> Result<(), String> {
                 node.role, node.component, node.reason
             );
         }
+        for (outport, inport) in &forwarded {
+            eprintln!("forwarded by the coordinator: {outport} -> {inport}");
+        }
     } else {
         print!("{}", table::render(&listed));
         if !pending.is_empty() {
             print!("\n{}", table::render_pending(&pending));
+        }
+        if !forwarded.is_empty() {
+            print!("\n{}", table::render_forwarded(&forwarded));
         }
     }
     Ok(())
@@ -165,11 +180,20 @@ fn redacted(url: &str) -> String {
     }
 }
 
-/// Asks the coordinator at `runtime` for its registry and its pending nodes.
-pub async fn ask(
-    runtime: &str,
-    secret: Option<&str>,
-) -> Result<(Vec<Listed>, Vec<PendingNode>), String> {
+/// What a coordinator says of its participants.
+#[derive(Debug, Clone, Default)]
+pub struct Answer {
+    /// The participants it knows.
+    pub listed: Vec<Listed>,
+    /// Its graph nodes that no participant serves, and why.
+    pub pending: Vec<PendingNode>,
+    /// Edges whose messages it passes on itself: (outport, inport).
+    pub forwarded: Vec<(String, String)>,
+}
+
+/// Asks the coordinator at `runtime` for its registry, its pending nodes
+/// and the edges it forwards.
+pub async fn ask(runtime: &str, secret: Option<&str>) -> Result<Answer, String> {
     let request =
         client::request(runtime).map_err(|e| format!("invalid --runtime {runtime:?}: {e}"))?;
     let (mut ws, _) = match tokio::time::timeout(ANSWER_WAIT, client::open(request)).await {
@@ -226,9 +250,23 @@ pub async fn ask(
         .into_iter()
         .map(Listed::from_json)
         .collect::<Result<_, _>>()?;
-    // An older coordinator sends no pending list.
+    // An older coordinator sends no pending or forwarded list.
     let pending = serde_json::from_value(reply["payload"]["pending"].clone()).unwrap_or_default();
-    Ok((listed, pending))
+    let text = |v: &Value, key: &str| v[key].as_str().unwrap_or_default().to_owned();
+    let forwarded = reply["payload"]["forwarded"]
+        .as_array()
+        .map(|edges| {
+            edges
+                .iter()
+                .map(|e| (text(e, "outport"), text(e, "inport")))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Answer {
+        listed,
+        pending,
+        forwarded,
+    })
 }
 
 /// Hears discovery on the broker for `seconds`; see the module docs.

@@ -54,6 +54,18 @@ pub fn render_pending(pending: &[PendingNode]) -> String {
     aligned(&rows)
 }
 
+/// The edges the coordinator passes on itself, under a heading.
+pub fn render_forwarded(forwarded: &[(String, String)]) -> String {
+    let mut rows = vec![vec![
+        "FORWARDED BY THE COORDINATOR".to_owned(),
+        "TO".to_owned(),
+    ]];
+    for (outport, inport) in forwarded {
+        rows.push(vec![outport.clone(), inport.clone()]);
+    }
+    aligned(&rows)
+}
+
 /// `rows` with each column padded to its widest cell.
 fn aligned(rows: &[Vec<String>]) -> String {
     let mut widths = Vec::new();
@@ -129,6 +141,15 @@ mod tests {
             "{text}"
         );
         assert_eq!(render(&[]), "no participants\n");
+    }
+
+    #[test]
+    fn forwarded_edges_are_listed_under_their_heading() {
+        let rendered = render_forwarded(&[("a.OUT".into(), "shout/in".into())]);
+        assert_eq!(
+            rendered,
+            "FORWARDED BY THE COORDINATOR  TO\na.OUT                         shout/in\n"
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub struct CutProxy {
 }
 
 impl CutProxy {
-    /// Proxies 127.0.0.1:<free port> to `upstream` (`host:port`).
+    /// Proxies `127.0.0.1:<free port>` to `upstream` (`host:port`).
     pub async fn start(upstream: String) -> Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let port = listener.local_addr()?.port();

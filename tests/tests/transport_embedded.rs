@@ -7,6 +7,7 @@ use anyhow::Result;
 use async_trait::async_trait;
 use contract::Harness;
 use msgflo_coordinator::embedded::{self, EmbeddedBroker};
+use msgflo_participant::transport::{connect, ConnectOptions, Transport};
 use msgflo_tests::unique;
 
 /// A broker of its own for each case, on a free port: rumqttd 0.20's router
@@ -51,6 +52,10 @@ impl Harness for Embedded {
         false
     }
 
+    fn lists_queues(&self) -> bool {
+        false
+    }
+
     /// rumqttd sends an unacked message again without the DUP flag.
     fn marks_redeliveries(&self) -> bool {
         false
@@ -64,6 +69,18 @@ impl Harness for Embedded {
         format!("{}-{client}", self.prefix)
     }
 
+    /// As the coordinator connects to its embedded broker: ended taps stay
+    /// subscribed (rumqttd 0.20 takes a client that unsubscribes out of
+    /// all its share groups).
+    async fn connect(&self, client: &str) -> Result<std::sync::Arc<dyn Transport>> {
+        let options = ConnectOptions {
+            client_id: self.client_id(client),
+            keep_subscriptions: true,
+            ..ConnectOptions::default()
+        };
+        Ok(connect(&self.url(), options).await?)
+    }
+
     /// Takes over each client's session (see [`msgflo_tests::mqtt::take_over`]).
     async fn kill_connections(&self, clients: &[&str]) -> Result<()> {
         let address = self.broker.address();
@@ -75,7 +92,7 @@ impl Harness for Embedded {
 contract_tests!(@cases Embedded::new();
     direct_send_arrives_byte_for_byte, fan_out, fan_in, round_robin_between_consumers,
     unbind_stops_delivery, nack_dead_letters, acks_after_own_publishes_keep_flowing,
-    headers_travel_with_the_message, tap_copies_without_taking,
+    headers_travel_with_the_message, tap_copies_without_taking, untap_ends_consumer_and_queue,
     discovery_watcher_sees_announcements);
 
 /// rumqttd keeps a share group's read position only while the group has a

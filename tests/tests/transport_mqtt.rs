@@ -25,6 +25,10 @@ impl Harness for Mqtt {
         false
     }
 
+    fn lists_queues(&self) -> bool {
+        false
+    }
+
     fn url(&self) -> String {
         mqtt_url()
     }

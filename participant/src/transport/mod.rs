@@ -172,6 +172,12 @@ pub struct ConnectOptions {
     /// PEM files of CA certificates trusted for `amqps://` and `mqtts://`
     /// besides the platform's roots (a private CA). Empty by default.
     pub extra_root_certs: Vec<PathBuf>,
+    /// MQTT: never unsubscribe an ended tap ([`Transport::untap`]): its
+    /// copies keep coming and are acked and dropped. For rumqttd 0.20 (the
+    /// embedded broker), where any UNSUBSCRIBE takes the client out of every
+    /// shared-subscription group it is in, which stalls its other
+    /// subscriptions. Off by default.
+    pub keep_subscriptions: bool,
 }
 
 impl Default for ConnectOptions {
@@ -182,6 +188,7 @@ impl Default for ConnectOptions {
             max_backoff: Duration::from_secs(5),
             keep_session: false,
             extra_root_certs: Vec::new(),
+            keep_subscriptions: false,
         }
     }
 }
@@ -257,6 +264,14 @@ pub trait Transport: Send + Sync + 'static {
         self.bind(outport, &queue).await?;
         Ok(Tap { queue, consumer })
     }
+
+    /// Ends a tap of `outport` made by [`tap`](Transport::tap): the copies
+    /// stop, its private queue goes (AMQP and memory: deleted and never
+    /// declared again after a reconnect; MQTT: unsubscribed, and copies
+    /// still on their way are acked and dropped), and its consumer yields
+    /// what it already held, then ends. Settling those last deliveries is
+    /// harmless.
+    async fn untap(&self, outport: &QueueName, tap: &QueueName) -> Result<()>;
 
     /// Consumes discovery messages, as a coordinator or tool: on AMQP the
     /// `fbp` queue (shared by whoever consumes it, as msgflo's coordinator

@@ -31,6 +31,12 @@ pub trait Harness: Send + Sync {
         true
     }
 
+    /// [`Transport::inport_exists`] reads the broker's queues (MQTT has
+    /// none: any topic exists).
+    fn lists_queues(&self) -> bool {
+        true
+    }
+
     /// A new connection for `client`.
     async fn connect(&self, client: &str) -> Result<Arc<dyn Transport>> {
         let options = ConnectOptions {

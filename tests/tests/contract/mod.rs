@@ -407,6 +407,64 @@ pub async fn tap_copies_without_taking(h: &dyn Harness) -> Result<()> {
     Ok(())
 }
 
+/// Ending a tap ends its consumer and its queue, and takes nothing from the
+/// connection: the same connection's other consumer keeps getting every
+/// message (on MQTT, copies nobody acks would hold the connection's
+/// in-flight window). The other consumer takes another outport: on MQTT,
+/// Mosquitto sends a client one copy of a message however many of its
+/// subscriptions match.
+pub async fn untap_ends_consumer_and_queue(h: &dyn Harness) -> Result<()> {
+    let (t, watcher) = (h.connect("untap").await?, h.connect("untap-watch").await?);
+    let out = outport(&t, "contract.untap.OUT").await?;
+    let other = outport(&t, "contract.untap.OTHER").await?;
+    let q = inport(&watcher, "contract.untap.IN").await?;
+    let mut c = watcher.consume(&q, 200).await?;
+    watcher.bind(&other, &q).await?;
+    let mut tap = watcher.tap(&out).await?;
+    let msgs = numbered("untap", 5);
+    for m in &msgs {
+        t.publish(&out, m.clone()).await?;
+    }
+    ensure!(
+        take(&mut tap.consumer, 5).await? == msgs,
+        "the tap missed messages"
+    );
+    // Copies on their way while the tap ends.
+    for m in numbered("during", 30) {
+        t.publish(&out, m).await?;
+    }
+    watcher.untap(&out, &tap.queue).await?;
+    // The consumer yields what it held (acked: harmless), then ends.
+    let ended = tokio::time::timeout(WAIT, async {
+        while let Some(delivery) = tap.consumer.next().await {
+            delivery.ack().await?;
+        }
+        anyhow::Ok(())
+    });
+    ended
+        .await
+        .context("the tap's consumer did not end after untap")??;
+    let after = numbered("after", 100);
+    for m in &after {
+        t.publish(&out, m.clone()).await?;
+        t.publish(&other, m.clone()).await?;
+    }
+    let got = take(&mut c, 100).await?;
+    ensure!(
+        got == after,
+        "the connection's other consumer got {:?}... after untap, not the 100 published",
+        got.iter().take(3).collect::<Vec<_>>()
+    );
+    if h.lists_queues() {
+        ensure!(
+            !watcher.inport_exists(&tap.queue).await?,
+            "the tap's queue {} is still on the broker",
+            tap.queue
+        );
+    }
+    Ok(())
+}
+
 /// A discovery watcher sees what participants announce.
 pub async fn discovery_watcher_sees_announcements(h: &dyn Harness) -> Result<()> {
     let (t, watcher) = (h.connect("ann").await?, h.connect("ann-watch").await?);
@@ -433,7 +491,8 @@ macro_rules! contract_tests {
             unbind_stops_delivery, nack_dead_letters, acks_after_own_publishes_keep_flowing,
             unacked_message_comes_back,
             recovers_after_the_broker_closes_the_connection, headers_travel_with_the_message,
-            tap_copies_without_taking, discovery_watcher_sees_announcements);
+            tap_copies_without_taking, untap_ends_consumer_and_queue,
+            discovery_watcher_sees_announcements);
     };
     (@cases $harness:expr; $($case:ident),+) => {
         $(

@@ -7,7 +7,9 @@ use super::super::{tls, BrokerUrl, ConnectOptions, TransportError};
 use super::publish::Publisher;
 use super::topology::Declaration;
 use futures_util::{Stream, StreamExt};
-use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::options::{
+    ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
+};
 use lapin::tcp::{AMQPUriTcpExt, RustlsConnector};
 use lapin::types::FieldTable;
 use lapin::uri::{AMQPScheme, AMQPUri};
@@ -274,6 +276,15 @@ impl Link {
                 FieldTable::default(),
             )
             .await
+    }
+
+    /// Deletes a queue (its bindings and consumers go with it).
+    pub(super) async fn delete_queue(&mut self, queue: &str) -> lapin::Result<()> {
+        self.control()
+            .await?
+            .queue_delete(queue.into(), QueueDeleteOptions::default())
+            .await
+            .map(drop)
     }
 
     /// Closes the control channel and the connection (reply code 200).

@@ -91,6 +91,7 @@ pub(super) struct Feeder {
     pub(super) queue: Arc<QueueName>,
     pub(super) prefetch: u16,
     pub(super) state: watch::Receiver<State>,
+    /// Becomes `true` when the transport closes or the consumer is ended.
     pub(super) shutdown: watch::Receiver<bool>,
     pub(super) deliveries: mpsc::Sender<Delivery>,
     pub(super) max_backoff: Duration,

@@ -40,6 +40,11 @@ pub(super) enum Op {
         /// The binding.
         binding: Declaration,
     },
+    /// Delete a queue, and forget it and its bindings.
+    Delete {
+        /// The queue.
+        queue: String,
+    },
 }
 
 impl Op {
@@ -49,6 +54,7 @@ impl Op {
                 operation, queue, ..
             } => (operation, queue),
             Op::Unbind { queue, .. } => ("unbind", queue),
+            Op::Delete { queue } => ("delete", queue),
         }
     }
 }
@@ -247,6 +253,10 @@ impl Driver {
                     Declaration::Binding { queue, exchange } => link.unbind(queue, exchange).await,
                     _ => Ok(()),
                 }
+            }
+            Op::Delete { queue } => {
+                self.topology.forget_queue(queue);
+                link.delete_queue(queue).await
             }
         };
         match outcome {

@@ -27,10 +27,16 @@ pub(super) struct AmqpTransport {
     broker: BrokerUrl,
     options: ConnectOptions,
     driver: DriverHandle,
-    /// Set to `true` by `close`: the feeders stop.
-    shutdown: watch::Sender<bool>,
-    feeders: Mutex<Vec<JoinHandle<()>>>,
+    feeders: Mutex<Vec<Running>>,
     closed: AtomicBool,
+}
+
+/// A consumer's feeder task.
+struct Running {
+    queue: QueueName,
+    /// Set to `true` to stop it (`close`, `untap`).
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
 }
 
 impl AmqpTransport {
@@ -39,7 +45,6 @@ impl AmqpTransport {
             broker,
             options,
             driver,
-            shutdown: watch::channel(false).0,
             feeders: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
         }
@@ -160,18 +165,23 @@ impl Transport for AmqpTransport {
             first_subscription(self.driver.state(), inport, prefetch, timeout, &self.broker)
                 .await?;
         let (deliveries, receiver) = mpsc::channel(usize::from(prefetch.max(1)));
+        let (stop, stopped) = watch::channel(false);
         let feeder = Feeder {
             queue: Arc::new(inport.clone()),
             prefetch,
             state: self.driver.state(),
-            shutdown: self.shutdown.subscribe(),
+            shutdown: stopped,
             deliveries,
             max_backoff: self.options.max_backoff,
         };
         let task = tokio::spawn(feeder.run(first));
         let mut feeders = lock(&self.feeders);
-        feeders.retain(|feeder| !feeder.is_finished());
-        feeders.push(task);
+        feeders.retain(|feeder| !feeder.task.is_finished());
+        feeders.push(Running {
+            queue: inport.clone(),
+            stop,
+            task,
+        });
         tracing::debug!(queue = %inport, prefetch, "consuming");
         Ok(Consumer::new(inport.clone(), receiver))
     }
@@ -193,15 +203,30 @@ impl Transport for AmqpTransport {
         .await
     }
 
+    /// Stops the tap's consumer (its channel closes), unbinds and deletes
+    /// its queue; the record forgets both, so a reconnect declares neither.
+    async fn untap(&self, outport: &QueueName, tap: &QueueName) -> Result<()> {
+        for feeder in lock(&self.feeders).iter().filter(|f| f.queue == *tap) {
+            feeder.stop.send_replace(true);
+        }
+        self.unbind(outport, tap).await?;
+        self.apply(Op::Delete {
+            queue: tap.to_string(),
+        })
+        .await
+    }
+
     /// Stops the consumers (their unacked messages go back to the broker),
     /// then closes the channels and the connection. Closing twice is fine.
     async fn close(&self) -> Result<()> {
         if self.closed.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        self.shutdown.send_replace(true);
         let feeders = std::mem::take(&mut *lock(&self.feeders));
-        let stopped = futures_util::future::join_all(feeders);
+        let stopped = futures_util::future::join_all(feeders.into_iter().map(|feeder| {
+            feeder.stop.send_replace(true);
+            feeder.task
+        }));
         if tokio::time::timeout(CONSUMERS_STOP_WAIT, stopped)
             .await
             .is_err()

@@ -175,6 +175,16 @@ impl Topology {
         self.declared.retain(|d| d != declaration);
     }
 
+    /// Forgets queue `name` and every binding into it (a deleted queue).
+    pub(super) fn forget_queue(&mut self, name: &str) {
+        self.declared.retain(|d| match d {
+            Declaration::Queue { name: queue, .. } | Declaration::Binding { queue, .. } => {
+                queue != name
+            }
+            Declaration::Exchange(_) => true,
+        });
+    }
+
     /// Everything to declare again, in the order it was first declared.
     pub(super) fn replay(&self) -> &[Declaration] {
         &self.declared
@@ -262,6 +272,18 @@ mod tests {
             vec![Declaration::Exchange("a.OUT".into())]
         );
         assert_eq!(binding(&q("a.OUT"), &q("b.IN")), bind("b.IN", "a.OUT"));
+    }
+
+    #[test]
+    fn a_deleted_queue_is_never_declared_again_nor_bound() {
+        let mut t = Topology::default();
+        let tap = q(".tap.1");
+        for d in outport(&q("a.OUT")).into_iter().chain(inport(&tap)) {
+            t.record(d);
+        }
+        t.record(binding(&q("a.OUT"), &tap));
+        t.forget_queue(tap.as_str());
+        assert_eq!(t.replay(), &[Declaration::Exchange("a.OUT".into())]);
     }
 
     #[test]

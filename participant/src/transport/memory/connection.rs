@@ -8,7 +8,7 @@ use super::state::{Refusal, State};
 use crate::protocol::ids::QueueName;
 use crate::transport::{
     dead_letter_queue, BrokerUrl, Consumer, Headers, Result, Transport, TransportError,
-    DISCOVERY_QUEUE,
+    DISCOVERY_QUEUE, TAP_PREFIX,
 };
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -90,6 +90,8 @@ impl Transport for MemoryTransport {
             match queue.as_str() {
                 DISCOVERY_QUEUE => s.declare_queue(DISCOVERY_QUEUE, None),
                 name if name.starts_with(DEAD_PREFIX) => s.declare_dead_letter(name),
+                // A tap's private queue has no dead letters (as on AMQP).
+                name if name.starts_with(TAP_PREFIX) => s.declare_queue(name, None),
                 name => s.declare_inport(name, dead.as_str()),
             }
             Ok(())
@@ -145,6 +147,12 @@ impl Transport for MemoryTransport {
         Ok(Consumer::new(inport.clone(), rx))
     }
 
+    async fn inport_exists(&self, inport: &QueueName) -> Result<bool> {
+        self.step("look for", inport, |s| {
+            Ok(s.queues.contains_key(inport.as_str()))
+        })
+    }
+
     async fn bind(&self, outport: &QueueName, inport: &QueueName) -> Result<()> {
         self.step("bind", outport, |s| {
             s.bind(outport.as_str(), inport.as_str())
@@ -158,6 +166,15 @@ impl Transport for MemoryTransport {
             s.unbind(outport.as_str(), inport.as_str())
         })?;
         debug!(broker = %self.broker.name(), %outport, %inport, "unbound");
+        Ok(())
+    }
+
+    async fn untap(&self, outport: &QueueName, tap: &QueueName) -> Result<()> {
+        self.step("untap", tap, |s| {
+            s.delete_queue(tap.as_str());
+            Ok(())
+        })?;
+        debug!(broker = %self.broker.name(), %outport, %tap, "untapped");
         Ok(())
     }
 

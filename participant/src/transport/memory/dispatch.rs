@@ -306,6 +306,29 @@ impl<O: Outlet> State<O> {
         conns.len()
     }
 
+    /// Deletes `queue` as AMQP's `queue.delete` does: its messages, its
+    /// bindings and its consumers go (their outlets end up in
+    /// [`Consumers::removed`]); deliveries still unacked are forgotten.
+    /// Deleting a queue that does not exist is no error.
+    pub(super) fn delete_queue(&mut self, queue: &str) {
+        if self.queues.remove(queue).is_none() {
+            return;
+        }
+        self.unbind_everywhere(queue);
+        let consumers = &mut self.consumers;
+        consumers.unacked.retain(|_, u| &*u.queue != queue);
+        let mut gone: Vec<ConsumerId> = consumers
+            .by_id
+            .iter()
+            .filter(|(_, c)| &*c.queue == queue)
+            .map(|(id, _)| *id)
+            .collect();
+        gone.sort_unstable();
+        for id in gone {
+            consumers.remove(id);
+        }
+    }
+
     /// Unacked deliveries of all consumers.
     #[cfg(test)]
     pub(super) fn unacked(&self) -> usize {

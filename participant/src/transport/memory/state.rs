@@ -163,6 +163,13 @@ impl<O: Outlet> State<O> {
         Ok(())
     }
 
+    /// Removes every binding into `queue`.
+    pub(super) fn unbind_everywhere(&mut self, queue: &str) {
+        for exchange in self.exchanges.values_mut() {
+            exchange.queues.retain(|q| q != queue);
+        }
+    }
+
     fn check(&self, exchange: &str, queue: &str) -> Result<(), Refusal> {
         if !self.exchanges.contains_key(exchange) {
             return Err(Refusal::NoExchange(exchange.to_owned()));

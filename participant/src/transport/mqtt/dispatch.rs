@@ -164,6 +164,17 @@ impl Dispatch {
         }
     }
 
+    /// Ends every consumer of `inport` (each yields what it was handed,
+    /// then ends) and returns the messages that waited for them, to be
+    /// acked and dropped. Acks of deliveries handed out before still count.
+    pub fn remove_inport(&mut self, inport: &QueueName) -> VecDeque<Publish> {
+        let Some(state) = self.inports.remove(inport) else {
+            return VecDeque::new();
+        };
+        self.held -= state.backlog.len();
+        state.backlog
+    }
+
     /// Takes the messages no inport took, to route them again.
     pub fn take_unrouted(&mut self) -> VecDeque<Publish> {
         self.held -= self.unrouted.len();
@@ -201,12 +212,8 @@ impl Dispatch {
             .inports
             .get_mut(&inport)
             .and_then(|i| i.consumers.all.iter_mut().find(|c| c.id == consumer));
-        match local {
-            Some(local) if current => local.unacked = local.unacked.saturating_sub(1),
-            Some(_) => {}
-            None => {
-                self.owners.remove(&consumer);
-            }
+        if let Some(local) = local.filter(|_| current) {
+            local.unacked = local.unacked.saturating_sub(1);
         }
         Some((inport, current))
     }
@@ -237,6 +244,13 @@ impl Dispatch {
     /// every window empty.
     pub fn new_generation(&mut self) {
         self.generation += 1;
+        // Acks of ended consumers' deliveries no longer count.
+        let live: std::collections::HashSet<u64> = self
+            .inports
+            .values()
+            .flat_map(|i| i.consumers.all.iter().map(|c| c.id))
+            .collect();
+        self.owners.retain(|id, _| live.contains(id));
         self.unrouted.clear();
         for state in self.inports.values_mut() {
             state.backlog.clear();

@@ -25,6 +25,7 @@ use crate::protocol::ids::QueueName;
 use crate::transport::backoff::Backoff;
 use crate::transport::Delivery;
 use rumqttc::{AsyncClient, ConnectionError, Event, EventLoop, Outgoing, Packet, Publish};
+use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,6 +56,13 @@ pub(super) struct Driver {
     requests: Requests,
     /// PUBACKs go out in the order the messages came.
     acks: AckOrder,
+    /// Taps being ended: their copies still on their way are acked and
+    /// dropped.
+    retiring: HashSet<QueueName>,
+    /// Topics of taps ended on this connection: the broker may still send
+    /// copies it had queued for this client after the UNSUBACK; when no
+    /// inport takes them, they are acked and dropped at once.
+    untapped: HashSet<String>,
     connected: bool,
     backoff: Backoff,
     /// `close` was called: who waits, and until when.
@@ -92,6 +100,8 @@ impl Driver {
             dispatch: Dispatch::default(),
             requests: Requests::default(),
             acks: AckOrder::default(),
+            retiring: HashSet::new(),
+            untapped: HashSet::new(),
             connected: true,
             backoff: Backoff::new(max_backoff),
             closing: None,
@@ -187,10 +197,19 @@ impl Driver {
             } => match self.routes.unbind(&outport, &inport) {
                 Some(filter) => {
                     debug!(broker = %self.shared.broker, %outport, %inport, "unbind");
-                    self.requests.push(Op::Unsubscribe { filter, reply });
+                    self.requests.push(Op::Unsubscribe {
+                        filter,
+                        reply: Some(reply),
+                        retired: None,
+                    });
                 }
                 None => answer(reply, Ok(())),
             },
+            Command::Untap {
+                outport,
+                tap,
+                reply,
+            } => self.untap(outport, tap, reply),
             Command::Ack {
                 consumer,
                 generation,
@@ -226,6 +245,43 @@ impl Driver {
                 reply: Some(reply),
             });
         }
+    }
+
+    /// Ends tap `tap` of `outport`: its consumers end, what waits for it is
+    /// acked and dropped, and its subscriptions go; `reply` on the last
+    /// UNSUBACK. Until then the tap keeps its turn for the copies of its
+    /// topics still on their way (MQTT does not say which subscription a
+    /// copy is for), and those are acked and dropped.
+    fn untap(&mut self, outport: QueueName, tap: QueueName, reply: Reply) {
+        let mut filters = self.routes.retire(&tap);
+        for publish in self.dispatch.remove_inport(&tap) {
+            if self.connected && publish.pkid != 0 {
+                self.ack(publish.pkid);
+            }
+        }
+        debug!(broker = %self.shared.broker, %outport, %tap, unsubscribe = filters.len(), "untap");
+        if self.shared.keep_subscriptions {
+            // Retired for good: its copies are acked and dropped.
+            self.retiring.insert(tap);
+            return answer(reply, Ok(()));
+        }
+        let Some(last) = filters.pop() else {
+            self.routes.forget(&tap);
+            return answer(reply, Ok(()));
+        };
+        self.retiring.insert(tap.clone());
+        for filter in filters {
+            self.requests.push(Op::Unsubscribe {
+                filter,
+                reply: None,
+                retired: None,
+            });
+        }
+        self.requests.push(Op::Unsubscribe {
+            filter: last,
+            reply: Some(reply),
+            retired: Some(tap),
+        });
     }
 
     /// Acks (drops) messages that waited [`UNROUTED_GRACE`] for an inport to
@@ -270,12 +326,28 @@ impl Driver {
             Event::Incoming(Packet::Publish(publish)) => {
                 self.acks.received(publish.pkid);
                 let inport = self.routes.route(&publish.topic);
+                let dropped = match inport {
+                    Some(inport) => self.retiring.contains(inport),
+                    None => self.untapped.contains(publish.topic.as_str()),
+                };
+                if dropped {
+                    if publish.pkid != 0 {
+                        self.ack(publish.pkid);
+                    }
+                    return;
+                }
                 let mut make = maker(&self.commands, &self.shared, self.publisher.as_ref());
                 self.dispatch.incoming(inport, publish, &mut make);
                 return;
             }
             Event::Incoming(Packet::PubAck(ack)) => return self.requests.puback(ack.pkid),
-            Event::Incoming(Packet::UnsubAck(ack)) => return self.requests.unsuback(ack.pkid),
+            Event::Incoming(Packet::UnsubAck(ack)) => {
+                if let Some(retired) = self.requests.unsuback(ack.pkid) {
+                    self.untapped.extend(self.routes.forget(&retired));
+                    self.retiring.remove(&retired);
+                }
+                return;
+            }
             Event::Incoming(Packet::SubAck(ack)) => {
                 if let Some(error) = self.requests.suback(&ack) {
                     warn!(broker = %self.shared.broker, %error, "re-subscribing failed");
@@ -328,6 +400,7 @@ impl Driver {
         self.acks.clear();
         if was_connected {
             self.dispatch.new_generation();
+            self.untapped.clear();
             warn!(
                 broker = %self.shared.broker,
                 reason,

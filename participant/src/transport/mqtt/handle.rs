@@ -38,6 +38,14 @@ pub(super) enum Command {
         inport: QueueName,
         reply: Reply,
     },
+    /// End consuming `tap` (bound to `outport`): unsubscribe its filters,
+    /// ack what waits for it, end its consumers; answered on the last
+    /// UNSUBACK.
+    Untap {
+        outport: QueueName,
+        tap: QueueName,
+        reply: Reply,
+    },
     /// A delivery was handled (acks need no answer in MQTT).
     Ack {
         consumer: u64,
@@ -53,6 +61,10 @@ pub(super) enum Command {
 pub(super) struct Shared {
     pub broker: BrokerUrl,
     pub publish_timeout: Duration,
+    /// Ended taps stay subscribed ([`ConnectOptions::keep_subscriptions`]).
+    ///
+    /// [`ConnectOptions::keep_subscriptions`]: crate::transport::ConnectOptions::keep_subscriptions
+    pub keep_subscriptions: bool,
     /// The driver has a live connection.
     pub connected: AtomicBool,
     /// `close` was called (or the driver ended).
@@ -140,6 +152,7 @@ fn describe(command: &Command) -> String {
         Command::Unbind {
             outport, inport, ..
         } => format!("unbind {outport} from {inport}"),
+        Command::Untap { outport, tap, .. } => format!("untap {tap} from {outport}"),
         Command::Ack { .. } => "ack".into(),
         Command::Close { .. } => "close".into(),
     }

@@ -141,6 +141,7 @@ async fn start_driver(
     let shared = Arc::new(Shared {
         broker: url.clone(),
         publish_timeout: options.publish_timeout,
+        keep_subscriptions: options.keep_subscriptions,
         connected: AtomicBool::new(true),
         closed: AtomicBool::new(false),
     });
@@ -258,6 +259,19 @@ impl Transport for MqttTransport {
         };
         self.consumer
             .request(command, || self.unanswered("unbind", outport))
+            .await
+    }
+
+    async fn untap(&self, outport: &QueueName, tap: &QueueName) -> Result<()> {
+        self.usable(outport, "untap")?;
+        self.usable(tap, "untap")?;
+        let command = |reply| Command::Untap {
+            outport: outport.clone(),
+            tap: tap.clone(),
+            reply,
+        };
+        self.consumer
+            .request(command, || self.unanswered("untap", tap))
             .await
     }
 

@@ -7,6 +7,7 @@
 //! a lost connection keep their order.
 
 use super::super::Result;
+use crate::protocol::ids::QueueName;
 use bytes::Bytes;
 use rumqttc::{AsyncClient, ClientError, Publish, QoS, SubscribeFilter};
 use std::collections::VecDeque;
@@ -29,8 +30,13 @@ pub(super) enum Op {
         filters: Vec<String>,
         reply: Option<Reply>,
     },
-    /// `reply` once the UNSUBACK came.
-    Unsubscribe { filter: String, reply: Reply },
+    /// `reply` (if any) once the UNSUBACK came; then the inport `retired`
+    /// (if any) is forgotten.
+    Unsubscribe {
+        filter: String,
+        reply: Option<Reply>,
+        retired: Option<QueueName>,
+    },
     /// PUBACK for a message we received.
     Ack { pkid: u16 },
     /// The polite goodbye (the session stays on the broker).

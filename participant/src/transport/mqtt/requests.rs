@@ -5,6 +5,7 @@
 
 use super::confirms::{Confirms, Untracked};
 use super::outbox::{Op, Outbox, Reply};
+use crate::protocol::ids::QueueName;
 use crate::transport::TransportError;
 use rumqttc::{AsyncClient, SubAck, SubscribeReasonCode};
 
@@ -82,11 +83,16 @@ impl Requests {
         }
     }
 
-    /// The UNSUBACK for `pkid` came.
-    pub fn unsuback(&mut self, pkid: u16) {
-        if let Some(Op::Unsubscribe { reply, .. }) = self.unsubscribes.acked(pkid) {
+    /// The UNSUBACK for `pkid` came; returns the inport it retired, if
+    /// any.
+    pub fn unsuback(&mut self, pkid: u16) -> Option<QueueName> {
+        let Some(Op::Unsubscribe { reply, retired, .. }) = self.unsubscribes.acked(pkid) else {
+            return None;
+        };
+        if let Some(reply) = reply {
             answer(reply, Ok(()));
         }
+        retired
     }
 
     /// A SUBACK came; returns the refusal of a subscription nobody waits

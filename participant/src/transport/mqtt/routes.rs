@@ -74,6 +74,8 @@ struct Inport {
     consumed: bool,
     /// Outports bound to it.
     bound: BTreeSet<QueueName>,
+    /// Being given up ([`Routes::retire`]).
+    retired: bool,
 }
 
 impl Inport {
@@ -115,12 +117,41 @@ impl Routes {
         (removed && consumed).then(|| filter(inport, outport))
     }
 
+    /// The inport is being given up: it is not subscribed again after a
+    /// reconnect, but keeps taking its topics (its turn for copies) until
+    /// [`Routes::forget`]. Returns the filters to unsubscribe.
+    pub fn retire(&mut self, inport: &QueueName) -> Vec<String> {
+        let filters = match self.inports.get(inport) {
+            Some(entry) if entry.consumed && !entry.retired => self.filters_of(inport),
+            _ => Vec::new(),
+        };
+        if let Some(entry) = self.inports.get_mut(inport) {
+            entry.retired = true;
+        }
+        filters
+    }
+
+    /// Forgets the inport and everything bound to it; returns the topics it
+    /// took.
+    pub fn forget(&mut self, inport: &QueueName) -> Vec<String> {
+        let Some(entry) = self.inports.remove(inport) else {
+            return Vec::new();
+        };
+        for outport in &entry.bound {
+            self.turns.remove(outport.as_str());
+        }
+        std::iter::once(inport)
+            .chain(&entry.bound)
+            .map(|topic| topic.to_string())
+            .collect()
+    }
+
     /// Every filter of every consumed inport: what to subscribe again after a
     /// reconnect.
     pub fn filters(&self) -> Vec<String> {
         self.inports
             .iter()
-            .filter(|(_, i)| i.consumed)
+            .filter(|(_, i)| i.consumed && !i.retired)
             .flat_map(|(q, _)| self.filters_of(q))
             .collect()
     }

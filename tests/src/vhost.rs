@@ -46,6 +46,45 @@ impl Vhost {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// The names of the queues in it, as the broker lists them.
+    pub fn queues(&self) -> Result<Vec<String>> {
+        let out = rabbitmqctl(&[
+            "list_queues",
+            "-p",
+            &self.name,
+            "name",
+            "--no-table-headers",
+        ])?;
+        Ok(out.lines().map(str::to_owned).collect())
+    }
+
+    /// How many consumers its queues have.
+    pub fn consumers(&self) -> Result<usize> {
+        let out = rabbitmqctl(&["list_consumers", "-p", &self.name, "--no-table-headers"])?;
+        Ok(out.lines().filter(|line| !line.trim().is_empty()).count())
+    }
+
+    /// How many channels the connections to it have open.
+    pub fn channels(&self) -> Result<usize> {
+        let out = rabbitmqctl(&[
+            "list_connections",
+            "vhost",
+            "channels",
+            "--no-table-headers",
+        ])?;
+        let mut total = 0;
+        for line in out.lines() {
+            let mut fields = line.split('\t');
+            if fields.next() == Some(self.name.as_str()) {
+                total += fields
+                    .next()
+                    .and_then(|n| n.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+            }
+        }
+        Ok(total)
+    }
 }
 
 impl Drop for Vhost {
@@ -56,7 +95,8 @@ impl Drop for Vhost {
     }
 }
 
-fn rabbitmqctl(args: &[&str]) -> Result<()> {
+/// Runs `rabbitmqctl -q ARGS`; its standard output.
+fn rabbitmqctl(args: &[&str]) -> Result<String> {
     let output = Command::new("rabbitmqctl")
         .arg("-q")
         .args(args)
@@ -69,5 +109,5 @@ fn rabbitmqctl(args: &[&str]) -> Result<()> {
             String::from_utf8_lossy(&output.stderr).trim()
         );
     }
-    Ok(())
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

@@ -154,6 +154,9 @@ async fn run(args: Args) -> Result<(), String> {
         // The embedded broker's sessions end with it: no goodbye round trip
         // to a router that may have died as the participants left.
         keep_session: embedded_broker.is_some(),
+        // rumqttd 0.20 takes a client that unsubscribes out of all its
+        // share groups: ended taps stay subscribed there.
+        keep_subscriptions: embedded_broker.is_some(),
         ..ConnectOptions::default()
     };
     let transport = transport::connect(&broker, options)

@@ -2,7 +2,10 @@
 //! at once, in order; everything that talks to the broker or waits for a
 //! child runs in a task of its own, bounded by [`OP_DEADLINE`], and reports
 //! its result as an [`Event::Done`]. Messages sent to inports (IIPs, a
-//! client's packets) go through one task, so they keep their order.
+//! client's packets) go through one task, so they keep their order. Taps
+//! are made and ended here ([`Tapping`]): an ended tap leaves no consumer,
+//! channel or queue behind; one whose ending failed is kept for the core to
+//! retry.
 
 use super::{feeds, Outboxes, Report};
 use crate::bindings::{Link, Mode};
@@ -29,9 +32,14 @@ pub const OP_DEADLINE: Duration = Duration::from_secs(15);
 /// takes no control messages, such as msgflo-python's, never answers).
 const ANSWER_WAIT: Duration = Duration::from_secs(5);
 
-/// A tap in place: the task feeding its copies.
-struct Tapping {
+/// A tap in place.
+pub(crate) struct Tapping {
+    /// Its private queue.
+    tap: QueueName,
+    /// The task feeding its copies to the core.
     feed: JoinHandle<()>,
+    /// While `false`, copies are acked and dropped.
+    on: tokio::sync::watch::Sender<bool>,
 }
 
 /// A message for an inport.
@@ -237,17 +245,26 @@ impl Executor {
     }
 
     /// Makes a tap in a task; the loop keeps it ([`Executor::keep_tap`])
-    /// when [`Report::TapMade`] arrives. A tap made before is taken up
-    /// again (see [`Executor::untap`]).
+    /// when [`Report::TapMade`] arrives. One whose ending failed is taken
+    /// up again.
     fn tap(&mut self, op: OpId, queue: QueueName) {
-        if self.taps.contains_key(&queue) {
+        if let Some(tapping) = self.taps.get(&queue) {
+            tapping.on.send_replace(true);
             self.report_now(op, Ok(()));
             return;
         }
         let (transport, report) = (self.transport.clone(), self.report.clone());
         tokio::spawn(async move {
             let made = match tokio::time::timeout(OP_DEADLINE, transport.tap(&queue)).await {
-                Ok(Ok(tap)) => Ok(feeds::tap(queue.clone(), tap.consumer, report.clone())),
+                Ok(Ok(tap)) => {
+                    let (on, active) = tokio::sync::watch::channel(true);
+                    let feed = feeds::tap(queue.clone(), tap.consumer, report.clone(), active);
+                    Ok(Tapping {
+                        tap: tap.queue,
+                        feed,
+                        on,
+                    })
+                }
                 Ok(Err(error)) => Err(error.to_string()),
                 Err(_) => Err(format!("no answer within {OP_DEADLINE:?}")),
             };
@@ -255,22 +272,47 @@ impl Executor {
         });
     }
 
-    /// A tap was made: kept (see [`Executor::untap`]).
-    pub(super) fn keep_tap(&mut self, queue: QueueName, feed: JoinHandle<()>) {
-        if let Some(old) = self.taps.insert(queue, Tapping { feed }) {
-            old.feed.abort();
+    /// A tap was made (or its ending failed): kept until the core undoes
+    /// it ([`Executor::untap`]).
+    pub(super) fn keep_tap(&mut self, queue: QueueName, tapping: Tapping) {
+        if let Some(old) = self.taps.insert(queue.clone(), tapping) {
+            // Two taps of one queue: the older one goes.
+            self.end_tap(None, queue, old);
         }
     }
 
     /// The core no longer wants `queue` watched: its copies are dropped
-    /// from now on. The tap itself stays, parked, for the next time: the
-    /// transports cannot yet end a tap's consumer and private queue
-    /// together (on MQTT a dropped consumer's private subscription keeps
-    /// taking copies, which nobody acks, until the broker's in-flight
-    /// window for the whole connection is full), so a tap is made once per
-    /// queue and kept.
-    fn untap(&mut self, op: OpId, _queue: QueueName) {
-        self.report_now(op, Ok(()));
+    /// from now on, and its private queue and consumer end
+    /// ([`Transport::untap`]); the feed acks what the consumer still
+    /// yields, then ends.
+    fn untap(&mut self, op: OpId, queue: QueueName) {
+        match self.taps.remove(&queue) {
+            Some(tapping) => self.end_tap(Some(op), queue, tapping),
+            None => self.report_now(op, Ok(())),
+        }
+    }
+
+    fn end_tap(&self, op: Option<OpId>, queue: QueueName, tapping: Tapping) {
+        tapping.on.send_replace(false);
+        let (transport, report) = (self.transport.clone(), self.report.clone());
+        tokio::spawn(async move {
+            let ended = tokio::time::timeout(OP_DEADLINE, transport.untap(&queue, &tapping.tap));
+            let result = match ended.await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(error)) => Err(error.to_string()),
+                Err(_) => Err(format!("no answer within {OP_DEADLINE:?}")),
+            };
+            if let Err(error) = &result {
+                tracing::debug!(%queue, tap = %tapping.tap, %error, "ending a tap failed");
+            }
+            let untapped = Report::Untapped {
+                op,
+                queue,
+                tapping: result.is_err().then_some(tapping),
+                result,
+            };
+            let _ = report.send(untapped).await;
+        });
     }
 
     /// Runs `work` in a task bounded by [`OP_DEADLINE`] and reports its
@@ -300,6 +342,7 @@ impl Executor {
     /// Stops every child and closes the broker connection.
     pub(super) async fn shut_down(&mut self) {
         for (_, tapping) in self.taps.drain() {
+            tapping.on.send_replace(false);
             tapping.feed.abort();
         }
         self.children.stop_all().await;

@@ -33,17 +33,22 @@ pub(super) fn discovery(mut consumer: Consumer, report: mpsc::Sender<Report>) ->
     })
 }
 
-/// Feeds a tap's copies to the core until it is aborted (which drops the
-/// consumer, so the broker stops delivering) or the consumer ends.
+/// Feeds a tap's copies to the core until the consumer ends (the tap was
+/// ended) or the task is aborted; while `active` is false, copies are acked
+/// and dropped.
 pub(super) fn tap(
     queue: QueueName,
     mut consumer: Consumer,
     report: mpsc::Sender<Report>,
+    active: tokio::sync::watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         while let Some(delivery) = consumer.next().await {
             let payload = delivery.payload.clone();
             ack(delivery, "watched message").await;
+            if !*active.borrow() {
+                continue;
+            }
             let event = Event::Tapped {
                 queue: queue.clone(),
                 payload,

@@ -102,12 +102,21 @@ impl Coordinator {
                 report = self.reports.recv() => match report {
                     Some(Report::Core(event)) => event,
                     Some(Report::TapMade { op, queue, made }) => match made {
-                        Ok(feed) => {
-                            self.exec.keep_tap(queue, feed);
+                        Ok(tapping) => {
+                            self.exec.keep_tap(queue, tapping);
                             CoreEvent::Done { op, result: Ok(()) }
                         }
                         Err(error) => CoreEvent::Done { op, result: Err(error) },
                     },
+                    Some(Report::Untapped { op, queue, tapping, result }) => {
+                        if let Some(tapping) = tapping {
+                            self.exec.keep_tap(queue, tapping);
+                        }
+                        match op {
+                            Some(op) => CoreEvent::Done { op, result },
+                            None => continue,
+                        }
+                    }
                     None => break,
                 },
                 Some(role) = self.exits.recv() => CoreEvent::ChildExited { role },
@@ -170,7 +179,19 @@ pub(super) enum Report {
         op: crate::core::reconcile::OpId,
         /// The watched queue.
         queue: msgflo_protocol::ids::QueueName,
-        /// The task feeding its copies, or why not.
-        made: Result<tokio::task::JoinHandle<()>, String>,
+        /// The tap, or why not.
+        made: Result<executor::Tapping, String>,
+    },
+    /// A tap was ended (or not: then the loop keeps it for the core to
+    /// retry).
+    Untapped {
+        /// The operation (`None`: a duplicate tap the executor ended).
+        op: Option<crate::core::reconcile::OpId>,
+        /// The watched queue.
+        queue: msgflo_protocol::ids::QueueName,
+        /// The tap, back when ending it failed.
+        tapping: Option<executor::Tapping>,
+        /// Whether it ended.
+        result: Result<(), String>,
     },
 }

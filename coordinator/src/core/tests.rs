@@ -5,6 +5,8 @@ use super::*;
 use crate::fbp::graph_edit::Graphs;
 use serde_json::{json, Value};
 
+mod packets;
+
 const T0_SECS: u64 = 0;
 
 fn t(millis: u64) -> Instant {

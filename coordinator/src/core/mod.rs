@@ -30,7 +30,8 @@
 //! - `desired.rs` — the links and taps the broker should have.
 //! - `packets.rs` — a client's `runtime:packet`s into the graph: groups as
 //!   the `msgflo-brackets` header of the data they surround.
-//! - `taps.rs` — a tapped message as `network:data` / `runtime:packet`.
+//! - `taps.rs` — a tapped message as `network:data` / `runtime:packet`,
+//!   its brackets as `begingroup` / `endgroup`.
 //! - `discovery.rs` — participants appearing, heartbeats, expiry.
 //! - `pending.rs` — graph nodes nothing serves, and why.
 //! - `clients.rs` — connections, trust, watched edges.
@@ -106,6 +107,8 @@ pub enum Event {
         queue: QueueName,
         /// The message.
         payload: Bytes,
+        /// The brackets around it (its `msgflo-brackets` header).
+        brackets: Framing,
     },
     /// An operation finished.
     Done {
@@ -292,7 +295,11 @@ impl Core {
             }
             Event::Frame(client, text) => self.request(client, &text, now),
             Event::Discovery(payload) => self.discovered(&payload, now),
-            Event::Tapped { queue, payload } => self.tapped(&queue, &payload),
+            Event::Tapped {
+                queue,
+                payload,
+                brackets,
+            } => self.tapped(&queue, &payload, &brackets),
             Event::Done { op, result } => self.done(op, result, now),
             Event::Silent { participant } => self.silenced(participant),
             Event::ChildExited { role } => {

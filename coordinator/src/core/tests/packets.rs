@@ -1,6 +1,7 @@
-//! `runtime:packet`, all five events, in: a client's packets become data
-//! messages with their groups in the `msgflo-brackets` header. The clock is
-//! passed by hand: [`HOLD`] is crossed exactly.
+//! `runtime:packet`, all five events, in (a client's packets become data
+//! messages with their groups in the `msgflo-brackets` header) and out (a
+//! tapped message's brackets become `begingroup` / `endgroup` around its
+//! data). The clock is passed by hand: [`HOLD`] is crossed exactly.
 
 use super::*;
 use crate::core::packets::HOLD;
@@ -253,4 +254,98 @@ fn a_packet_for_an_unknown_port_is_refused_whatever_its_event() {
         assert_eq!(commands(&frames_to(&actions, 1)), ["runtime:error"]);
         assert_eq!(sends(&actions), []);
     }
+}
+
+/// A tapped copy of `queue`'s message `payload` with `header` as its
+/// `msgflo-brackets` header.
+fn tapped(queue: &str, payload: &'static str, header: Option<&str>) -> Event {
+    Event::Tapped {
+        queue: QueueName::new(queue).unwrap(),
+        payload: Bytes::from_static(payload.as_bytes()),
+        brackets: header.map_or_else(Framing::default, |h| Framing::decode(h).unwrap()),
+    }
+}
+
+/// Each frame as `command event-or-group payload`, for comparing in order.
+fn told(actions: &[Action]) -> Vec<String> {
+    frames_to(actions, 1)
+        .iter()
+        .map(|f| {
+            let p = &f["payload"];
+            match f["command"].as_str().unwrap_or("") {
+                "packet" => format!("packet {} {} {}", p["port"], p["event"], p["payload"]),
+                "data" => format!("data {} {}", p["id"], p["data"]),
+                command => format!("{command} {} {}", p["id"], p["group"]),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn brackets_of_an_exported_outports_message_come_as_begingroup_and_endgroup_around_its_data() {
+    let mut core = watched();
+    let actions = core.handle(
+        tapped(
+            "b.OUT",
+            "42",
+            Some(
+                r#"{"before":[{"open":"g"},{"open":null}],"after":[{"close":null},{"close":"g"}]}"#,
+            ),
+        ),
+        t(10),
+    );
+    assert_eq!(
+        told(&actions),
+        [
+            r#"packet "out" "begingroup" "g""#,
+            r#"packet "out" "begingroup" null"#,
+            r#"packet "out" "data" 42"#,
+            r#"packet "out" "endgroup" null"#,
+            r#"packet "out" "endgroup" "g""#,
+        ]
+    );
+    let plain = core.handle(tapped("b.OUT", "43", None), t(11));
+    assert_eq!(told(&plain), [r#"packet "out" "data" 43"#], "no brackets");
+}
+
+#[test]
+fn a_close_before_the_data_comes_as_endgroup_before_it() {
+    let mut core = watched();
+    let actions = core.handle(
+        tapped(
+            "b.OUT",
+            "1",
+            Some(r#"{"before":[{"close":"old"},{"open":"new"}]}"#),
+        ),
+        t(10),
+    );
+    assert_eq!(
+        told(&actions),
+        [
+            r#"packet "out" "endgroup" "old""#,
+            r#"packet "out" "begingroup" "new""#,
+            r#"packet "out" "data" 1"#,
+        ]
+    );
+}
+
+#[test]
+fn brackets_on_an_edge_come_as_network_begingroup_and_endgroup() {
+    let mut core = watched();
+    let actions = core.handle(
+        tapped(
+            "a.OUT",
+            "\"x\"",
+            Some(r#"{"before":[{"open":"g"}],"after":[{"close":null}]}"#),
+        ),
+        t(10),
+    );
+    assert_eq!(
+        told(&actions),
+        [
+            r#"begingroup "a() OUT -> IN b()" "g""#,
+            r#"data "a() OUT -> IN b()" "x""#,
+            r#"endgroup "a() OUT -> IN b()" """#,
+        ]
+    );
 }

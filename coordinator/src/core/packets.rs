@@ -5,7 +5,7 @@
 //! participants carry them.
 //!
 //! - `connect` / `disconnect` mark a stream, not data: nothing is sent for
-//!   them (a `disconnect` sends the data message still held, see below).
+//!   them (but they send the data message still held, see below).
 //! - `begingroup NAME` waits, per (client, graph, port), for the next data
 //!   message and rides on it in `before`. The payload is the group's name: a
 //!   string, or `null` / none for an unnamed group; anything else is refused
@@ -16,7 +16,7 @@
 //!   message, to learn whether `endgroup`s follow it: those ride on it in
 //!   `after`. It goes out when the next packet on the port is not an
 //!   `endgroup`, when an `endgroup` closes the client's last open group,
-//!   at `disconnect`, when the client goes away, or after [`HOLD`] — so
+//!   when the client goes away, or after [`HOLD`] — so
 //!   data outside groups is never held, and data inside one at most
 //!   [`HOLD`].
 //! - `endgroup` that comes with no data held (after [`HOLD`], or before any
@@ -96,8 +96,7 @@ impl Core {
         let end = msgflo_protocol::graph::Endpoint::new(&exported.process, &exported.port);
         let key = (client, packet.graph.clone(), packet.port.clone());
         match packet.event {
-            PacketEvent::Connect => {}
-            PacketEvent::Disconnect => self.send_held(&key),
+            PacketEvent::Connect | PacketEvent::Disconnect => self.send_held(&key),
             PacketEvent::Begingroup => {
                 let name = group_name(packet)?;
                 self.send_held(&key);

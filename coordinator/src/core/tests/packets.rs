@@ -178,7 +178,7 @@ fn held_data_goes_out_after_hold_and_a_late_endgroup_rides_on_the_next_data() {
 }
 
 #[test]
-fn disconnect_or_a_client_going_away_sends_the_held_data() {
+fn disconnect_connect_or_the_client_going_away_sends_the_held_data() {
     let mut core = watched();
     accepted(&mut core, packet(1, "begingroup", Some(json!("g"))), t(10));
     accepted(&mut core, packet(1, "data", Some(json!(1))), t(11));
@@ -188,8 +188,11 @@ fn disconnect_or_a_client_going_away_sends_the_held_data() {
         [sent("1", Some(r#"{"before":[{"open":"g"}]}"#))]
     );
     accepted(&mut core, packet(1, "data", Some(json!(2))), t(13));
-    let gone = core.handle(Event::Disconnected(1), t(14));
-    assert_eq!(sends(&gone), [sent("2", None)], "the group g is still open");
+    let connect = accepted(&mut core, packet(1, "connect", None), t(14));
+    assert_eq!(sends(&connect), [sent("2", None)], "a new stream begins");
+    accepted(&mut core, packet(1, "data", Some(json!(3))), t(15));
+    let gone = core.handle(Event::Disconnected(1), t(16));
+    assert_eq!(sends(&gone), [sent("3", None)], "the group g is still open");
     assert_eq!(core.packets.deadline(), None);
 }
 

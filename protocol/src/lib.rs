@@ -10,6 +10,9 @@
 //!   network and trace sub-protocols, in both directions.
 //! - [`discovery`] — the `discovery`/`participant` message every participant sends
 //!   on the `fbp` queue.
+//! - [`brackets`] — the `msgflo-brackets` message header: the open/close group
+//!   markers around a data message, as graph participants and the
+//!   coordinator carry them across the broker.
 //! - [`control`] — `connectinport` / `connectoutport`: how a coordinator rewires
 //!   a running participant through its control queue.
 //! - [`graph`] — the JSON graph format (noflo / fbp-protocol `graph.json`), loaded
@@ -19,6 +22,7 @@
 //! - [`dsl`] — the `.fbp` language: a parser that agrees with the reference parser
 //!   (npm `fbp` 1.8) and a serializer whose output parses back to the same graph.
 
+pub mod brackets;
 pub mod control;
 pub mod discovery;
 pub mod dsl;

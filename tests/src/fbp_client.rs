@@ -143,13 +143,15 @@ impl Client {
     }
 
     /// The next reply, within `wait`: messages the coordinator sends to every
-    /// client on its own (a participant appeared, edge data, an exported
-    /// outport's packet, an expiry) are skipped.
+    /// client on its own (a participant appeared, edge data and groups, an
+    /// exported outport's packet, an expiry) are skipped.
     pub async fn reply(&mut self, wait: Duration) -> Result<Value> {
-        const BROADCASTS: [(&str, &str); 4] = [
+        const BROADCASTS: [(&str, &str); 6] = [
             ("component", "component"),
             ("network", "output"),
             ("network", "data"),
+            ("network", "begingroup"),
+            ("network", "endgroup"),
             ("runtime", "packet"),
         ];
         let deadline = tokio::time::Instant::now() + wait;

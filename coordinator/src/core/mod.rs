@@ -10,6 +10,9 @@
 //! - the graphs, the participant [`Registry`], the [`Library`];
 //! - the clients: who is connected, who showed the secret, which edges
 //!   each one watches (`clients.rs`);
+//! - each client's packets for an exported inport: groups waiting for
+//!   their data, a data message held for the closes after it
+//!   (`packets.rs`);
 //! - the network: started or not, which graph, the start's readiness and
 //!   IIPs (`network.rs`);
 //! - what the broker should have — links and taps — as one desired state,
@@ -25,7 +28,10 @@
 //!   auto-save, component list updates.
 //! - `network.rs` — start, stop, status, readiness, IIPs.
 //! - `desired.rs` — the links and taps the broker should have.
-//! - `taps.rs` — a tapped message as `network:data` / `runtime:packet`.
+//! - `packets.rs` — a client's `runtime:packet`s into the graph: groups as
+//!   the `msgflo-brackets` header of the data they surround.
+//! - `taps.rs` — a tapped message as `network:data` / `runtime:packet`,
+//!   its brackets as `begingroup` / `endgroup`.
 //! - `discovery.rs` — participants appearing, heartbeats, expiry.
 //! - `pending.rs` — graph nodes nothing serves, and why.
 //! - `clients.rs` — connections, trust, watched edges.
@@ -37,6 +43,7 @@ mod discovery;
 pub mod extension;
 mod graph;
 mod network;
+mod packets;
 mod pending;
 pub mod reconcile;
 mod requests;
@@ -51,6 +58,7 @@ use crate::registry::Registry;
 use crate::server::ClientId;
 use bytes::Bytes;
 use clients::Clients;
+use msgflo_protocol::brackets::Framing;
 use msgflo_protocol::graph::Graph;
 use msgflo_protocol::ids::QueueName;
 use msgflo_protocol::messages::Output;
@@ -99,6 +107,8 @@ pub enum Event {
         queue: QueueName,
         /// The message.
         payload: Bytes,
+        /// The brackets around it (its `msgflo-brackets` header).
+        brackets: Framing,
     },
     /// An operation finished.
     Done {
@@ -191,6 +201,9 @@ pub enum Action {
         queue: QueueName,
         /// The message.
         payload: Bytes,
+        /// The brackets around it, sent as its `msgflo-brackets` header
+        /// (none: no header).
+        brackets: Framing,
         /// Declare the inport first (an IIP for a participant not there
         /// yet: the queue keeps it).
         declare: bool,
@@ -226,6 +239,7 @@ pub struct Core {
     registry: Registry,
     library: Library,
     clients: Clients,
+    packets: packets::Streams,
     network: network::Network,
     links: Reconciler<Link>,
     taps: Reconciler<QueueName>,
@@ -252,6 +266,7 @@ impl Core {
             graphs,
             library,
             clients: Clients::default(),
+            packets: packets::Streams::default(),
             network: network::Network::default(),
             links: Reconciler::default(),
             taps: Reconciler::default(),
@@ -274,10 +289,17 @@ impl Core {
     pub fn handle(&mut self, event: Event, now: Instant) -> Vec<Action> {
         match event {
             Event::Connected(client) => self.clients.connect(client),
-            Event::Disconnected(client) => self.clients.disconnect(client),
+            Event::Disconnected(client) => {
+                self.clients.disconnect(client);
+                self.packets_of_gone(client);
+            }
             Event::Frame(client, text) => self.request(client, &text, now),
             Event::Discovery(payload) => self.discovered(&payload, now),
-            Event::Tapped { queue, payload } => self.tapped(&queue, &payload),
+            Event::Tapped {
+                queue,
+                payload,
+                brackets,
+            } => self.tapped(&queue, &payload, &brackets),
             Event::Done { op, result } => self.done(op, result, now),
             Event::Silent { participant } => self.silenced(participant),
             Event::ChildExited { role } => {
@@ -287,7 +309,10 @@ impl Core {
                 self.links.forget_applied();
                 self.taps.forget_applied();
             }
-            Event::Tick => self.expire(now),
+            Event::Tick => {
+                self.expire(now);
+                self.packets_due(now);
+            }
         }
         self.settle(now)
     }
@@ -300,6 +325,7 @@ impl Core {
             self.links.next_retry(),
             self.taps.next_retry(),
             self.network.deadline(),
+            self.packets.deadline(),
         ]
         .into_iter()
         .flatten()

@@ -247,6 +247,7 @@ impl Core {
             self.out.push(Action::Send {
                 queue,
                 payload: payload.into(),
+                brackets: msgflo_protocol::brackets::Framing::default(),
                 declare: !present,
             });
             let event = DataEvent {

@@ -1,7 +1,8 @@
 //! Answering FBP protocol commands. Every frame gets an answer at once: the
 //! reply, or `<protocol>:error` saying what was wrong (not JSON, bad
 //! secret, unknown command, a payload field serde rejected, a missing
-//! graph). What a command asks of the broker follows as actions.
+//! graph). What a command asks of the broker follows as actions; a
+//! `runtime:packet` is handled in `packets.rs`.
 
 use super::Core;
 use crate::components::{Catalogue, Source};
@@ -9,7 +10,7 @@ use crate::fbp::graph_edit::GraphEditError;
 use crate::server::ClientId;
 use msgflo_protocol::messages::{
     ComponentInput, ComponentOutput, ComponentSource, Envelope, GraphChange, Input, NetworkInput,
-    NetworkOutput, NetworkStatus, Output, Packet, Protocol, Request, RuntimeInfo, RuntimeInput,
+    NetworkOutput, NetworkStatus, Output, Protocol, Request, RuntimeInfo, RuntimeInput,
     RuntimeOutput, SelectedEdges,
 };
 use serde_json::Value;
@@ -74,7 +75,7 @@ impl Core {
         };
         let rid = request.request_id.as_deref();
         let replies = match request.input {
-            Input::Runtime(input) => self.runtime(input),
+            Input::Runtime(input) => self.runtime(client, input, now),
             Input::Graph(change) => self.graph(change),
             Input::Component(input) => self.component(input),
             Input::Network(input) => self.network(client, input, now),
@@ -100,13 +101,13 @@ impl Core {
         given == Some(secret.as_str())
     }
 
-    fn runtime(&mut self, input: RuntimeInput) -> Vec<Output> {
+    fn runtime(&mut self, client: ClientId, input: RuntimeInput, now: Instant) -> Vec<Output> {
         match input {
             RuntimeInput::GetRuntime(_) => vec![
                 Output::Runtime(RuntimeOutput::Runtime(self.runtime_info(true))),
                 Output::Runtime(RuntimeOutput::Ports(self.ports())),
             ],
-            RuntimeInput::Packet(packet) => match self.packet_in(&packet) {
+            RuntimeInput::Packet(packet) => match self.packet_in(client, &packet, now) {
                 Ok(()) => vec![Output::Runtime(RuntimeOutput::PacketSent(packet))],
                 Err(message) => vec![Output::error(Protocol::Runtime, message)],
             },
@@ -273,27 +274,6 @@ impl Core {
             registry: &self.registry,
             graph: self.graphs.get(&self.main_graph_id()),
         }
-    }
-
-    /// A packet from a client for an exported inport of its graph: sent as
-    /// JSON text (as msgflo does), answered once it is on its way.
-    fn packet_in(&mut self, packet: &Packet) -> Result<(), String> {
-        let Some(graph) = self.graphs.get(&packet.graph) else {
-            return Err(format!("Requested graph not found: {:?}", packet.graph));
-        };
-        let Some(exported) = graph.inports.get(&packet.port) else {
-            return Err(format!("the graph has no inport {:?}", packet.port));
-        };
-        let end = msgflo_protocol::graph::Endpoint::new(&exported.process, &exported.port);
-        let queue = self.queue_of(&end, true)?;
-        let payload = serde_json::to_vec(packet.payload.as_ref().unwrap_or(&Value::Null))
-            .map_err(|e| e.to_string())?;
-        self.out.push(super::Action::Send {
-            queue,
-            payload: payload.into(),
-            declare: false,
-        });
-        Ok(())
     }
 }
 

@@ -5,6 +5,8 @@ use super::*;
 use crate::fbp::graph_edit::Graphs;
 use serde_json::{json, Value};
 
+mod packets;
+
 const T0_SECS: u64 = 0;
 
 fn t(millis: u64) -> Instant {
@@ -298,6 +300,7 @@ fn copies_of_a_queue_nobody_watches_are_dropped() {
         let event = Event::Tapped {
             queue: QueueName::new("a.OUT").unwrap(),
             payload: Bytes::from_static(b"\"hi\""),
+            brackets: Framing::default(),
         };
         commands(&frames_to(&core.handle(event, when), 1))
     };

@@ -2,10 +2,11 @@
 //! at once, in order; everything that talks to the broker or waits for a
 //! child runs in a task of its own, bounded by [`OP_DEADLINE`], and reports
 //! its result as an [`Event::Done`]. Messages sent to inports (IIPs, a
-//! client's packets) go through one task, so they keep their order. Taps
-//! are made and ended here ([`Tapping`]): an ended tap leaves no consumer,
-//! channel or queue behind; one whose ending failed is kept for the core to
-//! retry.
+//! client's packets) go through one task, so they keep their order; their
+//! brackets go in the `msgflo-brackets` header (dropped on MQTT 3.1.1,
+//! which has no headers). Taps are made and ended here ([`Tapping`]): an
+//! ended tap leaves no consumer, channel or queue behind; one whose ending
+//! failed is kept for the core to retry.
 
 use super::{feeds, Outboxes, Report};
 use crate::bindings::{Link, Mode};
@@ -15,7 +16,8 @@ use crate::links;
 use crate::server::{ClientId, Outbox, Undelivered};
 use crate::spawn::Children;
 use bytes::Bytes;
-use msgflo_participant::transport::Transport;
+use msgflo_participant::transport::{Headers, Transport};
+use msgflo_protocol::brackets::{self, Framing};
 use msgflo_protocol::ids::QueueName;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -46,6 +48,7 @@ pub(crate) struct Tapping {
 struct Outgoing {
     queue: QueueName,
     payload: Bytes,
+    brackets: Framing,
     declare: bool,
 }
 
@@ -142,11 +145,13 @@ impl Executor {
                 Action::Send {
                     queue,
                     payload,
+                    brackets,
                     declare,
                 } => {
                     let _ = self.sends.send(Outgoing {
                         queue,
                         payload,
+                        brackets,
                         declare,
                     });
                 }
@@ -357,12 +362,16 @@ impl Executor {
 async fn sender(transport: Arc<dyn Transport>, mut outgoing: mpsc::UnboundedReceiver<Outgoing>) {
     while let Some(message) = outgoing.recv().await {
         let queue = message.queue.clone();
+        let mut headers = Headers::new();
+        if let Some(value) = message.brackets.encode() {
+            headers.insert(brackets::HEADER, value);
+        }
         let send = async {
             if message.declare {
                 transport.declare_inport(&message.queue).await?;
             }
             transport
-                .send_to_inport(&message.queue, message.payload)
+                .send_to_inport_with(&message.queue, message.payload, &headers)
                 .await
         };
         match tokio::time::timeout(OP_DEADLINE, send).await {

@@ -1,12 +1,14 @@
 //! The tasks that receive from the broker for the core: the discovery
 //! queue and the taps. Each acks what it receives (within [`ACK_WAIT`]: a
 //! broker that does not answer never holds anything up) and passes the
-//! payload on as an event. And the forwards: messages passed on to an
+//! payload on as an event — a tapped message with the brackets of its
+//! `msgflo-brackets` header (a malformed header counts as none, logged). And the forwards: messages passed on to an
 //! inport for participants that take no `connectinport`.
 
 use super::Report;
 use crate::core::Event;
 use msgflo_participant::transport::{Consumer, Delivery};
+use msgflo_protocol::brackets::{self, Framing};
 use msgflo_protocol::ids::QueueName;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -45,6 +47,7 @@ pub(super) fn tap(
     tokio::spawn(async move {
         while let Some(delivery) = consumer.next().await {
             let payload = delivery.payload.clone();
+            let brackets = framing(&queue, &delivery);
             ack(delivery, "watched message").await;
             if !*active.borrow() {
                 continue;
@@ -52,11 +55,24 @@ pub(super) fn tap(
             let event = Event::Tapped {
                 queue: queue.clone(),
                 payload,
+                brackets,
             };
             if report.send(Report::Core(event)).await.is_err() {
                 break;
             }
         }
+    })
+}
+
+/// The brackets in a delivery's `msgflo-brackets` header; none without
+/// it, or when it is malformed.
+fn framing(queue: &QueueName, delivery: &Delivery) -> Framing {
+    let Some(value) = delivery.headers.get(brackets::HEADER) else {
+        return Framing::default();
+    };
+    Framing::decode(value).unwrap_or_else(|error| {
+        tracing::debug!(%queue, %error, "brackets of a watched message ignored");
+        Framing::default()
     })
 }
 

@@ -6,7 +6,8 @@
 //!
 //! # Encoding
 //! Brackets ride on the data messages, in the header `msgflo-brackets`, whose
-//! value is a JSON object:
+//! value is a JSON object (written and read by [`msgflo_protocol::brackets`],
+//! which the coordinator uses too):
 //!
 //! ```json
 //! {"before": [{"open": "batch-7"}], "after": [{"close": "batch-7"}]}
@@ -30,11 +31,12 @@
 use crate::runtime::{Body, Packet, Token};
 use crate::transport::Headers;
 use bytes::Bytes;
-use serde_json::{json, Value};
+use msgflo_protocol::brackets::{self as wire, Bracket};
 use std::sync::Arc;
 
-/// The header that carries brackets.
-pub const HEADER: &str = "msgflo-brackets";
+/// The header that carries brackets ([`msgflo_protocol::brackets`] reads
+/// and writes its value).
+pub const HEADER: &str = msgflo_protocol::brackets::HEADER;
 
 /// A message ready to publish, with the tokens of every packet in it: they
 /// are dropped (acking their inputs) once it is published, or failed.
@@ -115,26 +117,27 @@ impl Framer {
 
 /// The header value for these brackets; `None` when there are none.
 fn encode(before: &[Body], after: &[Body]) -> Option<String> {
-    if before.is_empty() && after.is_empty() {
-        return None;
+    let list = |bodies: &[Body]| bodies.iter().filter_map(to_wire).collect();
+    wire::Framing {
+        before: list(before),
+        after: list(after),
     }
-    let list = |brackets: &[Body]| -> Value { brackets.iter().map(bracket_json).collect() };
-    let mut object = serde_json::Map::new();
-    if !before.is_empty() {
-        object.insert("before".into(), list(before));
-    }
-    if !after.is_empty() {
-        object.insert("after".into(), list(after));
-    }
-    Some(Value::Object(object).to_string())
+    .encode()
 }
 
-fn bracket_json(body: &Body) -> Value {
-    let name = |n: &Option<Arc<str>>| n.as_deref().map_or(Value::Null, |n| json!(n));
+fn to_wire(body: &Body) -> Option<Bracket> {
+    let name = |n: &Option<Arc<str>>| n.as_deref().map(str::to_owned);
     match body {
-        Body::Open(n) => json!({ "open": name(n) }),
-        Body::Close(n) => json!({ "close": name(n) }),
-        Body::Data(_) => Value::Null,
+        Body::Open(n) => Some(Bracket::Open(name(n))),
+        Body::Close(n) => Some(Bracket::Close(name(n))),
+        Body::Data(_) => None,
+    }
+}
+
+fn from_wire(bracket: Bracket) -> Body {
+    match bracket {
+        Bracket::Open(n) => Body::Open(n.map(Arc::from)),
+        Bracket::Close(n) => Body::Close(n.map(Arc::from)),
     }
 }
 
@@ -151,47 +154,12 @@ pub(crate) fn decode(headers: &Headers) -> Result<Framing, String> {
     let Some(text) = headers.get(HEADER) else {
         return Ok(Framing::default());
     };
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| format!("{HEADER} header is not JSON: {e}"))?;
-    let Value::Object(object) = value else {
-        return Err(format!("{HEADER} header is not a JSON object"));
-    };
-    let list = |key: &str| -> Result<Vec<Body>, String> {
-        match object.get(key) {
-            None => Ok(Vec::new()),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|item| {
-                    bracket(item).ok_or_else(|| format!("{HEADER}.{key}: bad bracket {item}"))
-                })
-                .collect(),
-            Some(other) => Err(format!("{HEADER}.{key} is not a list: {other}")),
-        }
-    };
+    let framing = wire::Framing::decode(text).map_err(|e| e.to_string())?;
+    let list = |brackets: Vec<Bracket>| brackets.into_iter().map(from_wire).collect();
     Ok(Framing {
-        before: list("before")?,
-        after: list("after")?,
+        before: list(framing.before),
+        after: list(framing.after),
     })
-}
-
-fn bracket(item: &Value) -> Option<Body> {
-    let Value::Object(object) = item else {
-        return None;
-    };
-    if object.len() != 1 {
-        return None;
-    }
-    let (kind, name) = object.iter().next()?;
-    let name: Option<Arc<str>> = match name {
-        Value::Null => None,
-        Value::String(s) => Some(Arc::from(s.as_str())),
-        _ => return None,
-    };
-    match kind.as_str() {
-        "open" => Some(Body::Open(name)),
-        "close" => Some(Body::Close(name)),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::runtime::Track;
+use serde_json::{json, Value};
 
 fn text(out: &Outgoing) -> &str {
     std::str::from_utf8(&out.payload).expect("utf-8")

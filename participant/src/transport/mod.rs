@@ -18,7 +18,8 @@
 //!
 //! Payloads are bytes and are never re-encoded: what was published is what is
 //! delivered. A message may carry [`Headers`] (name -> text), published with
-//! [`Transport::publish_with`] and found in [`Delivery::headers`]: AMQP and
+//! [`Transport::publish_with`] or sent with [`Transport::send_to_inport_with`]
+//! and found in [`Delivery::headers`]: AMQP and
 //! the memory broker keep them; MQTT 3.1.1 has no headers, so there they are
 //! dropped (graph participants carry brackets in them; see
 //! `runner/brackets.rs`).
@@ -226,6 +227,19 @@ pub trait Transport: Send + Sync + 'static {
     ///
     /// [`publish`]: Transport::publish
     async fn send_to_inport(&self, inport: &QueueName, payload: Bytes) -> Result<()>;
+
+    /// [`send_to_inport`](Transport::send_to_inport) with message headers
+    /// (a client's packet with brackets, from the coordinator). Transports
+    /// without headers (MQTT 3.1.1) send the payload alone.
+    async fn send_to_inport_with(
+        &self,
+        inport: &QueueName,
+        payload: Bytes,
+        headers: &Headers,
+    ) -> Result<()> {
+        let _no_headers_here = headers;
+        self.send_to_inport(inport, payload).await
+    }
 
     /// Whether the inport queue exists on the broker, asked without creating
     /// it (a CLI tool's "no such queue" check). On AMQP a passive declare on

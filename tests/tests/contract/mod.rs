@@ -332,6 +332,34 @@ pub async fn recovers_after_the_broker_closes_the_connection(h: &dyn Harness) ->
     Ok(())
 }
 
+/// Headers sent straight to an inport (a coordinator passing a client's
+/// brackets on) arrive with the message; where the transport has no headers
+/// (MQTT 3.1.1) the payload still arrives, without them.
+pub async fn headers_travel_with_a_direct_send(h: &dyn Harness) -> Result<()> {
+    let t = h.connect("hdr-send").await?;
+    let q = inport(&t, "contract.headers-send.IN").await?;
+    let mut c = t.consume(&q, 10).await?;
+    let headers: Headers = [("msgflo-brackets", r#"{"before":[{"open":"g"}]}"#)]
+        .into_iter()
+        .collect();
+    let payload = Bytes::from_static(b"\"sent with headers\"");
+    t.send_to_inport_with(&q, payload.clone(), &headers).await?;
+    let delivery = next(&mut c).await?;
+    ensure!(delivery.payload == payload, "payload changed");
+    let expected = if h.carries_headers() {
+        headers
+    } else {
+        Headers::new()
+    };
+    ensure!(
+        delivery.headers == expected,
+        "headers not as sent: {:?}",
+        delivery.headers
+    );
+    delivery.ack().await?;
+    Ok(())
+}
+
 /// Headers published with a message arrive with it, on every bound inport and
 /// into the dead-letter queue; where the transport has no headers (MQTT 3.1.1)
 /// the payload still arrives, without them.
@@ -491,6 +519,7 @@ macro_rules! contract_tests {
             unbind_stops_delivery, nack_dead_letters, acks_after_own_publishes_keep_flowing,
             unacked_message_comes_back,
             recovers_after_the_broker_closes_the_connection, headers_travel_with_the_message,
+            headers_travel_with_a_direct_send,
             tap_copies_without_taking, untap_ends_consumer_and_queue,
             discovery_watcher_sees_announcements);
     };

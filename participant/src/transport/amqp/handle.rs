@@ -128,6 +128,16 @@ impl Transport for AmqpTransport {
     }
 
     async fn send_to_inport(&self, inport: &QueueName, payload: Bytes) -> Result<()> {
+        self.send_to_inport_with(inport, payload, &Headers::new())
+            .await
+    }
+
+    async fn send_to_inport_with(
+        &self,
+        inport: &QueueName,
+        payload: Bytes,
+        headers: &Headers,
+    ) -> Result<()> {
         self.declare_implicit(inport).await?;
         let route = Route {
             operation: "send to",
@@ -135,7 +145,7 @@ impl Transport for AmqpTransport {
             exchange: "",
             routing_key: inport.as_str(),
         };
-        self.publish_to(route, &payload, &Headers::new()).await
+        self.publish_to(route, &payload, headers).await
     }
 
     async fn inport_exists(&self, inport: &QueueName) -> Result<bool> {

@@ -126,9 +126,19 @@ impl Transport for MemoryTransport {
     }
 
     async fn send_to_inport(&self, inport: &QueueName, payload: Bytes) -> Result<()> {
+        self.send_to_inport_with(inport, payload, &Headers::new())
+            .await
+    }
+
+    async fn send_to_inport_with(
+        &self,
+        inport: &QueueName,
+        payload: Bytes,
+        headers: &Headers,
+    ) -> Result<()> {
         self.step("send to", inport, |s| {
             declare_implicit(s, inport);
-            s.send_with(inport.as_str(), payload, Headers::new())
+            s.send_with(inport.as_str(), payload, headers.clone())
         })
     }
 

@@ -135,11 +135,13 @@ async fn connection(id: ClientId, stream: TcpStream, events: mpsc::Sender<Event>
     let writer = tokio::spawn(async move {
         'writing: while let Some(text) = outgoing.recv().await {
             waiting.fetch_sub(1, Ordering::AcqRel);
+            tracing::trace!(client = id, frame = %text, "sent");
             if sink.feed(Message::text(text)).await.is_err() {
                 break;
             }
             while let Ok(text) = outgoing.try_recv() {
                 waiting.fetch_sub(1, Ordering::AcqRel);
+                tracing::trace!(client = id, frame = %text, "sent");
                 if sink.feed(Message::text(text)).await.is_err() {
                     break 'writing;
                 }
@@ -161,6 +163,7 @@ async fn connection(id: ClientId, stream: TcpStream, events: mpsc::Sender<Event>
                 break;
             }
         };
+        tracing::trace!(client = id, frame = %text, "received");
         if events.send(Event::Frame(id, text)).await.is_err() {
             break;
         }

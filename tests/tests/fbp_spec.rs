@@ -1,15 +1,19 @@
-//! npm `fbp-spec` drives the `msgflo` coordinator on real RabbitMQ: it sends
-//! the fixture graph `a(Repeat) OUT -> IN b(Repeat)` (exported `IN`/`OUT`),
-//! starts the network, sends each case's input as a `runtime:packet` and
-//! checks what comes back out as one. `Repeat` resolves through the library
-//! namespace `core` to a real `msgflo-participant`. Installed at test time
-//! into `.cache/npm/` (never committed).
+//! npm `fbp-spec` drives the `msgflo` coordinator on real RabbitMQ (a vhost
+//! of its own) and on Mosquitto: it sends the fixture graph
+//! `a(Repeat) OUT -> IN b(Repeat)` (exported `IN`/`OUT`; the node names are
+//! made unique, as Mosquitto is shared), starts the network, sends each
+//! case's input as a `runtime:packet` at once and checks what comes back out
+//! as one — so the network must be ready when it says `started`. `Repeat`
+//! resolves through the library namespace `core` to a real
+//! `msgflo-participant`. Installed at test time into `.cache/npm/` (never
+//! committed).
 
 use anyhow::{ensure, Context, Result};
 use msgflo_tests::bins::binary;
 use msgflo_tests::fbp_client::free_port;
 use msgflo_tests::process::run_logged;
-use msgflo_tests::{amqp_url, npm};
+use msgflo_tests::vhost::Vhost;
+use msgflo_tests::{mqtt_url, npm, unique};
 use std::time::Duration;
 use tokio::process::Command;
 
@@ -18,9 +22,9 @@ topic: "Repeat"
 fixture:
   type: 'fbp'
   data: |
-    INPORT=a.IN:IN
-    OUTPORT=b.OUT:OUT
-    a(Repeat) OUT -> IN b(Repeat)
+    INPORT={A}.IN:IN
+    OUTPORT={B}.OUT:OUT
+    {A}(Repeat) OUT -> IN {B}(Repeat)
 cases:
 -
   name: 'sending an object'
@@ -50,6 +54,16 @@ cases:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fbp_spec_sends_and_receives_through_runtime_packets() -> Result<()> {
+    let vhost = Vhost::new("fbp-spec")?;
+    run_spec(vhost.url()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fbp_spec_on_mqtt() -> Result<()> {
+    run_spec(&mqtt_url()).await
+}
+
+async fn run_spec(broker: &str) -> Result<()> {
     let installed = npm::install("fbp-spec", "0.8.0")?;
     let dir = tempfile::tempdir()?;
     let participant = binary("msgflo-participant")?;
@@ -64,12 +78,15 @@ async fn fbp_spec_sends_and_receives_through_runtime_packets() -> Result<()> {
         }))?,
     )?;
     let spec = dir.path().join("repeat.yaml");
-    std::fs::write(&spec, SPEC)?;
+    let (a, b) = (unique("spec-a"), unique("spec-b"));
+    let a = a.replace('.', "-");
+    let b = b.replace('.', "-");
+    std::fs::write(&spec, SPEC.replace("{A}", &a).replace("{B}", &b))?;
     let port = free_port()?;
     let command = format!(
         "exec {} --host 127.0.0.1 --port {port} --broker '{}' --library {}",
         binary("msgflo")?.display(),
-        amqp_url(),
+        broker,
         library.display()
     );
     let mut run = Command::new("node");

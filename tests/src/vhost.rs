@@ -42,6 +42,11 @@ impl Vhost {
         Ok(vhost)
     }
 
+    /// Its name (for `rabbitmqctl ... -p NAME`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The broker URL of this virtual host.
     pub fn url(&self) -> &str {
         &self.url

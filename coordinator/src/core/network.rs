@@ -27,26 +27,27 @@
 //! each `connectinport` answered), or until `--wait-timeout`. Nodes nobody
 //! here started hold nothing: they may never come.
 //!
-//! Each IIP goes to its target's inport queue — on AMQP also for a role
-//! whose participant is not there yet (the queue keeps it for the first
-//! one); on MQTT such a role's IIPs are sent when its first participant
-//! appears. Each further participant of a role that appears while the
-//! network runs (a restart, a new replica) gets the role's IIPs again
-//! (msgflo#127); on AMQP one participant of the role takes each copy.
+//! Each IIP goes to its target's inport queue, as discovery names it. A
+//! role whose participant is not there yet gets its IIPs when its first
+//! participant appears, on every transport: its queue's name is not known
+//! before (msgflo-python's is `role/in`), and sending to a guessed `ROLE.IN`
+//! would declare a durable queue nobody may ever consume. Each further
+//! participant of a role that appears while the network runs (a restart, a
+//! new replica) gets the role's IIPs again (msgflo#127); on AMQP one
+//! participant of the role takes each copy.
 //!
 //! That moment is also when the coordinator prints, once, the commands that
 //! try the graph ([`crate::try_it`]).
 
 use super::requests::not_found;
 use super::{Action, Core};
-use crate::bindings::{self, Mode};
+use crate::bindings;
 use msgflo_protocol::graph::{Endpoint, Graph};
 use msgflo_protocol::ids::QueueName;
 use msgflo_protocol::messages::{
     DataEvent, NetworkOutput, NetworkStarted, NetworkStopped, Output, OutputMessage, PortDef,
     PortRef, RuntimePorts,
 };
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 /// How long `network:started` waits for the links and taps (noflo-ui gives
@@ -63,8 +64,6 @@ pub(super) struct Network {
     starting: Option<Instant>,
     /// The start's IIPs are held: until when.
     iips_held: Option<Instant>,
-    /// Roles whose IIPs wait in their queue for the first participant.
-    iips_waiting: BTreeSet<String>,
 }
 
 impl Network {
@@ -107,7 +106,6 @@ impl Core {
             graph: graph_id.to_owned(),
             starting: Some(now + READY_WAIT),
             iips_held: Some(now + self.config.wait_timeout),
-            iips_waiting: BTreeSet::new(),
         };
         Vec::new()
     }
@@ -188,11 +186,9 @@ impl Core {
     }
 
     /// The first participant of `role` appeared while the network runs:
-    /// its IIPs, unless they wait in its queue already.
+    /// its IIPs.
     pub(super) fn iips_for_new(&mut self, role: &str) {
-        if !self.network.iips_waiting.remove(role) {
-            self.send_iips(Some(role));
-        }
+        self.send_iips(Some(role));
     }
 
     /// The network is ready: the commands to try it (once), then its IIPs.
@@ -215,40 +211,32 @@ impl Core {
 
     /// Sends the IIPs of the network graph: all of them (`role: None`) or
     /// those of one role that just appeared. IIPs of a role without
-    /// participants wait for the first one.
+    /// participants wait for the first one (see the module docs).
     fn send_iips(&mut self, role: Option<&str>) {
         let Some(graph) = self.running_graph() else {
             return;
         };
-        // A queue (AMQP) keeps an IIP for a participant still starting; a
-        // topic (MQTT) does not, so there IIPs wait for the participant.
-        let queues_keep = self.mode == Mode::Queues;
         let mut sends = Vec::new();
         for iip in graph.initials() {
             let target = iip.tgt.process.as_str();
             if role.is_some_and(|r| r != target) {
                 continue;
             }
-            let present = self.registry.any_of_role(target).is_some();
-            if present || queues_keep {
-                sends.push((iip.tgt.clone(), iip.data.clone(), present));
+            if self.registry.any_of_role(target).is_some() {
+                sends.push((iip.tgt.clone(), iip.data.clone()));
             }
         }
         let graph_id = self.network.graph.clone();
-        for (tgt, data, present) in sends {
+        for (tgt, data) in sends {
             let Ok(queue) = self.queue_of(&tgt, true) else {
                 continue;
             };
-            if !present {
-                // Its first participant takes it from the queue.
-                self.network.iips_waiting.insert(tgt.process.clone());
-            }
             let payload = serde_json::to_vec(&data).unwrap_or_default();
             self.out.push(Action::Send {
                 queue,
                 payload: payload.into(),
                 brackets: msgflo_protocol::brackets::Framing::default(),
-                declare: !present,
+                declare: false,
             });
             let event = DataEvent {
                 id: format!("DATA -> {} {}()", tgt.port.to_uppercase(), tgt.process),

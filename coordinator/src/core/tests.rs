@@ -401,3 +401,48 @@ fn a_participant_that_answers_no_connectinport_gets_its_edges_forwarded() {
         "the connectinport is taken back: {after:?}"
     );
 }
+
+/// An edge and an IIP into a role nobody announced yet wait for it on AMQP
+/// too, and then go to the queue it names (msgflo-python's `py/in`):
+/// nothing is ever bound or sent to a guessed `py.IN`.
+#[test]
+fn an_undiscovered_role_gets_no_guessed_queue_its_edges_and_iips_wait_for_it() {
+    let mut core = core(
+        "'x' -> IN py(C)\nrust(C) OUT -> IN py(C)",
+        Mode::Queues,
+        None,
+    );
+    let mut actions = core.handle(Event::Connected(1), t(0));
+    actions.extend(core.handle(announce("rust"), t(1)));
+    actions.extend(core.handle(frame(1, "network", "start", json!({"graph": "g"})), t(2)));
+    actions.extend(core.handle(Event::Tick, t(10_000)));
+    assert!(links(&actions).is_empty(), "{actions:?}");
+    assert!(
+        !actions.iter().any(|a| matches!(a, Action::Send { .. })),
+        "{actions:?}"
+    );
+
+    let python = json!({"protocol": "discovery", "command": "participant", "payload": {
+        "id": "py-1", "role": "py", "component": "C",
+        "inports": [{"id": "in", "queue": "py/in"}],
+        "outports": [{"id": "out", "queue": "py/out"}]}});
+    let appeared = core.handle(Event::Discovery(python.to_string().into()), t(10_001));
+    let made: Vec<Link> = links(&appeared).into_iter().map(|(_, link)| link).collect();
+    assert_eq!(
+        made,
+        [Link::Bind {
+            outport: QueueName::new("rust.OUT").unwrap(),
+            inport: QueueName::new("py/in").unwrap()
+        }]
+    );
+    let sent: Vec<&str> = appeared
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send { queue, .. } => Some(queue.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent, ["py/in"]);
+    actions.extend(appeared);
+    assert!(!format!("{actions:?}").contains("py.IN"), "{actions:?}");
+}

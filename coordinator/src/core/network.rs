@@ -3,10 +3,11 @@
 //! # What `network:start/stop/getstatus` mean here
 //! - `start`: the graph's edges are to be bound on the broker (or wait,
 //!   pending, for their participants) and watched while a client looks.
-//!   `network:started` is said once those links and taps are in place —
-//!   so data sent right after it flows — or after [`READY_WAIT`], with a
-//!   `network:output` naming what is still missing (noflo-ui waits one
-//!   second for it). Then the IIPs go out.
+//!   `network:started` is said once the participants this coordinator
+//!   started for the graph's nodes have announced themselves and those
+//!   links and taps are in place — so data sent right after it flows — or
+//!   after [`READY_WAIT`], with a `network:output` naming what is still
+//!   missing (noflo-ui waits one second for it). Then the IIPs go out.
 //! - `stop`: the edges are unbound and no taps remain; participants keep
 //!   running (they are services), but data no longer flows between them.
 //! - `getstatus`: `started` and `running` are both whether the network is
@@ -137,8 +138,12 @@ impl Core {
         if !self.network.started {
             return;
         }
-        let ready =
-            self.links.holds(&self.desired_links()) && self.taps.holds(&self.desired_taps());
+        // Participants started here for the graph are awaited too: their
+        // edges are bound only once they announced their queues.
+        let awaited = self.awaited_roles();
+        let ready = awaited.is_empty()
+            && self.links.holds(&self.desired_links())
+            && self.taps.holds(&self.desired_taps());
         if let Some(until) = self.network.starting {
             if !ready && now < until {
                 return;
@@ -152,7 +157,7 @@ impl Core {
                 debug: None,
             })));
             if !ready {
-                let missing = self.not_in_place();
+                let missing = self.not_in_place(&awaited);
                 tracing::warn!(graph = %self.network.graph, %missing, "network started before its links were in place");
                 self.tell_output(format!(
                     "network {} started; not in place yet (retrying): {missing}",
@@ -163,8 +168,7 @@ impl Core {
         let Some(until) = self.network.iips_held else {
             return;
         };
-        let awaited = self.awaited_roles();
-        if awaited.is_empty() && ready {
+        if ready {
             self.network.iips_held = None;
             self.iips_now();
         } else if now >= until {

@@ -1,6 +1,8 @@
 //! Public Python packages the tests run against (msgflo-python from PyPI),
-//! installed at test time into a virtual environment under
-//! `<workspace>/.cache/python/<name>` — never committed.
+//! installed at test time — never committed: for Python 3 into a virtual
+//! environment under `<workspace>/.cache/python/<name>` ([`venv`]); for
+//! Python 2.7 (msgflo-python's AMQP engine) into
+//! `<workspace>/target/python2/<name>` ([`Python2`]).
 
 use crate::npm::run;
 use anyhow::{ensure, Context, Result};

@@ -30,6 +30,12 @@
 //! nothing is not recorded, and a recorded [`Step::IfAbsent`] looks again
 //! before declaring on replay, so a peer's queue is never declared by us,
 //! neither now nor after a reconnection.
+//!
+//! Looking and declaring are two steps: a peer that declares its queue in
+//! between finds ours and gets the PRECONDITION_FAILED. The coordinator
+//! binds an edge only once discovery named its queues, and msgflo-python
+//! 0.4.1 (like our participants) declares its queues before it announces
+//! itself, so there the queue is always found.
 
 use super::super::{dead_letter_queue, DISCOVERY_QUEUE};
 use lapin::types::{AMQPValue, FieldTable};

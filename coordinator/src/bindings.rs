@@ -12,15 +12,19 @@
 //!   participant that takes no control messages, [`Link::Forward`]: the
 //!   coordinator passes the messages on ([`forwarding`]).
 //!
-//! Queues come from discovery (a participant's explicit `queue` wins),
-//! else `ROLE.PORT` upper-cased as msgflo names them. An edge whose roles
-//! or ports have not appeared yet is [`Pending`]: on MQTT it is bound the
-//! moment they appear (a topic keeps nothing, and only the participant can
-//! subscribe); on AMQP it is bound at once under msgflo's default queue
-//! names, since the queue keeps what is published meanwhile for the
-//! participant still starting, and re-bound if discovery names other
-//! queues. The caller plans again after every discovery change, graph
-//! change or reconnection, and applies the [`diff`] against what it applied.
+//! Queues come from discovery: a participant's explicit `queue` wins, else
+//! `ROLE.PORT` upper-cased as msgflo names them. An edge whose roles or
+//! ports have not appeared yet is [`Pending`], on every transport, and is
+//! bound the moment discovery names both ends. Nothing is bound under
+//! guessed names meanwhile: a participant may name its queues otherwise
+//! (msgflo-python's `role/in`), and a durable `ROLE.IN` bound early would
+//! be an orphan queue that nobody consumes, filling with a copy of every
+//! message. So, as with msgflo, what a source publishes before its edge's
+//! target has announced itself is not kept for the target (the outport's
+//! exchange drops what no queue is bound for); a graph's IIPs wait for
+//! their target's first participant (`core/network.rs`). The caller plans
+//! again after every discovery change, graph change or reconnection, and
+//! applies the [`diff`] against what it applied.
 
 use crate::registry::Registry;
 use crate::routes::{self, Source};
@@ -117,37 +121,16 @@ pub fn plan(graph: &Graph, registry: &Registry, mode: Mode) -> Plan {
             Source::Outport(src) => (edge_name(src, &route.to), src, false),
             Source::DeadLetters(inport) => (dead_letter_name(inport, &route.to), inport, true),
         };
-        // The source queue under a way of naming ports' queues: the
-        // outport's, or the dead letters of the inport.
-        type Lookup<'a> = &'a dyn Fn(&Endpoint, bool) -> Result<QueueName, String>;
-        let source = |queue: Lookup| {
-            if dead {
-                queue(src, true).map(|q| dead_letter_queue(&q))
-            } else {
-                queue(src, false)
-            }
+        // The source queue: the outport's, or the dead letters of the inport.
+        let source = if dead {
+            port_queue(registry, src, true).map(|q| dead_letter_queue(&q))
+        } else {
+            port_queue(registry, src, false)
         };
-        let known = |end: &Endpoint, inport: bool| port_queue(registry, end, inport);
-        let ends = source(&known).and_then(|out| Ok((out, known(&route.to, true)?)));
-        let (outport, inport) = match (ends, mode) {
-            (Ok(ends), _) => ends,
-            (Err(missing), Mode::Queues) => {
-                // A queue keeps messages for a participant still starting:
-                // bind msgflo's default names now, so nothing published
-                // meanwhile is lost (replaced if discovery names others).
-                let queue = |end: &Endpoint, inport: bool| {
-                    port_queue(registry, end, inport).or_else(|_| default_queue(end, inport))
-                };
-                plan.pending.push(Pending {
-                    edge: name,
-                    missing: format!("{missing} (bound by msgflo's default queue names meanwhile)"),
-                });
-                match (source(&queue), queue(&route.to, true)) {
-                    (Ok(outport), Ok(inport)) => (outport, inport),
-                    _ => continue,
-                }
-            }
-            (Err(missing), Mode::Participants) => {
+        let ends = source.and_then(|out| Ok((out, port_queue(registry, &route.to, true)?)));
+        let (outport, inport) = match ends {
+            Ok(ends) => ends,
+            Err(missing) => {
                 plan.pending.push(Pending {
                     edge: name,
                     missing,

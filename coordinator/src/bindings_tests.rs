@@ -43,23 +43,54 @@ fn edges_wait_for_their_roles_and_are_planned_once_they_appear() {
     assert_eq!(plan0.pending.len(), 2);
     assert_eq!(plan0.pending[0].edge, "a() OUT -> IN b()");
     assert_eq!(plan0.pending[0].missing, "no participant of role a yet");
-    // On AMQP the queues keep what comes meanwhile: bound by default names.
-    let early = plan(&graph, &registry, Mode::Queues);
-    assert_eq!(early.links.len(), 2);
-    assert!(early.links.contains(&Link::Bind {
-        outport: q("b.OUT"),
-        inport: q("c.IN")
-    }));
-    assert!(early.pending[1].missing.contains("default queue names"));
+    // On AMQP too: nothing is bound under guessed names.
+    assert_eq!(plan(&graph, &registry, Mode::Queues), plan0);
 
     registry.seen(participant("a-1", "a", &[("in", None)], &["out"]), now);
     registry.seen(participant("b-1", "b", &[("in", None)], &["out"]), now);
+    let queues = plan(&graph, &registry, Mode::Queues);
+    assert_eq!(
+        queues.links.into_iter().collect::<Vec<_>>(),
+        [Link::Bind {
+            outport: q("a.OUT"),
+            inport: q("b.IN")
+        }]
+    );
     let plan1 = plan(&graph, &registry, Mode::Participants);
     assert_eq!(plan1.links.len(), 1, "only a -> b, to b's participant");
     assert_eq!(plan1.pending.len(), 1, "b -> c still waits for c");
     assert!(plan1.pending[0]
         .missing
         .starts_with("no participant of role c yet"));
+}
+
+/// A participant that names its queues otherwise (msgflo-python's
+/// `role/port`) gets its edges bound to those, and no `ROLE.IN` is ever
+/// planned for it, before or after it appears.
+#[test]
+fn no_default_queue_is_bound_for_a_role_before_discovery_names_its_queues() {
+    let graph = parse("rust(X) OUT -> IN py(Y)").expect("graph");
+    let mut registry = Registry::default();
+    let now = Instant::now();
+    registry.seen(participant("rust-1", "rust", &[], &["out"]), now);
+    let early = plan(&graph, &registry, Mode::Queues);
+    assert!(early.links.is_empty(), "{early:?}");
+    assert_eq!(early.pending[0].missing, "no participant of role py yet");
+    registry.seen(
+        participant("py-1", "py", &[("in", Some("py/in"))], &[]),
+        now,
+    );
+    let links: Vec<Link> = plan(&graph, &registry, Mode::Queues)
+        .links
+        .into_iter()
+        .collect();
+    assert_eq!(
+        links,
+        [Link::Bind {
+            outport: q("rust.OUT"),
+            inport: q("py/in")
+        }]
+    );
 }
 
 #[test]
@@ -139,6 +170,17 @@ fn a_round_robin_node_binds_through_and_routes_dead_letters() {
     )
     .expect("graph");
     let mut registry = Registry::default();
+    let early = plan(&graph, &registry, Mode::Queues);
+    assert!(early.links.is_empty());
+    assert!(early
+        .pending
+        .iter()
+        .any(|p| p.edge == "DEADLETTER(work IN) -> IN drop()"));
+    let now = Instant::now();
+    for role in ["api", "work", "drop"] {
+        let id = format!("{role}-1");
+        registry.seen(participant(&id, role, &[("in", None)], &["out"]), now);
+    }
     let queues = plan(&graph, &registry, Mode::Queues);
     let expected: BTreeSet<Link> = [("api.OUT", "work.IN"), ("dead-work.IN", "drop.IN")]
         .into_iter()
@@ -148,13 +190,9 @@ fn a_round_robin_node_binds_through_and_routes_dead_letters() {
         })
         .collect();
     assert_eq!(queues.links, expected, "no queue for the jobs node itself");
-    assert!(queues
-        .pending
-        .iter()
-        .any(|p| p.edge == "DEADLETTER(work IN) -> IN drop()"));
+    assert!(queues.pending.is_empty());
 
     // On MQTT the drop participant subscribes to work's dead-letter topic.
-    let now = Instant::now();
     registry.seen(
         participant("work-1", "work", &[("in", Some("w/in"))], &["out"]),
         now,

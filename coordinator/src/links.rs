@@ -9,19 +9,17 @@ use msgflo_protocol::control::{self, Control, InportConnection, PortRef, QueueRe
 use msgflo_protocol::ids::QueueName;
 use std::time::Duration;
 
-/// Makes `link` happen: declares both ends and binds them, or tells the
-/// participant to take the outport's messages. `graph` goes into control
-/// messages.
+/// Makes `link` happen: binds the ends ([`Transport::bind`] declares an
+/// end only if it is missing, so a queue or exchange a participant declared
+/// its own way — msgflo-python's are not durable — is left as it is), or
+/// tells the participant to take the outport's messages. `graph` goes into
+/// control messages.
 pub async fn apply(transport: &dyn Transport, link: &Link, graph: &str) -> Result<(), String> {
     match link {
-        Link::Bind { outport, inport } => {
-            let declared = async {
-                transport.declare_outport(outport).await?;
-                transport.declare_inport(inport).await?;
-                transport.bind(outport, inport).await
-            };
-            declared.await.map_err(|e| e.to_string())
-        }
+        Link::Bind { outport, inport } => transport
+            .bind(outport, inport)
+            .await
+            .map_err(|e| e.to_string()),
         Link::ConnectInport {
             participant,
             outport,

@@ -1,6 +1,8 @@
 //! Public Python packages the tests run against (msgflo-python from PyPI),
-//! installed at test time into a virtual environment under
-//! `<workspace>/.cache/python/<name>` — never committed.
+//! installed at test time — never committed: for Python 3 into a virtual
+//! environment under `<workspace>/.cache/python/<name>` ([`venv`]); for
+//! Python 2.7 (msgflo-python's AMQP engine) into
+//! `<workspace>/target/python2/<name>` ([`Python2`]).
 
 use crate::npm::run;
 use anyhow::{ensure, Context, Result};
@@ -43,4 +45,70 @@ pub fn venv(name: &str, requirements: &std::path::Path) -> Result<PathBuf> {
         );
     }
     Ok(python)
+}
+
+/// pyenv's name of the Python 2.7 that msgflo-python's AMQP engine needs
+/// (its AMQP client, haigha, is Python 2 code).
+pub const PYTHON2_VERSION: &str = "2.7.18";
+
+/// Python 2.7 with pip `packages` installed into a folder of their own,
+/// `<workspace>/target/python2/<name>` (never committed; made on first use,
+/// in a private folder renamed into place, as [`venv`] does).
+pub struct Python2 {
+    site: PathBuf,
+}
+
+impl Python2 {
+    /// Installs `packages` (pip requirement specifiers) for Python 2.7 once.
+    /// Fails with a one-line reason when pyenv's Python 2.7 or a package
+    /// cannot be had.
+    pub fn with(name: &str, packages: &[&str]) -> Result<Self> {
+        let site = crate::workspace_root().join("target/python2").join(name);
+        if site.join(".complete").exists() {
+            return Ok(Self { site });
+        }
+        let parent = site.parent().context("cache folder has a parent")?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+        let staging = parent.join(format!("{name}.staging-{}", uuid::Uuid::new_v4().simple()));
+        run(
+            Command::new("python2.7")
+                .env("PYENV_VERSION", PYTHON2_VERSION)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--no-cache-dir",
+                    "--target",
+                ])
+                .arg(&staging)
+                .args(packages),
+            &format!(
+                "`python2.7 -m pip install {}` (pyenv {PYTHON2_VERSION})",
+                packages.join(" ")
+            ),
+        )?;
+        std::fs::write(staging.join(".complete"), b"")?;
+        if std::fs::rename(&staging, &site).is_err() {
+            let _ = std::fs::remove_dir_all(&staging);
+            ensure!(
+                site.join(".complete").exists(),
+                "cannot move the packages into {}",
+                site.display()
+            );
+        }
+        Ok(Self { site })
+    }
+
+    /// A shell command line that runs `script` with these packages
+    /// (for a coordinator's library: `#ROLE` and the like can follow).
+    pub fn command_line(&self, script: &std::path::Path) -> String {
+        format!(
+            "env PYENV_VERSION={PYTHON2_VERSION} PYTHONPATH={} python2.7 {}",
+            self.site.display(),
+            script.display()
+        )
+    }
 }

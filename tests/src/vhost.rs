@@ -42,6 +42,28 @@ impl Vhost {
         Ok(vhost)
     }
 
+    /// Its name (for `rabbitmqctl ... -p NAME`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its queues, each with whether it is durable.
+    pub fn durable_queues(&self) -> Result<std::collections::BTreeMap<String, bool>> {
+        let out = rabbitmqctl(&[
+            "list_queues",
+            "-p",
+            &self.name,
+            "name",
+            "durable",
+            "--no-table-headers",
+        ])?;
+        Ok(out
+            .lines()
+            .filter_map(|line| line.rsplit_once('\t'))
+            .map(|(name, durable)| (name.to_owned(), durable.trim() == "true"))
+            .collect())
+    }
+
     /// The broker URL of this virtual host.
     pub fn url(&self) -> &str {
         &self.url

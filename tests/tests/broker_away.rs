@@ -65,6 +65,16 @@ async fn every_command_is_answered_at_once_while_the_broker_is_away() -> Result<
     let mut via_proxy = real.clone();
     let _ = via_proxy.set_port(Some(proxy.port));
     let coordinator = start(via_proxy.as_str(), &[]).await?;
+    // Participants of a and b, announced by hand (an edge is bound once
+    // discovery names its queues).
+    let t = client(vhost.url(), "broker-away").await?;
+    for role in ["a", "b"] {
+        let announcement = json!({"protocol": "discovery", "command": "participant", "payload": {
+            "id": format!("{role}-1"), "role": role, "component": "C", "label": "", "icon": "",
+            "inports": [{"id": "in", "type": "any", "queue": format!("{role}.IN")}],
+            "outports": [{"id": "out", "type": "any", "queue": format!("{role}.OUT")}]}});
+        t.announce(announcement.to_string().into()).await?;
+    }
     let mut c = Client::connect(coordinator.port).await?;
     c.send("graph", "clear", json!({"id": "g", "main": true}), None)
         .await?;
@@ -103,7 +113,6 @@ async fn every_command_is_answered_at_once_while_the_broker_is_away() -> Result<
 
     // Back: the edge's binding is made (again), and data crosses it.
     proxy.set_cut(false)?;
-    let t = client(vhost.url(), "broker-away").await?;
     let (a_out, b_in) = (QueueName::new("a.OUT")?, QueueName::new("b.IN")?);
     t.declare_inport(&b_in).await?;
     let mut consumer = t.consume(&b_in, 10).await?;

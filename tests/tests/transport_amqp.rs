@@ -10,12 +10,19 @@ use tokio::process::Command;
 
 struct Amqp {
     prefix: String,
+    url: String,
 }
 
 impl Amqp {
     fn new() -> Self {
+        Self::on(&amqp_url())
+    }
+
+    /// A harness whose clients connect to `url` (a test's own vhost).
+    fn on(url: &str) -> Self {
         Amqp {
             prefix: unique("c"),
+            url: url.to_owned(),
         }
     }
 }
@@ -23,7 +30,7 @@ impl Amqp {
 #[async_trait]
 impl Harness for Amqp {
     fn url(&self) -> String {
-        amqp_url()
+        self.url.clone()
     }
 
     fn client_id(&self, client: &str) -> String {
@@ -105,5 +112,7 @@ contract_tests!(Amqp::new());
 
 #[path = "transport_amqp/cases.rs"]
 mod amqp;
+#[path = "transport_amqp/peers.rs"]
+mod peers;
 #[path = "transport_amqp/proxy.rs"]
 mod proxy;

@@ -91,7 +91,7 @@ impl Harness for Embedded {
 
 contract_tests!(@cases Embedded::new();
     direct_send_arrives_byte_for_byte, fan_out, fan_in, round_robin_between_consumers,
-    unbind_stops_delivery, nack_dead_letters, acks_after_own_publishes_keep_flowing,
+    unbind_stops_delivery, bind_declares_the_ends_that_are_missing, nack_dead_letters, acks_after_own_publishes_keep_flowing,
     headers_travel_with_the_message, headers_travel_with_a_direct_send,
     tap_copies_without_taking, untap_ends_consumer_and_queue,
     discovery_watcher_sees_announcements);

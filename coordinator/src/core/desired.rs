@@ -144,15 +144,21 @@ impl Core {
 }
 
 impl Core {
-    /// What of the running network is not applied yet, for a person.
-    pub(super) fn not_in_place(&self) -> String {
+    /// What of the running network is not applied yet, for a person: the
+    /// `awaited` roles (started here, not announced yet), the links and the
+    /// taps.
+    pub(super) fn not_in_place(&self, awaited: &[String]) -> String {
         let links = self.desired_links();
         let taps = self.desired_taps();
-        let mut missing: Vec<String> = self
-            .links
-            .missing(&links)
-            .map(|(link, failed)| format!("{link} ({failed} failed attempts)"))
+        let mut missing: Vec<String> = awaited
+            .iter()
+            .map(|role| format!("participant of {role} (started, not announced yet)"))
             .collect();
+        missing.extend(
+            self.links
+                .missing(&links)
+                .map(|(link, failed)| format!("{link} ({failed} failed attempts)")),
+        );
         missing.extend(
             self.taps
                 .missing(&taps)

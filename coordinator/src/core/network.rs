@@ -3,10 +3,11 @@
 //! # What `network:start/stop/getstatus` mean here
 //! - `start`: the graph's edges are to be bound on the broker (or wait,
 //!   pending, for their participants) and watched while a client looks.
-//!   `network:started` is said once those links and taps are in place —
-//!   so data sent right after it flows — or after [`READY_WAIT`], with a
-//!   `network:output` naming what is still missing (noflo-ui waits one
-//!   second for it). Then the IIPs go out.
+//!   `network:started` is said once the participants this coordinator
+//!   started for the graph's nodes have announced themselves and those
+//!   links and taps are in place — so data sent right after it flows — or
+//!   after [`READY_WAIT`], with a `network:output` naming what is still
+//!   missing (noflo-ui waits one second for it). Then the IIPs go out.
 //! - `stop`: the edges are unbound and no taps remain; participants keep
 //!   running (they are services), but data no longer flows between them.
 //! - `getstatus`: `started` and `running` are both whether the network is
@@ -27,26 +28,27 @@
 //! each `connectinport` answered), or until `--wait-timeout`. Nodes nobody
 //! here started hold nothing: they may never come.
 //!
-//! Each IIP goes to its target's inport queue — on AMQP also for a role
-//! whose participant is not there yet (the queue keeps it for the first
-//! one); on MQTT such a role's IIPs are sent when its first participant
-//! appears. Each further participant of a role that appears while the
-//! network runs (a restart, a new replica) gets the role's IIPs again
-//! (msgflo#127); on AMQP one participant of the role takes each copy.
+//! Each IIP goes to its target's inport queue, as discovery names it. A
+//! role whose participant is not there yet gets its IIPs when its first
+//! participant appears, on every transport: its queue's name is not known
+//! before (msgflo-python's is `role/in`), and sending to a guessed `ROLE.IN`
+//! would declare a durable queue nobody may ever consume. Each further
+//! participant of a role that appears while the network runs (a restart, a
+//! new replica) gets the role's IIPs again (msgflo#127); on AMQP one
+//! participant of the role takes each copy.
 //!
 //! That moment is also when the coordinator prints, once, the commands that
 //! try the graph ([`crate::try_it`]).
 
 use super::requests::not_found;
 use super::{Action, Core};
-use crate::bindings::{self, Mode};
+use crate::bindings;
 use msgflo_protocol::graph::{Endpoint, Graph};
 use msgflo_protocol::ids::QueueName;
 use msgflo_protocol::messages::{
     DataEvent, NetworkOutput, NetworkStarted, NetworkStopped, Output, OutputMessage, PortDef,
     PortRef, RuntimePorts,
 };
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 /// How long `network:started` waits for the links and taps (noflo-ui gives
@@ -63,8 +65,6 @@ pub(super) struct Network {
     starting: Option<Instant>,
     /// The start's IIPs are held: until when.
     iips_held: Option<Instant>,
-    /// Roles whose IIPs wait in their queue for the first participant.
-    iips_waiting: BTreeSet<String>,
 }
 
 impl Network {
@@ -107,7 +107,6 @@ impl Core {
             graph: graph_id.to_owned(),
             starting: Some(now + READY_WAIT),
             iips_held: Some(now + self.config.wait_timeout),
-            iips_waiting: BTreeSet::new(),
         };
         Vec::new()
     }
@@ -139,8 +138,12 @@ impl Core {
         if !self.network.started {
             return;
         }
-        let ready =
-            self.links.holds(&self.desired_links()) && self.taps.holds(&self.desired_taps());
+        // Participants started here for the graph are awaited too: their
+        // edges are bound only once they announced their queues.
+        let awaited = self.awaited_roles();
+        let ready = awaited.is_empty()
+            && self.links.holds(&self.desired_links())
+            && self.taps.holds(&self.desired_taps());
         if let Some(until) = self.network.starting {
             if !ready && now < until {
                 return;
@@ -154,7 +157,7 @@ impl Core {
                 debug: None,
             })));
             if !ready {
-                let missing = self.not_in_place();
+                let missing = self.not_in_place(&awaited);
                 tracing::warn!(graph = %self.network.graph, %missing, "network started before its links were in place");
                 self.tell_output(format!(
                     "network {} started; not in place yet (retrying): {missing}",
@@ -165,8 +168,7 @@ impl Core {
         let Some(until) = self.network.iips_held else {
             return;
         };
-        let awaited = self.awaited_roles();
-        if awaited.is_empty() && ready {
+        if ready {
             self.network.iips_held = None;
             self.iips_now();
         } else if now >= until {
@@ -188,11 +190,9 @@ impl Core {
     }
 
     /// The first participant of `role` appeared while the network runs:
-    /// its IIPs, unless they wait in its queue already.
+    /// its IIPs.
     pub(super) fn iips_for_new(&mut self, role: &str) {
-        if !self.network.iips_waiting.remove(role) {
-            self.send_iips(Some(role));
-        }
+        self.send_iips(Some(role));
     }
 
     /// The network is ready: the commands to try it (once), then its IIPs.
@@ -215,40 +215,32 @@ impl Core {
 
     /// Sends the IIPs of the network graph: all of them (`role: None`) or
     /// those of one role that just appeared. IIPs of a role without
-    /// participants wait for the first one.
+    /// participants wait for the first one (see the module docs).
     fn send_iips(&mut self, role: Option<&str>) {
         let Some(graph) = self.running_graph() else {
             return;
         };
-        // A queue (AMQP) keeps an IIP for a participant still starting; a
-        // topic (MQTT) does not, so there IIPs wait for the participant.
-        let queues_keep = self.mode == Mode::Queues;
         let mut sends = Vec::new();
         for iip in graph.initials() {
             let target = iip.tgt.process.as_str();
             if role.is_some_and(|r| r != target) {
                 continue;
             }
-            let present = self.registry.any_of_role(target).is_some();
-            if present || queues_keep {
-                sends.push((iip.tgt.clone(), iip.data.clone(), present));
+            if self.registry.any_of_role(target).is_some() {
+                sends.push((iip.tgt.clone(), iip.data.clone()));
             }
         }
         let graph_id = self.network.graph.clone();
-        for (tgt, data, present) in sends {
+        for (tgt, data) in sends {
             let Ok(queue) = self.queue_of(&tgt, true) else {
                 continue;
             };
-            if !present {
-                // Its first participant takes it from the queue.
-                self.network.iips_waiting.insert(tgt.process.clone());
-            }
             let payload = serde_json::to_vec(&data).unwrap_or_default();
             self.out.push(Action::Send {
                 queue,
                 payload: payload.into(),
                 brackets: msgflo_protocol::brackets::Framing::default(),
-                declare: !present,
+                declare: false,
             });
             let event = DataEvent {
                 id: format!("DATA -> {} {}()", tgt.port.to_uppercase(), tgt.process),

@@ -401,3 +401,109 @@ fn a_participant_that_answers_no_connectinport_gets_its_edges_forwarded() {
         "the connectinport is taken back: {after:?}"
     );
 }
+
+/// An edge and an IIP into a role nobody announced yet wait for it on AMQP
+/// too, and then go to the queue it names (msgflo-python's `py/in`):
+/// nothing is ever bound or sent to a guessed `py.IN`.
+#[test]
+fn an_undiscovered_role_gets_no_guessed_queue_its_edges_and_iips_wait_for_it() {
+    let mut core = core(
+        "'x' -> IN py(C)\nrust(C) OUT -> IN py(C)",
+        Mode::Queues,
+        None,
+    );
+    let mut actions = core.handle(Event::Connected(1), t(0));
+    actions.extend(core.handle(announce("rust"), t(1)));
+    actions.extend(core.handle(frame(1, "network", "start", json!({"graph": "g"})), t(2)));
+    actions.extend(core.handle(Event::Tick, t(10_000)));
+    assert!(links(&actions).is_empty(), "{actions:?}");
+    assert!(
+        !actions.iter().any(|a| matches!(a, Action::Send { .. })),
+        "{actions:?}"
+    );
+
+    let python = json!({"protocol": "discovery", "command": "participant", "payload": {
+        "id": "py-1", "role": "py", "component": "C",
+        "inports": [{"id": "in", "queue": "py/in"}],
+        "outports": [{"id": "out", "queue": "py/out"}]}});
+    let appeared = core.handle(Event::Discovery(python.to_string().into()), t(10_001));
+    let made: Vec<Link> = links(&appeared).into_iter().map(|(_, link)| link).collect();
+    assert_eq!(
+        made,
+        [Link::Bind {
+            outport: QueueName::new("rust.OUT").unwrap(),
+            inport: QueueName::new("py/in").unwrap()
+        }]
+    );
+    let sent: Vec<&str> = appeared
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send { queue, .. } => Some(queue.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent, ["py/in"]);
+    actions.extend(appeared);
+    assert!(!format!("{actions:?}").contains("py.IN"), "{actions:?}");
+}
+
+/// With the participants of its nodes started here, `network:started`
+/// waits for them to announce themselves and for the edge between them to
+/// be bound (it is bound only once both queues are known), so a packet
+/// sent right after it flows; at most `READY_WAIT`, then it names them.
+#[test]
+fn network_started_waits_for_the_participants_started_here() {
+    let start_here = || {
+        let graph = msgflo_protocol::dsl::parse("a(C) OUT -> IN b(C)").expect("graph");
+        let library =
+            Library::from_json(&json!({"components": {"C": "run #ROLE"}})).expect("library");
+        let mut core = Core::new(
+            config(None),
+            Mode::Queues,
+            Graphs::with_main("g", graph),
+            library,
+        );
+        let spawned = core.start(t(0));
+        let spawns = spawned
+            .iter()
+            .filter(|a| matches!(a, Action::Spawn { .. }))
+            .count();
+        assert_eq!(spawns, 2, "{spawned:?}");
+        core.handle(Event::Connected(1), t(1));
+        let started = core.handle(frame(1, "network", "start", json!({"graph": "g"})), t(2));
+        assert!(
+            !commands(&frames_to(&started, 1)).contains(&"network:started".to_owned()),
+            "not before a and b announced themselves: {started:?}"
+        );
+        // The client watches: the taps are made.
+        let more = all_done(&mut core, &started, t(2));
+        assert!(
+            !commands(&frames_to(&more, 1)).contains(&"network:started".to_owned()),
+            "{more:?}"
+        );
+        core
+    };
+
+    let mut core = start_here();
+    let started = |actions: &[Action]| {
+        commands(&frames_to(actions, 1)).contains(&"network:started".to_owned())
+    };
+    assert!(!started(&core.handle(announce("a"), t(3))));
+    let appeared = core.handle(announce("b"), t(4));
+    assert!(!started(&appeared), "not before the binding");
+    assert_eq!(links(&appeared).len(), 1, "{appeared:?}");
+    let ready = all_done(&mut core, &appeared, t(5));
+    assert_eq!(commands(&frames_to(&ready, 1)), ["network:started"]);
+
+    let mut core = start_here();
+    core.handle(announce("a"), t(3));
+    let late = core.handle(Event::Tick, t(2) + network::READY_WAIT);
+    let said = frames_to(&late, 1);
+    assert_eq!(commands(&said), ["network:started", "network:output"]);
+    assert!(
+        said[1]["payload"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("participant of b (started, not announced yet)")),
+        "{said:?}"
+    );
+}

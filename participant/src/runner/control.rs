@@ -64,10 +64,8 @@ impl Rewiring {
         match request {
             Control::ConnectInport(c) => {
                 let (src, tgt) = (queue(&c.src.queue)?, self.inport(&c.tgt.port)?);
-                self.transport
-                    .declare_outport(&src)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                // Declares the source only if it is missing: it may be a
+                // peer's, declared its own way.
                 self.transport
                     .bind(&src, tgt)
                     .await

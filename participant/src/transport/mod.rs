@@ -10,7 +10,9 @@
 //! - An **outport** is a fan-out point (`repeater.OUT`): every inport bound to it
 //!   gets a copy of each message published to it.
 //! - [`Transport::bind`] connects an outport to an inport; [`Transport::unbind`]
-//!   removes that again.
+//!   removes that again. An end that does not exist yet is declared, with
+//!   this transport's shape; an end that exists is used as it is, never
+//!   declared again (it may be a peer's, declared its own way).
 //! - [`Transport::send_to_inport`] puts a message straight into an inport (IIPs,
 //!   CLI tools, discovery on `fbp`).
 //! - A consumed [`Delivery`] is acked once its outputs were published, or nacked:
@@ -28,8 +30,13 @@
 //! - AMQP: exactly msgflo-nodejs' topology, so Node.js, Python and Rust
 //!   participants share one broker: an outport is a durable fanout exchange; an
 //!   inport is a durable queue with `x-dead-letter-exchange: dead-<queue>` plus a
-//!   same-named durable fanout exchange bound to it; bind = queue bind. Publisher
-//!   confirms; manual acks; prefetch per consumer.
+//!   same-named durable fanout exchange bound to it; bind = queue bind. A
+//!   participant's own ports are declared whatever is there (a name taken
+//!   with another shape is an error to report); `bind` first looks for each
+//!   end (passive declare) and declares it only if missing, so a peer's
+//!   queue or exchange of another shape (msgflo-python's are not durable)
+//!   is bound as it is, and not declared again after a reconnection either.
+//!   Publisher confirms; manual acks; prefetch per consumer.
 //! - MQTT: topics are queue names. An inport consumer subscribes to its own topic
 //!   and to the topics of the outports bound to it (shared subscriptions whose
 //!   group names the inport, so consumers of one inport share messages); so
@@ -37,7 +44,7 @@
 //!   acks in the order received; nack publishes the message to `dead-<queue>`
 //!   and acks it.
 //! - Memory: a broker inside this process with the AMQP semantics, one per
-//!   `memory://NAME`.
+//!   `memory://NAME` (`bind` declares a missing end, as on AMQP).
 //!
 //! TLS (`amqps://`, `mqtts://`): rustls, trusting the platform's root
 //! certificates (or those `SSL_CERT_FILE` / `SSL_CERT_DIR` name) and
@@ -254,7 +261,13 @@ pub trait Transport: Send + Sync + 'static {
     /// The consumer survives reconnections.
     async fn consume(&self, inport: &QueueName, prefetch: u16) -> Result<Consumer>;
 
-    /// Makes every message published to `outport` also go to `inport`.
+    /// Makes every message published to `outport` also go to `inport`. An
+    /// end that does not exist is declared first (as by
+    /// [`declare_outport`](Transport::declare_outport) /
+    /// [`declare_inport`](Transport::declare_inport)); one that exists is
+    /// left exactly as its owner declared it, also after a reconnection. On
+    /// MQTT there is nothing to declare: the binding takes effect in the
+    /// process that consumes `inport`.
     async fn bind(&self, outport: &QueueName, inport: &QueueName) -> Result<()>;
 
     /// Undoes [`bind`](Transport::bind).

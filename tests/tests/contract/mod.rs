@@ -171,6 +171,24 @@ pub async fn round_robin_between_consumers(h: &dyn Harness) -> Result<()> {
     Ok(())
 }
 
+/// `bind` declares an end nobody declared yet (with the transport's own
+/// shape): the inport's consumer then gets what is published to the
+/// outport; a second bind uses the inport as it is.
+pub async fn bind_declares_the_ends_that_are_missing(h: &dyn Harness) -> Result<()> {
+    let t = h.connect("bind-missing").await?;
+    let (out, i) = (queue("contract.bindnew.OUT"), queue("contract.bindnew.IN"));
+    t.bind(&out, &i).await?;
+    let mut c = t.consume(&i, 10).await?;
+    t.publish(&out, Bytes::from_static(b"\"through\"")).await?;
+    ensure!(take(&mut c, 1).await? == ["\"through\""]);
+    let other = queue("contract.bindnew2.OUT");
+    t.bind(&other, &i).await?;
+    t.publish(&other, Bytes::from_static(b"\"second\"")).await?;
+    ensure!(take(&mut c, 1).await? == ["\"second\""]);
+    t.close().await?;
+    Ok(())
+}
+
 /// After unbind, messages published to the outport no longer reach the inport.
 pub async fn unbind_stops_delivery(h: &dyn Harness) -> Result<()> {
     let (pub_t, sub_t) = (h.connect("ub-pub").await?, h.connect("ub-sub").await?);
@@ -516,7 +534,8 @@ macro_rules! contract_tests {
     ($harness:expr) => {
         $crate::contract_tests!(@cases $harness;
             direct_send_arrives_byte_for_byte, fan_out, fan_in, round_robin_between_consumers,
-            unbind_stops_delivery, nack_dead_letters, acks_after_own_publishes_keep_flowing,
+            unbind_stops_delivery, bind_declares_the_ends_that_are_missing,
+            nack_dead_letters, acks_after_own_publishes_keep_flowing,
             unacked_message_comes_back,
             recovers_after_the_broker_closes_the_connection, headers_travel_with_the_message,
             headers_travel_with_a_direct_send,

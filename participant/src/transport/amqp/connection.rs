@@ -5,7 +5,7 @@
 
 use super::super::{tls, BrokerUrl, ConnectOptions, TransportError};
 use super::publish::Publisher;
-use super::topology::Declaration;
+use super::topology::{Declaration, Probe, Step};
 use futures_util::{Stream, StreamExt};
 use lapin::options::{
     ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
@@ -217,6 +217,67 @@ impl Link {
             self.control = self.conn.create_channel().await?;
         }
         Ok(self.control.clone())
+    }
+
+    /// Whether `probe` is on the broker: a passive declare on the control
+    /// channel. The broker closes a channel that asks for something missing
+    /// (NOT_FOUND), so then the control channel is opened again.
+    pub(super) async fn exists(&mut self, probe: &Probe) -> lapin::Result<bool> {
+        let channel = self.control().await?;
+        let name = probe.name().into();
+        let answer = match probe {
+            Probe::Queue(_) => {
+                let options = QueueDeclareOptions {
+                    passive: true,
+                    ..QueueDeclareOptions::default()
+                };
+                channel
+                    .queue_declare(name, options, FieldTable::default())
+                    .await
+                    .map(drop)
+            }
+            Probe::Exchange(_) => {
+                let options = ExchangeDeclareOptions {
+                    passive: true,
+                    ..ExchangeDeclareOptions::default()
+                };
+                channel
+                    .exchange_declare(name, ExchangeKind::Fanout, options, FieldTable::default())
+                    .await
+            }
+        };
+        match answer {
+            Ok(()) => Ok(true),
+            Err(error) if is_not_found(&error) => {
+                self.control = self.conn.create_channel().await?;
+                Ok(false)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Performs one step; `Ok(true)` if it declared something (a
+    /// [`Step::IfAbsent`] whose probe is there declares nothing).
+    pub(super) async fn perform(&mut self, step: &Step) -> lapin::Result<bool> {
+        match step {
+            Step::Always(declaration) => self.declare(declaration).await.map(|()| true),
+            Step::IfAbsent {
+                absent,
+                declarations,
+            } => {
+                if self.exists(absent).await? {
+                    tracing::debug!(
+                        name = absent.name(),
+                        "exists; left as its owner declared it"
+                    );
+                    return Ok(false);
+                }
+                for declaration in declarations {
+                    self.declare(declaration).await?;
+                }
+                Ok(true)
+            }
+        }
     }
 
     /// Declares one thing (idempotent on the broker).

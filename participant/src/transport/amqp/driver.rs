@@ -8,7 +8,7 @@ use super::super::{BrokerUrl, Result, TransportError};
 use super::connection::{Link, Session, Target};
 use super::errors;
 use super::state::{elapsed_ms, State};
-use super::topology::{Declaration, Topology};
+use super::topology::{Declaration, Step, Topology};
 use crate::transport::backoff::Backoff;
 use std::collections::VecDeque;
 use std::future::Future;
@@ -24,14 +24,15 @@ const CLOSE_WAIT: Duration = Duration::from_secs(10);
 
 /// A change to the broker's topology.
 pub(super) enum Op {
-    /// Declare these, in order, and remember them.
+    /// Perform these steps, in order, and remember those that declared
+    /// something.
     Declare {
         /// What the caller does (`declare inport`, `bind`), for errors.
         operation: &'static str,
         /// The queue(s) involved, for errors.
         queue: String,
-        /// What to declare.
-        declarations: Vec<Declaration>,
+        /// What to do.
+        steps: Vec<Step>,
     },
     /// Remove a binding, and forget it.
     Unbind {
@@ -236,14 +237,17 @@ impl Driver {
     async fn apply(&mut self, link: &mut Link, op: &Op) -> Applied {
         let (operation, queue) = op.describe();
         let outcome = match op {
-            Op::Declare { declarations, .. } => {
+            Op::Declare { steps, .. } => {
                 let mut outcome = Ok(());
-                for declaration in declarations {
-                    outcome = link.declare(declaration).await;
-                    if outcome.is_err() {
-                        break;
+                for step in steps {
+                    match link.perform(step).await {
+                        Ok(true) => self.topology.record(step.clone()),
+                        Ok(false) => {}
+                        Err(error) => {
+                            outcome = Err(error);
+                            break;
+                        }
                     }
-                    self.topology.record(declaration.clone());
                 }
                 outcome
             }
@@ -302,16 +306,18 @@ impl Driver {
         }
     }
 
-    /// Declares everything recorded on a fresh connection. A declaration the
-    /// broker now refuses is logged and skipped; a lost connection stops it.
+    /// Does everything recorded again on a fresh connection (an end declared
+    /// for a binding only if it is missing again). A step the broker now
+    /// refuses (a binding to a peer's queue that went away with the
+    /// connection, say) is logged and skipped; a lost connection stops it.
     async fn replay(&mut self, link: &mut Link) -> lapin::Result<()> {
-        for declaration in self.topology.replay() {
-            if let Err(error) = link.declare(declaration).await {
+        for step in self.topology.replay() {
+            if let Err(error) = link.perform(step).await {
                 if !link.alive() {
                     return Err(error);
                 }
                 let reason = errors::reason(&error);
-                warn!(broker = %self.broker, ?declaration, %reason, "declaring again after reconnecting failed");
+                warn!(broker = %self.broker, ?step, %reason, "doing again after reconnecting failed");
             }
         }
         Ok(())

@@ -62,6 +62,7 @@ impl AmqpTransport {
         self.driver.apply(op, self.options.publish_timeout).await
     }
 
+    /// Declares `declarations` whatever is there (our own ports).
     async fn declare(
         &self,
         operation: &'static str,
@@ -71,7 +72,7 @@ impl AmqpTransport {
         self.apply(Op::Declare {
             operation,
             queue: queue.to_string(),
-            declarations,
+            steps: topology::always(declarations),
         })
         .await
     }
@@ -196,11 +197,13 @@ impl Transport for AmqpTransport {
         Ok(Consumer::new(inport.clone(), receiver))
     }
 
+    /// Declares each end only if it is missing (a peer's queue or exchange
+    /// is left as its owner declared it), then binds; see `topology.rs`.
     async fn bind(&self, outport: &QueueName, inport: &QueueName) -> Result<()> {
         self.apply(Op::Declare {
             operation: "bind",
             queue: format!("{inport} to {outport}"),
-            declarations: vec![topology::binding(outport, inport)],
+            steps: topology::bind(outport, inport),
         })
         .await
     }

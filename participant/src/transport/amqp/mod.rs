@@ -11,7 +11,17 @@
 //! - `fbp` (discovery) is a plain durable queue, as msgflo-nodejs' `assertQueue
 //!   'fbp'`: `declare_inport`, `send_to_inport` and `consume` of `fbp` all
 //!   declare it that way (idempotent), never with a dead-letter argument.
-//! - bind = queue bind of the inport to the outport's exchange, key `""`.
+//! - bind = queue bind of the inport to the outport's exchange, key `""`;
+//!   each end is first looked for (a passive declare on the control channel)
+//!   and declared with the shapes above only if it is missing. An end that
+//!   exists is a peer's to shape: msgflo-python 0.4.1 declares its inport
+//!   `role/in` not durable, auto-delete, without dead-letter argument, and
+//!   its outport exchange not durable; declaring those again our way would
+//!   be a PRECONDITION_FAILED (`inequivalent arg 'durable'`) for us, or for
+//!   the peer if we came first. What a bind did not declare is not declared
+//!   on reconnection either (`topology.rs`, "Ours and theirs").
+//!   `declare_inport` / `declare_outport` (a participant's own ports) declare
+//!   whatever is there, as msgflo-nodejs' `assertQueue` / `assertExchange`.
 //!
 //! Publishing uses publisher confirms on one channel per connection shared by
 //! every task; confirms are awaited concurrently (pipelined), messages are
@@ -29,7 +39,8 @@
 //! heartbeat, so within about 20 s, unless the URL sets `heartbeat`), it
 //! reconnects with back-off (100 ms doubling to
 //! [`ConnectOptions::max_backoff`], forever), declares again everything
-//! declared so far (minus unbound bindings), and only then publishes the new
+//! it declared so far (minus unbound bindings; the ends a bind declared
+//! only if missing again), and only then publishes the new
 //! session. Consumers subscribe again and keep feeding the same [`Consumer`];
 //! acks of deliveries from the dead channel are ignored (the broker delivers
 //! those again, marked redelivered). Publishes and declarations wait up to

@@ -17,6 +17,25 @@
 //!   the participant: not durable, auto-delete, no dead-letter queue (ids are
 //!   new on every start; durable control queues would pile up on the broker).
 //!   So does a tap (`.tap.<uuid>`, [`Transport::tap`](super::super::Transport::tap)).
+//!
+//! # Ours and theirs
+//! A participant's own ports are declared whatever is there ([`Step::Always`]):
+//! a name squatted with another shape is a PRECONDITION_FAILED to report.
+//! The ends of a binding ([`bind`]) may belong to a peer — msgflo-python
+//! declares its inport `role/in` not durable and auto-delete, its outport
+//! exchange not durable — so each end is first looked for (a passive
+//! declare) and declared, with the shapes above, only if it is missing
+//! ([`Step::IfAbsent`]); an existing one is left exactly as its owner
+//! declared it. The record keeps what was done: a step that declared
+//! nothing is not recorded, and a recorded [`Step::IfAbsent`] looks again
+//! before declaring on replay, so a peer's queue is never declared by us,
+//! neither now nor after a reconnection.
+//!
+//! Looking and declaring are two steps: a peer that declares its queue in
+//! between finds ours and gets the PRECONDITION_FAILED. The coordinator
+//! binds an edge only once discovery named its queues, and msgflo-python
+//! 0.4.1 (like our participants) declares its queues before it announces
+//! itself, so there the queue is always found.
 
 use super::super::{dead_letter_queue, DISCOVERY_QUEUE};
 use lapin::types::{AMQPValue, FieldTable};
@@ -75,6 +94,61 @@ impl Declaration {
         }
         table
     }
+}
+
+/// Something on the broker whose existence decides a [`Step::IfAbsent`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Probe {
+    /// The queue of this name.
+    Queue(String),
+    /// The exchange of this name.
+    Exchange(String),
+}
+
+impl Probe {
+    /// The name looked for.
+    pub(super) fn name(&self) -> &str {
+        match self {
+            Probe::Queue(name) | Probe::Exchange(name) => name,
+        }
+    }
+}
+
+/// One step of a topology operation, and of the record replayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Step {
+    /// Declare it, whatever is there (our own ports; bindings).
+    Always(Declaration),
+    /// Declare `declarations` only if `absent` is not on the broker (the
+    /// ends of a binding, which may be a peer's).
+    IfAbsent {
+        /// What is looked for first.
+        absent: Probe,
+        /// What is declared if it is missing, in order.
+        declarations: Vec<Declaration>,
+    },
+}
+
+/// `declarations`, each made whatever is there.
+pub(super) fn always(declarations: Vec<Declaration>) -> Vec<Step> {
+    declarations.into_iter().map(Step::Always).collect()
+}
+
+/// What `bind(outport, inport)` does: the outport's exchange and the
+/// inport (with its exchange and dead-letter queue) each declared only if
+/// missing, then the binding.
+pub(super) fn bind(outport_queue: &QueueName, inport_queue: &QueueName) -> Vec<Step> {
+    vec![
+        Step::IfAbsent {
+            absent: Probe::Exchange(outport_queue.as_str().to_owned()),
+            declarations: outport(outport_queue),
+        },
+        Step::IfAbsent {
+            absent: Probe::Queue(inport_queue.as_str().to_owned()),
+            declarations: inport(inport_queue),
+        },
+        Step::Always(binding(outport_queue, inport_queue)),
+    ]
 }
 
 /// Everything an inport needs, in the order to declare it.
@@ -155,39 +229,42 @@ pub(super) fn implicit(queue: &QueueName) -> Option<Vec<Declaration>> {
     (queue.as_str() == DISCOVERY_QUEUE).then(|| plain_queue(queue))
 }
 
-/// What this connection declared, in order, each once: replayed after a
-/// reconnection.
+/// What this connection did, in order, each step once: replayed after a
+/// reconnection. Only steps that declared something are recorded (an end
+/// of a binding that a peer had declared is not).
 #[derive(Debug, Default)]
 pub(super) struct Topology {
-    declared: Vec<Declaration>,
+    done: Vec<Step>,
 }
 
 impl Topology {
-    /// Remembers `declaration` (no-op if it is already known).
-    pub(super) fn record(&mut self, declaration: Declaration) {
-        if !self.declared.contains(&declaration) {
-            self.declared.push(declaration);
+    /// Remembers `step` (no-op if it is already known).
+    pub(super) fn record(&mut self, step: Step) {
+        if !self.done.contains(&step) {
+            self.done.push(step);
         }
     }
 
     /// Forgets `declaration` (an unbound binding).
     pub(super) fn forget(&mut self, declaration: &Declaration) {
-        self.declared.retain(|d| d != declaration);
+        self.done
+            .retain(|step| !matches!(step, Step::Always(d) if d == declaration));
     }
 
-    /// Forgets queue `name` and every binding into it (a deleted queue).
+    /// Forgets queue `name`: what declared it and every binding into it (a
+    /// deleted queue).
     pub(super) fn forget_queue(&mut self, name: &str) {
-        self.declared.retain(|d| match d {
-            Declaration::Queue { name: queue, .. } | Declaration::Binding { queue, .. } => {
-                queue != name
-            }
-            Declaration::Exchange(_) => true,
+        self.done.retain(|step| match step {
+            Step::Always(Declaration::Queue { name: queue, .. })
+            | Step::Always(Declaration::Binding { queue, .. }) => queue != name,
+            Step::Always(Declaration::Exchange(_)) => true,
+            Step::IfAbsent { absent, .. } => *absent != Probe::Queue(name.to_owned()),
         });
     }
 
-    /// Everything to declare again, in the order it was first declared.
-    pub(super) fn replay(&self) -> &[Declaration] {
-        &self.declared
+    /// Everything to do again, in the order it was first done.
+    pub(super) fn replay(&self) -> &[Step] {
+        &self.done
     }
 }
 
@@ -219,7 +296,7 @@ mod tests {
         );
     }
 
-    fn bind(queue: &str, exchange: &str) -> Declaration {
+    fn bind_decl(queue: &str, exchange: &str) -> Declaration {
         Declaration::Binding {
             queue: queue.into(),
             exchange: exchange.into(),
@@ -233,10 +310,10 @@ mod tests {
             vec![
                 queue("repeater.IN", Some("dead-repeater.IN")),
                 Declaration::Exchange("repeater.IN".into()),
-                bind("repeater.IN", "repeater.IN"),
+                bind_decl("repeater.IN", "repeater.IN"),
                 Declaration::Exchange("dead-repeater.IN".into()),
                 queue("dead-repeater.IN", None),
-                bind("dead-repeater.IN", "dead-repeater.IN"),
+                bind_decl("dead-repeater.IN", "dead-repeater.IN"),
             ]
         );
     }
@@ -271,38 +348,101 @@ mod tests {
             outport(&q("a.OUT")),
             vec![Declaration::Exchange("a.OUT".into())]
         );
-        assert_eq!(binding(&q("a.OUT"), &q("b.IN")), bind("b.IN", "a.OUT"));
+        assert_eq!(binding(&q("a.OUT"), &q("b.IN")), bind_decl("b.IN", "a.OUT"));
     }
 
     #[test]
     fn a_deleted_queue_is_never_declared_again_nor_bound() {
         let mut t = Topology::default();
         let tap = q(".tap.1");
-        for d in outport(&q("a.OUT")).into_iter().chain(inport(&tap)) {
-            t.record(d);
+        for step in always(outport(&q("a.OUT")))
+            .into_iter()
+            .chain(always(inport(&tap)))
+        {
+            t.record(step);
         }
-        t.record(binding(&q("a.OUT"), &tap));
+        t.record(Step::Always(binding(&q("a.OUT"), &tap)));
         t.forget_queue(tap.as_str());
-        assert_eq!(t.replay(), &[Declaration::Exchange("a.OUT".into())]);
+        assert_eq!(
+            t.replay(),
+            &[Step::Always(Declaration::Exchange("a.OUT".into()))]
+        );
+        // Also when a bind declared it (it was missing then).
+        for step in bind(&q("a.OUT"), &tap) {
+            t.record(step);
+        }
+        t.forget_queue(tap.as_str());
+        assert_eq!(
+            t.replay(),
+            &[
+                Step::Always(Declaration::Exchange("a.OUT".into())),
+                Step::IfAbsent {
+                    absent: Probe::Exchange("a.OUT".into()),
+                    declarations: outport(&q("a.OUT")),
+                },
+            ]
+        );
     }
 
     #[test]
     fn record_keeps_first_order_once_and_forgets_unbound() {
         let mut t = Topology::default();
-        for d in inport(&q("b.IN")).into_iter().chain(outport(&q("a.OUT"))) {
-            t.record(d);
+        for step in always(inport(&q("b.IN")))
+            .into_iter()
+            .chain(always(outport(&q("a.OUT"))))
+        {
+            t.record(step);
         }
         let before = t.replay().len();
-        t.record(binding(&q("a.OUT"), &q("b.IN")));
-        t.record(binding(&q("a.OUT"), &q("b.IN")));
-        t.record(Declaration::Exchange("a.OUT".into()));
+        let bound = Step::Always(binding(&q("a.OUT"), &q("b.IN")));
+        t.record(bound.clone());
+        t.record(bound.clone());
+        t.record(Step::Always(Declaration::Exchange("a.OUT".into())));
         assert_eq!(t.replay().len(), before + 1);
-        assert_eq!(t.replay()[0], queue("b.IN", Some("dead-b.IN")));
-        assert!(t.replay().contains(&binding(&q("a.OUT"), &q("b.IN"))));
+        assert_eq!(
+            t.replay()[0],
+            Step::Always(queue("b.IN", Some("dead-b.IN")))
+        );
+        assert!(t.replay().contains(&bound));
 
         t.forget(&binding(&q("a.OUT"), &q("b.IN")));
         assert_eq!(t.replay().len(), before);
-        assert!(!t.replay().contains(&binding(&q("a.OUT"), &q("b.IN"))));
-        assert!(t.replay().contains(&Declaration::Exchange("a.OUT".into())));
+        assert!(!t.replay().contains(&bound));
+        assert!(t
+            .replay()
+            .contains(&Step::Always(Declaration::Exchange("a.OUT".into()))));
+    }
+
+    #[test]
+    fn bind_declares_each_end_only_if_missing_then_binds() {
+        let steps = bind(&q("py/out"), &q("py/in"));
+        assert_eq!(
+            steps,
+            [
+                Step::IfAbsent {
+                    absent: Probe::Exchange("py/out".into()),
+                    declarations: outport(&q("py/out")),
+                },
+                Step::IfAbsent {
+                    absent: Probe::Queue("py/in".into()),
+                    declarations: inport(&q("py/in")),
+                },
+                Step::Always(bind_decl("py/in", "py/out")),
+            ]
+        );
+    }
+
+    #[test]
+    fn forgetting_a_binding_keeps_the_ends_declared_for_it() {
+        let mut t = Topology::default();
+        for step in bind(&q("a.OUT"), &q("b.IN")) {
+            t.record(step);
+        }
+        t.forget(&binding(&q("a.OUT"), &q("b.IN")));
+        assert_eq!(t.replay().len(), 2);
+        assert!(t
+            .replay()
+            .iter()
+            .all(|s| matches!(s, Step::IfAbsent { .. })));
     }
 }

@@ -85,15 +85,8 @@ impl Transport for MemoryTransport {
     }
 
     async fn declare_inport(&self, queue: &QueueName) -> Result<()> {
-        let dead = dead_letter_queue(queue);
         self.step("declare inport", queue, |s| {
-            match queue.as_str() {
-                DISCOVERY_QUEUE => s.declare_queue(DISCOVERY_QUEUE, None),
-                name if name.starts_with(DEAD_PREFIX) => s.declare_dead_letter(name),
-                // A tap's private queue has no dead letters (as on AMQP).
-                name if name.starts_with(TAP_PREFIX) => s.declare_queue(name, None),
-                name => s.declare_inport(name, dead.as_str()),
-            }
+            declare_inport(s, queue);
             Ok(())
         })?;
         debug!(broker = %self.broker.name(), %queue, "declared inport");
@@ -163,8 +156,15 @@ impl Transport for MemoryTransport {
         })
     }
 
+    /// Declares each end only if it is missing, then binds (as on AMQP).
     async fn bind(&self, outport: &QueueName, inport: &QueueName) -> Result<()> {
         self.step("bind", outport, |s| {
+            if !s.has_exchange(outport.as_str()) {
+                s.declare_exchange(outport.as_str());
+            }
+            if !s.queues.contains_key(inport.as_str()) {
+                declare_inport(s, inport);
+            }
             s.bind(outport.as_str(), inport.as_str())
         })?;
         debug!(broker = %self.broker.name(), %outport, %inport, "bound");
@@ -191,6 +191,19 @@ impl Transport for MemoryTransport {
     async fn close(&self) -> Result<()> {
         self.shut();
         Ok(())
+    }
+}
+
+/// Declares inport `queue` with its shape: the discovery queue plain, a
+/// dead-letter queue without one of its own, any other with its exchange
+/// and dead-letter queue.
+fn declare_inport(s: &mut State<ChannelOutlet>, queue: &QueueName) {
+    match queue.as_str() {
+        DISCOVERY_QUEUE => s.declare_queue(DISCOVERY_QUEUE, None),
+        name if name.starts_with(DEAD_PREFIX) => s.declare_dead_letter(name),
+        // A tap's private queue has no dead letters (as on AMQP).
+        name if name.starts_with(TAP_PREFIX) => s.declare_queue(name, None),
+        name => s.declare_inport(name, dead_letter_queue(queue).as_str()),
     }
 }
 

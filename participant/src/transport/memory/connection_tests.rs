@@ -212,8 +212,6 @@ async fn refusals_name_the_queue_and_the_broker() {
     for err in [
         t.send_to_inport(&missing, Bytes::new()).await.unwrap_err(),
         t.consume(&missing, 1).await.unwrap_err(),
-        t.bind(&missing, &inport).await.unwrap_err(),
-        t.bind(&inport, &missing).await.unwrap_err(),
     ] {
         let shown = err.to_string();
         assert!(
@@ -292,4 +290,25 @@ async fn a_dead_letter_queue_declared_as_an_inport_has_no_dead_letter_queue() {
         .unwrap();
     next(&mut c).await.nack().await.unwrap();
     assert_eq!(counts(&name, "dead-in"), (Some(0), 0), "nack dropped it");
+}
+
+#[tokio::test]
+async fn bind_declares_a_missing_end_and_keeps_an_existing_one() {
+    let t = open(&unique("bind-ends"), "c").await;
+    let (out, inport) = (q("never.OUT"), q("never.IN"));
+    t.bind(&out, &inport).await.unwrap();
+    let mut consumer = t.consume(&inport, 1).await.unwrap();
+    t.publish(&out, Bytes::from_static(b"1")).await.unwrap();
+    let delivery = next(&mut consumer).await;
+    assert_eq!(text(&delivery), "1");
+    delivery.nack().await.unwrap();
+    let mut dead = t.consume(&dead_letter_queue(&inport), 1).await.unwrap();
+    assert_eq!(text(&next(&mut dead).await), "1");
+
+    // Bound again to a second outport: the queue and what waits in it stay.
+    t.send_to_inport(&inport, Bytes::from_static(b"2"))
+        .await
+        .unwrap();
+    t.bind(&q("other.OUT"), &inport).await.unwrap();
+    assert_eq!(text(&next(&mut consumer).await), "2");
 }

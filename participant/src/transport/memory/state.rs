@@ -103,6 +103,11 @@ impl<O: Outlet> State<O> {
         conns
     }
 
+    /// Whether exchange `name` was declared.
+    pub(super) fn has_exchange(&self, name: &str) -> bool {
+        self.exchanges.contains_key(name)
+    }
+
     /// Declares a fanout exchange (idempotent).
     pub(super) fn declare_exchange(&mut self, name: &str) {
         self.exchanges.entry(name.to_owned()).or_default();

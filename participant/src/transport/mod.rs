@@ -285,9 +285,10 @@ pub trait Transport: Send + Sync + 'static {
             queue: outport.to_string(),
             reason: e.to_string(),
         })?;
-        self.declare_outport(outport).await?;
         self.declare_inport(&queue).await?;
         let consumer = self.consume(&queue, 1000).await?;
+        // Declares the outport only if it is missing: a peer's stays as it
+        // declared it.
         self.bind(outport, &queue).await?;
         Ok(Tap { queue, consumer })
     }

@@ -131,6 +131,8 @@ async fn bind_leaves_a_peers_queue_and_exchange_as_declared_also_after_reconnect
     t.bind(&ours_out, &py_in).await?;
     t.bind(&ours_out, &other_in).await?;
     t.bind(&py_out, &ours_in).await?;
+    // A tap of the peer's outport (a client watching its edge) too.
+    let mut watching = t.tap(&py_out).await?;
 
     let listed = queues(&name).await?;
     for peers in ["py/in", "other.IN"] {
@@ -172,6 +174,7 @@ async fn bind_leaves_a_peers_queue_and_exchange_as_declared_also_after_reconnect
     expect(&mut at_py, "to-py", MESSAGES).await?;
     expect(&mut at_other, "to-py", MESSAGES).await?;
     expect(&mut at_ours, "from-py", MESSAGES).await?;
+    expect(&mut watching.consumer, "from-py", MESSAGES).await?;
 
     // Our connection is lost and comes back: the bindings are made again,
     // the peer's queues are not declared again.

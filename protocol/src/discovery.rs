@@ -19,8 +19,31 @@ use crate::ids::{ParticipantId, PortName, QueueName, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// The queue/topic all discovery messages go to.
+/// The queue/topic all discovery messages go to, as msgflo names it.
 pub const DISCOVERY_QUEUE: &str = "fbp";
+
+/// The environment variable that names another discovery queue/topic.
+pub const DISCOVERY_QUEUE_VAR: &str = "MSGFLO_DISCOVERY_QUEUE";
+
+/// The discovery queue/topic of this process: [`DISCOVERY_QUEUE_VAR`] when
+/// it is set to a valid queue name, else [`DISCOVERY_QUEUE`]. Coordinators
+/// and participants that share a broker but not this name do not see each
+/// other (so tests, or two deployments on one broker, can be kept apart).
+/// msgflo's own participants (Node.js, Python) always use `fbp`. Read once.
+pub fn discovery_queue_name() -> &'static str {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| match std::env::var(DISCOVERY_QUEUE_VAR) {
+        Ok(name) if name.trim().is_empty() => DISCOVERY_QUEUE.to_owned(),
+        Ok(name) => match QueueName::new(name.trim()) {
+            Ok(queue) => queue.as_str().to_owned(),
+            Err(error) => {
+                tracing::warn!(%error, "{DISCOVERY_QUEUE_VAR} is not a queue name; using {DISCOVERY_QUEUE}");
+                DISCOVERY_QUEUE.to_owned()
+            }
+        },
+        Err(_) => DISCOVERY_QUEUE.to_owned(),
+    })
+}
 /// Default discovery period in seconds (`MSGFLO_DISCOVERY_PERIOD`).
 pub const DEFAULT_PERIOD_SECS: u64 = 60;
 

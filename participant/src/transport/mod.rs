@@ -322,10 +322,18 @@ pub trait Transport: Send + Sync + 'static {
     }
 }
 
-/// [`DISCOVERY_QUEUE`] as a queue name.
+/// This process's discovery queue as a queue name: `fbp`, or what
+/// `MSGFLO_DISCOVERY_QUEUE` names
+/// ([`discovery_queue_name`](msgflo_protocol::discovery::discovery_queue_name)).
 pub fn discovery_queue() -> QueueName {
-    // "fbp" is a valid queue name.
-    QueueName::new(DISCOVERY_QUEUE).unwrap_or_else(|_| unreachable!("fbp is a valid queue name"))
+    let name = msgflo_protocol::discovery::discovery_queue_name();
+    // Checked when it was read; "fbp" is a valid queue name.
+    QueueName::new(name).unwrap_or_else(|_| unreachable!("a checked queue name"))
+}
+
+/// Whether `queue` is this process's discovery queue.
+pub fn is_discovery(queue: &str) -> bool {
+    queue == msgflo_protocol::discovery::discovery_queue_name()
 }
 
 /// Acks or nacks one delivery; implemented by each transport.

@@ -37,7 +37,7 @@
 //! 0.4.1 (like our participants) declares its queues before it announces
 //! itself, so there the queue is always found.
 
-use super::super::{dead_letter_queue, DISCOVERY_QUEUE};
+use super::super::{dead_letter_queue, is_discovery};
 use lapin::types::{AMQPValue, FieldTable};
 use msgflo_protocol::ids::QueueName;
 
@@ -154,7 +154,7 @@ pub(super) fn bind(outport_queue: &QueueName, inport_queue: &QueueName) -> Vec<S
 /// Everything an inport needs, in the order to declare it.
 pub(super) fn inport(queue: &QueueName) -> Vec<Declaration> {
     let name = queue.as_str();
-    if name == DISCOVERY_QUEUE {
+    if is_discovery(name) {
         return plain_queue(queue);
     }
     if name.starts_with(CONTROL_PREFIX) || name.starts_with(TAP_PREFIX) {
@@ -226,7 +226,7 @@ pub(super) fn binding(outport: &QueueName, inport: &QueueName) -> Declaration {
 /// Queues that sending to or consuming from declares first (plainly, as
 /// msgflo-nodejs does): only the discovery queue.
 pub(super) fn implicit(queue: &QueueName) -> Option<Vec<Declaration>> {
-    (queue.as_str() == DISCOVERY_QUEUE).then(|| plain_queue(queue))
+    is_discovery(queue.as_str()).then(|| plain_queue(queue))
 }
 
 /// What this connection did, in order, each step once: replayed after a

@@ -7,8 +7,8 @@ use super::dispatch::ConnId;
 use super::state::{Refusal, State};
 use crate::protocol::ids::QueueName;
 use crate::transport::{
-    dead_letter_queue, BrokerUrl, Consumer, Headers, Result, Transport, TransportError,
-    DISCOVERY_QUEUE, TAP_PREFIX,
+    dead_letter_queue, is_discovery, BrokerUrl, Consumer, Headers, Result, Transport,
+    TransportError, TAP_PREFIX,
 };
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -199,7 +199,7 @@ impl Transport for MemoryTransport {
 /// and dead-letter queue.
 fn declare_inport(s: &mut State<ChannelOutlet>, queue: &QueueName) {
     match queue.as_str() {
-        DISCOVERY_QUEUE => s.declare_queue(DISCOVERY_QUEUE, None),
+        name if is_discovery(name) => s.declare_queue(name, None),
         name if name.starts_with(DEAD_PREFIX) => s.declare_dead_letter(name),
         // A tap's private queue has no dead letters (as on AMQP).
         name if name.starts_with(TAP_PREFIX) => s.declare_queue(name, None),
@@ -211,8 +211,8 @@ fn declare_inport(s: &mut State<ChannelOutlet>, queue: &QueueName) {
 /// queue (as the AMQP transport and msgflo-nodejs do), so a participant can
 /// announce itself before any coordinator is there.
 fn declare_implicit(s: &mut State<ChannelOutlet>, queue: &QueueName) {
-    if queue.as_str() == DISCOVERY_QUEUE {
-        s.declare_queue(DISCOVERY_QUEUE, None);
+    if is_discovery(queue.as_str()) {
+        s.declare_queue(queue.as_str(), None);
     }
 }
 

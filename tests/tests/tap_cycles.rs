@@ -90,6 +90,7 @@ async fn start_stop_cycles_leave_no_consumer_channel_or_queue() -> Result<()> {
     ensure!(taps(&before) == 0, "taps before any start: {before:?}");
 
     let mut most_taps = 0;
+    let mut while_running = None;
     for cycle in 0..CYCLES {
         c.send("network", "start", json!({"graph": "g"}), None)
             .await?;
@@ -98,6 +99,7 @@ async fn start_stop_cycles_leave_no_consumer_channel_or_queue() -> Result<()> {
             // The edges a -> b and b -> c are watched: a.OUT and b.OUT.
             let running = settled(&vhost, |counts| taps(counts) >= 2).await?;
             most_taps = most_taps.max(taps(&running));
+            while_running = Some(running);
         }
         c.send("network", "stop", json!({"graph": "g"}), None)
             .await?;
@@ -106,10 +108,14 @@ async fn start_stop_cycles_leave_no_consumer_channel_or_queue() -> Result<()> {
     let after = settled(&vhost, |counts| counts == &before).await?;
     eprintln!(
         "{CYCLES} start/stop cycles watched: before {} consumers, {} channels, {} queues; \
-         while running {most_taps} taps; after {} consumers, {} channels, {} queues",
+         while running (last cycle) {} consumers, {} channels, {} queues ({most_taps} taps); \
+         after {} consumers, {} channels, {} queues",
         before.consumers,
         before.channels,
         before.queues.len(),
+        while_running.as_ref().map_or(0, |c| c.consumers),
+        while_running.as_ref().map_or(0, |c| c.channels),
+        while_running.as_ref().map_or(0, |c| c.queues.len()),
         after.consumers,
         after.channels,
         after.queues.len()

@@ -2,7 +2,9 @@
 //! library's participants and binds their queues (pubsub, and roundrobin with
 //! a dead-letter route) and prints the bindings as msgflo does; on Mosquitto
 //! the bindings are made by the participants themselves (`connectinport`), so
-//! data keeps flowing after msgflo-setup exits; errors are one line.
+//! data keeps flowing after msgflo-setup exits, and an edge into a participant
+//! that takes no control messages is named on stderr as not carried; errors
+//! are one line.
 
 use anyhow::{ensure, Context, Result};
 use bytes::Bytes;
@@ -233,6 +235,55 @@ async fn mqtt_participants_are_connected_and_data_flows_after_setup_exits() -> R
         .await?;
     assert_eq!(next_payload(&mut out, WAIT).await?, "[1,2]");
     drop(started);
+    Ok(())
+}
+
+#[tokio::test]
+async fn mqtt_participant_without_control_messages_gets_one_line_per_unforwarded_edge() -> Result<()>
+{
+    let (a, b) = (role("a"), role("b"));
+    let dir = tempfile::tempdir()?;
+    files(
+        dir.path(),
+        &format!("{a}(core/Repeat) OUT -> IN {b}(core/Repeat)\n{a} ERROR -> IN {b}\n"),
+    )?;
+    let command = setup(dir.path(), &mqtt_url(), &["--timeout", "20"])?;
+    let (mut process, first) = spawn_ready(command, WAIT).await?;
+    assert_eq!(first, "Set up participants []");
+
+    // A participant of b that announces itself and takes no control
+    // messages, as msgflo-nodejs' and msgflo-python's on MQTT.
+    let test = client(&mqtt_url(), "setup-test").await?;
+    let id = format!("{b}-silent");
+    let announcement = serde_json::json!({"protocol": "discovery", "command": "participant",
+        "payload": {"id": id, "role": b, "component": "core/Repeat", "label": "", "icon": "",
+        "inports": [{"id": "in", "type": "any", "queue": format!("{b}.IN")}],
+        "outports": [{"id": "out", "type": "any", "queue": format!("{b}.OUT")}]}});
+    test.announce(Bytes::from(announcement.to_string())).await?;
+
+    // Each of the two connections waits 5 s for an answer that never comes.
+    let last = format!("PUBSUB: \t {a}.ERROR -> {b}.IN");
+    let listed = process.lines_until(&last, 2 * WAIT).await?;
+    assert_eq!(
+        listed,
+        [
+            "Set up bindings:".to_owned(),
+            format!(" PUBSUB: \t {a}.OUT -> {b}.IN"),
+            last.clone()
+        ]
+    );
+    let end = tokio::time::timeout(WAIT, process.stdout.next_line()).await??;
+    assert_eq!(end, None, "no more output");
+    let (code, stderr) = process.terminate(WAIT).await?;
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+    let line = |port: &str| {
+        format!(
+            "msgflo-setup: warning: nothing carries {a}.{port} -> {b}.IN: participant {id} \
+             answered no connectinport within 5 s, and only a running coordinator (msgflo) \
+             forwards for such a participant, not msgflo-setup\n"
+        )
+    };
+    assert_eq!(stderr, format!("{}{}", line("ERROR"), line("OUT")));
     Ok(())
 }
 

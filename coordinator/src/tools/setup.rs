@@ -17,8 +17,12 @@
 //!   subscribes to the source topic itself. The target roles' participants
 //!   are found through discovery, waiting up to `--timeout`; each connection
 //!   waits (up to 5 s) for the participant's answer, so data sent once this
-//!   program has exited finds the subscription in place (a participant that
-//!   takes no control messages gets a warning line).
+//!   program has exited finds the subscription in place. A participant that
+//!   takes no control messages (msgflo-nodejs' or msgflo-python's on MQTT)
+//!   would need the coordinator to forward its edges' messages; this program
+//!   does not stay in the data path, so it says so with one line per such
+//!   edge on stderr (`msgflo-setup: warning: nothing carries A.OUT -> B.IN:
+//!   ...`) and exits as usual.
 //! - `--discover`: the queues are the ones the participants announce; every
 //!   participant node of the graph must announce itself within `--timeout`.
 //! - `--forever`: keeps running (and its participants with it) until SIGTERM
@@ -40,7 +44,7 @@
 
 use super::procfile::{iips_for_role, is_participant, node_order, MissingComponent};
 use super::setup_plan;
-use crate::bindings::{Link, Mode};
+use crate::bindings::{self, Link, Mode};
 use crate::graph_file;
 use crate::library::{Library, DEFAULT_COMPONENT_DIR};
 use crate::links;
@@ -173,6 +177,7 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
         let setup = Setup {
             transport: transport.as_ref(),
             graph_id: &graph_id,
+            names: &names,
             discovered: &discovered,
         };
         setup.apply(wanted, &mut done).await?;
@@ -208,7 +213,8 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
                         let setup = Setup {
                             transport: transport.as_ref(),
                             graph_id: &graph_id,
-                                            discovered: &discovered,
+                            names: &names,
+                            discovered: &discovered,
                         };
                         setup.apply(wanted, &mut done).await
                     };
@@ -286,17 +292,21 @@ async fn start(children: &mut Children, commands: &[(String, String)]) -> Result
 }
 
 /// What msgflo-setup has done on the broker: each link once; the
-/// participants that answered no `connectinport`.
+/// participants that answered no `connectinport`, and the edges that their
+/// silence leaves without a carrier (each said once).
 #[derive(Debug, Default)]
 struct Done {
     links: BTreeSet<Link>,
     silent: BTreeSet<ParticipantId>,
+    told: BTreeSet<Link>,
 }
 
 /// Where and with which names links are applied.
 struct Setup<'a> {
     transport: &'a dyn Transport,
     graph_id: &'a str,
+    /// The registry the links were planned with ([`setup_plan::registry`]).
+    names: &'a Registry,
     /// The participants seen on `fbp` (the others in `names` are stand-ins).
     discovered: &'a Registry,
 }
@@ -304,7 +314,9 @@ struct Setup<'a> {
 impl Setup<'_> {
     /// Applies the `wanted` links not done yet: binds queues, or sends
     /// `connectinport` to each discovered participant of a target role and
-    /// waits for its answer (a warning on stderr when none comes).
+    /// waits for its answer. Each edge that a participant's silence leaves
+    /// to forwarding — which only a running coordinator does — gets a
+    /// warning line on stderr.
     async fn apply(&self, wanted: BTreeSet<Link>, done: &mut Done) -> Result<(), String> {
         for link in wanted {
             if done.links.contains(&link) {
@@ -330,9 +342,6 @@ impl Setup<'_> {
                     .await
                     .map_err(|e| format!("cannot connect {participant}: {e}"))?;
                     if !confirmed {
-                        eprintln!(
-                            "msgflo-setup: warning: participant {participant} did not confirm taking {outport} within {CONTROL_ANSWER:?} (a participant without control messages does not take it)"
-                        );
                         done.silent.insert(participant.clone());
                     }
                     tracing::info!(%participant, from = %outport, confirmed, "connected");
@@ -345,7 +354,37 @@ impl Setup<'_> {
             }
             done.links.insert(link);
         }
+        self.tell_unforwarded(done);
         Ok(())
+    }
+
+    /// One line per edge whose target participant answered no
+    /// `connectinport`: the coordinator would forward its messages
+    /// ([`bindings::forwarding`]); msgflo-setup, which does not stay in the
+    /// data path, leaves the edge without a carrier.
+    fn tell_unforwarded(&self, done: &mut Done) {
+        for link in &done.links {
+            let Link::ConnectInport { participant, .. } = link else {
+                continue;
+            };
+            if !done.silent.contains(participant) {
+                continue;
+            }
+            let one = BTreeSet::from([link.clone()]);
+            for forward in bindings::forwarding(one, &done.silent, self.names) {
+                let Link::Forward { outport, inport } = &forward else {
+                    continue;
+                };
+                if done.told.insert(forward.clone()) {
+                    eprintln!(
+                        "msgflo-setup: warning: nothing carries {outport} -> {inport}: participant \
+                         {participant} answered no connectinport within {} s, and only a running \
+                         coordinator (msgflo) forwards for such a participant, not msgflo-setup",
+                        CONTROL_ANSWER.as_secs()
+                    );
+                }
+            }
+        }
     }
 }
 

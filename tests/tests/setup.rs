@@ -12,6 +12,7 @@ use msgflo_participant::transport::Transport;
 use msgflo_protocol::ids::QueueName;
 use msgflo_tests::process::{run_to_end, spawn_ready};
 use msgflo_tests::tools::SETUP_READY;
+use msgflo_tests::vhost::Vhost;
 use msgflo_tests::{amqp_url, bins, client, mqtt_url, next_payload};
 use std::path::Path;
 use std::sync::Arc;
@@ -284,6 +285,83 @@ async fn mqtt_participant_without_control_messages_gets_one_line_per_unforwarded
         )
     };
     assert_eq!(stderr, format!("{}{}", line("ERROR"), line("OUT")));
+    Ok(())
+}
+
+/// A discovery message for `role` with one inport and one outport on the
+/// queues given.
+fn announcement(role: &str, inport: &str, outport: &str) -> Bytes {
+    let payload = serde_json::json!({"protocol": "discovery", "command": "participant",
+        "payload": {"id": format!("{role}-1"), "role": role, "component": "test/Peer",
+        "label": "", "icon": "",
+        "inports": [{"id": "in", "type": "any", "queue": inport}],
+        "outports": [{"id": "out", "type": "any", "queue": outport}]}});
+    Bytes::from(payload.to_string())
+}
+
+#[tokio::test]
+async fn discover_on_rabbitmq_binds_a_peers_own_queues_as_they_are() -> Result<()> {
+    // msgflo-python's shape: `py/in`, `py/out`, neither durable.
+    let vhost = Vhost::new("setup-peer")?;
+    let dir = tempfile::tempdir()?;
+    files(
+        dir.path(),
+        "src(core/Repeat) OUT -> IN py(test/Peer)\npy OUT -> IN sink(core/Repeat)\n",
+    )?;
+    let peer = lapin::Connection::connect(vhost.url(), Default::default()).await?;
+    let ch = peer.create_channel().await?;
+    let table = lapin::types::FieldTable::default;
+    ch.queue_declare("py/in".into(), Default::default(), table())
+        .await?;
+    let not_durable = lapin::options::ExchangeDeclareOptions::default();
+    ch.exchange_declare(
+        "py/out".into(),
+        lapin::ExchangeKind::Fanout,
+        not_durable,
+        table(),
+    )
+    .await?;
+
+    let command = setup(dir.path(), vhost.url(), &["--discover", "--timeout", "20"])?;
+    let (mut process, first) = spawn_ready(command, WAIT).await?;
+    assert_eq!(first, "Set up participants []");
+    let test = client(vhost.url(), "setup-test").await?;
+    for (role, inport, outport) in [
+        ("src", "src.IN", "src.OUT"),
+        ("py", "py/in", "py/out"),
+        ("sink", "sink.IN", "sink.OUT"),
+    ] {
+        test.announce(announcement(role, inport, outport)).await?;
+    }
+    let listed = process
+        .lines_until("PUBSUB: \t py/out -> sink.IN", WAIT)
+        .await?;
+    assert_eq!(
+        listed,
+        [
+            "Set up bindings:",
+            " PUBSUB: \t src.OUT -> py/in",
+            "PUBSUB: \t py/out -> sink.IN"
+        ]
+    );
+    let (code, stderr) = process.terminate(WAIT).await?;
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+
+    let queues = vhost.durable_queues()?;
+    ensure!(
+        queues.get("py/in") == Some(&false) && !queues.contains_key("py.IN"),
+        "the peer's queue was declared again or an orphan made: {queues:?}"
+    );
+    // Both edges carry: src.OUT -> py/in, and py/out -> sink.IN.
+    let mut at_peer = test.consume(&q("py/in"), 10).await?;
+    let mut at_sink = test.consume(&q("sink.IN"), 10).await?;
+    test.publish(&q("src.OUT"), Bytes::from_static(b"1"))
+        .await?;
+    assert_eq!(next_payload(&mut at_peer, WAIT).await?, "1");
+    test.publish(&q("py/out"), Bytes::from_static(b"2")).await?;
+    assert_eq!(next_payload(&mut at_sink, WAIT).await?, "2");
+    test.close().await?;
+    peer.close(200, "OK".into()).await?;
     Ok(())
 }
 

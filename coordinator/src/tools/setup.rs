@@ -141,10 +141,16 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
         ..ChildOptions::default()
     };
     let mut children = Children::with_options(options.broker.clone(), child_options);
-    let mode = if mqtt {
-        Mode::Participants
-    } else {
-        Mode::Queues
+    let setup = Setup {
+        transport: transport.as_ref(),
+        graph: &graph,
+        graph_id: &graph_id,
+        mode: if mqtt {
+            Mode::Participants
+        } else {
+            Mode::Queues
+        },
+        announced: options.discover,
     };
     let mut discovered = Registry::default();
     let mut done = Done::default();
@@ -171,16 +177,7 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
             let deadline = Instant::now() + options.timeout;
             wait_for(consumer, &mut discovered, &wanted, deadline).await?;
         }
-        let names = setup_plan::registry(&graph, &discovered, options.discover)?;
-        let wanted = setup_plan::links(&graph, &names, mode)?;
-        let listing = setup_plan::listing(&graph, &names)?;
-        let setup = Setup {
-            transport: transport.as_ref(),
-            graph_id: &graph_id,
-            names: &names,
-            discovered: &discovered,
-        };
-        setup.apply(wanted, &mut done).await?;
+        let listing = setup.apply(&discovered, &mut done).await?;
         println!("Set up bindings:\n {listing}");
         Ok::<_, String>(())
     };
@@ -207,18 +204,7 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
                 delivery = next => {
                     let Some(delivery) = delivery else { break };
                     take(&mut discovered, delivery).await;
-                    let result = async {
-                        let names = setup_plan::registry(&graph, &discovered, options.discover)?;
-                        let wanted = setup_plan::links(&graph, &names, mode)?;
-                        let setup = Setup {
-                            transport: transport.as_ref(),
-                            graph_id: &graph_id,
-                            names: &names,
-                            discovered: &discovered,
-                        };
-                        setup.apply(wanted, &mut done).await
-                    };
-                    if let Err(error) = result.await {
+                    if let Err(error) = setup.apply(&discovered, &mut done).await {
                         tracing::warn!(%error, "connecting a new participant failed");
                     }
                 }
@@ -301,23 +287,29 @@ struct Done {
     told: BTreeSet<Link>,
 }
 
-/// Where and with which names links are applied.
+/// What to set up, and where.
 struct Setup<'a> {
     transport: &'a dyn Transport,
+    graph: &'a Graph,
+    /// The graph's name, for control messages.
     graph_id: &'a str,
-    /// The registry the links were planned with ([`setup_plan::registry`]).
-    names: &'a Registry,
-    /// The participants seen on `fbp` (the others in `names` are stand-ins).
-    discovered: &'a Registry,
+    mode: Mode,
+    /// Queue names as the participants announced them (`--discover`), not
+    /// msgflo's defaults.
+    announced: bool,
 }
 
 impl Setup<'_> {
-    /// Applies the `wanted` links not done yet: binds queues, or sends
-    /// `connectinport` to each discovered participant of a target role and
-    /// waits for its answer. Each edge that a participant's silence leaves
-    /// to forwarding — which only a running coordinator does — gets a
-    /// warning line on stderr.
-    async fn apply(&self, wanted: BTreeSet<Link>, done: &mut Done) -> Result<(), String> {
+    /// Plans the graph's links for the `discovered` participants
+    /// ([`setup_plan`]) and applies those not done yet: binds queues, or
+    /// sends `connectinport` to each discovered participant of a target role
+    /// and waits for its answer. Each edge that a participant's silence
+    /// leaves to forwarding — which only a running coordinator does — gets a
+    /// warning line on stderr. Returns msgflo's listing of the bindings.
+    async fn apply(&self, discovered: &Registry, done: &mut Done) -> Result<String, String> {
+        let names = setup_plan::registry(self.graph, discovered, self.announced)?;
+        let wanted = setup_plan::links(self.graph, &names, self.mode)?;
+        let listing = setup_plan::listing(self.graph, &names)?;
         for link in wanted {
             if done.links.contains(&link) {
                 continue;
@@ -328,7 +320,7 @@ impl Setup<'_> {
                     outport,
                     ..
                 } => {
-                    let known = self.discovered.entries();
+                    let known = discovered.entries();
                     if !known.map(|e| &e.participant.id).any(|id| id == participant) {
                         // A stand-in: no participant of the role to tell yet.
                         continue;
@@ -354,35 +346,35 @@ impl Setup<'_> {
             }
             done.links.insert(link);
         }
-        self.tell_unforwarded(done);
-        Ok(())
+        tell_unforwarded(&names, done);
+        Ok(listing)
     }
+}
 
-    /// One line per edge whose target participant answered no
-    /// `connectinport`: the coordinator would forward its messages
-    /// ([`bindings::forwarding`]); msgflo-setup, which does not stay in the
-    /// data path, leaves the edge without a carrier.
-    fn tell_unforwarded(&self, done: &mut Done) {
-        for link in &done.links {
-            let Link::ConnectInport { participant, .. } = link else {
+/// One line per edge whose target participant answered no
+/// `connectinport`: the coordinator would forward its messages
+/// ([`bindings::forwarding`]); msgflo-setup, which does not stay in the
+/// data path, leaves the edge without a carrier.
+fn tell_unforwarded(names: &Registry, done: &mut Done) {
+    for link in &done.links {
+        let Link::ConnectInport { participant, .. } = link else {
+            continue;
+        };
+        if !done.silent.contains(participant) {
+            continue;
+        }
+        let one = BTreeSet::from([link.clone()]);
+        for forward in bindings::forwarding(one, &done.silent, names) {
+            let Link::Forward { outport, inport } = &forward else {
                 continue;
             };
-            if !done.silent.contains(participant) {
-                continue;
-            }
-            let one = BTreeSet::from([link.clone()]);
-            for forward in bindings::forwarding(one, &done.silent, self.names) {
-                let Link::Forward { outport, inport } = &forward else {
-                    continue;
-                };
-                if done.told.insert(forward.clone()) {
-                    eprintln!(
-                        "msgflo-setup: warning: nothing carries {outport} -> {inport}: participant \
+            if done.told.insert(forward.clone()) {
+                eprintln!(
+                    "msgflo-setup: warning: nothing carries {outport} -> {inport}: participant \
                          {participant} answered no connectinport within {} s, and only a running \
                          coordinator (msgflo) forwards for such a participant, not msgflo-setup",
-                        CONTROL_ANSWER.as_secs()
-                    );
-                }
+                    CONTROL_ANSWER.as_secs()
+                );
             }
         }
     }

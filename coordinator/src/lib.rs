@@ -7,7 +7,9 @@
 //! # Layout
 //! - [`registry`] — participants by id, first/last seen, expiry (pure).
 //! - [`bindings`] — graph edges -> broker links (queue bindings on AMQP,
-//!   `connectinport` on MQTT), pending edges, diff against what is applied.
+//!   `connectinport` on MQTT), pending edges, diff against what is applied:
+//!   the one planner of the coordinator ([`core`]) and of `msgflo-setup`
+//!   ([`tools::setup_plan`]).
 //! - [`routes`] — msgflo's wiring nodes (`msgflo/RoundRobin` with its
 //!   `DEADLETTER` route, `msgflo/PubSub`) resolved to participant routes.
 //! - [`links`] — applying a link on the broker (bind, or `connectinport`).

@@ -2,7 +2,9 @@
 //! library's participants and binds their queues (pubsub, and roundrobin with
 //! a dead-letter route) and prints the bindings as msgflo does; on Mosquitto
 //! the bindings are made by the participants themselves (`connectinport`), so
-//! data keeps flowing after msgflo-setup exits; errors are one line.
+//! data keeps flowing after msgflo-setup exits, and an edge into a participant
+//! that takes no control messages is named on stderr as not carried; errors
+//! are one line.
 
 use anyhow::{ensure, Context, Result};
 use bytes::Bytes;
@@ -10,6 +12,7 @@ use msgflo_participant::transport::Transport;
 use msgflo_protocol::ids::QueueName;
 use msgflo_tests::process::{run_to_end, spawn_ready};
 use msgflo_tests::tools::SETUP_READY;
+use msgflo_tests::vhost::Vhost;
 use msgflo_tests::{amqp_url, bins, client, mqtt_url, next_payload};
 use std::path::Path;
 use std::sync::Arc;
@@ -233,6 +236,132 @@ async fn mqtt_participants_are_connected_and_data_flows_after_setup_exits() -> R
         .await?;
     assert_eq!(next_payload(&mut out, WAIT).await?, "[1,2]");
     drop(started);
+    Ok(())
+}
+
+#[tokio::test]
+async fn mqtt_participant_without_control_messages_gets_one_line_per_unforwarded_edge() -> Result<()>
+{
+    let (a, b) = (role("a"), role("b"));
+    let dir = tempfile::tempdir()?;
+    files(
+        dir.path(),
+        &format!("{a}(core/Repeat) OUT -> IN {b}(core/Repeat)\n{a} ERROR -> IN {b}\n"),
+    )?;
+    let command = setup(dir.path(), &mqtt_url(), &["--timeout", "20"])?;
+    let (mut process, first) = spawn_ready(command, WAIT).await?;
+    assert_eq!(first, "Set up participants []");
+
+    // A participant of b that announces itself and takes no control
+    // messages, as msgflo-nodejs' and msgflo-python's on MQTT.
+    let test = client(&mqtt_url(), "setup-test").await?;
+    let id = format!("{b}-silent");
+    let announcement = serde_json::json!({"protocol": "discovery", "command": "participant",
+        "payload": {"id": id, "role": b, "component": "core/Repeat", "label": "", "icon": "",
+        "inports": [{"id": "in", "type": "any", "queue": format!("{b}.IN")}],
+        "outports": [{"id": "out", "type": "any", "queue": format!("{b}.OUT")}]}});
+    test.announce(Bytes::from(announcement.to_string())).await?;
+
+    // Each of the two connections waits 5 s for an answer that never comes.
+    let last = format!("PUBSUB: \t {a}.ERROR -> {b}.IN");
+    let listed = process.lines_until(&last, 2 * WAIT).await?;
+    assert_eq!(
+        listed,
+        [
+            "Set up bindings:".to_owned(),
+            format!(" PUBSUB: \t {a}.OUT -> {b}.IN"),
+            last.clone()
+        ]
+    );
+    let end = tokio::time::timeout(WAIT, process.stdout.next_line()).await??;
+    assert_eq!(end, None, "no more output");
+    let (code, stderr) = process.terminate(WAIT).await?;
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+    let line = |port: &str| {
+        format!(
+            "msgflo-setup: warning: nothing carries {a}.{port} -> {b}.IN: participant {id} \
+             answered no connectinport within 5 s, and only a running coordinator (msgflo) \
+             forwards for such a participant, not msgflo-setup\n"
+        )
+    };
+    assert_eq!(stderr, format!("{}{}", line("ERROR"), line("OUT")));
+    Ok(())
+}
+
+/// A discovery message for `role` with one inport and one outport on the
+/// queues given.
+fn announcement(role: &str, inport: &str, outport: &str) -> Bytes {
+    let payload = serde_json::json!({"protocol": "discovery", "command": "participant",
+        "payload": {"id": format!("{role}-1"), "role": role, "component": "test/Peer",
+        "label": "", "icon": "",
+        "inports": [{"id": "in", "type": "any", "queue": inport}],
+        "outports": [{"id": "out", "type": "any", "queue": outport}]}});
+    Bytes::from(payload.to_string())
+}
+
+#[tokio::test]
+async fn discover_on_rabbitmq_binds_a_peers_own_queues_as_they_are() -> Result<()> {
+    // msgflo-python's shape: `py/in`, `py/out`, neither durable.
+    let vhost = Vhost::new("setup-peer")?;
+    let dir = tempfile::tempdir()?;
+    files(
+        dir.path(),
+        "src(core/Repeat) OUT -> IN py(test/Peer)\npy OUT -> IN sink(core/Repeat)\n",
+    )?;
+    let peer = lapin::Connection::connect(vhost.url(), Default::default()).await?;
+    let ch = peer.create_channel().await?;
+    let table = lapin::types::FieldTable::default;
+    ch.queue_declare("py/in".into(), Default::default(), table())
+        .await?;
+    let not_durable = lapin::options::ExchangeDeclareOptions::default();
+    ch.exchange_declare(
+        "py/out".into(),
+        lapin::ExchangeKind::Fanout,
+        not_durable,
+        table(),
+    )
+    .await?;
+
+    let command = setup(dir.path(), vhost.url(), &["--discover", "--timeout", "20"])?;
+    let (mut process, first) = spawn_ready(command, WAIT).await?;
+    assert_eq!(first, "Set up participants []");
+    let test = client(vhost.url(), "setup-test").await?;
+    for (role, inport, outport) in [
+        ("src", "src.IN", "src.OUT"),
+        ("py", "py/in", "py/out"),
+        ("sink", "sink.IN", "sink.OUT"),
+    ] {
+        test.announce(announcement(role, inport, outport)).await?;
+    }
+    let listed = process
+        .lines_until("PUBSUB: \t py/out -> sink.IN", WAIT)
+        .await?;
+    assert_eq!(
+        listed,
+        [
+            "Set up bindings:",
+            " PUBSUB: \t src.OUT -> py/in",
+            "PUBSUB: \t py/out -> sink.IN"
+        ]
+    );
+    let (code, stderr) = process.terminate(WAIT).await?;
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+
+    let queues = vhost.durable_queues()?;
+    ensure!(
+        queues.get("py/in") == Some(&false) && !queues.contains_key("py.IN"),
+        "the peer's queue was declared again or an orphan made: {queues:?}"
+    );
+    // Both edges carry: src.OUT -> py/in, and py/out -> sink.IN.
+    let mut at_peer = test.consume(&q("py/in"), 10).await?;
+    let mut at_sink = test.consume(&q("sink.IN"), 10).await?;
+    test.publish(&q("src.OUT"), Bytes::from_static(b"1"))
+        .await?;
+    assert_eq!(next_payload(&mut at_peer, WAIT).await?, "1");
+    test.publish(&q("py/out"), Bytes::from_static(b"2")).await?;
+    assert_eq!(next_payload(&mut at_sink, WAIT).await?, "2");
+    test.close().await?;
+    peer.close(200, "OK".into()).await?;
     Ok(())
 }
 

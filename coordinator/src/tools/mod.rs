@@ -19,7 +19,8 @@
 //! - [`table`] — printing participants as a table.
 //! - [`procfile`] — `msgflo-procfile`: a Procfile from a graph and the library.
 //! - [`setup`] — `msgflo-setup`: a graph's bindings on the broker, optionally
-//!   with its participants; [`setup_plan`] — which bindings a graph needs and
+//!   with its participants; [`setup_plan`] — the coordinator's links for a
+//!   graph with discovered participants or msgflo's default queue names, and
 //!   how msgflo lists them.
 //! - [`register`] — `msgflo-register`: discovery messages for participants
 //!   described in YAML files (foreign participants).

@@ -3,16 +3,26 @@
 //! does (`Set up participants [ 'a', 'b' ]`, `Set up bindings:` and one line
 //! per binding; see [`super::setup_plan`]).
 //!
+//! What it sets up is what the live coordinator would
+//! ([`crate::bindings::plan`]) for the participants it discovered or, without
+//! `--discover`, for stand-ins on msgflo's default queue names `ROLE.PORT`;
+//! each link is performed with [`crate::links`].
+//!
 //! - AMQP: each route is a durable queue binding, which outlives this
-//!   program.
+//!   program. Binding declares only the ends that are missing, so a queue or
+//!   exchange a participant declared its own way is left as it is.
 //! - MQTT: the bindings are realised through the participants, so no process
 //!   has to keep forwarding: each participant of a target role gets a
 //!   `connectinport` control message (as from the live coordinator) and
 //!   subscribes to the source topic itself. The target roles' participants
 //!   are found through discovery, waiting up to `--timeout`; each connection
 //!   waits (up to 5 s) for the participant's answer, so data sent once this
-//!   program has exited finds the subscription in place (a participant that
-//!   takes no control messages gets a warning line).
+//!   program has exited finds the subscription in place. A participant that
+//!   takes no control messages (msgflo-nodejs' or msgflo-python's on MQTT)
+//!   would need the coordinator to forward its edges' messages; this program
+//!   does not stay in the data path, so it says so with one line per such
+//!   edge on stderr (`msgflo-setup: warning: nothing carries A.OUT -> B.IN:
+//!   ...`) and exits as usual.
 //! - `--discover`: the queues are the ones the participants announce; every
 //!   participant node of the graph must announce itself within `--timeout`.
 //! - `--forever`: keeps running (and its participants with it) until SIGTERM
@@ -33,17 +43,19 @@
 //! - `--only` names must be nodes of the graph.
 
 use super::procfile::{iips_for_role, is_participant, node_order, MissingComponent};
-use super::setup_plan::{self, Route};
-use crate::bindings::{self, Link};
+use super::setup_plan;
+use crate::bindings::{self, Link, Mode};
 use crate::graph_file;
 use crate::library::{Library, DEFAULT_COMPONENT_DIR};
 use crate::links;
-use crate::routes::is_participant_node;
+use crate::registry::Registry;
+use crate::routes::{self, is_participant_node};
 use crate::spawn::{ChildOptions, Children};
 use msgflo_participant::transport::{self, ConnectOptions, Consumer, Scheme, Transport};
 use msgflo_protocol::discovery::Participant;
 use msgflo_protocol::graph::Graph;
-use std::collections::{BTreeMap, BTreeSet};
+use msgflo_protocol::ids::ParticipantId;
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -129,69 +141,54 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
         ..ChildOptions::default()
     };
     let mut children = Children::with_options(options.broker.clone(), child_options);
-    let mut seen = Seen::default();
+    let setup = Setup {
+        transport: transport.as_ref(),
+        graph: &graph,
+        graph_id: &graph_id,
+        mode: if mqtt {
+            Mode::Participants
+        } else {
+            Mode::Queues
+        },
+        announced: options.discover,
+    };
+    let mut discovered = Registry::default();
+    let mut done = Done::default();
     let mut shutdown = std::pin::pin!(shutdown);
     let work = async {
         start(&mut children, &commands).await?;
         let roles: Vec<String> = commands.iter().map(|(r, _)| r.clone()).collect();
         println!("Set up participants {}", setup_plan::node_list(&roles));
-        let deadline = Instant::now() + options.timeout;
-        let bindings = match &mut discovery {
-            Some(consumer) if options.discover => {
-                let wanted = node_order(&graph)
+        if let Some(consumer) = &mut discovery {
+            // With --discover every participant node names its queues; on
+            // MQTT the participants of the target roles are to be told.
+            let wanted: BTreeSet<String> = if options.discover {
+                node_order(&graph)
                     .into_iter()
-                    .filter(|r| is_participant_node(&graph, r));
-                let wanted: BTreeSet<String> = wanted.map(str::to_owned).collect();
-                seen.wait_for(consumer, &wanted, deadline).await?;
-                setup_plan::graph_bindings(&graph, |end, inport| {
-                    let participant = seen.any(&end.process).ok_or("undiscovered")?;
-                    bindings::queue_of(participant, &end.port, inport).ok_or_else(|| {
-                        let kind = if inport { "inport" } else { "outport" };
-                        format!(
-                            "participant {} of role {} has no {kind} {}",
-                            participant.id, end.process, end.port
-                        )
-                    })
-                })?
-            }
-            _ => setup_plan::graph_bindings(&graph, bindings::default_queue)?,
-        };
-        let routes = setup_plan::routes(&bindings);
-        let mut applied = BTreeSet::new();
-        match &mut discovery {
-            Some(consumer) if mqtt => {
-                let targets = routes.iter().map(|r| r.to.role.clone()).collect();
-                seen.wait_for(consumer, &targets, deadline).await?;
-                connect_all(transport.as_ref(), &routes, &seen, &graph_id, &mut applied).await?;
-            }
-            _ => {
-                for route in &routes {
-                    let link = Link::Bind {
-                        outport: route.from.clone(),
-                        inport: route.to.queue.clone(),
-                    };
-                    links::apply(transport.as_ref(), &link, &graph_id)
-                        .await
-                        .map_err(|e| {
-                            format!("cannot bind {} -> {}: {e}", route.from, route.to.queue)
-                        })?;
-                }
-            }
+                    .filter(|r| is_participant_node(&graph, r))
+                    .map(str::to_owned)
+                    .collect()
+            } else {
+                routes::routes(&graph)
+                    .into_iter()
+                    .map(|r| r.to.process)
+                    .collect()
+            };
+            let deadline = Instant::now() + options.timeout;
+            wait_for(consumer, &mut discovered, &wanted, deadline).await?;
         }
-        println!("Set up bindings:\n {}", setup_plan::pretty(&bindings));
-        Ok::<_, String>((routes, applied))
+        let listing = setup.apply(&discovered, &mut done).await?;
+        println!("Set up bindings:\n {listing}");
+        Ok::<_, String>(())
     };
     let result = tokio::select! {
         () = &mut shutdown => Err("stopped by a signal before the setup was complete".to_owned()),
         result = work => result,
     };
-    let (routes, mut applied) = match result {
-        Ok(done) => done,
-        Err(error) => {
-            children.stop_all().await;
-            return Err(error);
-        }
-    };
+    if let Err(error) = result {
+        children.stop_all().await;
+        return Err(error);
+    }
 
     if options.forever {
         println!("--forever enabled, keeping alive");
@@ -206,9 +203,8 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
                 () = &mut shutdown => break,
                 delivery = next => {
                     let Some(delivery) = delivery else { break };
-                    seen.take(delivery).await;
-                    let result = connect_all(transport.as_ref(), &routes, &seen, &graph_id, &mut applied).await;
-                    if let Err(error) = result {
+                    take(&mut discovered, delivery).await;
+                    if let Err(error) = setup.apply(&discovered, &mut done).await {
                         tracing::warn!(%error, "connecting a new participant failed");
                     }
                 }
@@ -281,109 +277,149 @@ async fn start(children: &mut Children, commands: &[(String, String)]) -> Result
     Ok(())
 }
 
-/// Sends `connectinport` for every route to every known participant of its
-/// target role that has not had it yet.
-async fn connect_all(
-    transport: &dyn Transport,
-    routes: &[Route],
-    seen: &Seen,
-    graph_id: &str,
-    applied: &mut BTreeSet<Link>,
-) -> Result<(), String> {
-    for route in routes {
-        for participant in seen.of_role(&route.to.role) {
-            let Some(port) = participant.inport(&route.to.port).or_else(|| {
-                participant
-                    .inports
-                    .iter()
-                    .find(|p| p.id.as_str().eq_ignore_ascii_case(&route.to.port))
-            }) else {
-                return Err(format!(
-                    "participant {} of role {} has no inport {}",
-                    participant.id, route.to.role, route.to.port
-                ));
-            };
-            let link = Link::ConnectInport {
-                participant: participant.id.clone(),
-                outport: route.from.clone(),
-                port: port.id.to_string(),
-            };
-            if applied.contains(&link) {
+/// What msgflo-setup has done on the broker: each link once; the
+/// participants that answered no `connectinport`, and the edges that their
+/// silence leaves without a carrier (each said once).
+#[derive(Debug, Default)]
+struct Done {
+    links: BTreeSet<Link>,
+    silent: BTreeSet<ParticipantId>,
+    told: BTreeSet<Link>,
+}
+
+/// What to set up, and where.
+struct Setup<'a> {
+    transport: &'a dyn Transport,
+    graph: &'a Graph,
+    /// The graph's name, for control messages.
+    graph_id: &'a str,
+    mode: Mode,
+    /// Queue names as the participants announced them (`--discover`), not
+    /// msgflo's defaults.
+    announced: bool,
+}
+
+impl Setup<'_> {
+    /// Plans the graph's links for the `discovered` participants
+    /// ([`setup_plan`]) and applies those not done yet: binds queues, or
+    /// sends `connectinport` to each discovered participant of a target role
+    /// and waits for its answer. Each edge that a participant's silence
+    /// leaves to forwarding — which only a running coordinator does — gets a
+    /// warning line on stderr. Returns msgflo's listing of the bindings.
+    async fn apply(&self, discovered: &Registry, done: &mut Done) -> Result<String, String> {
+        let names = setup_plan::registry(self.graph, discovered, self.announced)?;
+        let wanted = setup_plan::links(self.graph, &names, self.mode)?;
+        let listing = setup_plan::listing(self.graph, &names)?;
+        for link in wanted {
+            if done.links.contains(&link) {
                 continue;
             }
-            let confirmed = links::apply_confirmed(transport, &link, graph_id, CONTROL_ANSWER)
-                .await
-                .map_err(|e| format!("cannot connect {}: {e}", participant.id))?;
-            if !confirmed {
+            match &link {
+                Link::ConnectInport {
+                    participant,
+                    outport,
+                    ..
+                } => {
+                    let known = discovered.entries();
+                    if !known.map(|e| &e.participant.id).any(|id| id == participant) {
+                        // A stand-in: no participant of the role to tell yet.
+                        continue;
+                    }
+                    let confirmed = links::apply_confirmed(
+                        self.transport,
+                        &link,
+                        self.graph_id,
+                        CONTROL_ANSWER,
+                    )
+                    .await
+                    .map_err(|e| format!("cannot connect {participant}: {e}"))?;
+                    if !confirmed {
+                        done.silent.insert(participant.clone());
+                    }
+                    tracing::info!(%participant, from = %outport, confirmed, "connected");
+                }
+                Link::Bind { outport, inport } | Link::Forward { outport, inport } => {
+                    links::apply(self.transport, &link, self.graph_id)
+                        .await
+                        .map_err(|e| format!("cannot bind {outport} -> {inport}: {e}"))?;
+                }
+            }
+            done.links.insert(link);
+        }
+        tell_unforwarded(&names, done);
+        Ok(listing)
+    }
+}
+
+/// One line per edge whose target participant answered no
+/// `connectinport`: the coordinator would forward its messages
+/// ([`bindings::forwarding`]); msgflo-setup, which does not stay in the
+/// data path, leaves the edge without a carrier.
+fn tell_unforwarded(names: &Registry, done: &mut Done) {
+    for link in &done.links {
+        let Link::ConnectInport { participant, .. } = link else {
+            continue;
+        };
+        if !done.silent.contains(participant) {
+            continue;
+        }
+        let one = BTreeSet::from([link.clone()]);
+        for forward in bindings::forwarding(one, &done.silent, names) {
+            let Link::Forward { outport, inport } = &forward else {
+                continue;
+            };
+            if done.told.insert(forward.clone()) {
                 eprintln!(
-                    "msgflo-setup: warning: participant {} did not confirm taking {} within {CONTROL_ANSWER:?} (a participant without control messages does not take it)",
-                    participant.id, route.from
+                    "msgflo-setup: warning: nothing carries {outport} -> {inport}: participant \
+                         {participant} answered no connectinport within {} s, and only a running \
+                         coordinator (msgflo) forwards for such a participant, not msgflo-setup",
+                    CONTROL_ANSWER.as_secs()
                 );
             }
-            tracing::info!(participant = %participant.id, from = %route.from, "connected");
-            applied.insert(link);
         }
     }
-    Ok(())
 }
 
-/// The participants seen on `fbp`, by role and id.
-#[derive(Debug, Default)]
-struct Seen {
-    roles: BTreeMap<String, BTreeMap<String, Participant>>,
+/// Records a discovery message in `discovered` (a malformed one is logged
+/// and dropped).
+async fn take(discovered: &mut Registry, delivery: transport::Delivery) {
+    let decoded = Participant::decode(&delivery.payload);
+    if let Err(error) = delivery.ack().await {
+        tracing::debug!(%error, "ack of a discovery message failed");
+    }
+    match decoded {
+        Ok(participant) => {
+            discovered.seen(participant, std::time::Instant::now());
+        }
+        Err(error) => tracing::warn!(%error, "discovery message dropped"),
+    }
 }
 
-impl Seen {
-    fn any(&self, role: &str) -> Option<&Participant> {
-        self.roles.get(role)?.values().next()
-    }
-
-    fn of_role<'a>(&'a self, role: &str) -> impl Iterator<Item = &'a Participant> + 'a {
-        self.roles.get(role).into_iter().flat_map(|m| m.values())
-    }
-
-    async fn take(&mut self, delivery: transport::Delivery) {
-        let decoded = Participant::decode(&delivery.payload);
-        if let Err(error) = delivery.ack().await {
-            tracing::debug!(%error, "ack of a discovery message failed");
+/// Waits until every role in `wanted` has a participant in `discovered`,
+/// up to `deadline`.
+async fn wait_for(
+    consumer: &mut Consumer,
+    discovered: &mut Registry,
+    wanted: &BTreeSet<String>,
+    deadline: Instant,
+) -> Result<(), String> {
+    loop {
+        let missing: Vec<&str> = wanted
+            .iter()
+            .filter(|r| discovered.any_of_role(r).is_none())
+            .map(String::as_str)
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
         }
-        match decoded {
-            Ok(p) => {
-                let role = p.role.to_string();
-                self.roles
-                    .entry(role)
-                    .or_default()
-                    .insert(p.id.to_string(), p);
-            }
-            Err(error) => tracing::warn!(%error, "discovery message dropped"),
-        }
-    }
-
-    /// Waits until every role in `wanted` has a participant, up to `deadline`.
-    async fn wait_for(
-        &mut self,
-        consumer: &mut Consumer,
-        wanted: &BTreeSet<String>,
-        deadline: Instant,
-    ) -> Result<(), String> {
-        loop {
-            let missing: Vec<&str> = wanted
-                .iter()
-                .filter(|r| !self.roles.contains_key(*r))
-                .map(String::as_str)
-                .collect();
-            if missing.is_empty() {
-                return Ok(());
-            }
-            match tokio::time::timeout_at(deadline, consumer.next()).await {
-                Ok(Some(delivery)) => self.take(delivery).await,
-                Ok(None) => return Err("the broker connection ended".into()),
-                Err(_) => {
-                    return Err(format!(
+        match tokio::time::timeout_at(deadline, consumer.next()).await {
+            Ok(Some(delivery)) => take(discovered, delivery).await,
+            Ok(None) => return Err("the broker connection ended".into()),
+            Err(_) => {
+                return Err(format!(
                     "participant discovery timed out: no participant of role {} announced itself",
                     missing.join(", ")
                 ))
-                }
             }
         }
     }

@@ -1,193 +1,164 @@
-//! What `msgflo-setup` sets up for a graph, as msgflo's `graphBindings` and
-//! `prettyFormatBindings` describe it. Pure.
+//! What `msgflo-setup` sets up for a graph, and how it lists it as msgflo's
+//! `prettyFormatBindings(graphBindings(graph))` does. Pure.
 //!
-//! - An edge between two participants is a **pubsub** binding: the target's
-//!   inport queue gets a copy of everything published to the source's outport.
-//! - A `msgflo/RoundRobin` node `rr` collects a **roundrobin** binding:
-//!   `A OUT -> IN rr` is its source, `rr OUT -> IN B` its target (the
-//!   participants of B share the messages), and `rr DEADLETTER -> IN C` sends
-//!   what B's participants reject (nack) to C: C's queue is bound to B's
-//!   dead-letter exchange `dead-<B's queue>`.
+//! The links are the live coordinator's: [`bindings::plan`] over the
+//! routes of [`crate::routes`] (`msgflo/RoundRobin` with its `DEADLETTER`
+//! route, `msgflo/PubSub` fan-out), for a registry that names the queues
+//! ([`registry`]): the participants discovered, or stand-ins with msgflo's
+//! default names `ROLE.PORT`.
 //!
-//! Queue names are msgflo's convention `ROLE.PORT` or, with `--discover`,
-//! what the participants announced.
+//! The listing has a line per route, in msgflo's order and words:
+//! - an edge between two participants, or through a `msgflo/PubSub` node,
+//!   is `PUBSUB: \t A.OUT -> B.IN`: the target's inport queue gets a copy of
+//!   everything published to the source's outport;
+//! - through a `msgflo/RoundRobin` node `rr`, `A OUT -> IN rr` and
+//!   `rr OUT -> IN B` is `ROUNDROBIN:\t A.OUT -> B.IN` (B's participants
+//!   share the messages), and `rr DEADLETTER -> IN C` is
+//!   `DEADLETTER:\t B.IN -> C.IN`: what B's participants reject (nack) goes
+//!   to C, whose queue is bound to B's dead-letter exchange `dead-B.IN`.
+//!
+//! Plain edges come first, in edge order, then the PubSub nodes' routes,
+//! then each round-robin node's, its dead letters first.
 //!
 //! # Differences from msgflo
-//! - A `msgflo/PubSub` node `p` is a fan-out point: each `A OUT -> IN p`
-//!   and `p OUT -> IN B` make a pubsub binding A.OUT -> B.IN. msgflo sets up
-//!   nothing for edges touching a PubSub node.
+//! - msgflo sets up nothing for edges touching a PubSub node.
 //! - With discovered queues, roundrobin bindings are set up too (msgflo's
 //!   `--discover` drops them).
+//! - A round-robin node with several targets routes to each (msgflo keeps
+//!   the last).
 //! - A roundrobin is bound on AMQP by binding the target queue to the source
 //!   exchange, which has the same effect as msgflo-nodejs' extra direct
 //!   exchange `out-<src>` between them.
 
 use super::procfile::node_order;
-use crate::routes::{is_participant_node, PUB_SUB, ROUND_ROBIN};
-use msgflo_participant::transport::dead_letter_queue;
+use crate::bindings::{self, Link, Mode};
+use crate::registry::Registry;
+use crate::routes::{edge_sources, is_participant_node, is_wiring_node, Source, ROUND_ROBIN};
+use msgflo_protocol::discovery::{Participant, Port};
 use msgflo_protocol::graph::{Endpoint, Graph};
-use msgflo_protocol::ids::QueueName;
+use msgflo_protocol::ids::{InvalidId, ParticipantId, PortName, Role};
+use std::collections::BTreeSet;
+use std::time::Instant;
 
-/// A port of a participant node and its queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct End {
-    /// The node (role).
-    pub role: String,
-    /// The port as the graph names it.
-    pub port: String,
-    /// Its queue (AMQP) or topic (MQTT).
-    pub queue: QueueName,
+/// The registry that names `graph`'s queues: the `discovered` participants
+/// (each port on msgflo's default queue `ROLE.PORT` unless `announced`,
+/// else on the queue it announced), and for every participant node nobody
+/// of which was discovered, a stand-in on the default queues.
+pub fn registry(graph: &Graph, discovered: &Registry, announced: bool) -> Result<Registry, String> {
+    let mut registry = Registry::default();
+    let now = Instant::now();
+    for entry in discovered.entries() {
+        let mut participant = entry.participant.clone();
+        if !announced {
+            for port in participant.inports.iter_mut() {
+                port.queue = None;
+            }
+            for port in participant.outports.iter_mut() {
+                port.queue = None;
+            }
+        }
+        registry.seen(participant, now);
+    }
+    for node in node_order(graph) {
+        if is_participant_node(graph, node) && discovered.any_of_role(node).is_none() {
+            registry.seen(stand_in(graph, node)?, now);
+        }
+    }
+    Ok(registry)
 }
 
-/// The kind of a binding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Every bound inport gets a copy.
-    PubSub,
-    /// The target's participants share the messages; rejects go to `deadletter`.
-    RoundRobin,
-}
-
-/// One binding, as msgflo lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Binding {
-    /// Pubsub or roundrobin.
-    pub kind: Kind,
-    /// The outport messages come from.
-    pub src: Option<End>,
-    /// The inport they go to.
-    pub tgt: Option<End>,
-    /// Where the target's rejected messages go (roundrobin only).
-    pub deadletter: Option<End>,
-}
-
-/// Messages published to queue `from` also go to the inport `to`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
-    /// An outport queue, or a dead-letter queue.
-    pub from: QueueName,
-    /// The inport that gets them.
-    pub to: End,
-}
-
-/// The bindings of `graph`; `queue(end, inport)` names each port's queue.
-pub fn graph_bindings(
-    graph: &Graph,
-    queue: impl Fn(&Endpoint, bool) -> Result<QueueName, String>,
-) -> Result<Vec<Binding>, String> {
-    let component = |role: &str| graph.processes.get(role).map(|p| p.component.as_str());
-    let is = |role: &str, kind: &str| component(role) == Some(kind);
-    let participant = |role: &str| is_participant_node(graph, role);
-    let end = |e: &Endpoint, inport: bool| -> Result<End, String> {
-        Ok(End {
-            role: e.process.clone(),
-            port: e.port.clone(),
-            queue: queue(e, inport)?,
-        })
+/// A participant of role `node` with the ports its edges use, on msgflo's
+/// default queues.
+fn stand_in(graph: &Graph, node: &str) -> Result<Participant, String> {
+    let bad = |e: InvalidId| format!("node {node}: {e}");
+    let id = ParticipantId::new(format!("{node}-stand-in")).map_err(bad)?;
+    let role = Role::new(node).map_err(bad)?;
+    let component = graph.processes.get(node).map(|p| p.component.clone());
+    let mut participant = Participant::new(id, role, component.unwrap_or_default());
+    let ports = |ends: Vec<&Endpoint>| -> Result<Vec<Port>, String> {
+        let mut names: Vec<String> = Vec::new();
+        for end in ends {
+            if !names.iter().any(|n| n.eq_ignore_ascii_case(&end.port)) {
+                names.push(end.port.clone());
+            }
+        }
+        names
+            .into_iter()
+            .map(|n| Ok(Port::new(PortName::new(n).map_err(bad)?, None)))
+            .collect()
     };
-    let round_robins: Vec<&str> = node_order(graph)
-        .into_iter()
-        .filter(|n| is(n, ROUND_ROBIN))
-        .collect();
-    let mut robins: Vec<Binding> = round_robins
-        .iter()
-        .map(|_| Binding {
-            kind: Kind::RoundRobin,
-            src: None,
-            tgt: None,
-            deadletter: None,
-        })
-        .collect();
-    let robin = |role: &str| round_robins.iter().position(|r| *r == role);
-    let mut out = Vec::new();
-    for edge in graph.edges() {
-        let (src, tgt) = (&edge.src, &edge.tgt);
-        if let Some(i) = robin(&src.process) {
-            let target = Some(end(tgt, true)?);
-            if src.port.eq_ignore_ascii_case("deadletter") {
-                robins[i].deadletter = target;
-            } else {
-                robins[i].tgt = target;
-            }
-        } else if let Some(i) = robin(&tgt.process) {
-            robins[i].src = Some(end(src, false)?);
-        } else if participant(&src.process) && participant(&tgt.process) {
-            out.push(pubsub(end(src, false)?, end(tgt, true)?));
-        } else {
-            tracing::debug!(from = %src.process, to = %tgt.process, "no binding for edge");
-        }
-    }
-    for hub in node_order(graph).into_iter().filter(|n| is(n, PUB_SUB)) {
-        let into: Vec<&Endpoint> = graph
-            .edges()
-            .filter(|e| e.tgt.process == hub && participant(&e.src.process))
+    let edges: Vec<_> = graph.edges().collect();
+    participant.inports = ports(
+        edges
+            .iter()
+            .filter(|e| e.tgt.process == node)
+            .map(|e| &e.tgt)
+            .collect(),
+    )?;
+    participant.outports = ports(
+        edges
+            .iter()
+            .filter(|e| e.src.process == node)
             .map(|e| &e.src)
-            .collect();
-        let from_hub = graph
-            .edges()
-            .filter(|e| e.src.process == hub && participant(&e.tgt.process));
-        for tgt in from_hub.map(|e| &e.tgt) {
-            for src in &into {
-                out.push(pubsub(end(src, false)?, end(tgt, true)?));
-            }
-        }
-    }
-    out.extend(robins);
-    Ok(out)
+            .collect(),
+    )?;
+    Ok(participant)
 }
 
-fn pubsub(src: End, tgt: End) -> Binding {
-    Binding {
-        kind: Kind::PubSub,
-        src: Some(src),
-        tgt: Some(tgt),
-        deadletter: None,
+/// The links `graph` needs with the participants of `registry`, as the
+/// coordinator plans them; an edge whose ends `registry` does not name is
+/// an error that says which.
+pub fn links(graph: &Graph, registry: &Registry, mode: Mode) -> Result<BTreeSet<Link>, String> {
+    let plan = bindings::plan(graph, registry, mode);
+    match plan.pending.first() {
+        Some(pending) => Err(format!("{}: {}", pending.edge, pending.missing)),
+        None => Ok(plan.links),
     }
 }
 
-/// The routes that realise `bindings` (a roundrobin without source or target
-/// has none).
-pub fn routes(bindings: &[Binding]) -> Vec<Route> {
-    let mut routes = Vec::new();
-    for b in bindings {
-        if let (Some(src), Some(tgt)) = (&b.src, &b.tgt) {
-            routes.push(Route {
-                from: src.queue.clone(),
-                to: tgt.clone(),
-            });
+/// msgflo's listing of what `graph` is set up with: `PUBSUB: \t A -> B`,
+/// `DEADLETTER:\t B -> C`, `ROUNDROBIN:\t A -> B`, one a line (see the
+/// module docs), with the queue names of `registry`.
+pub fn listing(graph: &Graph, registry: &Registry) -> Result<String, String> {
+    let nodes = node_order(graph);
+    let place = |node: &str| nodes.iter().position(|n| *n == node).unwrap_or(usize::MAX);
+    let component = |node: &str| graph.processes.get(node).map(|p| p.component.as_str());
+    // (group, wiring node, rank in its group, line)
+    let mut lines: Vec<(u8, usize, u8, String)> = Vec::new();
+    for edge in graph.edges() {
+        // Routes through a wiring node are made at its outgoing edges.
+        if is_wiring_node(graph, &edge.tgt.process) {
+            continue;
         }
-        if let (Kind::RoundRobin, Some(tgt), Some(dead)) = (b.kind, &b.tgt, &b.deadletter) {
-            routes.push(Route {
-                from: dead_letter_queue(&tgt.queue),
-                to: dead.clone(),
-            });
-        }
-    }
-    routes
-}
-
-/// msgflo's listing: `PUBSUB: \t A -> B`, `DEADLETTER:\t B -> C`,
-/// `ROUNDROBIN:\t A -> B`, one a line.
-pub fn pretty(bindings: &[Binding]) -> String {
-    let mut lines = Vec::new();
-    for b in bindings {
-        match b.kind {
-            Kind::RoundRobin => {
-                if let (Some(tgt), Some(dead)) = (&b.tgt, &b.deadletter) {
-                    lines.push(format!("DEADLETTER:\t {} -> {}", tgt.queue, dead.queue));
+        let node = edge.src.process.as_str();
+        let (group, at) = match component(node) {
+            _ if !is_wiring_node(graph, node) => (0, 0),
+            Some(ROUND_ROBIN) => (2, place(node)),
+            _ => (1, place(node)),
+        };
+        let to = bindings::port_queue(registry, &edge.tgt, true)?;
+        for source in edge_sources(graph, edge) {
+            let (rank, word, from) = match &source {
+                Source::DeadLetters(inport) => (
+                    0,
+                    "DEADLETTER:\t",
+                    bindings::port_queue(registry, inport, true)?,
+                ),
+                Source::Outport(outport) => {
+                    let word = if group == 2 {
+                        "ROUNDROBIN:\t"
+                    } else {
+                        "PUBSUB: \t"
+                    };
+                    (1, word, bindings::port_queue(registry, outport, false)?)
                 }
-                if let (Some(tgt), Some(src)) = (&b.tgt, &b.src) {
-                    lines.push(format!("ROUNDROBIN:\t {} -> {}", src.queue, tgt.queue));
-                }
-            }
-            Kind::PubSub => {
-                if let (Some(src), Some(tgt)) = (&b.src, &b.tgt) {
-                    lines.push(format!("PUBSUB: \t {} -> {}", src.queue, tgt.queue));
-                }
-            }
+            };
+            lines.push((group, at, rank, format!("{word} {from} -> {to}")));
         }
     }
-    lines.join("\n")
+    lines.sort_by_key(|(group, at, rank, _)| (*group, *at, *rank));
+    let lines: Vec<String> = lines.into_iter().map(|(.., line)| line).collect();
+    Ok(lines.join("\n"))
 }
 
 /// A list of names as Node.js prints an array of strings (`[ 'a', 'b' ]`,

@@ -29,6 +29,8 @@ pub(super) struct AmqpTransport {
     driver: DriverHandle,
     feeders: Mutex<Vec<Running>>,
     closed: AtomicBool,
+    /// The discovery queue was declared ([`AmqpTransport::declare_implicit`]).
+    implicit_declared: AtomicBool,
 }
 
 /// A consumer's feeder task.
@@ -47,6 +49,7 @@ impl AmqpTransport {
             driver,
             feeders: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
+            implicit_declared: AtomicBool::new(false),
         }
     }
 
@@ -77,12 +80,19 @@ impl AmqpTransport {
         .await
     }
 
-    /// Declares the queues that msgflo declares implicitly (`fbp`).
+    /// Declares the queues that msgflo declares implicitly (`fbp`), once
+    /// per connection: the record declares it again after a reconnect, so
+    /// sending many announcements costs no round trip each.
     async fn declare_implicit(&self, queue: &QueueName) -> Result<()> {
-        match topology::implicit(queue) {
-            Some(declarations) => self.declare("declare", queue, declarations).await,
-            None => Ok(()),
+        let Some(declarations) = topology::implicit(queue) else {
+            return Ok(());
+        };
+        if self.implicit_declared.load(Ordering::Acquire) {
+            return Ok(());
         }
+        self.declare("declare", queue, declarations).await?;
+        self.implicit_declared.store(true, Ordering::Release);
+        Ok(())
     }
 
     async fn publish_to(&self, route: Route<'_>, payload: &Bytes, headers: &Headers) -> Result<()> {

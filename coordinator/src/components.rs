@@ -132,8 +132,8 @@ impl Catalogue<'_> {
     /// `component`'s entry when a participant announces it as its own.
     fn discovered(&self, component: &str) -> Option<ComponentInfo> {
         self.registry
-            .entries()
-            .find(|e| e.participant.component == component)
+            .of_component(component)
+            .next()
             .map(|e| of_participant(&e.participant))
     }
 
@@ -161,9 +161,9 @@ impl Catalogue<'_> {
     pub fn played_by(&self, component: &str) -> Option<&Participant> {
         let own = self
             .registry
-            .entries()
-            .map(|e| &e.participant)
-            .find(|p| p.component == component);
+            .of_component(component)
+            .next()
+            .map(|e| &e.participant);
         own.or_else(|| {
             self.graph?
                 .processes
@@ -233,9 +233,7 @@ impl Catalogue<'_> {
     }
 
     fn is_announced(&self, name: &str) -> bool {
-        self.registry
-            .entries()
-            .any(|e| e.participant.component == name)
+        self.registry.of_component(name).next().is_some()
     }
 
     fn is_known(&self, name: &str) -> bool {

@@ -13,7 +13,7 @@
 
 use msgflo_protocol::discovery::Participant;
 use msgflo_protocol::ids::ParticipantId;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 /// How long a participant may stay silent before it expires.
@@ -41,10 +41,20 @@ pub enum Seen {
     Same,
 }
 
-/// The participants known now, by id.
+/// The ids of one role's (or component's) participants, in order: most
+/// roles have one or a few, so a sorted `Vec` (24 bytes and one small
+/// allocation) rather than a tree node each.
+type Ids = Vec<ParticipantId>;
+
+/// The participants known now, by id, with indexes by role, by component
+/// and by when each was last heard: looking one up, or finding the next to
+/// expire, does not walk all of them (a coordinator may know 10,000).
 #[derive(Debug)]
 pub struct Registry {
     entries: BTreeMap<ParticipantId, Entry>,
+    by_role: HashMap<String, Ids>,
+    by_component: HashMap<String, Ids>,
+    by_last_seen: BTreeSet<(Instant, ParticipantId)>,
     timeout: Duration,
 }
 
@@ -59,30 +69,50 @@ impl Registry {
     pub fn new(timeout: Duration) -> Self {
         Self {
             entries: BTreeMap::new(),
+            by_role: HashMap::new(),
+            by_component: HashMap::new(),
+            by_last_seen: BTreeSet::new(),
             timeout,
         }
     }
 
     /// Records an announcement made at `now`.
     pub fn seen(&mut self, participant: Participant, now: Instant) -> Seen {
-        match self.entries.get_mut(&participant.id) {
-            Some(entry) => {
+        let id = participant.id.clone();
+        let (first_seen, seen) = match self.entries.get(&id) {
+            Some(entry) if entry.participant == participant => (entry.first_seen, Seen::Same),
+            Some(entry) => (entry.first_seen, Seen::Changed),
+            None => (now, Seen::New),
+        };
+        if seen == Seen::Same {
+            if let Some(entry) = self.entries.get_mut(&id) {
+                self.by_last_seen.remove(&(entry.last_seen, id.clone()));
                 entry.last_seen = now;
-                if entry.participant == participant {
-                    Seen::Same
-                } else {
-                    entry.participant = participant;
-                    Seen::Changed
-                }
+                self.by_last_seen.insert((now, id));
             }
-            None => {
-                let entry = Entry {
-                    participant,
-                    first_seen: now,
-                    last_seen: now,
-                };
-                self.entries.insert(entry.participant.id.clone(), entry);
-                Seen::New
+            return seen;
+        }
+        self.remove(&id);
+        self.index(&participant);
+        self.by_last_seen.insert((now, id.clone()));
+        let entry = Entry {
+            participant,
+            first_seen,
+            last_seen: now,
+        };
+        self.entries.insert(id, entry);
+        seen
+    }
+
+    fn index(&mut self, participant: &Participant) {
+        let id = &participant.id;
+        for (index, key) in [
+            (&mut self.by_role, participant.role.as_str()),
+            (&mut self.by_component, participant.component.as_str()),
+        ] {
+            let ids = index.entry(key.to_owned()).or_default();
+            if let Err(at) = ids.binary_search(id) {
+                ids.insert(at, id.clone());
             }
         }
     }
@@ -90,30 +120,40 @@ impl Registry {
     /// Removes the participants silent for longer than the timeout at `now`
     /// and returns them.
     pub fn expire(&mut self, now: Instant) -> Vec<Participant> {
-        let timeout = self.timeout;
-        let gone: Vec<ParticipantId> = self
-            .entries
-            .values()
-            .filter(|e| now.saturating_duration_since(e.last_seen) > timeout)
-            .map(|e| e.participant.id.clone())
-            .collect();
-        gone.iter()
-            .filter_map(|id| self.entries.remove(id))
-            .map(|e| e.participant)
-            .collect()
+        let mut gone = Vec::new();
+        while let Some((last_seen, id)) = self.by_last_seen.first().cloned() {
+            if now.saturating_duration_since(last_seen) <= self.timeout {
+                break;
+            }
+            gone.extend(self.remove(&id));
+        }
+        gone
     }
 
     /// Removes a participant (its process was stopped); returns it.
     pub fn remove(&mut self, id: &ParticipantId) -> Option<Participant> {
-        self.entries.remove(id).map(|e| e.participant)
+        let entry = self.entries.remove(id)?;
+        self.by_last_seen.remove(&(entry.last_seen, id.clone()));
+        let participant = entry.participant;
+        for (index, key) in [
+            (&mut self.by_role, participant.role.as_str()),
+            (&mut self.by_component, participant.component.as_str()),
+        ] {
+            if let Some(ids) = index.get_mut(key) {
+                ids.retain(|known| known != id);
+                if ids.is_empty() {
+                    index.remove(key);
+                }
+            }
+        }
+        Some(participant)
     }
 
     /// When the next participant expires, if any is known.
     pub fn next_expiry(&self) -> Option<Instant> {
-        self.entries
-            .values()
-            .map(|e| e.last_seen + self.timeout)
-            .min()
+        self.by_last_seen
+            .first()
+            .map(|(last_seen, _)| *last_seen + self.timeout)
     }
 
     /// Every known participant, by id.
@@ -121,18 +161,31 @@ impl Registry {
         self.entries.values()
     }
 
-    /// The participants of `role`.
-    pub fn of_role<'a>(&'a self, role: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
-        self.entries
-            .values()
-            .filter(move |e| e.participant.role.as_str() == role)
+    /// The participants of `role`, by id.
+    pub fn of_role<'a>(&'a self, role: &str) -> impl Iterator<Item = &'a Entry> + 'a {
+        self.indexed(&self.by_role, role)
+    }
+
+    /// The participants that announce `component` as theirs, by id.
+    pub fn of_component<'a>(&'a self, component: &str) -> impl Iterator<Item = &'a Entry> + 'a {
+        self.indexed(&self.by_component, component)
+    }
+
+    fn indexed<'a>(
+        &'a self,
+        index: &'a HashMap<String, Ids>,
+        key: &str,
+    ) -> impl Iterator<Item = &'a Entry> + 'a {
+        index
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.entries.get(id))
     }
 
     /// One participant of `role` (the first seen), to read its ports.
     pub fn any_of_role(&self, role: &str) -> Option<&Participant> {
-        self.entries
-            .values()
-            .filter(|e| e.participant.role.as_str() == role)
+        self.of_role(role)
             .min_by_key(|e| e.first_seen)
             .map(|e| &e.participant)
     }
@@ -207,5 +260,32 @@ mod tests {
         assert_eq!(r.next_expiry(), Some(t + Duration::from_secs(18)));
         assert_eq!(r.expire(t + Duration::from_secs(19)).len(), 1);
         assert!(r.is_empty() && r.next_expiry().is_none());
+    }
+
+    #[test]
+    fn the_indexes_follow_changes_expiry_and_removal() {
+        let t = Instant::now();
+        let mut r = Registry::new(Duration::from_secs(10));
+        r.seen(participant("a-1", "a"), t);
+        r.seen(participant("b-1", "b"), t + Duration::from_secs(2));
+        let mut moved = participant("a-1", "a");
+        moved.component = "core/Drop".into();
+        assert_eq!(r.seen(moved, t + Duration::from_secs(3)), Seen::Changed);
+        assert_eq!(r.of_component("core/Repeat").count(), 1, "only b");
+        assert_eq!(r.of_component("core/Drop").count(), 1, "a moved");
+        assert_eq!(
+            r.next_expiry(),
+            Some(t + Duration::from_secs(12)),
+            "b first"
+        );
+        let gone = r.expire(t + Duration::from_secs(13));
+        assert_eq!(
+            gone.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+            ["b-1"]
+        );
+        assert!(r.of_role("b").next().is_none());
+        assert_eq!(r.next_expiry(), Some(t + Duration::from_secs(13)));
+        assert!(r.remove(&ParticipantId::new("a-1").expect("id")).is_some());
+        assert!(r.of_component("core/Drop").next().is_none() && r.next_expiry().is_none());
     }
 }

@@ -507,3 +507,38 @@ fn network_started_waits_for_the_participants_started_here() {
         "{said:?}"
     );
 }
+
+/// How fast the core takes discovery messages on its own (no broker): 10,000
+/// participants announcing once, then again, with a client connected and a
+/// small graph. Run with `cargo test --release -p msgflo-coordinator --
+/// --ignored core_takes_discovery`; prints messages per second.
+#[test]
+#[ignore = "a measurement; run by hand in release"]
+fn core_takes_discovery_at_scale() {
+    let mut core = core("a(C) OUT -> IN b(C)", Mode::Queues, None);
+    core.handle(Event::Connected(1), t(0));
+    let messages: Vec<Event> = (0..20_000)
+        .map(|i| {
+            let role = format!("role{}", i % 10_000);
+            let message = json!({"protocol": "discovery", "command": "participant", "payload": {
+                "id": format!("{role}-1"), "role": role, "component": format!("comp/{role}"),
+                "inports": [{"id": "in", "queue": format!("{role}.IN")}],
+                "outports": [{"id": "out", "queue": format!("{role}.OUT")}]}});
+            Event::Discovery(message.to_string().into())
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let mut actions = 0;
+    for event in messages {
+        actions += core.handle(event, t(1)).len();
+    }
+    let took = started.elapsed();
+    let list_started = std::time::Instant::now();
+    let listed = core.handle(frame(1, "component", "list", json!({})), t(2));
+    let list_took = list_started.elapsed();
+    eprintln!(
+        "20,000 discovery messages in {took:?}: {:.0} msg/s ({actions} actions); component:list of {} frames in {list_took:?}",
+        20_000.0 / took.as_secs_f64(),
+        listed.len()
+    );
+}

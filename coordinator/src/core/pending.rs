@@ -4,7 +4,7 @@
 //!   not in the library) is a warning at the default log level, and a
 //!   `network:output` to FBP clients: nothing happens until a participant of
 //!   that role is started elsewhere.
-//! - [`Coordinator::pending_nodes`] lists every participant node of the
+//! - [`Core::pending_nodes`] lists every participant node of the
 //!   network graph (the main graph before a start) without a live
 //!   participant, with the reason: `msgflo:participants` answers with it and
 //!   `msgflo-participants` shows it.

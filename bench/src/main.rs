@@ -13,10 +13,13 @@
 //!   driven with, baseline and participants alike;
 //! - `processes.rs` — `msgflo-participant` and `msgflo` as processes, their
 //!   memory;
-//! - `suite_amqp.rs`, `suite_mqtt.rs`, `coordinator.rs` — the parts;
+//! - `suite_amqp.rs`, `suite_mqtt.rs`, `coordinator.rs`, `coordinated.rs` —
+//!   the parts (`coordinated`, one hop with and without the coordinator, runs
+//!   only when asked for: `--only coordinated`);
 //! - `payload.rs`, `stats.rs`, `report.rs` — messages, percentiles, the table.
 
 mod amqp;
+mod coordinated;
 mod coordinator;
 mod drive;
 mod mqtt;
@@ -62,6 +65,9 @@ async fn run(s: &Settings) -> Result<String> {
     }
     if s.runs(Part::Coordinator) {
         rows.extend(coordinator_rows(s).await.context("coordinator")?);
+    }
+    if s.runs(Part::Coordinated) {
+        rows.extend(coordinated::run(s).await.context("coordinated")?);
     }
     Ok(report::table(&rows))
 }

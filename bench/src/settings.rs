@@ -67,6 +67,8 @@ pub enum Part {
     Amqp,
     Mqtt,
     Coordinator,
+    /// One hop with and without the coordinator running its graph.
+    Coordinated,
 }
 
 impl Settings {

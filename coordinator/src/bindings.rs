@@ -28,10 +28,10 @@
 
 use crate::registry::Registry;
 use crate::routes::{self, Source};
-use msgflo_participant::transport::dead_letter_queue;
 use msgflo_protocol::discovery::{Participant, Port};
 use msgflo_protocol::graph::{Endpoint, Graph};
 use msgflo_protocol::ids::{ParticipantId, QueueName};
+use msgflo_transport::dead_letter_queue;
 use std::collections::BTreeSet;
 
 /// How edges are realised on the broker.

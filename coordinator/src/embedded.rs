@@ -37,7 +37,7 @@
 //!   send that client more messages (at most 100 unacked): a client that
 //!   acks its input only after its output is confirmed would wait forever on
 //!   one connection, so our transport publishes on a second one
-//!   (`participant/src/transport/mqtt/mod.rs`).
+//!   (`transport/src/mqtt/mod.rs`).
 //!
 //! rumqttd logs through `tracing` under the target `rumqttd`; it reports
 //! ordinary disconnections as errors, so the msgflo binaries keep it off

@@ -8,8 +8,8 @@
 //!   a line that is not one. Stdout lines (a participant's output, not its
 //!   log) stay `[role] line`.
 
-pub use msgflo_participant::logging::strip_ansi;
-use msgflo_participant::logging::LogFormat;
+pub use msgflo_cli::logging::strip_ansi;
+use msgflo_cli::logging::LogFormat;
 use serde_json::{json, Value};
 
 /// A stdout line as forwarded.

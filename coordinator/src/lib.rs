@@ -3,6 +3,9 @@
 //!
 //! The pure parts (registry, bindings plan, graph editing, library) take
 //! inputs and return results; [`live`] is the one task that does the IO.
+//! It depends on `msgflo-protocol` (wire types), `msgflo-transport` (the
+//! brokers) and `msgflo-cli` (what the programs share), not on the
+//! participant runtime.
 //!
 //! # Layout
 //! - [`registry`] — participants by id, first/last seen, expiry (pure).

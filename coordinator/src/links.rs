@@ -4,9 +4,9 @@
 
 use crate::bindings::Link;
 use bytes::Bytes;
-use msgflo_participant::transport::Transport;
 use msgflo_protocol::control::{self, Control, InportConnection, PortRef, QueueRef};
 use msgflo_protocol::ids::QueueName;
+use msgflo_transport::Transport;
 use std::time::Duration;
 
 /// Makes `link` happen: binds the ends ([`Transport::bind`] declares an

@@ -36,7 +36,7 @@
 //! grandchildren and, when it is killed, all children running.
 
 use crate::forward;
-use msgflo_participant::logging::{LogFormat, LOG_FORMAT_ENV};
+use msgflo_cli::logging::{LogFormat, LOG_FORMAT_ENV};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};

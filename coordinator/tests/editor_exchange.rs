@@ -14,7 +14,7 @@ use msgflo_coordinator::library::Library;
 use msgflo_coordinator::live::{Config, Coordinator};
 use msgflo_coordinator::spawn::Children;
 use msgflo_coordinator::{graph_file, server};
-use msgflo_participant::transport::{self, ConnectOptions, Transport};
+use msgflo_transport::{self as transport, ConnectOptions, Transport};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

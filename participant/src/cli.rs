@@ -1,79 +1,15 @@
-//! What every msgflo-rs command-line program shares: logging to stderr
-//! ([`crate::logging`]: `RUST_LOG`, `--log-format`), the async runtime,
-//! one-line errors with the program's name and exit code 1, SIGTERM/SIGINT,
-//! reading the environment, and the options of participant programs
-//! ([`ParticipantArgs`]).
+//! The options of participant programs ([`ParticipantArgs`]) and running
+//! one; what every command-line program shares (runtime, logging, signals,
+//! the broker from the environment) is the crate `msgflo-cli`, re-exported
+//! here.
 
-use crate::logging::{self, LogArgs, LogFormat};
+pub use msgflo_cli::{broker, env, main, shutdown_signal};
+
+use crate::logging::LogArgs;
 use crate::runner::{Options, Running, DEFAULT_PREFETCH};
 use msgflo_protocol::ids::{ParticipantId, Role};
 use std::future::Future;
-use std::process::ExitCode;
 use std::time::Duration;
-
-/// Runs `program` on a tokio runtime with logging set up as `log` says; an
-/// error is printed as `NAME: message` on stderr (a JSON object with
-/// `--log-format json`) and exits with code 1.
-pub fn main<F>(name: &str, log: LogArgs, program: F) -> ExitCode
-where
-    F: Future<Output = Result<(), String>>,
-{
-    logging::init(log.log_format);
-    let result = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime.block_on(program),
-        Err(e) => Err(format!("cannot start the async runtime: {e}")),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            match log.log_format {
-                LogFormat::Text => eprintln!("{name}: {message}"),
-                LogFormat::Json => eprintln!(
-                    "{}",
-                    serde_json::json!({"level": "ERROR", "target": name, "message": message})
-                ),
-            }
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// The value of environment variable `name`, unless unset or blank.
-pub fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-/// The broker URL: `given`, else `MSGFLO_BROKER`, else `CLOUDAMQP_URL`, else
-/// `amqp://localhost` (msgflo's order).
-pub fn broker(given: Option<&str>) -> String {
-    given
-        .map(str::to_owned)
-        .or_else(|| env("MSGFLO_BROKER"))
-        .or_else(|| env("CLOUDAMQP_URL"))
-        .unwrap_or_else(|| "amqp://localhost".into())
-}
-
-/// SIGTERM or SIGINT. The handlers are installed when this is called, not
-/// when the future is first polled: a signal that arrives right after the
-/// ready line must stop the program cleanly, not kill it.
-pub fn shutdown_signal() -> impl Future<Output = ()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let term = signal(SignalKind::terminate()).ok();
-    let int = signal(SignalKind::interrupt()).ok();
-    async move {
-        match (term, int) {
-            (Some(mut term), Some(mut int)) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = int.recv() => {}
-                }
-            }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-}
 
 /// The options every participant program takes: role, broker, id, prefetch
 /// and IIPs. Flatten it into a program's own clap arguments

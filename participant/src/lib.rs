@@ -7,9 +7,10 @@
 //! `msgflo-participant` binary.
 //!
 //! # Layout
-//! - [`transport`] — one [`Transport`](transport::Transport) trait for AMQP
-//!   (lapin), MQTT (rumqttc) and an in-memory broker; [`transport::connect`]
-//!   picks one by URL.
+//! - [`transport`] — the crate `msgflo-transport`, re-exported: one
+//!   [`Transport`](transport::Transport) trait for AMQP (lapin), MQTT
+//!   (rumqttc) and an in-memory broker; [`transport::connect`] picks one by
+//!   URL.
 //! - [`component`] — declaring a component: ports and a process function.
 //! - [`outputs`] — sending from a process function.
 //! - [`runner`] — running a component, or a graph of in-process components
@@ -24,12 +25,12 @@
 //!   colour only on a terminal).
 //! - `src/bin/msgflo-participant.rs` — the command-line participant.
 
+pub use msgflo_cli::logging;
 pub use msgflo_protocol as protocol;
+pub use msgflo_transport as transport;
 
 pub mod cli;
 pub mod component;
-pub mod logging;
 pub mod outputs;
 pub mod runner;
 pub mod runtime;
-pub mod transport;

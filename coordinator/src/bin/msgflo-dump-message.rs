@@ -7,5 +7,5 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = dump::Args::parse();
-    msgflo_participant::cli::main("msgflo-dump-message", args.log, dump::run(args))
+    msgflo_cli::main("msgflo-dump-message", args.log, dump::run(args))
 }

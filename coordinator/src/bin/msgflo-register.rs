@@ -5,8 +5,8 @@
 
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser};
+use msgflo_cli as cli;
 use msgflo_coordinator::tools::register::{self, Options};
-use msgflo_participant::cli;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -30,7 +30,7 @@ struct Args {
           value_parser = BoolishValueParser::new(), action = ArgAction::Set)]
     forever: bool,
     #[command(flatten)]
-    log: msgflo_participant::logging::LogArgs,
+    log: msgflo_cli::logging::LogArgs,
 }
 
 fn main() -> ExitCode {

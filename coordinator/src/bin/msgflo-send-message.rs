@@ -7,5 +7,5 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = send::Args::parse();
-    msgflo_participant::cli::main("msgflo-send-message", args.log, send::run(args))
+    msgflo_cli::main("msgflo-send-message", args.log, send::run(args))
 }

@@ -5,9 +5,9 @@
 
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser};
+use msgflo_cli as cli;
 use msgflo_coordinator::spawn::ChildOptions;
 use msgflo_coordinator::tools::setup::{self, Options};
-use msgflo_participant::cli;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -57,7 +57,7 @@ struct Args {
     #[arg(long, value_name = "SHELL", num_args = 0..=1, default_missing_value = "sh")]
     shell: Option<String>,
     #[command(flatten)]
-    log: msgflo_participant::logging::LogArgs,
+    log: msgflo_cli::logging::LogArgs,
 }
 
 fn main() -> ExitCode {

@@ -4,14 +4,14 @@
 //! and fbp-spec. The options are msgflo's (see `--help`).
 
 use clap::{ArgAction, Parser};
+use msgflo_cli as cli;
 use msgflo_coordinator::fbp::graph_edit::Graphs;
 use msgflo_coordinator::library::Library;
 use msgflo_coordinator::live::{Config, Coordinator};
 use msgflo_coordinator::ping::Ping;
 use msgflo_coordinator::spawn::{ChildOptions, Children};
 use msgflo_coordinator::{embedded, flowhub, graph_file, server, try_it};
-use msgflo_participant::cli;
-use msgflo_participant::transport::{self, ConnectOptions};
+use msgflo_transport::{self as transport, ConnectOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -84,7 +84,7 @@ struct Args {
     #[arg(long, default_value_t = 600)]
     participant_timeout: u64,
     #[command(flatten)]
-    log: msgflo_participant::logging::LogArgs,
+    log: msgflo_cli::logging::LogArgs,
 }
 
 async fn run(args: Args) -> Result<(), String> {

@@ -7,9 +7,9 @@
 
 use super::Report;
 use crate::core::Event;
-use msgflo_participant::transport::{Consumer, Delivery};
 use msgflo_protocol::brackets::{self, Framing};
 use msgflo_protocol::ids::QueueName;
+use msgflo_transport::{Consumer, Delivery};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -89,7 +89,7 @@ async fn ack(delivery: Delivery, what: &str) {
 /// `active` is false, messages are acked and dropped. A copy that cannot be
 /// sent is left unacked (the broker sends it again after a reconnect).
 pub(super) fn forward(
-    transport: std::sync::Arc<dyn msgflo_participant::transport::Transport>,
+    transport: std::sync::Arc<dyn msgflo_transport::Transport>,
     inport: QueueName,
     mut consumer: Consumer,
     active: tokio::sync::watch::Receiver<bool>,

@@ -28,7 +28,7 @@ use crate::fbp::graph_edit::Graphs;
 use crate::library::Library;
 use crate::server::{ClientId, Event, Outbox};
 use crate::spawn::Children;
-use msgflo_participant::transport::{Consumer, Transport};
+use msgflo_transport::{Consumer, Transport};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -54,8 +54,7 @@ impl Coordinator {
         mut children: Children,
     ) -> Self {
         let mode = match transport.broker().scheme {
-            msgflo_participant::transport::Scheme::Mqtt
-            | msgflo_participant::transport::Scheme::Mqtts => Mode::Participants,
+            msgflo_transport::Scheme::Mqtt | msgflo_transport::Scheme::Mqtts => Mode::Participants,
             _ => Mode::Queues,
         };
         let (report, reports) = mpsc::channel(4096);

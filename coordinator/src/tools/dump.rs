@@ -17,8 +17,8 @@
 use super::{close, connect, ensure_inport, queue_name, CONNECT_TIMEOUT};
 use clap::{ArgAction, Parser};
 use futures_util::FutureExt;
-use msgflo_participant::cli;
-use msgflo_participant::transport::{Consumer, Delivery, Transport};
+use msgflo_cli as cli;
+use msgflo_transport::{Consumer, Delivery, Transport};
 use std::io::Write;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -57,7 +57,7 @@ pub struct Args {
     pub declare: bool,
     /// `--log-format`.
     #[command(flatten)]
-    pub log: msgflo_participant::logging::LogArgs,
+    pub log: msgflo_cli::logging::LogArgs,
 }
 
 /// Runs the tool.

@@ -1,7 +1,7 @@
 //! The msgflo command-line tools: put messages into a queue, read them out,
 //! see who is on the broker, set a graph up on the broker, write a Procfile,
 //! register foreign participants. Each tool is a `run(args)` here that its binary in
-//! `src/bin/` calls through [`msgflo_participant::cli::main`], so errors are
+//! `src/bin/` calls through [`msgflo_cli::main`], so errors are
 //! one line `NAME: message` and exit code 1.
 //!
 //! # Layout
@@ -36,8 +36,8 @@ pub mod setup;
 pub mod setup_plan;
 pub mod table;
 
-use msgflo_participant::transport::{self, ConnectOptions, Transport};
 use msgflo_protocol::ids::QueueName;
+use msgflo_transport::{self as transport, ConnectOptions, Transport};
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -23,9 +23,9 @@ use crate::client;
 use crate::core::PendingNode;
 use clap::{ArgAction, Parser};
 use futures_util::{SinkExt, StreamExt};
-use msgflo_participant::cli;
-use msgflo_participant::transport::{discovery_queue, Scheme, Transport};
+use msgflo_cli as cli;
 use msgflo_protocol::discovery::Participant;
+use msgflo_transport::{discovery_queue, Scheme, Transport};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -65,7 +65,7 @@ pub struct Args {
     pub json: bool,
     /// `--log-format`.
     #[command(flatten)]
-    pub log: msgflo_participant::logging::LogArgs,
+    pub log: msgflo_cli::logging::LogArgs,
 }
 
 /// One participant as listed: what it announced, and when it was heard of.

@@ -27,8 +27,8 @@
 //!   any value as true). Errors name the file and the problem in one line.
 //! - A `ROLE:FILE` splits at the first `:`, so the file name may contain one.
 
-use msgflo_participant::transport::{self, ConnectOptions};
 use msgflo_protocol::discovery::Participant;
+use msgflo_transport::{self as transport, ConnectOptions};
 use serde_json::{Map, Value};
 use std::future::Future;
 use std::path::{Path, PathBuf};

@@ -13,9 +13,9 @@ use super::{close, connect, ensure_inport, queue_name, CONNECT_TIMEOUT};
 use bytes::Bytes;
 use clap::{ArgAction, Parser};
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use msgflo_participant::cli;
-use msgflo_participant::transport::Transport;
+use msgflo_cli as cli;
 use msgflo_protocol::ids::QueueName;
+use msgflo_transport::Transport;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,7 +54,7 @@ pub struct Args {
     pub declare: bool,
     /// `--log-format`.
     #[command(flatten)]
-    pub log: msgflo_participant::logging::LogArgs,
+    pub log: msgflo_cli::logging::LogArgs,
 }
 
 /// What was sent.

@@ -51,10 +51,10 @@ use crate::links;
 use crate::registry::Registry;
 use crate::routes::{self, is_participant_node};
 use crate::spawn::{ChildOptions, Children};
-use msgflo_participant::transport::{self, ConnectOptions, Consumer, Scheme, Transport};
 use msgflo_protocol::discovery::Participant;
 use msgflo_protocol::graph::Graph;
 use msgflo_protocol::ids::ParticipantId;
+use msgflo_transport::{self as transport, ConnectOptions, Consumer, Scheme, Transport};
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::path::PathBuf;
@@ -86,7 +86,7 @@ pub struct Options {
     /// See `forward_stdout`.
     pub forward_stderr: bool,
     /// How the participants log (and their forwarded stderr lines look).
-    pub log_format: msgflo_participant::logging::LogFormat,
+    pub log_format: msgflo_cli::logging::LogFormat,
     /// Take queue names from discovery messages.
     pub discover: bool,
     /// How long to wait for discovery messages.

@@ -5,13 +5,13 @@
 use super::broker::{Broker, ChannelOutlet};
 use super::dispatch::ConnId;
 use super::state::{Refusal, State};
-use crate::protocol::ids::QueueName;
-use crate::transport::{
+use crate::{
     dead_letter_queue, is_discovery, BrokerUrl, Consumer, Headers, Result, Transport,
     TransportError, TAP_PREFIX,
 };
 use async_trait::async_trait;
 use bytes::Bytes;
+use msgflo_protocol::ids::QueueName;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;

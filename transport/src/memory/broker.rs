@@ -12,7 +12,7 @@
 
 use super::dispatch::{ConsumerId, Handout, Offer, Outlet, Settle, Tag};
 use super::state::State;
-use crate::transport::{Acker, Delivery, Result};
+use crate::{Acker, Delivery, Result};
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use tokio::sync::mpsc;
@@ -63,7 +63,7 @@ impl Broker {
     }
 }
 
-/// Hands deliveries to a [`Consumer`](crate::transport::Consumer) through its
+/// Hands deliveries to a [`Consumer`](crate::Consumer) through its
 /// channel, whose capacity is the consumer's prefetch.
 pub(super) struct ChannelOutlet {
     tx: mpsc::Sender<Delivery>,

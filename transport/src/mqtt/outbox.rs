@@ -7,8 +7,8 @@
 //! a lost connection keep their order.
 
 use super::super::Result;
-use crate::protocol::ids::QueueName;
 use bytes::Bytes;
+use msgflo_protocol::ids::QueueName;
 use rumqttc::{AsyncClient, ClientError, Publish, QoS, SubscribeFilter};
 use std::collections::VecDeque;
 use tokio::sync::oneshot;

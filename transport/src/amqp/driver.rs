@@ -9,7 +9,7 @@ use super::connection::{Link, Session, Target};
 use super::errors;
 use super::state::{elapsed_ms, State};
 use super::topology::{Declaration, Step, Topology};
-use crate::transport::backoff::Backoff;
+use crate::backoff::Backoff;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;

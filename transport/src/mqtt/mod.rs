@@ -86,11 +86,11 @@ mod routes;
 mod session;
 
 use super::{BrokerUrl, ConnectOptions, Consumer, Result, Transport, TransportError};
-use crate::protocol::ids::QueueName;
 use async_trait::async_trait;
 use bytes::Bytes;
 use driver::Driver;
 use handle::{Command, Handle, Shared};
+use msgflo_protocol::ids::QueueName;
 use rumqttc::AsyncClient;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -9,7 +9,7 @@
 //! deliveries is settled or dropped.
 
 use super::state::{Message, Queue, Refusal, State};
-use crate::transport::Headers;
+use crate::Headers;
 use bytes::Bytes;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;

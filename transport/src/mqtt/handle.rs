@@ -3,8 +3,8 @@
 
 use super::super::{BrokerUrl, Delivery, Result, TransportError};
 use super::outbox::Reply;
-use crate::protocol::ids::QueueName;
 use bytes::Bytes;
+use msgflo_protocol::ids::QueueName;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -63,7 +63,7 @@ pub(super) struct Shared {
     pub publish_timeout: Duration,
     /// Ended taps stay subscribed ([`ConnectOptions::keep_subscriptions`]).
     ///
-    /// [`ConnectOptions::keep_subscriptions`]: crate::transport::ConnectOptions::keep_subscriptions
+    /// [`ConnectOptions::keep_subscriptions`]: crate::ConnectOptions::keep_subscriptions
     pub keep_subscriptions: bool,
     /// The driver has a live connection.
     pub connected: AtomicBool,

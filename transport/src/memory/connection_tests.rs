@@ -1,10 +1,10 @@
 use super::super::{broker, kill_connection};
-use crate::protocol::ids::QueueName;
-use crate::transport::{
+use crate::{
     connect, dead_letter_queue, discovery_queue, ConnectOptions, Consumer, Delivery, Transport,
     TransportError,
 };
 use bytes::Bytes;
+use msgflo_protocol::ids::QueueName;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -8,7 +8,7 @@ use super::connection::Session;
 use super::errors;
 use super::publish::text_headers;
 use super::state::{elapsed_ms, live_session, State};
-use crate::transport::backoff::Backoff;
+use crate::backoff::Backoff;
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::StreamExt;

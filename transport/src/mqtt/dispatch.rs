@@ -19,7 +19,7 @@
 //! broker sends unacked messages again) and windows start empty.
 
 use super::super::Delivery;
-use crate::protocol::ids::QueueName;
+use msgflo_protocol::ids::QueueName;
 use rumqttc::Publish;
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;

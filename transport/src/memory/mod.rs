@@ -20,7 +20,7 @@
 //! or [`kill_connection`]) its unacked messages go back to the front of their
 //! queues, marked redelivered; settling a delivery from before does nothing.
 //! After [`kill_connection`] the transport is reconnected at once: its
-//! consumers keep their [`Consumer`](crate::transport::Consumer) handles and
+//! consumers keep their [`Consumer`](crate::Consumer) handles and
 //! get the messages again. After `close` its consumers end (once they handed
 //! out what was already in their channel) and every call fails with
 //! [`TransportError::Closed`].
@@ -33,7 +33,7 @@
 //! - `dispatch.rs` — consumers: round-robin hand-out, prefetch, ack and nack,
 //!   lost connections (tests in `dispatch_tests.rs`).
 //! - `broker.rs` — the state behind a mutex; hand-outs become
-//!   [`Delivery`](crate::transport::Delivery)s in a channel, with their acker.
+//!   [`Delivery`](crate::Delivery)s in a channel, with their acker.
 //! - `connection.rs` — the [`Transport`] impl (tests in
 //!   `connection_tests.rs`).
 

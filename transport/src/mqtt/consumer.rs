@@ -9,9 +9,9 @@
 
 use super::super::{dead_letter_queue, Acker, Result};
 use super::handle::{Command, Handle};
-use crate::protocol::ids::QueueName;
 use async_trait::async_trait;
 use bytes::Bytes;
+use msgflo_protocol::ids::QueueName;
 
 /// The acker of one delivery.
 pub(super) struct MqttAcker {

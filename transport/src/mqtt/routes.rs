@@ -15,7 +15,7 @@
 //! sends one copy per share group and [`Routes::route`] hands the copies to
 //! those inports in turn.
 
-use crate::protocol::ids::QueueName;
+use msgflo_protocol::ids::QueueName;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Why `queue` cannot be an MQTT topic, if it cannot.

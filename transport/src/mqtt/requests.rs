@@ -5,8 +5,8 @@
 
 use super::confirms::{Confirms, Untracked};
 use super::outbox::{Op, Outbox, Reply};
-use crate::protocol::ids::QueueName;
-use crate::transport::TransportError;
+use crate::TransportError;
+use msgflo_protocol::ids::QueueName;
 use rumqttc::{AsyncClient, SubAck, SubscribeReasonCode};
 
 /// Filters per SUBSCRIBE when re-subscribing after a reconnect.

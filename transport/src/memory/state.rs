@@ -8,7 +8,7 @@
 //! `dead-<inport>`.
 
 use super::dispatch::{ConnId, ConsumerId, Consumers, Outlet};
-use crate::transport::Headers;
+use crate::Headers;
 use bytes::Bytes;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;

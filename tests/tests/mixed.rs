@@ -1,32 +1,41 @@
 //! Mixed deployments under our coordinator, data counted end to end. One
-//! pipeline of five roles, started by `msgflo --graph` from a library:
+//! pipeline of seven roles, started by `msgflo --graph` from a library:
 //!
 //! ```text
 //! a(Rust core/Repeat) -> n(msgflo-nodejs) -> b(Rust core/Repeat)
-//!                     -> p(msgflo-python 0.4.1) -> c(Rust core/Repeat)
+//!   -> p(msgflo-python 0.4.1) -> c(Rust core/Repeat)
+//!   -> f(noflo-runtime-msgflo, noflo-core's Repeat) -> d(Rust core/Repeat)
 //! ```
 //!
 //! so every direction between Rust and each peer is an edge: Rust -> Node,
-//! Node -> Rust, Rust -> Python, Python -> Rust. `MESSAGES` numbered
-//! messages (`"m0"`, `"m1"`, ...: ASCII JSON strings, which each peer's
-//! JSON round trip gives back byte for byte) go into `a`, at most
-//! `WINDOW` at a time ahead of what came out of `c`; every one must come
-//! out of `c` with its bytes unchanged, none lost, none made up. The peers
-//! are installed at test time (npm `msgflo-nodejs@0.11.1` with the clients
-//! it needs beside it; msgflo-python 0.4.1 from PyPI) and run from scripts
-//! written into a temporary folder.
+//! Node -> Rust, Rust -> Python, Python -> Rust, Rust -> NoFlo, NoFlo ->
+//! Rust. `MESSAGES` numbered messages (`"m0"`, `"m1"`, ...: ASCII JSON
+//! strings, which each peer's JSON round trip gives back byte for byte) go
+//! into `a`, at most `WINDOW` at a time ahead of what came out of `d`;
+//! every one must come out of `d` with its bytes unchanged, once: none
+//! lost, none twice, none made up. The peers are installed at test time
+//! (npm `msgflo-nodejs@0.11.1` with the broker clients it needs beside it,
+//! `noflo-runtime-msgflo@0.11.3` with `noflo-core@0.4.1`, msgflo-python
+//! 0.4.1 from PyPI) and the Node and Python participants run from scripts
+//! written into a temporary folder. When messages stop, the error says how
+//! many passed each hop (taps on every outport, and on MQTT on the
+//! forwarded inports) and ends with the coordinator's log.
 //!
-//! - On Mosquitto (role names unique per run), neither peer answers
-//!   `connectinport`: after 5 s the coordinator says so for each and
-//!   forwards the edges into them (`Rust -> peer`), while the Rust
-//!   participants subscribe to the peers' own topics (`n.OUT`, `p/out`) on
-//!   `connectinport` (`peer -> Rust`). Proves both directions with each
-//!   peer on MQTT, and that the coordinator says which edges depend on it.
-//! - On RabbitMQ (a vhost of its own), msgflo-nodejs declares its queues
-//!   as msgflo does (durable, dead-letter argument) and msgflo-python 0.4.1
-//!   (Python 2.7) its own way (`p/in` not durable); the coordinator binds
-//!   all four edges to them as they are. Proves both directions with each
-//!   peer on AMQP.
+//! - On Mosquitto (role names unique per run), no peer answers
+//!   `connectinport`: after 5 s the coordinator says so for each (checked)
+//!   and forwards the edges into them (`Rust -> peer`), while the Rust
+//!   participants subscribe to the peers' own topics (`n.OUT`, `p/out`,
+//!   `f.OUT`) on `connectinport` (`peer -> Rust`). Proves both directions
+//!   with each peer on MQTT, that the coordinator says which edges depend
+//!   on it, and that its forwarding keeps going past the participants'
+//!   re-announcements (every 27 s; the run takes about 30 s, held to
+//!   msgflo-python's pace of about 10 messages a second).
+//! - On RabbitMQ (a vhost of its own), msgflo-nodejs and
+//!   noflo-runtime-msgflo declare their queues as msgflo does (durable,
+//!   dead-letter argument) and msgflo-python 0.4.1 (Python 2.7) its own
+//!   way (`p/in` not durable); the coordinator binds all six edges to them
+//!   as they are, with no PRECONDITION_FAILED in its log. Proves both
+//!   directions with each peer on AMQP.
 
 use anyhow::{bail, ensure, Context, Result};
 use bytes::Bytes;
@@ -104,13 +113,21 @@ fn msgflo_nodejs() -> Result<std::path::PathBuf> {
     npm::install_with("msgflo-nodejs", "0.11.1", &["mqtt@2.18.8", "amqplib@0.5.6"])
 }
 
-/// The five roles of one run, unique per run.
+/// noflo-runtime-msgflo with the components of noflo-core 0.4.1 beside it
+/// (0.6 crashes it); it brings its own msgflo-nodejs (0.10.5).
+fn noflo_runtime_msgflo() -> Result<std::path::PathBuf> {
+    npm::install_with("noflo-runtime-msgflo", "0.11.3", &["noflo-core@0.4.1"])
+}
+
+/// The roles of one run, unique per run.
 struct Roles {
     a: String,
     n: String,
     b: String,
     p: String,
     c: String,
+    f: String,
+    d: String,
 }
 
 impl Roles {
@@ -122,6 +139,8 @@ impl Roles {
             b: format!("b_{s}"),
             p: format!("py_{s}"),
             c: format!("c_{s}"),
+            f: format!("noflo_{s}"),
+            d: format!("d_{s}"),
         }
     }
 
@@ -133,6 +152,8 @@ impl Roles {
             format!("{}.OUT", self.n),
             format!("{}.OUT", self.b),
             format!("{}/out", self.p),
+            format!("{}.OUT", self.c),
+            format!("{}.OUT", self.f),
         ]
     }
 }
@@ -150,13 +171,23 @@ async fn start_pipeline(
     let (node_script, python_script) = (dir.join("repeat.js"), dir.join("repeat.py"));
     std::fs::write(&node_script, NODE_REPEAT)?;
     std::fs::write(&python_script, PYTHON_REPEAT)?;
-    let Roles { a, n, b, p, c } = roles;
+    let noflo = noflo_runtime_msgflo()?;
+    let Roles {
+        a,
+        n,
+        b,
+        p,
+        c,
+        f,
+        d,
+    } = roles;
     let graph = dir.join("mixed.fbp");
     std::fs::write(
         &graph,
         format!(
             "{a}(core/Repeat) OUT -> IN {n}(mix/NodeRepeat) OUT -> IN {b}(core/Repeat)\n\
-             {b} OUT -> IN {p}(mix/PythonRepeat) OUT -> IN {c}(core/Repeat)\n"
+             {b} OUT -> IN {p}(mix/PythonRepeat) OUT -> IN {c}(core/Repeat)\n\
+             {c} OUT -> IN {f}(mix/NofloRepeat) OUT -> IN {d}(core/Repeat)\n"
         ),
     )?;
     let participant = binary("msgflo-participant")?;
@@ -171,6 +202,14 @@ async fn start_pipeline(
                 node_script.display()
             ),
             "mix/PythonRepeat": format!("{} #ROLE", python(&python_script)),
+            // noflo-core's Repeat, its components found under --basedir;
+            // New Relic's agent (a dependency) kept quiet.
+            "mix/NofloRepeat": format!(
+                "env NEW_RELIC_NO_CONFIG_FILE=true NEW_RELIC_ENABLED=false \
+                 {}/node_modules/.bin/noflo-runtime-msgflo --name #ROLE --graph core/Repeat --basedir {}",
+                noflo.display(),
+                noflo.display()
+            ),
         }}))?,
     )?;
     let (graph, library) = (graph.display().to_string(), library.display().to_string());
@@ -374,7 +413,7 @@ async fn run(case: &Case<'_>) -> Result<String> {
     let roles = Roles::new();
     let t = client(case.broker, "mixed").await?;
     // Rust participants declare their outports as a bind does.
-    let mut out = t.tap(&q(&format!("{}.OUT", roles.c))?).await?;
+    let mut out = t.tap(&q(&format!("{}.OUT", roles.d))?).await?;
     let dir = tempfile::tempdir()?;
     let coordinator = start_pipeline(dir.path(), case.broker, &roles, case.python).await?;
     let started = Instant::now();
@@ -389,7 +428,7 @@ async fn run(case: &Case<'_>) -> Result<String> {
     };
     let counted = counted.with_context(|| format!("the coordinator's log ends:\n{}", tail()))?;
     eprintln!(
-        "{}: {MESSAGES} messages Rust -> Node -> Rust -> Python -> Rust in {:?} \
+        "{}: {MESSAGES} messages Rust -> Node -> Rust -> Python -> Rust -> NoFlo -> Rust in {:?} \
          ({} duplicates; {:?} from the coordinator's start)",
         case.name,
         counted.took,
@@ -415,11 +454,11 @@ async fn count_pipeline(
         let silent = said(
             &mut fbp,
             "takes no connectinport",
-            2,
+            3,
             Duration::from_secs(40),
         )
         .await?;
-        for role in [&roles.n, &roles.p] {
+        for role in [&roles.n, &roles.p, &roles.f] {
             ensure!(
                 silent.iter().any(|l| l.contains(&format!("(role {role})"))),
                 "the coordinator did not say it forwards into {role}: {silent:?}"
@@ -434,6 +473,7 @@ async fn count_pipeline(
     if case.forwarded {
         points.insert(1, format!("{}.IN", roles.n));
         points.insert(4, format!("{}/in", roles.p));
+        points.insert(7, format!("{}.IN", roles.f));
     }
     let checkpoints = Checkpoints::watch(&watcher, &points).await?;
     count_through(t, &inport, out, &checkpoints).await

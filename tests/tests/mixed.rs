@@ -34,8 +34,11 @@
 //!   noflo-runtime-msgflo declare their queues as msgflo does (durable,
 //!   dead-letter argument) and msgflo-python 0.4.1 (Python 2.7) its own
 //!   way (`p/in` not durable); the coordinator binds all six edges to them
-//!   as they are, with no PRECONDITION_FAILED in its log. Proves both
-//!   directions with each peer on AMQP.
+//!   as they are, with no PRECONDITION_FAILED in its log. Role `n` is
+//!   served by three participants — two msgflo-nodejs ones and a Rust one
+//!   (the test starts the other two) — consuming `n.IN` together. Proves
+//!   both directions with each peer on AMQP, and a role whose participants
+//!   of two languages share its work, each message taken once.
 
 use anyhow::{bail, ensure, Context, Result};
 use bytes::Bytes;
@@ -43,6 +46,7 @@ use msgflo_participant::protocol::ids::QueueName;
 use msgflo_participant::transport::{Consumer, Transport};
 use msgflo_tests::bins::binary;
 use msgflo_tests::fbp_client::{Client, Coordinator};
+use msgflo_tests::process::{spawn_ready, Spawned};
 use msgflo_tests::python::Python2;
 use msgflo_tests::vhost::Vhost;
 use msgflo_tests::{client, mqtt_url, npm, python, workspace_root};
@@ -203,9 +207,10 @@ async fn start_pipeline(
             ),
             "mix/PythonRepeat": format!("{} #ROLE", python(&python_script)),
             // noflo-core's Repeat, its components found under --basedir;
-            // New Relic's agent (a dependency) kept quiet.
+            // New Relic's agents (dependencies) kept quiet, writing no log file.
             "mix/NofloRepeat": format!(
-                "env NEW_RELIC_NO_CONFIG_FILE=true NEW_RELIC_ENABLED=false \
+                "env NEW_RELIC_NO_CONFIG_FILE=true NEW_RELIC_ENABLED=false NEW_RELIC_LOG_ENABLED=false \
+                 NEW_RELIC_LOG=/dev/null \
                  {}/node_modules/.bin/noflo-runtime-msgflo --name #ROLE --graph core/Repeat --basedir {}",
                 noflo.display(),
                 noflo.display()
@@ -404,6 +409,10 @@ struct Case<'a> {
     python: &'a dyn Fn(&Path) -> String,
     /// Whether the coordinator forwards the edges into the peers.
     forwarded: bool,
+    /// The vhost, when role `n` is also served by a second msgflo-nodejs
+    /// participant and a Rust one (started by the test), which share its
+    /// queue.
+    shared: Option<&'a Vhost>,
 }
 
 /// Runs the pipeline of the module docs on `case.broker` and counts
@@ -416,8 +425,19 @@ async fn run(case: &Case<'_>) -> Result<String> {
     let mut out = t.tap(&q(&format!("{}.OUT", roles.d))?).await?;
     let dir = tempfile::tempdir()?;
     let coordinator = start_pipeline(dir.path(), case.broker, &roles, case.python).await?;
+    let mut helpers = Vec::new();
+    if let Some(vhost) = case.shared {
+        helpers = share_role(dir.path(), case.broker, &roles.n).await?;
+        // msgflo-nodejs says it started once it asked to consume.
+        let queue = format!("{}.IN", roles.n);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while vhost.consumers_of(&queue)? < 3 {
+            ensure!(Instant::now() < deadline, "not 3 consumers of {queue}");
+        }
+    }
     let started = Instant::now();
     let counted = count_pipeline(case, &roles, coordinator.port, &t, &mut out.consumer).await;
+    drop(helpers);
     let (_, log) = coordinator
         .process
         .terminate(Duration::from_secs(20))
@@ -438,6 +458,31 @@ async fn run(case: &Case<'_>) -> Result<String> {
     ensure!(counted.duplicates == 0, "{} duplicates", counted.duplicates);
     t.close().await?;
     Ok(log)
+}
+
+/// Starts a second msgflo-nodejs participant and a Rust `core/Repeat` one
+/// of `role` (the scripts are in `dir`); each counts as started at its
+/// first line on stdout, printed once it consumes.
+async fn share_role(dir: &Path, broker: &str, role: &str) -> Result<Vec<Spawned>> {
+    let mut node = tokio::process::Command::new("node");
+    node.arg(dir.join("repeat.js"))
+        .arg(role)
+        .env("NODE_PATH", msgflo_nodejs()?.join("node_modules"))
+        .env("MSGFLO_BROKER", broker);
+    let mut rust = tokio::process::Command::new(binary("msgflo-participant")?);
+    rust.args([
+        "--name",
+        role,
+        "--component",
+        "core/Repeat",
+        "--broker",
+        broker,
+    ]);
+    let mut started = Vec::new();
+    for command in [node, rust] {
+        started.push(spawn_ready(command, Duration::from_secs(30)).await?.0);
+    }
+    Ok(started)
 }
 
 /// Waits for the pipeline to carry a probe (and on MQTT for the coordinator
@@ -490,6 +535,7 @@ async fn rust_node_and_python_participants_on_mosquitto() -> Result<()> {
         broker: &broker,
         python: &python,
         forwarded: true,
+        shared: None,
     };
     run(&case).await?;
     Ok(())
@@ -515,8 +561,113 @@ async fn rust_node_and_python_participants_on_rabbitmq() -> Result<()> {
         broker: vhost.url(),
         python: &python,
         forwarded: false,
+        shared: Some(&vhost),
     };
     let log = run(&case).await?;
     ensure!(!log.contains("PRECONDITION_FAILED"), "{log}");
+    Ok(())
+}
+
+/// On Mosquitto, role `n` served by a msgflo-nodejs participant (started
+/// by the coordinator; answers no `connectinport`) and a Rust one (started
+/// by the test): the coordinator forwards `a.OUT` into `n.IN`, where each
+/// participant of the role takes every message — MQTT gives every
+/// subscriber of a topic a copy, as under msgflo — so each of `MESSAGES`
+/// comes out of `b` exactly twice. Proves the Rust participant is not also
+/// told to take `a.OUT` (then it would take every message twice: three
+/// copies).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forwarded_role_of_node_and_rust_participants_on_mosquitto() -> Result<()> {
+    let broker = mqtt_url();
+    let roles = Roles::new();
+    let (a, n, b) = (&roles.a, &roles.n, &roles.b);
+    let dir = tempfile::tempdir()?;
+    std::fs::write(dir.path().join("repeat.js"), NODE_REPEAT)?;
+    let graph = dir.path().join("role.fbp");
+    std::fs::write(
+        &graph,
+        format!("{a}(core/Repeat) OUT -> IN {n}(mix/NodeRepeat) OUT -> IN {b}(core/Repeat)\n"),
+    )?;
+    let participant = binary("msgflo-participant")?;
+    let library = dir.path().join("library.json");
+    std::fs::write(
+        &library,
+        serde_json::to_vec(&json!({"components": {
+            "core/Repeat": format!("{} --name #ROLE --component core/Repeat", participant.display()),
+            "mix/NodeRepeat": format!(
+                "env NODE_PATH={} node {} #ROLE",
+                msgflo_nodejs()?.join("node_modules").display(),
+                dir.path().join("repeat.js").display()
+            ),
+        }}))?,
+    )?;
+    let t = client(&broker, "mixed-role").await?;
+    let mut out = t.tap(&q(&format!("{b}.OUT"))?).await?;
+    let (graph, library) = (graph.display().to_string(), library.display().to_string());
+    let coordinator =
+        msgflo_tests::fbp_client::start(&broker, &["--graph", &graph, "--library", &library])
+            .await?;
+    let mut rust = tokio::process::Command::new(&participant);
+    rust.args([
+        "--name",
+        n,
+        "--component",
+        "core/Repeat",
+        "--broker",
+        &broker,
+    ]);
+    let (_rust, _) = spawn_ready(rust, Duration::from_secs(30)).await?;
+    let mut fbp = Client::connect(coordinator.port).await?;
+    said(
+        &mut fbp,
+        "takes no connectinport",
+        1,
+        Duration::from_secs(40),
+    )
+    .await?;
+    // Both of n's participants consume n.IN before they announce
+    // themselves; a probe through shows the forward and b's subscription.
+    let inport = q(&format!("{a}.IN"))?;
+    until_through(&t, &inport, &mut out.consumer).await?;
+
+    let started = Instant::now();
+    for i in 0..MESSAGES {
+        t.send_to_inport(&inport, Bytes::from(format!("\"m{i}\"")))
+            .await?;
+    }
+    let mut seen: BTreeMap<Bytes, usize> = BTreeMap::new();
+    let mut copies = 0;
+    while copies < 2 * MESSAGES {
+        let delivery = tokio::time::timeout(Duration::from_secs(30), out.consumer.next())
+            .await
+            .with_context(|| format!("{copies} of {} copies came out", 2 * MESSAGES))?
+            .context("consumer ended")?;
+        let payload = delivery.payload.clone();
+        delivery.ack().await?;
+        if payload.as_ref() != b"\"probe\"" {
+            *seen.entry(payload).or_default() += 1;
+            copies += 1;
+        }
+    }
+    eprintln!(
+        "MQTT: {MESSAGES} messages into a role of a Node and a Rust participant: {copies} copies in {:?}",
+        started.elapsed()
+    );
+    let expected: BTreeMap<Bytes, usize> = (0..MESSAGES)
+        .map(|i| (Bytes::from(format!("\"m{i}\"")), 2))
+        .collect();
+    ensure!(seen == expected, "not each exactly twice: {seen:?}");
+    // A third copy of any would come right after.
+    if let Ok(Some(extra)) =
+        tokio::time::timeout(Duration::from_millis(500), out.consumer.next()).await
+    {
+        ensure!(
+            extra.payload.as_ref() == b"\"probe\"",
+            "a third copy: {:?}",
+            extra.payload
+        );
+    }
+    drop(coordinator);
+    t.close().await?;
     Ok(())
 }

@@ -218,7 +218,7 @@ async fn mqtt_a_late_connectinport_answer_holds_nothing_back() -> Result<()> {
         let got = next(&mut consumer)
             .await
             .map_err(|e| anyhow::anyhow!("message {i} of 100: {e:#}"))?;
-        ensure!(got == Bytes::from(format!("{i}")), "{got:?}");
+        ensure!(got == format!("{i}").as_bytes(), "{got:?}");
     }
     coordinator.close().await?;
     sender.close().await?;

@@ -161,35 +161,52 @@ pub fn plan(graph: &Graph, registry: &Registry, mode: Mode) -> Plan {
 /// `links` with every `connectinport` to a participant of `silent` (it
 /// answered none) replaced by the coordinator forwarding to its inport; a
 /// role's participants share one inport queue, so one forward serves them.
+/// A participant of such a role that does take `connectinport` (a Rust one
+/// beside msgflo-nodejs ones) is not told to take the outport as well: the
+/// forwarded copies reach it on its own inport, and a `connectinport` would
+/// give it every message twice.
 pub fn forwarding(
     links: BTreeSet<Link>,
     silent: &BTreeSet<ParticipantId>,
     registry: &Registry,
 ) -> BTreeSet<Link> {
-    links
-        .into_iter()
-        .map(|link| match link {
+    let inport_of = |participant: &ParticipantId, port: &str| {
+        registry
+            .entries()
+            .map(|e| &e.participant)
+            .find(|p| p.id == *participant)
+            .and_then(|p| queue_of(p, port, true))
+    };
+    let forwarded: BTreeSet<Link> = links
+        .iter()
+        .filter_map(|link| match link {
             Link::ConnectInport {
                 participant,
                 outport,
                 port,
-            } if silent.contains(&participant) => {
-                let inport = registry
-                    .entries()
-                    .map(|e| &e.participant)
-                    .find(|p| p.id == participant)
-                    .and_then(|p| queue_of(p, &port, true));
-                match inport {
-                    Some(inport) => Link::Forward { outport, inport },
-                    None => Link::ConnectInport {
-                        participant,
-                        outport,
-                        port,
-                    },
-                }
-            }
-            other => other,
+            } if silent.contains(participant) => Some(Link::Forward {
+                outport: outport.clone(),
+                inport: inport_of(participant, port)?,
+            }),
+            _ => None,
         })
+        .collect();
+    links
+        .into_iter()
+        .filter(|link| match link {
+            Link::ConnectInport {
+                participant,
+                outport,
+                port,
+            } => inport_of(participant, port).is_none_or(|inport| {
+                !forwarded.contains(&Link::Forward {
+                    outport: outport.clone(),
+                    inport,
+                })
+            }),
+            _ => true,
+        })
+        .chain(forwarded.iter().cloned())
         .collect()
 }
 

@@ -148,6 +148,39 @@ fn on_mqtt_every_participant_of_the_target_role_is_told() {
     assert_eq!(links, [connect("b-1"), connect("b-2")]);
 }
 
+/// A role served by a msgflo-nodejs participant (answers no
+/// `connectinport`) and a Rust one, both on `b.IN`: one forward into `b.IN`
+/// reaches both, and the Rust one is not also told to take `a.OUT` (it
+/// would get every message twice). A participant of another role is still
+/// told.
+#[test]
+fn a_forwarded_inport_serves_every_participant_of_its_queue_once() {
+    let graph = parse("a(X) OUT -> IN b(Y)\na OUT -> IN c(Y)").expect("graph");
+    let mut registry = Registry::default();
+    let now = Instant::now();
+    registry.seen(participant("a-1", "a", &[], &["out"]), now);
+    registry.seen(participant("node-1", "b", &[("in", None)], &[]), now);
+    registry.seen(participant("rust-1", "b", &[("in", None)], &[]), now);
+    registry.seen(participant("c-1", "c", &[("in", None)], &[]), now);
+    let links = plan(&graph, &registry, Mode::Participants).links;
+    let silent = [ParticipantId::new("node-1").expect("id")].into();
+    let links: Vec<Link> = forwarding(links, &silent, &registry).into_iter().collect();
+    assert_eq!(
+        links,
+        [
+            Link::ConnectInport {
+                participant: ParticipantId::new("c-1").expect("id"),
+                outport: q("a.OUT"),
+                port: "in".into(),
+            },
+            Link::Forward {
+                outport: q("a.OUT"),
+                inport: q("b.IN"),
+            },
+        ]
+    );
+}
+
 #[test]
 fn the_diff_adds_what_is_wanted_and_removes_what_is_not() {
     let link = |o: &str, i: &str| Link::Bind {

@@ -37,6 +37,14 @@ const FORWARDING: &str = "forwarding is done by the running coordinator, not by 
 /// returns the participant takes the outport's messages (MQTT keeps none for
 /// a topic nobody subscribes to yet). `Ok(false)`: no answer in time (a
 /// participant that takes no control messages, such as msgflo-python's).
+///
+/// The answers are read through a tap that is ended before this returns,
+/// and what it still held is acked: a participant answers every later
+/// `connectinport` too (the coordinator says them again when a participant
+/// announces itself again), and on MQTT an answer left unacked in a
+/// subscription nobody reads would hold back the acks of every message
+/// after it on the connection — the broker's in-flight window fills and
+/// the connection receives nothing more (discovery, forwarded edges).
 pub async fn apply_confirmed(
     transport: &dyn Transport,
     link: &Link,
@@ -48,10 +56,35 @@ pub async fn apply_confirmed(
     };
     let answers =
         QueueName::new(control::send_queue(participant.as_str())).map_err(|e| e.to_string())?;
-    let mut answers = transport
-        .consume(&answers, 10)
-        .await
-        .map_err(|e| e.to_string())?;
+    let tap = transport.tap(&answers).await.map_err(|e| e.to_string())?;
+    let mut consumer = tap.consumer;
+    let answered = confirm(transport, link, graph, wait, &mut consumer).await;
+    match transport.untap(&answers, &tap.queue).await {
+        // The consumer yields what it held, then ends.
+        Ok(()) => {
+            let deadline = tokio::time::Instant::now() + SETTLE;
+            while let Ok(Some(held)) = tokio::time::timeout_at(deadline, consumer.next()).await {
+                let _ = held.ack().await;
+            }
+        }
+        Err(error) => tracing::debug!(%answers, %error, "ending the tap of answers failed"),
+    }
+    answered
+}
+
+/// How long the answers a finished [`apply_confirmed`] still held may take
+/// to be acked.
+const SETTLE: Duration = Duration::from_secs(5);
+
+/// Applies `link` and waits up to `wait` for a `connectinport` answer (or
+/// an error) on `answers`; every answer read is acked.
+async fn confirm(
+    transport: &dyn Transport,
+    link: &Link,
+    graph: &str,
+    wait: Duration,
+    answers: &mut msgflo_transport::Consumer,
+) -> Result<bool, String> {
     apply(transport, link, graph).await?;
     let deadline = tokio::time::Instant::now() + wait;
     loop {

@@ -81,6 +81,24 @@ impl Vhost {
         Ok(out.lines().map(str::to_owned).collect())
     }
 
+    /// How many consumers the queue `queue` has (0 if it is not there).
+    pub fn consumers_of(&self, queue: &str) -> Result<usize> {
+        let out = rabbitmqctl(&[
+            "list_queues",
+            "-p",
+            &self.name,
+            "name",
+            "consumers",
+            "--no-table-headers",
+        ])?;
+        Ok(out
+            .lines()
+            .filter_map(|line| line.rsplit_once('\t'))
+            .find(|(name, _)| *name == queue)
+            .and_then(|(_, n)| n.trim().parse().ok())
+            .unwrap_or(0))
+    }
+
     /// How many consumers its queues have.
     pub fn consumers(&self) -> Result<usize> {
         let out = rabbitmqctl(&["list_consumers", "-p", &self.name, "--no-table-headers"])?;

@@ -172,3 +172,55 @@ async fn mqtt_subscription_left_from_an_earlier_run_does_not_stall_the_participa
     t.close().await?;
     Ok(())
 }
+
+/// The coordinator's `connectinport` with its answer awaited
+/// (`links::apply_confirmed`), then the same said again (as the
+/// coordinator does when a participant announces itself again, about every
+/// 27 s), answered while nobody waits: the late answer holds nothing back
+/// on the coordinator's MQTT connection, which goes on receiving (before,
+/// it stayed unacked, held back the acks of every later message, and once
+/// Mosquitto's in-flight window of 20 was full the coordinator received
+/// nothing more: forwarded edges and discovery stalled).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mqtt_a_late_connectinport_answer_holds_nothing_back() -> Result<()> {
+    use msgflo_coordinator::bindings::Link;
+    use msgflo_coordinator::links;
+    let broker = mqtt_url();
+    let role = unique("ctl-late");
+    let id = format!("{role}-1");
+    let (_participant, _) = spawn_ready(repeat(&broker, &role, &id)?, WAIT).await?;
+    let coordinator = msgflo_tests::client(&broker, "ctl-coordinator").await?;
+    let q = |name: String| QueueName::new(name);
+    let link = Link::ConnectInport {
+        participant: msgflo_participant::protocol::ids::ParticipantId::new(id.clone())?,
+        outport: q(unique("ctl.late.OUT"))?,
+        port: "in".to_owned(),
+    };
+    let answered = links::apply_confirmed(coordinator.as_ref(), &link, "main", WAIT)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    ensure!(answered, "the participant did not answer");
+    // Said again; the participant's answer reaches nobody who waits.
+    links::apply(coordinator.as_ref(), &link, "main")
+        .await
+        .map_err(anyhow::Error::msg)?;
+    // The answer travels while the coordinator's connection takes 100
+    // messages (five times Mosquitto's in-flight window) on an inport.
+    let inport = q(unique("ctl.late.IN"))?;
+    let mut consumer = coordinator.consume(&inport, 10).await?;
+    let sender = msgflo_tests::client(&broker, "ctl-sender").await?;
+    for i in 0..100 {
+        sender
+            .send_to_inport(&inport, Bytes::from(format!("{i}")))
+            .await?;
+    }
+    for i in 0..100 {
+        let got = next(&mut consumer)
+            .await
+            .map_err(|e| anyhow::anyhow!("message {i} of 100: {e:#}"))?;
+        ensure!(got == format!("{i}").as_bytes(), "{got:?}");
+    }
+    coordinator.close().await?;
+    sender.close().await?;
+    Ok(())
+}

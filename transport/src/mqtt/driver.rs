@@ -39,6 +39,9 @@ const CLOSE_GRACE: Duration = Duration::from_secs(5);
 /// resumed at start delivers before `consume` is called) before it is acked
 /// and dropped as left over from an earlier run.
 const UNROUTED_GRACE: Duration = Duration::from_secs(10);
+/// How long the oldest unacked message may hold back the PUBACKs of
+/// finished ones before the log says so.
+const HELD_BACK_WARN: Duration = Duration::from_secs(30);
 /// How often waiting messages are checked against [`UNROUTED_GRACE`].
 const UNROUTED_SWEEP: Duration = Duration::from_secs(1);
 
@@ -56,6 +59,8 @@ pub(super) struct Driver {
     requests: Requests,
     /// PUBACKs go out in the order the messages came.
     acks: AckOrder,
+    /// The held-back message last warned about (its sequence number).
+    warned_held_back: Option<u64>,
     /// Taps being ended: their copies still on their way are acked and
     /// dropped.
     retiring: HashSet<QueueName>,
@@ -100,6 +105,7 @@ impl Driver {
             dispatch: Dispatch::default(),
             requests: Requests::default(),
             acks: AckOrder::default(),
+            warned_held_back: None,
             retiring: HashSet::new(),
             untapped: HashSet::new(),
             connected: true,
@@ -137,7 +143,10 @@ impl Driver {
                     Some(command) => self.on_command(command),
                     None => break,
                 },
-                _ = sweep.tick() => self.expire_unrouted(),
+                _ = sweep.tick() => {
+                    self.expire_unrouted();
+                    self.warn_held_back();
+                }
                 () = sleep_until(close_by.unwrap_or_else(Instant::now)), if close_by.is_some() => {
                     debug!(broker = %self.shared.broker, "closing without a goodbye: the broker did not take it in time");
                     break;
@@ -301,6 +310,30 @@ impl Driver {
                 self.ack(publish.pkid);
             }
         }
+    }
+
+    /// Says once per message when an unacked one holds back the PUBACKs of
+    /// finished ones for [`HELD_BACK_WARN`]: a consumer dropped a delivery
+    /// without settling it, or works on it for very long, and once the
+    /// broker's in-flight window is full this connection receives nothing.
+    fn warn_held_back(&mut self) {
+        let Some(held) = self
+            .acks
+            .held_back(Instant::now().into_std(), HELD_BACK_WARN)
+        else {
+            return;
+        };
+        if self.warned_held_back == Some(held.seq) {
+            return;
+        }
+        self.warned_held_back = Some(held.seq);
+        warn!(
+            broker = %self.shared.broker,
+            pkid = held.pkid,
+            waited = ?held.waited,
+            behind = held.behind,
+            "a message is not acked yet and the acks of the finished ones received after it wait for it (MQTT acks in order); once the broker's in-flight window is full this connection receives nothing more (a delivery dropped without ack or nack?)"
+        );
     }
 
     /// Message `pkid` of this connection is finished: PUBACKs it and the

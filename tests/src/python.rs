@@ -112,3 +112,28 @@ impl Python2 {
         )
     }
 }
+
+/// A msgflo-python 0.4.1 participant script (Python 3 on MQTT, Python 2.7
+/// on AMQP) of component `py/Repeat`: repeats what it gets on `in` to `out`.
+/// Run it as `python SCRIPT ROLE`.
+pub const REPEAT: &str = r#"import sys
+import msgflo
+
+class Repeat(msgflo.Participant):
+    def __init__(self, role):
+        d = {
+            'component': 'py/Repeat',
+            'label': 'Repeats its input (msgflo-python)',
+            'icon': 'repeat',
+            'inports': [{'id': 'in', 'type': 'any'}],
+            'outports': [{'id': 'out', 'type': 'any'}],
+        }
+        msgflo.Participant.__init__(self, d, role)
+
+    def process(self, inport, msg):
+        self.send('out', msg.data)
+        self.ack(msg)
+
+if __name__ == '__main__':
+    msgflo.main(Repeat, sys.argv[1])
+"#;

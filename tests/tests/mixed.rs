@@ -87,30 +87,6 @@ participant.start((err) => {
 });
 "#;
 
-/// A msgflo-python 0.4.1 participant that repeats what it gets (Python 3
-/// on MQTT, Python 2.7 on AMQP).
-const PYTHON_REPEAT: &str = r#"import sys
-import msgflo
-
-class Repeat(msgflo.Participant):
-    def __init__(self, role):
-        d = {
-            'component': 'mix/PythonRepeat',
-            'label': 'Repeats its input (msgflo-python)',
-            'icon': 'repeat',
-            'inports': [{'id': 'in', 'type': 'any'}],
-            'outports': [{'id': 'out', 'type': 'any'}],
-        }
-        msgflo.Participant.__init__(self, d, role)
-
-    def process(self, inport, msg):
-        self.send('out', msg.data)
-        self.ack(msg)
-
-if __name__ == '__main__':
-    msgflo.main(Repeat, sys.argv[1])
-"#;
-
 /// msgflo-nodejs with the broker clients it needs beside it (it depends on
 /// neither; these are the versions its own tests use).
 fn msgflo_nodejs() -> Result<std::path::PathBuf> {
@@ -174,7 +150,7 @@ async fn start_pipeline(
     let node_modules = msgflo_nodejs()?.join("node_modules");
     let (node_script, python_script) = (dir.join("repeat.js"), dir.join("repeat.py"));
     std::fs::write(&node_script, NODE_REPEAT)?;
-    std::fs::write(&python_script, PYTHON_REPEAT)?;
+    std::fs::write(&python_script, msgflo_tests::python::REPEAT)?;
     let noflo = noflo_runtime_msgflo()?;
     let Roles {
         a,
@@ -190,7 +166,7 @@ async fn start_pipeline(
         &graph,
         format!(
             "{a}(core/Repeat) OUT -> IN {n}(mix/NodeRepeat) OUT -> IN {b}(core/Repeat)\n\
-             {b} OUT -> IN {p}(mix/PythonRepeat) OUT -> IN {c}(core/Repeat)\n\
+             {b} OUT -> IN {p}(py/Repeat) OUT -> IN {c}(core/Repeat)\n\
              {c} OUT -> IN {f}(mix/NofloRepeat) OUT -> IN {d}(core/Repeat)\n"
         ),
     )?;
@@ -205,7 +181,7 @@ async fn start_pipeline(
                 node_modules.display(),
                 node_script.display()
             ),
-            "mix/PythonRepeat": format!("{} #ROLE", python(&python_script)),
+            "py/Repeat": format!("{} #ROLE", python(&python_script)),
             // noflo-core's Repeat, its components found under --basedir;
             // New Relic's agents (dependencies) kept quiet, writing no log file.
             "mix/NofloRepeat": format!(

@@ -138,29 +138,6 @@ async fn an_edge_into_a_peer_waits_for_its_queue_and_leaves_no_role_in_queue() -
     Ok(())
 }
 
-/// A msgflo-python 0.4.1 participant, Python 2.7: repeats what it gets.
-const PYTHON2_REPEAT: &str = r#"import sys
-import msgflo
-
-class Repeat(msgflo.Participant):
-    def __init__(self, role):
-        d = {
-            'component': 'py2/Repeat',
-            'label': 'Repeats its input (Python 2)',
-            'icon': 'repeat',
-            'inports': [{'id': 'in', 'type': 'any'}],
-            'outports': [{'id': 'out', 'type': 'any'}],
-        }
-        msgflo.Participant.__init__(self, d, role)
-
-    def process(self, inport, msg):
-        self.send('out', msg.data)
-        self.ack(msg)
-
-if __name__ == '__main__':
-    msgflo.main(Repeat, sys.argv[1])
-"#;
-
 /// The real msgflo-python 0.4.1 on Python 2.7 (its AMQP engine), started
 /// by our coordinator between two Rust participants: the edges into and
 /// out of its not-durable `py/in` and `py/out` carry every message, and no
@@ -182,11 +159,11 @@ async fn msgflo_python_on_amqp_between_rust_participants() -> Result<()> {
     let vhost = Vhost::new("py2-amqp")?;
     let dir = tempfile::tempdir()?;
     let script = dir.path().join("repeat.py");
-    std::fs::write(&script, PYTHON2_REPEAT)?;
+    std::fs::write(&script, msgflo_tests::python::REPEAT)?;
     let graph = dir.path().join("py2.fbp");
     std::fs::write(
         &graph,
-        "src(core/Repeat) OUT -> IN py(py2/Repeat) OUT -> IN sink(core/Repeat)\n",
+        "src(core/Repeat) OUT -> IN py(py/Repeat) OUT -> IN sink(core/Repeat)\n",
     )?;
     let participant = binary("msgflo-participant")?;
     let core = |c: &str| format!("{} --name #ROLE --component {c}", participant.display());
@@ -194,7 +171,7 @@ async fn msgflo_python_on_amqp_between_rust_participants() -> Result<()> {
     std::fs::write(
         &library,
         serde_json::to_vec(&json!({"components": {
-            "py2/Repeat": format!("{} #ROLE", python.command_line(&script)),
+            "py/Repeat": format!("{} #ROLE", python.command_line(&script)),
             "core/Repeat": core("core/Repeat"),
         }}))?,
     )?;

@@ -108,6 +108,37 @@ pub fn dead_letter_queue(inport: &QueueName) -> QueueName {
     QueueName::new(format!("dead-{inport}")).unwrap_or_else(|_| inport.clone())
 }
 
+/// What a transport can do ([`Transport::capabilities`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Messages carry [`Headers`] (AMQP, memory; MQTT 3.1.1 has none).
+    pub headers: bool,
+    /// Anyone can bind an outport to an inport on the broker (AMQP,
+    /// memory); without, a binding takes effect only in the process that
+    /// consumes the inport (MQTT: the coordinator asks the participant with
+    /// `connectinport`).
+    pub broker_bindings: bool,
+    /// The discovery queue is one queue its consumers share, keeping what
+    /// nobody took (AMQP, memory); without, every watcher gets every
+    /// message and nothing is kept (an MQTT topic).
+    pub shared_discovery: bool,
+}
+
+impl Capabilities {
+    /// AMQP's and the memory broker's.
+    pub const QUEUES: Capabilities = Capabilities {
+        headers: true,
+        broker_bindings: true,
+        shared_discovery: true,
+    };
+    /// MQTT 3.1.1's.
+    pub const TOPICS: Capabilities = Capabilities {
+        headers: false,
+        broker_bindings: false,
+        shared_discovery: false,
+    };
+}
+
 /// Message headers: names with text values, in the order they were set.
 /// Transports that have no headers (MQTT 3.1.1) drop them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -207,6 +238,10 @@ impl Default for ConnectOptions {
 pub trait Transport: Send + Sync + 'static {
     /// The broker this is connected to (printable: no password).
     fn broker(&self) -> &BrokerUrl;
+
+    /// What this transport can do: callers ask this rather than the URL's
+    /// scheme.
+    fn capabilities(&self) -> Capabilities;
 
     /// Declares an inport queue (idempotent), and its dead-letter queue.
     async fn declare_inport(&self, queue: &QueueName) -> Result<()>;

@@ -53,9 +53,9 @@ impl Coordinator {
         library: Library,
         mut children: Children,
     ) -> Self {
-        let mode = match transport.broker().scheme {
-            msgflo_transport::Scheme::Mqtt | msgflo_transport::Scheme::Mqtts => Mode::Participants,
-            _ => Mode::Queues,
+        let mode = match transport.capabilities().broker_bindings {
+            true => Mode::Queues,
+            false => Mode::Participants,
         };
         let (report, reports) = mpsc::channel(4096);
         let exits = children.exits();

@@ -25,7 +25,7 @@ use clap::{ArgAction, Parser};
 use futures_util::{SinkExt, StreamExt};
 use msgflo_cli as cli;
 use msgflo_protocol::discovery::Participant;
-use msgflo_transport::{discovery_queue, Scheme, Transport};
+use msgflo_transport::{discovery_queue, Transport};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -283,10 +283,10 @@ async fn listen(args: &Args, seconds: f64) -> Result<Vec<Listed>, String> {
 }
 
 async fn hear(transport: &dyn Transport, wait: Duration) -> Result<Vec<Listed>, String> {
-    let mut consumer = match transport.broker().scheme {
+    let mut consumer = match transport.capabilities().shared_discovery {
         // Unlimited prefetch: the whole backlog, none of it acked.
-        Scheme::Amqp | Scheme::Amqps => transport.consume(&discovery_queue(), 0).await,
-        _ => transport.watch_discovery().await,
+        true => transport.consume(&discovery_queue(), 0).await,
+        false => transport.watch_discovery().await,
     }
     .map_err(|e| e.to_string())?;
     let end = Instant::now() + wait;

@@ -54,7 +54,7 @@ use crate::spawn::{ChildOptions, Children};
 use msgflo_protocol::discovery::Participant;
 use msgflo_protocol::graph::Graph;
 use msgflo_protocol::ids::ParticipantId;
-use msgflo_transport::{self as transport, ConnectOptions, Consumer, Scheme, Transport};
+use msgflo_transport::{self as transport, ConnectOptions, Consumer, Transport};
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::path::PathBuf;
@@ -120,7 +120,7 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
     let transport = transport::connect(&options.broker, connect)
         .await
         .map_err(|e| e.to_string())?;
-    let mqtt = matches!(transport.broker().scheme, Scheme::Mqtt | Scheme::Mqtts);
+    let mqtt = !transport.capabilities().broker_bindings;
     // Subscribe before starting participants, so their first announcement is seen.
     let mut discovery = if mqtt || options.discover {
         Some(

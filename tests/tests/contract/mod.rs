@@ -383,6 +383,11 @@ pub async fn headers_travel_with_a_direct_send(h: &dyn Harness) -> Result<()> {
 /// the payload still arrives, without them.
 pub async fn headers_travel_with_the_message(h: &dyn Harness) -> Result<()> {
     let (t, watcher) = (h.connect("hdr").await?, h.connect("hdr-watch").await?);
+    ensure!(
+        t.capabilities().headers == h.carries_headers(),
+        "the transport says headers: {}, and the harness knows otherwise",
+        t.capabilities().headers
+    );
     let out = outport(&t, "contract.headers.OUT").await?;
     let q = inport(&t, "contract.headers.IN").await?;
     let dead = dead_letter_queue(&q);

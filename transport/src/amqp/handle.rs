@@ -109,6 +109,10 @@ impl Transport for AmqpTransport {
         &self.broker
     }
 
+    fn capabilities(&self) -> crate::Capabilities {
+        crate::Capabilities::QUEUES
+    }
+
     async fn declare_inport(&self, queue: &QueueName) -> Result<()> {
         self.declare("declare inport", queue, topology::inport(queue))
             .await

@@ -84,6 +84,10 @@ impl Transport for MemoryTransport {
         &self.url
     }
 
+    fn capabilities(&self) -> crate::Capabilities {
+        crate::Capabilities::QUEUES
+    }
+
     async fn declare_inport(&self, queue: &QueueName) -> Result<()> {
         self.step("declare inport", queue, |s| {
             declare_inport(s, queue);

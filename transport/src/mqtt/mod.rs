@@ -199,6 +199,10 @@ impl Transport for MqttTransport {
         &self.consumer.shared.broker
     }
 
+    fn capabilities(&self) -> crate::Capabilities {
+        crate::Capabilities::TOPICS
+    }
+
     async fn declare_inport(&self, queue: &QueueName) -> Result<()> {
         self.usable(queue, "declare inport")
     }

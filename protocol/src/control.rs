@@ -29,15 +29,12 @@ use serde_json::{Map, Value};
 /// The envelope's `protocol` value for control messages.
 pub const PROTOCOL: &str = "participant";
 
-/// The queue a participant takes control messages from.
-pub fn receive_queue(participant_id: &str) -> String {
-    format!(".fbp.{participant_id}.receive")
-}
-
-/// The queue a participant answers control messages on.
-pub fn send_queue(participant_id: &str) -> String {
-    format!(".fbp.{participant_id}.send")
-}
+/// The queue a participant takes control messages from
+/// ([`crate::queues`]).
+pub use crate::queues::control_receive_queue as receive_queue;
+/// The queue a participant answers control messages on
+/// ([`crate::queues`]).
+pub use crate::queues::control_send_queue as send_queue;
 
 /// A broker queue or topic, with transport options.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -29,3 +29,4 @@ pub mod dsl;
 pub mod graph;
 pub mod ids;
 pub mod messages;
+pub mod queues;

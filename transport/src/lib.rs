@@ -102,11 +102,9 @@ pub struct Tap {
     pub consumer: Consumer,
 }
 
-/// The dead-letter queue of an inport: where nacked messages go.
-pub fn dead_letter_queue(inport: &QueueName) -> QueueName {
-    // A valid queue name prefixed with plain text stays valid.
-    QueueName::new(format!("dead-{inport}")).unwrap_or_else(|_| inport.clone())
-}
+/// The dead-letter queue of an inport: where nacked messages go (a wire
+/// contract: `msgflo_protocol::queues`).
+pub use msgflo_protocol::queues::dead_letter_queue;
 
 /// What a transport can do ([`Transport::capabilities`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -45,10 +45,10 @@ use msgflo_protocol::ids::QueueName;
 pub(super) const DEAD_LETTER_ARGUMENT: &str = "x-dead-letter-exchange";
 
 /// Prefix of dead-letter exchanges and queues.
-const DEAD_PREFIX: &str = "dead-";
+const DEAD_PREFIX: &str = msgflo_protocol::queues::DEAD_LETTER_PREFIX;
 
 /// Prefix of participants' control queues (`.fbp.<id>.receive`).
-const CONTROL_PREFIX: &str = ".fbp.";
+const CONTROL_PREFIX: &str = msgflo_protocol::queues::CONTROL_PREFIX;
 
 /// Prefix of taps (`.tap.<uuid>`): private copies of an outport.
 const TAP_PREFIX: &str = super::super::TAP_PREFIX;

@@ -19,7 +19,7 @@ use tracing::debug;
 
 /// What [`dead_letter_queue`] puts before an inport's name: a queue named so
 /// is a dead-letter queue and gets no dead-letter queue of its own.
-const DEAD_PREFIX: &str = "dead-";
+const DEAD_PREFIX: &str = msgflo_protocol::queues::DEAD_LETTER_PREFIX;
 
 /// The channel capacity standing in for "no limit" (prefetch 0, as in AMQP).
 const NO_PREFETCH_LIMIT: usize = 1 << 16;

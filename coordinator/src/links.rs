@@ -1,36 +1,66 @@
 //! Applying a [`Link`] on the broker, and undoing it: queue bindings on AMQP,
 //! `connectinport` / `disconnectinport` control messages on MQTT. Used by the
-//! live coordinator and by `msgflo-setup`.
+//! live coordinator and by `msgflo-setup`. Failures are [`LinkError`]s.
 
 use crate::bindings::Link;
 use bytes::Bytes;
 use msgflo_protocol::control::{self, Control, InportConnection, PortRef, QueueRef};
 use msgflo_protocol::ids::QueueName;
-use msgflo_transport::Transport;
+use msgflo_transport::{Transport, TransportError};
 use std::time::Duration;
+
+/// Why a link could not be made or undone.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// The broker refused, or could not be reached (the transport's error
+    /// names the operation and the queue).
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// A participant id that makes no control queue name.
+    #[error("participant {participant}: no control queue: {reason}")]
+    ControlQueue {
+        /// The participant.
+        participant: String,
+        /// Why the name is not a queue name.
+        reason: String,
+    },
+    /// The participant answered `connectinport` with an error.
+    #[error("the participant {participant} refused connectinport: {reason}")]
+    Refused {
+        /// The participant.
+        participant: String,
+        /// What it said.
+        reason: String,
+    },
+    /// A forward is kept by the running coordinator, not made once.
+    #[error("forwarding is done by the running coordinator, not by a one-off link")]
+    Forwarding,
+}
+
+/// A participant's control queue (`receive` or `send`) as a queue name.
+fn control_queue(participant: &str, name: String) -> Result<QueueName, LinkError> {
+    QueueName::new(name).map_err(|e| LinkError::ControlQueue {
+        participant: participant.to_owned(),
+        reason: e.to_string(),
+    })
+}
 
 /// Makes `link` happen: binds the ends ([`Transport::bind`] declares an
 /// end only if it is missing, so a queue or exchange a participant declared
 /// its own way — msgflo-python's are not durable — is left as it is), or
 /// tells the participant to take the outport's messages. `graph` goes into
 /// control messages.
-pub async fn apply(transport: &dyn Transport, link: &Link, graph: &str) -> Result<(), String> {
+pub async fn apply(transport: &dyn Transport, link: &Link, graph: &str) -> Result<(), LinkError> {
     match link {
-        Link::Bind { outport, inport } => transport
-            .bind(outport, inport)
-            .await
-            .map_err(|e| e.to_string()),
+        Link::Bind { outport, inport } => Ok(transport.bind(outport, inport).await?),
         Link::ConnectInport {
             participant,
             outport,
             port,
         } => send_control(transport, participant.as_str(), outport, port, graph, true).await,
-        Link::Forward { .. } => Err(FORWARDING.to_owned()),
+        Link::Forward { .. } => Err(LinkError::Forwarding),
     }
 }
-
-/// Why [`apply`] and [`undo`] do not forward: a running coordinator does.
-const FORWARDING: &str = "forwarding is done by the running coordinator, not by a one-off link";
 
 /// [`apply`], and for a control message also waits up to `wait` for the
 /// participant's answer on its `.fbp.<id>.send` queue, so that once this
@@ -50,13 +80,13 @@ pub async fn apply_confirmed(
     link: &Link,
     graph: &str,
     wait: Duration,
-) -> Result<bool, String> {
+) -> Result<bool, LinkError> {
     let Link::ConnectInport { participant, .. } = link else {
         return apply(transport, link, graph).await.map(|()| true);
     };
-    let answers =
-        QueueName::new(control::send_queue(participant.as_str())).map_err(|e| e.to_string())?;
-    let tap = transport.tap(&answers).await.map_err(|e| e.to_string())?;
+    let participant = participant.as_str();
+    let answers = control_queue(participant, control::send_queue(participant))?;
+    let tap = transport.tap(&answers).await?;
     let mut consumer = tap.consumer;
     let answered = confirm(transport, link, graph, wait, &mut consumer).await;
     match transport.untap(&answers, &tap.queue).await {
@@ -84,7 +114,7 @@ async fn confirm(
     graph: &str,
     wait: Duration,
     answers: &mut msgflo_transport::Consumer,
-) -> Result<bool, String> {
+) -> Result<bool, LinkError> {
     apply(transport, link, graph).await?;
     let deadline = tokio::time::Instant::now() + wait;
     loop {
@@ -99,7 +129,14 @@ async fn confirm(
                 let reason = body["payload"]["message"]
                     .as_str()
                     .unwrap_or("no reason given");
-                return Err(format!("the participant refused connectinport: {reason}"));
+                let participant = match link {
+                    Link::ConnectInport { participant, .. } => participant.to_string(),
+                    _ => String::new(),
+                };
+                return Err(LinkError::Refused {
+                    participant,
+                    reason: reason.to_owned(),
+                });
             }
             _ => {}
         }
@@ -107,18 +144,15 @@ async fn confirm(
 }
 
 /// Undoes [`apply`].
-pub async fn undo(transport: &dyn Transport, link: &Link, graph: &str) -> Result<(), String> {
+pub async fn undo(transport: &dyn Transport, link: &Link, graph: &str) -> Result<(), LinkError> {
     match link {
-        Link::Bind { outport, inport } => transport
-            .unbind(outport, inport)
-            .await
-            .map_err(|e| e.to_string()),
+        Link::Bind { outport, inport } => Ok(transport.unbind(outport, inport).await?),
         Link::ConnectInport {
             participant,
             outport,
             port,
         } => send_control(transport, participant.as_str(), outport, port, graph, false).await,
-        Link::Forward { .. } => Err(FORWARDING.to_owned()),
+        Link::Forward { .. } => Err(LinkError::Forwarding),
     }
 }
 
@@ -131,7 +165,7 @@ async fn send_control(
     port: &str,
     graph: &str,
     connect: bool,
-) -> Result<(), String> {
+) -> Result<(), LinkError> {
     let connection = InportConnection {
         src: QueueRef {
             queue: outport.to_string(),
@@ -149,9 +183,8 @@ async fn send_control(
     } else {
         Control::DisconnectInport(connection)
     };
-    let queue = QueueName::new(control::receive_queue(participant)).map_err(|e| e.to_string())?;
-    transport
+    let queue = control_queue(participant, control::receive_queue(participant))?;
+    Ok(transport
         .send_to_inport(&queue, Bytes::from(message.encode()))
-        .await
-        .map_err(|e| e.to_string())
+        .await?)
 }

@@ -242,10 +242,10 @@ impl Executor {
         let transport = self.transport.clone();
         self.run(op, async move {
             let (outport, inport) = key;
-            let tap = transport.tap(&outport).await.map_err(|e| e.to_string())?;
+            let tap = transport.tap(&outport).await?;
             tracing::info!(%outport, %inport, "forwarding through the coordinator");
             feeds::forward(transport, inport, tap.consumer, active);
-            Ok(())
+            Ok::<(), msgflo_transport::TransportError>(())
         });
     }
 
@@ -321,16 +321,17 @@ impl Executor {
     }
 
     /// Runs `work` in a task bounded by [`OP_DEADLINE`] and reports its
-    /// result as operation `op`.
-    fn run(
+    /// result as operation `op` (the core keeps the error's text, to tell
+    /// clients).
+    fn run<E: std::fmt::Display>(
         &self,
         op: OpId,
-        work: impl std::future::Future<Output = Result<(), String>> + Send + 'static,
+        work: impl std::future::Future<Output = Result<(), E>> + Send + 'static,
     ) {
         let report = self.report.clone();
         tokio::spawn(async move {
             let result = match tokio::time::timeout(OP_DEADLINE, work).await {
-                Ok(result) => result,
+                Ok(result) => result.map_err(|e| e.to_string()),
                 Err(_) => Err(format!("no answer within {OP_DEADLINE:?}")),
             };
             let _ = report.send(Report::Core(Event::Done { op, result })).await;

@@ -204,9 +204,6 @@ pub enum Action {
         /// The brackets around it, sent as its `msgflo-brackets` header
         /// (none: no header).
         brackets: Framing,
-        /// Declare the inport first (an IIP for a participant not there
-        /// yet: the queue keeps it).
-        declare: bool,
     },
     /// Start a participant process for a graph node.
     Spawn {

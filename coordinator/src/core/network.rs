@@ -240,7 +240,6 @@ impl Core {
                 queue,
                 payload: payload.into(),
                 brackets: msgflo_protocol::brackets::Framing::default(),
-                declare: false,
             });
             let event = DataEvent {
                 id: format!("DATA -> {} {}()", tgt.port.to_uppercase(), tgt.process),

@@ -203,7 +203,6 @@ impl Core {
             queue: held.queue,
             payload: held.payload,
             brackets: held.framing,
-            declare: false,
         });
     }
 

@@ -49,7 +49,6 @@ struct Outgoing {
     queue: QueueName,
     payload: Bytes,
     brackets: Framing,
-    declare: bool,
 }
 
 /// Performs actions; see the module docs.
@@ -146,13 +145,11 @@ impl Executor {
                     queue,
                     payload,
                     brackets,
-                    declare,
                 } => {
                     let _ = self.sends.send(Outgoing {
                         queue,
                         payload,
                         brackets,
-                        declare,
                     });
                 }
                 Action::Spawn { role, command } => {
@@ -367,14 +364,7 @@ async fn sender(transport: Arc<dyn Transport>, mut outgoing: mpsc::UnboundedRece
         if let Some(value) = message.brackets.encode() {
             headers.insert(brackets::HEADER, value);
         }
-        let send = async {
-            if message.declare {
-                transport.declare_inport(&message.queue).await?;
-            }
-            transport
-                .send_to_inport_with(&message.queue, message.payload, &headers)
-                .await
-        };
+        let send = transport.send_to_inport_with(&message.queue, message.payload, &headers);
         match tokio::time::timeout(OP_DEADLINE, send).await {
             Ok(Ok(())) => {}
             Ok(Err(error)) => tracing::warn!(%queue, %error, "sending failed"),

@@ -1,5 +1,6 @@
-//! Mixed deployments under our coordinator, data counted end to end. One
-//! pipeline of seven roles, started by `msgflo --graph` from a library:
+//! Mixed deployments under our coordinator (and our msgflo-setup), data
+//! counted end to end. One pipeline of seven roles, started by
+//! `msgflo --graph` from a library:
 //!
 //! ```text
 //! a(Rust core/Repeat) -> n(msgflo-nodejs) -> b(Rust core/Repeat)
@@ -39,6 +40,11 @@
 //!   (the test starts the other two) — consuming `n.IN` together. Proves
 //!   both directions with each peer on AMQP, and a role whose participants
 //!   of two languages share its work, each message taken once.
+//! - On RabbitMQ under `msgflo-setup --participants --discover --forever`
+//!   instead of a coordinator: the same pipeline, every participant started
+//!   and every edge bound by msgflo-setup, which uses the coordinator's
+//!   planner. (On MQTT msgflo-setup cannot forward into peers that take no
+//!   `connectinport`; it names such edges instead — tests/setup.rs.)
 
 use anyhow::{bail, ensure, Context, Result};
 use bytes::Bytes;
@@ -138,15 +144,39 @@ impl Roles {
     }
 }
 
-/// Writes the graph, the peer scripts and the library (the Python
-/// participant run by `python`, a command line before its script) into
-/// `dir`; starts the coordinator on `broker`.
+/// Writes the graph, the peer scripts and the library into `dir` and
+/// starts the coordinator on `broker` with them.
 async fn start_pipeline(
     dir: &Path,
     broker: &str,
     roles: &Roles,
     python: &dyn Fn(&Path) -> String,
 ) -> Result<Coordinator> {
+    let (graph, library) = write_pipeline(dir, roles, python)?;
+    let (graph, library) = (graph.display().to_string(), library.display().to_string());
+    msgflo_tests::fbp_client::start_with(
+        broker,
+        &[
+            "--graph",
+            &graph,
+            "--library",
+            &library,
+            "--forward",
+            "stderr",
+        ],
+        &[("RUST_LOG", "msgflo_coordinator=info")],
+    )
+    .await
+}
+
+/// Writes the graph, the peer scripts and the library (the Python
+/// participant run by `python`, a command line before its script) into
+/// `dir`; returns the graph's and the library's paths.
+fn write_pipeline(
+    dir: &Path,
+    roles: &Roles,
+    python: &dyn Fn(&Path) -> String,
+) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
     let node_modules = msgflo_nodejs()?.join("node_modules");
     let (node_script, python_script) = (dir.join("repeat.js"), dir.join("repeat.py"));
     std::fs::write(&node_script, NODE_REPEAT)?;
@@ -193,20 +223,7 @@ async fn start_pipeline(
             ),
         }}))?,
     )?;
-    let (graph, library) = (graph.display().to_string(), library.display().to_string());
-    msgflo_tests::fbp_client::start_with(
-        broker,
-        &[
-            "--graph",
-            &graph,
-            "--library",
-            &library,
-            "--forward",
-            "stderr",
-        ],
-        &[("RUST_LOG", "msgflo_coordinator=info")],
-    )
-    .await
+    Ok((graph, library))
 }
 
 /// How a run went.
@@ -644,6 +661,63 @@ async fn a_forwarded_role_of_node_and_rust_participants_on_mosquitto() -> Result
         );
     }
     drop(coordinator);
+    t.close().await?;
+    Ok(())
+}
+
+/// The same pipeline on RabbitMQ set up by `msgflo-setup` instead of a
+/// coordinator (`--participants --discover --forever`): it starts every
+/// participant from the library, waits for their discovery messages and
+/// binds the edges to the queues they name (msgflo-python's `role/in`), as
+/// msgflo's setup does. 300 messages end to end, none lost or doubled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_node_python_and_noflo_participants_under_msgflo_setup_on_rabbitmq() -> Result<()> {
+    let python = Python2::with(
+        "msgflo-0.4.1-gevent-1.4.0",
+        &[
+            "msgflo==0.4.1",
+            "gevent==1.4.0",
+            "greenlet==0.4.17",
+            "haigha==0.9.0",
+            "paho-mqtt==1.5.1",
+        ],
+    )?;
+    let vhost = Vhost::new("mixed-setup")?;
+    let python = |script: &Path| python.command_line(script);
+    let roles = Roles::new();
+    let t = client(vhost.url(), "mixed-setup").await?;
+    let mut out = t.tap(&q(&format!("{}.OUT", roles.d))?).await?;
+    let dir = tempfile::tempdir()?;
+    let (graph, library) = write_pipeline(dir.path(), &roles, &python)?;
+    let mut setup = tokio::process::Command::new(binary("msgflo-setup")?);
+    setup
+        .arg(&graph)
+        .args(["--broker", vhost.url(), "--library"])
+        .arg(&library)
+        .args([
+            "--participants",
+            "--discover",
+            "--forever",
+            "--timeout",
+            "60",
+        ])
+        .env_remove("RUST_LOG")
+        .current_dir(dir.path());
+    let (setup, _) = spawn_ready(setup, Duration::from_secs(60)).await?;
+    let inport = q(&format!("{}.IN", roles.a))?;
+    until_through(&t, &inport, &mut out.consumer).await?;
+    let watcher = client(vhost.url(), "mixed-setup-watch").await?;
+    let checkpoints = Checkpoints::watch(&watcher, &roles.outports()).await?;
+    let counted = count_through(&t, &inport, &mut out.consumer, &checkpoints).await;
+    let (_, log) = setup.terminate(Duration::from_secs(20)).await?;
+    let counted = counted.with_context(|| format!("msgflo-setup's log:\n{log}"))?;
+    eprintln!(
+        "AMQP under msgflo-setup: {MESSAGES} messages Rust -> Node -> Rust -> Python -> Rust -> \
+         NoFlo -> Rust in {:?} ({} duplicates)",
+        counted.took, counted.duplicates
+    );
+    ensure!(counted.duplicates == 0, "{} duplicates", counted.duplicates);
+    ensure!(!log.contains("PRECONDITION_FAILED"), "{log}");
     t.close().await?;
     Ok(())
 }

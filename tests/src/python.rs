@@ -59,6 +59,22 @@ pub struct Python2 {
 }
 
 impl Python2 {
+    /// msgflo-python 0.4.1 with its AMQP engine: gevent 1.4.0, built
+    /// against greenlet 0.4 (greenlet 2 changed its object size: "greenlet.
+    /// greenlet size changed" at import), haigha 0.9.0, paho-mqtt 1.5.1.
+    pub fn msgflo() -> Result<Self> {
+        Self::with(
+            "msgflo-0.4.1-gevent-1.4.0",
+            &[
+                "msgflo==0.4.1",
+                "gevent==1.4.0",
+                "greenlet==0.4.17",
+                "haigha==0.9.0",
+                "paho-mqtt==1.5.1",
+            ],
+        )
+    }
+
     /// Installs `packages` (pip requirement specifiers) for Python 2.7 once.
     /// Fails with a one-line reason when pyenv's Python 2.7 or a package
     /// cannot be had.

@@ -536,17 +536,7 @@ async fn rust_node_and_python_participants_on_mosquitto() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rust_node_and_python_participants_on_rabbitmq() -> Result<()> {
-    // gevent 1.4.0 is built against greenlet 0.4 (see tests/peer_queues.rs).
-    let python = Python2::with(
-        "msgflo-0.4.1-gevent-1.4.0",
-        &[
-            "msgflo==0.4.1",
-            "gevent==1.4.0",
-            "greenlet==0.4.17",
-            "haigha==0.9.0",
-            "paho-mqtt==1.5.1",
-        ],
-    )?;
+    let python = Python2::msgflo()?;
     let vhost = Vhost::new("mixed")?;
     let python = |script: &Path| python.command_line(script);
     let case = Case {
@@ -672,16 +662,7 @@ async fn a_forwarded_role_of_node_and_rust_participants_on_mosquitto() -> Result
 /// msgflo's setup does. 300 messages end to end, none lost or doubled.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rust_node_python_and_noflo_participants_under_msgflo_setup_on_rabbitmq() -> Result<()> {
-    let python = Python2::with(
-        "msgflo-0.4.1-gevent-1.4.0",
-        &[
-            "msgflo==0.4.1",
-            "gevent==1.4.0",
-            "greenlet==0.4.17",
-            "haigha==0.9.0",
-            "paho-mqtt==1.5.1",
-        ],
-    )?;
+    let python = Python2::msgflo()?;
     let vhost = Vhost::new("mixed-setup")?;
     let python = |script: &Path| python.command_line(script);
     let roles = Roles::new();

@@ -144,18 +144,7 @@ async fn an_edge_into_a_peer_waits_for_its_queue_and_leaves_no_role_in_queue() -
 /// `py.IN` is made.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn msgflo_python_on_amqp_between_rust_participants() -> Result<()> {
-    // gevent 1.4.0 is built against greenlet 0.4 (greenlet 2 changed its
-    // object size: "greenlet.greenlet size changed" at import).
-    let python = Python2::with(
-        "msgflo-0.4.1-gevent-1.4.0",
-        &[
-            "msgflo==0.4.1",
-            "gevent==1.4.0",
-            "greenlet==0.4.17",
-            "haigha==0.9.0",
-            "paho-mqtt==1.5.1",
-        ],
-    )?;
+    let python = Python2::msgflo()?;
     let vhost = Vhost::new("py2-amqp")?;
     let dir = tempfile::tempdir()?;
     let script = dir.path().join("repeat.py");

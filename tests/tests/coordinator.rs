@@ -341,7 +341,10 @@ async fn mqtt_edges_wait_for_their_participants_and_are_bound_when_they_appear()
 /// A participant that stops announcing itself expires, and clients are told.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_participants_expire_and_clients_are_told() -> Result<()> {
-    let broker = amqp_url();
+    // A vhost of its own: on `/` another coordinator may take the ghost's
+    // announcement from the shared `fbp` queue.
+    let vhost = msgflo_tests::vhost::Vhost::new("expiry")?;
+    let broker = vhost.url().to_owned();
     let coordinator = start(&broker, &["--participant-timeout", "1"]).await?;
     let mut c = Client::connect(coordinator.port).await?;
     let t = client(&broker, "expiry").await?;
@@ -350,7 +353,7 @@ async fn silent_participants_expire_and_clients_are_told() -> Result<()> {
         "id": id, "role": "ghost", "component": "test/Ghost", "label": "", "icon": "",
         "inports": [], "outports": []}});
     t.announce(Bytes::from(participant.to_string())).await?;
-    // Older discovery messages on the shared `fbp` queue expire too.
+    // Nothing else announces itself here, but read on until the ghost.
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
         let left = deadline.saturating_duration_since(std::time::Instant::now());

@@ -84,8 +84,10 @@ async fn amqp_chain_of_3_passes_10000_messages() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mqtt_chain_of_3_passes_10000_messages() -> Result<()> {
-    // Mosquitto's default queue limits: keep at most 500 in flight.
-    chain_round_trip(&mqtt_url(), 500).await
+    // Mosquitto drops what it cannot queue for a client ("Outgoing messages
+    // are being dropped", its log): seen with 500 in flight on the loaded
+    // shared broker, so keep at most 100.
+    chain_round_trip(&mqtt_url(), 100).await
 }
 
 /// Unknown components, unreadable or invalid files and graphs without

@@ -48,9 +48,12 @@
 //! waits up to [`ConnectOptions::publish_timeout`].
 //!
 //! Limits: one process consuming two inports that take the same topic gets
-//! one copy per inport from the broker, but MQTT 3.1.1 does not say which
-//! subscription a copy is for, so copies go to those inports in turn. Queue
-//! names with `+`, `#` or a leading `$` cannot be topics.
+//! one copy per inport from rumqttd, but only one copy in all from
+//! Mosquitto 2.0 (it sends a client each message once, however many of its
+//! share-group subscriptions match — seen with `mosquitto_sub` and two
+//! groups); MQTT 3.1.1 does not say which subscription a copy is for, so
+//! copies go to those inports in turn. Keep such inports in processes of
+//! their own. Queue names with `+`, `#` or a leading `$` cannot be topics.
 //!
 //! `mqtts://` is MQTT over TLS (rustls; see `transport/tls.rs`), checked
 //! against the URL's host; reconnections use the same TLS configuration.

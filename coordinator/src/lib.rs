@@ -15,7 +15,8 @@
 //!   ([`tools::setup_plan`]).
 //! - [`routes`] — msgflo's wiring nodes (`msgflo/RoundRobin` with its
 //!   `DEADLETTER` route, `msgflo/PubSub`) resolved to participant routes.
-//! - [`links`] — applying a link on the broker (bind, or `connectinport`).
+//! - [`links`] — applying a link on the broker (bind, or `connectinport`);
+//!   [`relay`] — forwarding an edge's messages where neither does.
 //! - [`components`] — the component catalogue: `component:list` from the
 //!   participants and the library.
 //! - [`fbp`] — the FBP protocol's `graph:*` commands as a state machine.
@@ -57,6 +58,7 @@ pub mod links;
 pub mod live;
 pub mod ping;
 pub mod registry;
+pub mod relay;
 pub mod routes;
 pub mod server;
 pub mod spawn;

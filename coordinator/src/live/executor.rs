@@ -13,6 +13,7 @@ use crate::bindings::{Link, Mode};
 use crate::core::reconcile::OpId;
 use crate::core::{Action, Event};
 use crate::links;
+use crate::relay;
 use crate::server::{ClientId, Outbox, Undelivered};
 use crate::spawn::Children;
 use bytes::Bytes;
@@ -225,7 +226,7 @@ impl Executor {
         });
     }
 
-    /// Forwards `outport`'s messages to `inport` (see [`feeds::forward`]):
+    /// Forwards `outport`'s messages to `inport` (see [`relay::forward`]):
     /// a forward made before is switched on again.
     fn forward(&mut self, op: OpId, outport: QueueName, inport: QueueName) {
         let key = (outport, inport);
@@ -241,7 +242,7 @@ impl Executor {
             let (outport, inport) = key;
             let tap = transport.tap(&outport).await?;
             tracing::info!(%outport, %inport, "forwarding through the coordinator");
-            feeds::forward(transport, inport, tap.consumer, active);
+            relay::forward(transport, inport, tap.consumer, active);
             Ok::<(), msgflo_transport::TransportError>(())
         });
     }

@@ -40,11 +40,11 @@
 //!   (the test starts the other two) — consuming `n.IN` together. Proves
 //!   both directions with each peer on AMQP, and a role whose participants
 //!   of two languages share its work, each message taken once.
-//! - On RabbitMQ under `msgflo-setup --participants --discover --forever`
-//!   instead of a coordinator: the same pipeline, every participant started
-//!   and every edge bound by msgflo-setup, which uses the coordinator's
-//!   planner. (On MQTT msgflo-setup cannot forward into peers that take no
-//!   `connectinport`; it names such edges instead — tests/setup.rs.)
+//! - Under `msgflo-setup --participants --discover --forever` instead of a
+//!   coordinator, on RabbitMQ and on Mosquitto: the same pipeline, every
+//!   participant started and every edge linked by msgflo-setup, which uses
+//!   the coordinator's planner; on Mosquitto it forwards the three edges
+//!   into the peers itself (checked in its log), as msgflo's setup does.
 //!
 //! Counting the messages through the pipeline: `mixed/counting.rs`.
 
@@ -514,25 +514,23 @@ async fn a_forwarded_role_of_node_and_rust_participants_on_mosquitto() -> Result
     Ok(())
 }
 
-/// The same pipeline on RabbitMQ set up by `msgflo-setup` instead of a
-/// coordinator (`--participants --discover --forever`): it starts every
-/// participant from the library, waits for their discovery messages and
-/// binds the edges to the queues they name (msgflo-python's `role/in`), as
-/// msgflo's setup does. 300 messages end to end, none lost or doubled.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rust_node_python_and_noflo_participants_under_msgflo_setup_on_rabbitmq() -> Result<()> {
-    let python = Python2::msgflo()?;
-    let vhost = Vhost::new("mixed-setup")?;
-    let python = |script: &Path| python.command_line(script);
+/// The same pipeline set up by `msgflo-setup --participants --discover
+/// --forever` instead of a coordinator: it starts every participant from
+/// the library, waits for their discovery messages and links the edges to
+/// the queues they name (msgflo-python's `role/in`), as msgflo's setup
+/// does — on RabbitMQ by binding queues, on MQTT by `connectinport` to the
+/// Rust participants and by forwarding the edges into the peers itself,
+/// which answer none. `MESSAGES` end to end, none lost or doubled.
+async fn run_under_setup(case: &Case<'_>) -> Result<()> {
     let roles = Roles::new();
-    let t = client(vhost.url(), "mixed-setup").await?;
+    let t = client(case.broker, "mixed-setup").await?;
     let mut out = t.tap(&q(&format!("{}.OUT", roles.d))?).await?;
     let dir = tempfile::tempdir()?;
-    let (graph, library) = write_pipeline(dir.path(), &roles, &python)?;
+    let (graph, library) = write_pipeline(dir.path(), &roles, case.python)?;
     let mut setup = tokio::process::Command::new(binary("msgflo-setup")?);
     setup
         .arg(&graph)
-        .args(["--broker", vhost.url(), "--library"])
+        .args(["--broker", case.broker, "--library"])
         .arg(&library)
         .args([
             "--participants",
@@ -545,19 +543,72 @@ async fn rust_node_python_and_noflo_participants_under_msgflo_setup_on_rabbitmq(
         .current_dir(dir.path());
     let (setup, _) = spawn_ready(setup, Duration::from_secs(60)).await?;
     let inport = q(&format!("{}.IN", roles.a))?;
-    until_through(&t, &inport, &mut out.consumer).await?;
-    let watcher = client(vhost.url(), "mixed-setup-watch").await?;
-    let checkpoints = Checkpoints::watch(&watcher, &roles.outports()).await?;
-    let counted = count_through(&t, &inport, &mut out.consumer, &checkpoints).await;
+    let counted = async {
+        until_through(&t, &inport, &mut out.consumer).await?;
+        let watcher = client(case.broker, "mixed-setup-watch").await?;
+        let mut points = roles.outports();
+        if case.forwarded {
+            points.insert(1, format!("{}.IN", roles.n));
+            points.insert(4, format!("{}/in", roles.p));
+            points.insert(7, format!("{}.IN", roles.f));
+        }
+        let checkpoints = Checkpoints::watch(&watcher, &points).await?;
+        count_through(&t, &inport, &mut out.consumer, &checkpoints).await
+    }
+    .await;
     let (_, log) = setup.terminate(Duration::from_secs(20)).await?;
     let counted = counted.with_context(|| format!("msgflo-setup's log:\n{log}"))?;
     eprintln!(
-        "AMQP under msgflo-setup: {MESSAGES} messages Rust -> Node -> Rust -> Python -> Rust -> \
+        "{} under msgflo-setup: {MESSAGES} messages Rust -> Node -> Rust -> Python -> Rust -> \
          NoFlo -> Rust in {:?} ({} duplicates)",
-        counted.took, counted.duplicates
+        case.name, counted.took, counted.duplicates
     );
     ensure!(counted.duplicates == 0, "{} duplicates", counted.duplicates);
     ensure!(!log.contains("PRECONDITION_FAILED"), "{log}");
+    if case.forwarded {
+        for (from, into) in [
+            (format!("{}.OUT", roles.a), format!("{}.IN", roles.n)),
+            (format!("{}.OUT", roles.b), format!("{}/in", roles.p)),
+            (format!("{}.OUT", roles.c), format!("{}.IN", roles.f)),
+        ] {
+            let line = format!("msgflo-setup: forwarding {from} -> {into}: ");
+            ensure!(
+                log.contains(&line),
+                "no {line:?} in msgflo-setup's log:\n{log}"
+            );
+        }
+    }
     t.close().await?;
     Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_node_python_and_noflo_participants_under_msgflo_setup_on_rabbitmq() -> Result<()> {
+    let python = Python2::msgflo()?;
+    let vhost = Vhost::new("mixed-setup")?;
+    let python = |script: &Path| python.command_line(script);
+    let case = Case {
+        name: "AMQP",
+        broker: vhost.url(),
+        python: &python,
+        forwarded: false,
+        shared: None,
+    };
+    run_under_setup(&case).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_node_python_and_noflo_participants_under_msgflo_setup_on_mosquitto() -> Result<()> {
+    let example = workspace_root().join("examples/polyglot");
+    let python = python::venv("msgflo-0.4.1", &example.join("requirements.txt"))?;
+    let broker = mqtt_url();
+    let python = |script: &Path| format!("{} {}", python.display(), script.display());
+    let case = Case {
+        name: "MQTT",
+        broker: &broker,
+        python: &python,
+        forwarded: true,
+        shared: None,
+    };
+    run_under_setup(&case).await
 }

@@ -3,8 +3,8 @@
 //! a dead-letter route) and prints the bindings as msgflo does; on Mosquitto
 //! the bindings are made by the participants themselves (`connectinport`), so
 //! data keeps flowing after msgflo-setup exits, and an edge into a participant
-//! that takes no control messages is named on stderr as not carried; errors
-//! are one line.
+//! that takes no control messages is forwarded by msgflo-setup `--forever`
+//! (and named on stderr as not carried without it); errors are one line.
 
 use anyhow::{ensure, Context, Result};
 use bytes::Bytes;
@@ -239,21 +239,27 @@ async fn mqtt_participants_are_connected_and_data_flows_after_setup_exits() -> R
     Ok(())
 }
 
-#[tokio::test]
-async fn mqtt_participant_without_control_messages_gets_one_line_per_unforwarded_edge() -> Result<()>
-{
+/// msgflo-setup on Mosquitto for `a OUT -> IN b` and `a ERROR -> IN b`
+/// (`args` added), with a participant of b that announces itself and takes
+/// no control messages, as msgflo-nodejs' and msgflo-python's on MQTT.
+/// Returns the running msgflo-setup once it listed both bindings (each
+/// connection waited 5 s for an answer that never comes), the roles and
+/// the silent participant's id.
+async fn setup_with_a_silent_participant(
+    dir: &Path,
+    args: &[&str],
+) -> Result<(msgflo_tests::process::Spawned, String, String, String)> {
     let (a, b) = (role("a"), role("b"));
-    let dir = tempfile::tempdir()?;
     files(
-        dir.path(),
+        dir,
         &format!("{a}(core/Repeat) OUT -> IN {b}(core/Repeat)\n{a} ERROR -> IN {b}\n"),
     )?;
-    let command = setup(dir.path(), &mqtt_url(), &["--timeout", "20"])?;
+    let mut all = vec!["--timeout", "20"];
+    all.extend_from_slice(args);
+    let command = setup(dir, &mqtt_url(), &all)?;
     let (mut process, first) = spawn_ready(command, WAIT).await?;
     assert_eq!(first, "Set up participants []");
 
-    // A participant of b that announces itself and takes no control
-    // messages, as msgflo-nodejs' and msgflo-python's on MQTT.
     let test = client(&mqtt_url(), "setup-test").await?;
     let id = format!("{b}-silent");
     let announcement = serde_json::json!({"protocol": "discovery", "command": "participant",
@@ -262,7 +268,6 @@ async fn mqtt_participant_without_control_messages_gets_one_line_per_unforwarded
         "outports": [{"id": "out", "type": "any", "queue": format!("{b}.OUT")}]}});
     test.announce(Bytes::from(announcement.to_string())).await?;
 
-    // Each of the two connections waits 5 s for an answer that never comes.
     let last = format!("PUBSUB: \t {a}.ERROR -> {b}.IN");
     let listed = process.lines_until(&last, 2 * WAIT).await?;
     assert_eq!(
@@ -273,6 +278,15 @@ async fn mqtt_participant_without_control_messages_gets_one_line_per_unforwarded
             last.clone()
         ]
     );
+    test.close().await?;
+    Ok((process, a, b, id))
+}
+
+#[tokio::test]
+async fn mqtt_participant_without_control_messages_gets_one_line_per_unforwarded_edge() -> Result<()>
+{
+    let dir = tempfile::tempdir()?;
+    let (mut process, a, b, id) = setup_with_a_silent_participant(dir.path(), &[]).await?;
     let end = tokio::time::timeout(WAIT, process.stdout.next_line()).await??;
     assert_eq!(end, None, "no more output");
     let (code, stderr) = process.terminate(WAIT).await?;
@@ -280,11 +294,66 @@ async fn mqtt_participant_without_control_messages_gets_one_line_per_unforwarded
     let line = |port: &str| {
         format!(
             "msgflo-setup: warning: nothing carries {a}.{port} -> {b}.IN: participant {id} \
-             answered no connectinport within 5 s, and only a running coordinator (msgflo) \
-             forwards for such a participant, not msgflo-setup\n"
+             answered no connectinport within 5 s, and msgflo-setup forwards for such a \
+             participant only with --forever\n"
         )
     };
     assert_eq!(stderr, format!("{}{}", line("ERROR"), line("OUT")));
+    Ok(())
+}
+
+/// With `--forever`, msgflo-setup forwards both edges into the silent
+/// participant itself, byte for byte, as msgflo's setup does in-process,
+/// says so once per edge, and stops forwarding when it stops.
+#[tokio::test]
+async fn with_forever_on_mqtt_setup_forwards_into_a_participant_without_control_messages(
+) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (process, a, b, id) = setup_with_a_silent_participant(dir.path(), &["--forever"]).await?;
+    let test = client(&mqtt_url(), "setup-test").await?;
+    let mut into_b = test.tap(&q(&format!("{b}.IN"))).await?;
+    let payloads: [&[u8]; 3] = [b"{\"n\": 1,  \"x\": [1.50]}", b"\"two\"", b"\xff not JSON"];
+    for (port, payload) in [
+        ("OUT", payloads[0]),
+        ("ERROR", payloads[1]),
+        ("OUT", payloads[2]),
+    ] {
+        test.send_to_inport(&q(&format!("{a}.{port}")), Bytes::copy_from_slice(payload))
+            .await?;
+    }
+    let mut got = Vec::new();
+    for _ in payloads {
+        let delivery = tokio::time::timeout(WAIT, into_b.consumer.next())
+            .await
+            .context("a forwarded message")?
+            .context("the tap ended")?;
+        got.push(delivery.payload.to_vec());
+        delivery.ack().await?;
+    }
+    got.sort();
+    let mut sent: Vec<Vec<u8>> = payloads.iter().map(|p| p.to_vec()).collect();
+    sent.sort();
+    assert_eq!(got, sent, "each message once, its bytes unchanged");
+    let (_, stderr) = process.terminate(WAIT).await?;
+    for port in ["OUT", "ERROR"] {
+        let line = format!(
+            "msgflo-setup: forwarding {a}.{port} -> {b}.IN: participant {id} answered no \
+             connectinport within 5 s"
+        );
+        ensure!(
+            stderr.lines().filter(|l| *l == line).count() == 1,
+            "not once: {line:?} in\n{stderr}"
+        );
+    }
+    // Stopped with msgflo-setup: nothing is forwarded any more.
+    test.send_to_inport(&q(&format!("{a}.OUT")), Bytes::from_static(b"late"))
+        .await?;
+    let late = tokio::time::timeout(Duration::from_secs(2), into_b.consumer.next()).await;
+    assert!(
+        late.is_err(),
+        "forwarded after msgflo-setup stopped: {late:?}"
+    );
+    test.close().await?;
     Ok(())
 }
 

@@ -19,15 +19,21 @@
 //!   waits (up to 5 s) for the participant's answer, so data sent once this
 //!   program has exited finds the subscription in place. A participant that
 //!   takes no control messages (msgflo-nodejs' or msgflo-python's on MQTT)
-//!   would need the coordinator to forward its edges' messages; this program
-//!   does not stay in the data path, so it says so with one line per such
-//!   edge on stderr (`msgflo-setup: warning: nothing carries A.OUT -> B.IN:
-//!   ...`) and exits as usual.
+//!   needs its edges' messages forwarded, as msgflo's setup does in-process:
+//!   - with `--forever`, msgflo-setup forwards each such edge itself
+//!     ([`crate::relay`]: byte for byte, acked once the copy is confirmed)
+//!     and says so with one line per edge on stderr (`msgflo-setup:
+//!     forwarding A.OUT -> B.IN: ...`);
+//!   - without it, nothing would carry such an edge once this program has
+//!     exited, so it says so with one line per edge on stderr
+//!     (`msgflo-setup: warning: nothing carries A.OUT -> B.IN: ...`) and
+//!     exits as usual.
 //! - `--discover`: the queues are the ones the participants announce; every
 //!   participant node of the graph must announce itself within `--timeout`.
 //! - `--forever`: keeps running (and its participants with it) until SIGTERM
 //!   or SIGINT, then stops the participants it started; on MQTT it also
-//!   connects participants of the target roles that appear meanwhile.
+//!   connects participants of the target roles that appear meanwhile, and
+//!   forwards the edges into those that take no control messages.
 //!   Without `--forever` it exits once the bindings are set up and leaves the
 //!   participants it started running, as msgflo does (their output then goes
 //!   nowhere).
@@ -49,6 +55,7 @@ use crate::graph_file;
 use crate::library::{Library, DEFAULT_COMPONENT_DIR};
 use crate::links;
 use crate::registry::Registry;
+use crate::relay;
 use crate::routes::{self, is_participant_node};
 use crate::spawn::{ChildOptions, Children};
 use msgflo_protocol::discovery::Participant;
@@ -58,6 +65,7 @@ use msgflo_transport::{self as transport, ConnectOptions, Consumer, Transport};
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -142,7 +150,8 @@ pub async fn run(options: Options, shutdown: impl Future<Output = ()>) -> Result
     };
     let mut children = Children::with_options(options.broker.clone(), child_options);
     let setup = Setup {
-        transport: transport.as_ref(),
+        transport: transport.clone(),
+        forward: mqtt && options.forever,
         graph: &graph,
         graph_id: &graph_id,
         mode: if mqtt {
@@ -279,17 +288,22 @@ async fn start(children: &mut Children, commands: &[(String, String)]) -> Result
 
 /// What msgflo-setup has done on the broker: each link once; the
 /// participants that answered no `connectinport`, and the edges that their
-/// silence leaves without a carrier (each said once).
+/// silence leaves to forwarding (each said once, and forwarded with
+/// `--forever`: the switches of those forwards, kept while they run).
 #[derive(Debug, Default)]
 struct Done {
     links: BTreeSet<Link>,
     silent: BTreeSet<ParticipantId>,
     told: BTreeSet<Link>,
+    forwards: Vec<tokio::sync::watch::Sender<bool>>,
 }
 
 /// What to set up, and where.
 struct Setup<'a> {
-    transport: &'a dyn Transport,
+    transport: Arc<dyn Transport>,
+    /// Forward the edges into participants that answer no `connectinport`
+    /// (MQTT with `--forever`).
+    forward: bool,
     graph: &'a Graph,
     /// The graph's name, for control messages.
     graph_id: &'a str,
@@ -304,8 +318,9 @@ impl Setup<'_> {
     /// ([`setup_plan`]) and applies those not done yet: binds queues, or
     /// sends `connectinport` to each discovered participant of a target role
     /// and waits for its answer. Each edge that a participant's silence
-    /// leaves to forwarding — which only a running coordinator does — gets a
-    /// warning line on stderr. Returns msgflo's listing of the bindings.
+    /// leaves to forwarding is forwarded (with `--forever`) or named in a
+    /// warning ([`Setup::carry_unforwarded`]). Returns msgflo's listing of
+    /// the bindings.
     async fn apply(&self, discovered: &Registry, done: &mut Done) -> Result<String, String> {
         let names = setup_plan::registry(self.graph, discovered, self.announced)?;
         let wanted = setup_plan::links(self.graph, &names, self.mode)?;
@@ -326,7 +341,7 @@ impl Setup<'_> {
                         continue;
                     }
                     let confirmed = links::apply_confirmed(
-                        self.transport,
+                        self.transport.as_ref(),
                         &link,
                         self.graph_id,
                         CONTROL_ANSWER,
@@ -339,44 +354,65 @@ impl Setup<'_> {
                     tracing::info!(%participant, from = %outport, confirmed, "connected");
                 }
                 Link::Bind { outport, inport } | Link::Forward { outport, inport } => {
-                    links::apply(self.transport, &link, self.graph_id)
+                    links::apply(self.transport.as_ref(), &link, self.graph_id)
                         .await
                         .map_err(|e| format!("cannot bind {outport} -> {inport}: {e}"))?;
                 }
             }
             done.links.insert(link);
         }
-        tell_unforwarded(&names, done);
+        self.carry_unforwarded(&names, done).await?;
         Ok(listing)
     }
-}
 
-/// One line per edge whose target participant answered no
-/// `connectinport`: the coordinator would forward its messages
-/// ([`bindings::forwarding`]); msgflo-setup, which does not stay in the
-/// data path, leaves the edge without a carrier.
-fn tell_unforwarded(names: &Registry, done: &mut Done) {
-    for link in &done.links {
-        let Link::ConnectInport { participant, .. } = link else {
-            continue;
-        };
-        if !done.silent.contains(participant) {
-            continue;
+    /// Each edge whose target participant answered no `connectinport`
+    /// ([`bindings::forwarding`]), once: forwarded from here with
+    /// `--forever` ([`relay::forward`]), otherwise named in a warning, since
+    /// nothing carries it once this program has exited. Either way one line
+    /// on stderr.
+    async fn carry_unforwarded(&self, names: &Registry, done: &mut Done) -> Result<(), String> {
+        let mut unforwarded = Vec::new();
+        for link in &done.links {
+            let Link::ConnectInport { participant, .. } = link else {
+                continue;
+            };
+            if !done.silent.contains(participant) {
+                continue;
+            }
+            let one = BTreeSet::from([link.clone()]);
+            for forward in bindings::forwarding(one, &done.silent, names) {
+                if !done.told.contains(&forward) {
+                    unforwarded.push((participant.clone(), forward));
+                }
+            }
         }
-        let one = BTreeSet::from([link.clone()]);
-        for forward in bindings::forwarding(one, &done.silent, names) {
+        for (participant, forward) in unforwarded {
             let Link::Forward { outport, inport } = &forward else {
                 continue;
             };
-            if done.told.insert(forward.clone()) {
+            let why = format!(
+                "participant {participant} answered no connectinport within {} s",
+                CONTROL_ANSWER.as_secs()
+            );
+            if self.forward {
+                let tap = self
+                    .transport
+                    .tap(outport)
+                    .await
+                    .map_err(|e| format!("cannot forward {outport} -> {inport}: {e}"))?;
+                let (on, active) = tokio::sync::watch::channel(true);
+                relay::forward(self.transport.clone(), inport.clone(), tap.consumer, active);
+                done.forwards.push(on);
+                eprintln!("msgflo-setup: forwarding {outport} -> {inport}: {why}");
+            } else {
                 eprintln!(
-                    "msgflo-setup: warning: nothing carries {outport} -> {inport}: participant \
-                         {participant} answered no connectinport within {} s, and only a running \
-                         coordinator (msgflo) forwards for such a participant, not msgflo-setup",
-                    CONTROL_ANSWER.as_secs()
+                    "msgflo-setup: warning: nothing carries {outport} -> {inport}: {why}, and \
+                     msgflo-setup forwards for such a participant only with --forever"
                 );
             }
+            done.told.insert(forward);
         }
+        Ok(())
     }
 }
 

@@ -4,7 +4,7 @@
 //! and consumers share ([`Session`]).
 
 use super::super::{tls, BrokerUrl, ConnectOptions, TransportError};
-use super::publish::Publisher;
+use super::confirmed::Publisher;
 use super::topology::{Declaration, Probe, Step};
 use futures_util::{Stream, StreamExt};
 use lapin::options::{

@@ -6,7 +6,7 @@
 use super::super::{Acker, BrokerUrl, Delivery, Result, TransportError};
 use super::connection::Session;
 use super::errors;
-use super::publish::text_headers;
+use super::headers::text_headers;
 use super::state::{elapsed_ms, live_session, State};
 use crate::backoff::Backoff;
 use async_trait::async_trait;

@@ -57,18 +57,22 @@
 //! - `state.rs` — the `watch` of the current session; waiting for one.
 //! - `connection.rs` — opening a connection (TLS too); the control channel;
 //!   the session.
-//! - `publish.rs` — the confirmed publishing channel and the retry loop.
+//! - `confirmed.rs` — the confirmed publishing channel of a connection.
+//! - `publish.rs` — publishing through it, waiting out reconnections.
+//! - `headers.rs` — message headers to and from AMQP field tables.
 //! - `consumer.rs` — subscriptions, the task feeding a [`Consumer`], acks.
 //! - `topology.rs` — what to declare, and the record replayed (pure).
 //! - `errors.rs` — lapin errors to one-line [`TransportError`]s.
 //!
 //! [`Consumer`]: super::Consumer
 
+mod confirmed;
 mod connection;
 mod consumer;
 mod driver;
 mod errors;
 mod handle;
+mod headers;
 mod publish;
 mod state;
 mod topology;

@@ -16,7 +16,8 @@
 //!   an outport's) as JSON on stdout.
 //! - [`participants`] — `msgflo-participants`: the live participants, from a
 //!   running coordinator or from discovery on the broker.
-//! - [`table`] — printing participants as a table.
+//! - [`listed`] — one participant as listed, to and from JSON; [`table`] —
+//!   printing them as a table.
 //! - [`procfile`] — `msgflo-procfile`: a Procfile from a graph and the library.
 //! - [`setup`] — `msgflo-setup`: a graph's bindings on the broker, optionally
 //!   with its participants; [`setup_plan`] — the coordinator's links for a
@@ -27,6 +28,7 @@
 
 pub mod dump;
 pub mod input;
+pub mod listed;
 pub mod participants;
 pub mod procfile;
 pub mod progress;

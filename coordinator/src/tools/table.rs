@@ -1,7 +1,7 @@
 //! Printing participants as a table: role, id, component, ports with their
 //! queues, last seen; and the graph nodes no participant serves.
 
-use super::participants::Listed;
+use super::listed::Listed;
 use crate::core::PendingNode;
 use msgflo_protocol::discovery::Port;
 

@@ -17,15 +17,13 @@
 //! Returning `Ok(())` acks the input once everything sent was confirmed by the
 //! broker; returning an error nacks it (it is dead-lettered) and logs the error.
 
+pub use crate::errors::ProcessError;
 use crate::outputs::Outputs;
 use bytes::Bytes;
 use msgflo_protocol::ids::PortName;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-
-/// Why processing a message failed; the message is nacked.
-pub type ProcessError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The future a process function returns.
 pub type ProcessFuture = Pin<Box<dyn Future<Output = Result<(), ProcessError>> + Send>>;

@@ -31,6 +31,7 @@ pub use msgflo_transport as transport;
 
 pub mod cli;
 pub mod component;
+pub mod errors;
 pub mod outputs;
 pub mod runner;
 pub mod runtime;

@@ -2,7 +2,7 @@
 //! queue (`ROLE.OUT`) and to any queue a coordinator connected it to with
 //! `connectoutport`.
 
-use crate::component::ProcessError;
+use crate::errors::{NoPort, ProcessError};
 use crate::transport::{Headers, Transport};
 use bytes::Bytes;
 use msgflo_protocol::ids::QueueName;
@@ -61,9 +61,7 @@ impl Outputs {
         payload: impl Into<Bytes>,
         headers: &Headers,
     ) -> Result<(), ProcessError> {
-        let queues = self
-            .queues(port)
-            .ok_or_else(|| format!("no outport {port:?}"))?;
+        let queues = self.queues(port).ok_or_else(|| NoPort::outport(port))?;
         let payload = payload.into();
         for queue in queues.iter() {
             self.transport
@@ -88,7 +86,7 @@ impl Outputs {
     }
 
     /// Port `port` also publishes to `queue` (`connectoutport`).
-    pub(crate) fn add_route(&self, port: &str, queue: QueueName) -> Result<(), String> {
+    pub(crate) fn add_route(&self, port: &str, queue: QueueName) -> Result<(), NoPort> {
         self.change_route(port, |queues| {
             if !queues.contains(&queue) {
                 queues.push(queue);
@@ -97,7 +95,7 @@ impl Outputs {
     }
 
     /// Port `port` no longer publishes to `queue` (`disconnectoutport`).
-    pub(crate) fn remove_route(&self, port: &str, queue: &QueueName) -> Result<(), String> {
+    pub(crate) fn remove_route(&self, port: &str, queue: &QueueName) -> Result<(), NoPort> {
         self.change_route(port, |queues| queues.retain(|q| q != queue))
     }
 
@@ -105,11 +103,9 @@ impl Outputs {
         &self,
         port: &str,
         change: impl FnOnce(&mut Vec<QueueName>),
-    ) -> Result<(), String> {
+    ) -> Result<(), NoPort> {
         let mut routes = self.routes.write().unwrap_or_else(PoisonError::into_inner);
-        let entry = routes
-            .get_mut(port)
-            .ok_or_else(|| format!("no outport {port:?}"))?;
+        let entry = routes.get_mut(port).ok_or_else(|| NoPort::outport(port))?;
         let mut queues = entry.to_vec();
         change(&mut queues);
         *entry = Arc::from(queues);

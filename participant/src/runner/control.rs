@@ -4,14 +4,26 @@
 //! outport also publish to another queue. Every request gets a reply on the
 //! participant's `.fbp.<id>.send` queue: the request echoed, or an error.
 
+use crate::errors::NoPort;
 use crate::outputs::Outputs;
-use crate::transport::{Consumer, Transport};
+use crate::transport::{Consumer, Transport, TransportError};
 use bytes::Bytes;
 use msgflo_protocol::control::{self, Control};
-use msgflo_protocol::ids::QueueName;
+use msgflo_protocol::ids::{InvalidId, QueueName};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::watch;
+
+/// Why a control request was refused; its text is the error reply.
+#[derive(Debug, thiserror::Error)]
+enum ControlError {
+    #[error(transparent)]
+    NoPort(#[from] NoPort),
+    #[error(transparent)]
+    Queue(#[from] InvalidId),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+}
 
 /// What a control message can change.
 pub(crate) struct Rewiring {
@@ -31,7 +43,7 @@ pub(crate) async fn serve(
         let reply = match Control::decode(&delivery.payload) {
             Ok(request) => match rewiring.apply(&request).await {
                 Ok(()) => request.reply_ok(),
-                Err(message) => control::reply_error(&message, &delivery.payload),
+                Err(error) => control::reply_error(&error.to_string(), &delivery.payload),
             },
             Err(e) => control::reply_error(&e.to_string(), &delivery.payload),
         };
@@ -49,51 +61,40 @@ pub(crate) async fn serve(
     }
 }
 
-fn queue(name: &str) -> Result<QueueName, String> {
-    QueueName::new(name).map_err(|e| e.to_string())
+fn queue(name: &str) -> Result<QueueName, InvalidId> {
+    QueueName::new(name)
 }
 
 impl Rewiring {
-    fn inport(&self, port: &str) -> Result<&QueueName, String> {
-        self.inports
-            .get(port)
-            .ok_or_else(|| format!("no inport {port:?}"))
+    fn inport(&self, port: &str) -> Result<&QueueName, NoPort> {
+        self.inports.get(port).ok_or_else(|| NoPort::inport(port))
     }
 
-    async fn apply(&self, request: &Control) -> Result<(), String> {
+    async fn apply(&self, request: &Control) -> Result<(), ControlError> {
         match request {
             Control::ConnectInport(c) => {
                 let (src, tgt) = (queue(&c.src.queue)?, self.inport(&c.tgt.port)?);
                 // Declares the source only if it is missing: it may be a
                 // peer's, declared its own way.
-                self.transport
-                    .bind(&src, tgt)
-                    .await
-                    .map_err(|e| e.to_string())
+                Ok(self.transport.bind(&src, tgt).await?)
             }
             Control::DisconnectInport(c) => {
                 let (src, tgt) = (queue(&c.src.queue)?, self.inport(&c.tgt.port)?);
-                self.transport
-                    .unbind(&src, tgt)
-                    .await
-                    .map_err(|e| e.to_string())
+                Ok(self.transport.unbind(&src, tgt).await?)
             }
             Control::ConnectOutport(c) => {
                 if !self.outputs.has_port(&c.src.port) {
-                    return Err(format!("no outport {:?}", c.src.port));
+                    return Err(NoPort::outport(&c.src.port).into());
                 }
                 // Publishing to an exchange that does not exist would close
                 // the shared publishing channel: make sure it is there.
                 let tgt = queue(&c.tgt.queue)?;
-                self.transport
-                    .declare_outport(&tgt)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                self.outputs.add_route(&c.src.port, tgt)
+                self.transport.declare_outport(&tgt).await?;
+                Ok(self.outputs.add_route(&c.src.port, tgt)?)
             }
-            Control::DisconnectOutport(c) => self
+            Control::DisconnectOutport(c) => Ok(self
                 .outputs
-                .remove_route(&c.src.port, &queue(&c.tgt.queue)?),
+                .remove_route(&c.src.port, &queue(&c.tgt.queue)?)?),
         }
     }
 }

@@ -1,18 +1,51 @@
-//! Consumers, with no lock and no IO: round-robin hand-out with a prefetch
-//! limit, ack and nack, and what a lost connection does to its unacked
-//! messages. Handing a message over goes through an [`Outlet`], so the state
-//! machine is tested without channels.
+//! Queues' messages and their consumers, with no lock and no IO: [`Message`]
+//! and [`Queue`], round-robin hand-out with a prefetch limit, ack and nack,
+//! and what a lost connection does to its unacked messages. Handing a message
+//! over goes through an [`Outlet`], so the state machine is tested without
+//! channels. Nothing here knows exchanges, bindings or connections: the
+//! broker's state (`state.rs`) owns the queues and passes in the ones an
+//! operation needs, and dead-letters what a nack gives back.
 //!
 //! Each queue keeps a ring of the consumers that have room (`Queue::ready`),
 //! so handing out a message costs O(1). A consumer leaves the ring when its
 //! prefetch is used up or its outlet is full, and comes back when one of its
 //! deliveries is settled or dropped.
 
-use super::state::{Message, Queue, Refusal, State};
 use crate::Headers;
 use bytes::Bytes;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
+
+/// A message waiting in a queue.
+#[derive(Debug, Clone)]
+pub(super) struct Message {
+    pub(super) payload: Bytes,
+    pub(super) headers: Headers,
+    /// It was handed out before and came back unacked.
+    pub(super) redelivered: bool,
+}
+
+/// A queue: its messages, in order, and the consumers that may take one now.
+pub(super) struct Queue {
+    pub(super) name: Arc<str>,
+    pub(super) messages: VecDeque<Message>,
+    /// Consumers with room for another delivery, in round-robin order.
+    ready: VecDeque<ConsumerId>,
+    /// Where nacked messages go (an exchange); none: they are dropped.
+    pub(super) dead_letter: Option<String>,
+}
+
+impl Queue {
+    /// An empty queue with no consumers and no dead-letter exchange.
+    pub(super) fn new(name: &str) -> Self {
+        Self {
+            name: Arc::from(name),
+            messages: VecDeque::new(),
+            ready: VecDeque::new(),
+            dead_letter: None,
+        }
+    }
+}
 
 /// A connection to the broker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -63,6 +96,21 @@ pub(super) enum Settle {
     Nack,
     /// Dropped without either: it stays unacked until its connection goes.
     Release,
+}
+
+/// What settling a delivery did.
+#[derive(Debug)]
+pub(super) enum Settled {
+    /// The tag was no longer unacked (its connection was lost): nothing.
+    Stale,
+    /// Acked and forgotten, or released and still unacked.
+    Done,
+    /// Nacked and forgotten: the caller dead-letters it from `queue`.
+    Rejected {
+        queue: Arc<str>,
+        payload: Bytes,
+        headers: Headers,
+    },
 }
 
 struct Consumer<O> {
@@ -158,6 +206,145 @@ impl<O: Outlet> Consumers<O> {
         }
     }
 
+    /// Starts a consumer of `queue` on `conn` with at most `prefetch` (at
+    /// least 1) unacked deliveries, and hands it what it can.
+    pub(super) fn consume(
+        &mut self,
+        conn: ConnId,
+        queue: &mut Queue,
+        prefetch: usize,
+        outlet: O,
+    ) -> ConsumerId {
+        self.next_consumer += 1;
+        let id = ConsumerId(self.next_consumer);
+        let consumer = Consumer {
+            queue: Arc::clone(&queue.name),
+            conn,
+            outlet,
+            prefetch: prefetch.max(1),
+            in_flight: 0,
+            ready: false,
+        };
+        self.by_id.insert(id, consumer);
+        self.make_ready(id, queue);
+        self.dispatch(queue);
+        id
+    }
+
+    /// Settles delivery `tag`; a nacked message is given back to be
+    /// dead-lettered. Call [`Consumers::resume`] afterwards.
+    pub(super) fn settle(&mut self, tag: Tag, how: Settle) -> Settled {
+        if how == Settle::Release {
+            if self.unacked.contains_key(&tag) {
+                return Settled::Done;
+            }
+            return Settled::Stale;
+        }
+        let Some(u) = self.unacked.remove(&tag) else {
+            return Settled::Stale;
+        };
+        if let Some(c) = self.by_id.get_mut(&u.consumer) {
+            c.in_flight = c.in_flight.saturating_sub(1);
+        }
+        if how == Settle::Nack {
+            return Settled::Rejected {
+                queue: u.queue,
+                payload: u.payload,
+                headers: u.headers,
+            };
+        }
+        Settled::Done
+    }
+
+    /// Lets `consumer` take more (after one of its deliveries was settled or
+    /// dropped): back in its queue's ready ring if it has room, then hands
+    /// out what that queue can.
+    pub(super) fn resume(&mut self, consumer: ConsumerId, queues: &mut HashMap<String, Queue>) {
+        if let Some(name) = self.queue_of(consumer) {
+            if let Some(q) = queues.get_mut(&*name) {
+                self.make_ready(consumer, q);
+                self.dispatch(q);
+            }
+        }
+    }
+
+    /// Connection `conn` went away: its unacked messages go back to the front
+    /// of their `queues`, in their order, marked redelivered. With `reopen`
+    /// its consumers stay (a reconnection); without, they end.
+    pub(super) fn drop_connection(
+        &mut self,
+        conn: ConnId,
+        reopen: bool,
+        queues: &mut HashMap<String, Queue>,
+    ) {
+        let mut tags: Vec<Tag> = self
+            .unacked
+            .iter()
+            .filter(|(_, u)| u.conn == conn)
+            .map(|(tag, _)| *tag)
+            .collect();
+        tags.sort_unstable();
+        let mut touched = BTreeSet::new();
+        for tag in tags.into_iter().rev() {
+            let Some(u) = self.unacked.remove(&tag) else {
+                continue;
+            };
+            if let Some(c) = self.by_id.get_mut(&u.consumer) {
+                c.in_flight = c.in_flight.saturating_sub(1);
+            }
+            if let Some(q) = queues.get_mut(&*u.queue) {
+                q.messages.push_front(Message {
+                    payload: u.payload,
+                    headers: u.headers,
+                    redelivered: true,
+                });
+            }
+            touched.insert(u.queue);
+        }
+        let mut own: Vec<(ConsumerId, Arc<str>)> = self
+            .by_id
+            .iter()
+            .filter(|(_, c)| c.conn == conn)
+            .map(|(id, c)| (*id, Arc::clone(&c.queue)))
+            .collect();
+        own.sort_unstable();
+        for (id, name) in own {
+            if !reopen {
+                self.remove(id);
+            } else if let Some(q) = queues.get_mut(&*name) {
+                self.make_ready(id, q);
+                touched.insert(name);
+            }
+        }
+        for name in touched {
+            if let Some(q) = queues.get_mut(&*name) {
+                self.dispatch(q);
+            }
+        }
+    }
+
+    /// Queue `queue` was deleted: its consumers go (their outlets end up in
+    /// [`Consumers::removed`]) and its unacked deliveries are forgotten.
+    pub(super) fn delete_queue(&mut self, queue: &str) {
+        self.unacked.retain(|_, u| &*u.queue != queue);
+        let mut gone: Vec<ConsumerId> = self
+            .by_id
+            .iter()
+            .filter(|(_, c)| &*c.queue == queue)
+            .map(|(id, _)| *id)
+            .collect();
+        gone.sort_unstable();
+        for id in gone {
+            self.remove(id);
+        }
+    }
+
+    /// Unacked deliveries of all consumers.
+    #[cfg(test)]
+    pub(super) fn unacked(&self) -> usize {
+        self.unacked.len()
+    }
+
     /// Puts consumer `id` of `queue` in the ready ring if it has room.
     fn make_ready(&mut self, id: ConsumerId, queue: &mut Queue) {
         if let Some(c) = self.by_id.get_mut(&id) {
@@ -176,163 +363,6 @@ impl<O: Outlet> Consumers<O> {
 
     fn queue_of(&self, id: ConsumerId) -> Option<Arc<str>> {
         self.by_id.get(&id).map(|c| Arc::clone(&c.queue))
-    }
-}
-
-impl<O: Outlet> State<O> {
-    /// Starts a consumer of `queue` on `conn` with at most `prefetch` (at
-    /// least 1) unacked deliveries.
-    pub(super) fn consume(
-        &mut self,
-        conn: ConnId,
-        queue: &str,
-        prefetch: usize,
-        outlet: O,
-    ) -> Result<ConsumerId, Refusal> {
-        if !self.connections.contains_key(&conn) {
-            return Err(Refusal::ConnectionClosed);
-        }
-        let Some(q) = self.queues.get_mut(queue) else {
-            return Err(Refusal::NoQueue(queue.to_owned()));
-        };
-        let consumers = &mut self.consumers;
-        consumers.next_consumer += 1;
-        let id = ConsumerId(consumers.next_consumer);
-        let consumer = Consumer {
-            queue: Arc::clone(&q.name),
-            conn,
-            outlet,
-            prefetch: prefetch.max(1),
-            in_flight: 0,
-            ready: false,
-        };
-        consumers.by_id.insert(id, consumer);
-        consumers.make_ready(id, q);
-        consumers.dispatch(q);
-        Ok(id)
-    }
-
-    /// Settles delivery `tag` of `consumer`, then lets that consumer take
-    /// more. Returns false when the tag is no longer unacked (its connection
-    /// was lost): then nothing but the nudge happens.
-    pub(super) fn settle(&mut self, tag: Tag, consumer: ConsumerId, how: Settle) -> bool {
-        let live = match how {
-            Settle::Release => self.consumers.unacked.contains_key(&tag),
-            Settle::Ack | Settle::Nack => match self.consumers.unacked.remove(&tag) {
-                Some(u) => {
-                    if let Some(c) = self.consumers.by_id.get_mut(&u.consumer) {
-                        c.in_flight = c.in_flight.saturating_sub(1);
-                    }
-                    if how == Settle::Nack {
-                        self.dead_letter(&u.queue, u.payload, &u.headers);
-                    }
-                    true
-                }
-                None => false,
-            },
-        };
-        if let Some(name) = self.consumers.queue_of(consumer) {
-            if let Some(q) = self.queues.get_mut(&*name) {
-                self.consumers.make_ready(consumer, q);
-                self.consumers.dispatch(q);
-            }
-        }
-        live
-    }
-
-    /// A connection went away: its unacked messages go back to the front of
-    /// their queues, in their order, marked redelivered. With `reopen` it
-    /// comes straight back with its consumers (a reconnection); without, it
-    /// is closed and its consumers end.
-    pub(super) fn drop_connection(&mut self, conn: ConnId, reopen: bool) {
-        let mut tags: Vec<Tag> = self
-            .consumers
-            .unacked
-            .iter()
-            .filter(|(_, u)| u.conn == conn)
-            .map(|(tag, _)| *tag)
-            .collect();
-        tags.sort_unstable();
-        let mut touched = BTreeSet::new();
-        for tag in tags.into_iter().rev() {
-            let Some(u) = self.consumers.unacked.remove(&tag) else {
-                continue;
-            };
-            if let Some(c) = self.consumers.by_id.get_mut(&u.consumer) {
-                c.in_flight = c.in_flight.saturating_sub(1);
-            }
-            if let Some(q) = self.queues.get_mut(&*u.queue) {
-                q.messages.push_front(Message {
-                    payload: u.payload,
-                    headers: u.headers,
-                    redelivered: true,
-                });
-            }
-            touched.insert(u.queue);
-        }
-        let mut own: Vec<(ConsumerId, Arc<str>)> = self
-            .consumers
-            .by_id
-            .iter()
-            .filter(|(_, c)| c.conn == conn)
-            .map(|(id, c)| (*id, Arc::clone(&c.queue)))
-            .collect();
-        own.sort_unstable();
-        for (id, name) in own {
-            if !reopen {
-                self.consumers.remove(id);
-            } else if let Some(q) = self.queues.get_mut(&*name) {
-                self.consumers.make_ready(id, q);
-                touched.insert(name);
-            }
-        }
-        if !reopen {
-            self.connections.remove(&conn);
-        }
-        for name in touched {
-            if let Some(q) = self.queues.get_mut(&*name) {
-                self.consumers.dispatch(q);
-            }
-        }
-    }
-
-    /// Drops and reopens every connection of `client_id`, as a broker that
-    /// closed them and saw them reconnect; returns how many there were.
-    pub(super) fn kill_client(&mut self, client_id: &str) -> usize {
-        let conns = self.connections_of(client_id);
-        for conn in &conns {
-            self.drop_connection(*conn, true);
-        }
-        conns.len()
-    }
-
-    /// Deletes `queue` as AMQP's `queue.delete` does: its messages, its
-    /// bindings and its consumers go (their outlets end up in
-    /// [`Consumers::removed`]); deliveries still unacked are forgotten.
-    /// Deleting a queue that does not exist is no error.
-    pub(super) fn delete_queue(&mut self, queue: &str) {
-        if self.queues.remove(queue).is_none() {
-            return;
-        }
-        self.unbind_everywhere(queue);
-        let consumers = &mut self.consumers;
-        consumers.unacked.retain(|_, u| &*u.queue != queue);
-        let mut gone: Vec<ConsumerId> = consumers
-            .by_id
-            .iter()
-            .filter(|(_, c)| &*c.queue == queue)
-            .map(|(id, _)| *id)
-            .collect();
-        gone.sort_unstable();
-        for id in gone {
-            consumers.remove(id);
-        }
-    }
-
-    /// Unacked deliveries of all consumers.
-    #[cfg(test)]
-    pub(super) fn unacked(&self) -> usize {
-        self.consumers.unacked.len()
     }
 }
 

@@ -1,3 +1,4 @@
+use super::super::state::{Refusal, State};
 use super::super::testing::TestOutlet;
 use super::*;
 

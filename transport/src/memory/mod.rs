@@ -28,10 +28,13 @@
 //! # Layout
 //! - this file — the registry of named brokers, [`connect`],
 //!   [`kill_connection`].
-//! - `state.rs` — the broker's state without locks or IO: exchanges, queues,
-//!   bindings, routing a published message.
-//! - `dispatch.rs` — consumers: round-robin hand-out, prefetch, ack and nack,
-//!   lost connections (tests in `dispatch_tests.rs`).
+//! - `state.rs` — the broker's state without locks or IO: exchanges,
+//!   bindings, connections, routing a published message, dead-lettering;
+//!   it owns the queues and hands them to `dispatch` (tests in
+//!   `state_tests.rs`).
+//! - `dispatch.rs` — queues' messages and their consumers: round-robin
+//!   hand-out, prefetch, ack and nack, lost connections; it knows nothing of
+//!   `state` (tests in `dispatch_tests.rs`).
 //! - `broker.rs` — the state behind a mutex; hand-outs become
 //!   [`Delivery`](crate::Delivery)s in a channel, with their acker.
 //! - `connection.rs` — the [`Transport`] impl (tests in

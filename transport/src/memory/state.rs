@@ -1,18 +1,21 @@
 //! The broker's state, with no lock and no IO: exchanges, queues, bindings and
-//! connections, and where a published message goes. Handing messages to
-//! consumers, acks and lost connections are in `dispatch.rs`.
+//! connections, and where a published message goes; nacked messages are
+//! dead-lettered here. Queues, their messages and their consumers (hand-out,
+//! acks, what a lost connection gives back) are in `dispatch.rs`: the
+//! operations on consumers below pick the queues and pass them on.
 //!
 //! The names follow AMQP and msgflo's topology: an outport is a fanout
 //! exchange; an inport is a queue with a same-named exchange bound to it, and
 //! nacked messages go to its dead-letter exchange, which is bound to the queue
 //! `dead-<inport>`.
 
-use super::dispatch::{ConnId, ConsumerId, Consumers, Outlet};
+use super::dispatch::{
+    ConnId, ConsumerId, Consumers, Message, Outlet, Queue, Settle, Settled, Tag,
+};
 use crate::Headers;
 use bytes::Bytes;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 
 /// Why the broker refused an operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,25 +36,6 @@ impl fmt::Display for Refusal {
             Refusal::ConnectionClosed => f.write_str("the connection is closed"),
         }
     }
-}
-
-/// A message waiting in a queue.
-#[derive(Debug, Clone)]
-pub(super) struct Message {
-    pub(super) payload: Bytes,
-    pub(super) headers: Headers,
-    /// It was handed out before and came back unacked.
-    pub(super) redelivered: bool,
-}
-
-/// A queue: its messages, in order, and the consumers that may take one now.
-pub(super) struct Queue {
-    pub(super) name: Arc<str>,
-    pub(super) messages: VecDeque<Message>,
-    /// Consumers with room for another delivery, in round-robin order.
-    pub(super) ready: VecDeque<ConsumerId>,
-    /// Where nacked messages go (an exchange); none: they are dropped.
-    dead_letter: Option<String>,
 }
 
 /// A fanout exchange: the queues it copies every message into.
@@ -116,12 +100,10 @@ impl<O: Outlet> State<O> {
     /// Declares a queue (idempotent; a dead-letter exchange given later is
     /// taken, one given earlier is kept).
     pub(super) fn declare_queue(&mut self, name: &str, dead_letter: Option<&str>) {
-        let queue = self.queues.entry(name.to_owned()).or_insert_with(|| Queue {
-            name: Arc::from(name),
-            messages: VecDeque::new(),
-            ready: VecDeque::new(),
-            dead_letter: None,
-        });
+        let queue = self
+            .queues
+            .entry(name.to_owned())
+            .or_insert_with(|| Queue::new(name));
         if queue.dead_letter.is_none() {
             queue.dead_letter = dead_letter.map(str::to_owned);
         }
@@ -169,7 +151,7 @@ impl<O: Outlet> State<O> {
     }
 
     /// Removes every binding into `queue`.
-    pub(super) fn unbind_everywhere(&mut self, queue: &str) {
+    fn unbind_everywhere(&mut self, queue: &str) {
         for exchange in self.exchanges.values_mut() {
             exchange.queues.retain(|q| q != queue);
         }
@@ -258,6 +240,84 @@ impl<O: Outlet> State<O> {
         }
     }
 
+    /// Starts a consumer of `queue` on `conn` with at most `prefetch` (at
+    /// least 1) unacked deliveries.
+    pub(super) fn consume(
+        &mut self,
+        conn: ConnId,
+        queue: &str,
+        prefetch: usize,
+        outlet: O,
+    ) -> Result<ConsumerId, Refusal> {
+        if !self.connections.contains_key(&conn) {
+            return Err(Refusal::ConnectionClosed);
+        }
+        let Some(q) = self.queues.get_mut(queue) else {
+            return Err(Refusal::NoQueue(queue.to_owned()));
+        };
+        Ok(self.consumers.consume(conn, q, prefetch, outlet))
+    }
+
+    /// Settles delivery `tag` of `consumer` (a nack dead-letters it), then
+    /// lets that consumer take more. Returns false when the tag is no longer
+    /// unacked (its connection was lost): then nothing but the nudge happens.
+    pub(super) fn settle(&mut self, tag: Tag, consumer: ConsumerId, how: Settle) -> bool {
+        let live = match self.consumers.settle(tag, how) {
+            Settled::Stale => false,
+            Settled::Done => true,
+            Settled::Rejected {
+                queue,
+                payload,
+                headers,
+            } => {
+                self.dead_letter(&queue, payload, &headers);
+                true
+            }
+        };
+        self.consumers.resume(consumer, &mut self.queues);
+        live
+    }
+
+    /// A connection went away: its unacked messages go back to the front of
+    /// their queues, in their order, marked redelivered. With `reopen` it
+    /// comes straight back with its consumers (a reconnection); without, it
+    /// is closed and its consumers end.
+    pub(super) fn drop_connection(&mut self, conn: ConnId, reopen: bool) {
+        if !reopen {
+            self.connections.remove(&conn);
+        }
+        self.consumers
+            .drop_connection(conn, reopen, &mut self.queues);
+    }
+
+    /// Drops and reopens every connection of `client_id`, as a broker that
+    /// closed them and saw them reconnect; returns how many there were.
+    pub(super) fn kill_client(&mut self, client_id: &str) -> usize {
+        let conns = self.connections_of(client_id);
+        for conn in &conns {
+            self.drop_connection(*conn, true);
+        }
+        conns.len()
+    }
+
+    /// Deletes `queue` as AMQP's `queue.delete` does: its messages, its
+    /// bindings and its consumers go (their outlets end up in
+    /// [`Consumers::removed`]); deliveries still unacked are forgotten.
+    /// Deleting a queue that does not exist is no error.
+    pub(super) fn delete_queue(&mut self, queue: &str) {
+        if self.queues.remove(queue).is_none() {
+            return;
+        }
+        self.unbind_everywhere(queue);
+        self.consumers.delete_queue(queue);
+    }
+
+    /// Unacked deliveries of all consumers.
+    #[cfg(test)]
+    pub(super) fn unacked(&self) -> usize {
+        self.consumers.unacked()
+    }
+
     /// How many messages wait in `queue` (not counting unacked ones).
     #[cfg(test)]
     pub(super) fn waiting(&self, queue: &str) -> Option<usize> {
@@ -266,128 +326,5 @@ impl<O: Outlet> State<O> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::testing::TestOutlet;
-    use super::*;
-
-    fn state() -> State<TestOutlet> {
-        State::default()
-    }
-
-    fn waiting(s: &State<TestOutlet>, queue: &str) -> Vec<Bytes> {
-        let q = s.queues.get(queue).expect("queue exists");
-        q.messages.iter().map(|m| m.payload.clone()).collect()
-    }
-
-    #[test]
-    fn publish_copies_into_every_bound_queue_in_order() {
-        let mut s = state();
-        s.declare_exchange("out");
-        s.declare_inport("a", "dead-a");
-        s.declare_inport("b", "dead-b");
-        s.bind("out", "a").unwrap();
-        s.bind("out", "b").unwrap();
-        s.bind("out", "b").unwrap();
-        for p in ["1", "2"] {
-            assert_eq!(s.publish("out", Bytes::from(p)).unwrap(), 2);
-        }
-        assert_eq!(waiting(&s, "a"), ["1", "2"]);
-        assert_eq!(waiting(&s, "b"), ["1", "2"]);
-    }
-
-    #[test]
-    fn copies_share_the_bytes() {
-        let mut s = state();
-        s.declare_exchange("out");
-        s.declare_inport("a", "dead-a");
-        s.bind("out", "a").unwrap();
-        let payload = Bytes::from(vec![7u8; 64]);
-        s.publish("out", payload.clone()).unwrap();
-        assert_eq!(waiting(&s, "a")[0].as_ptr(), payload.as_ptr());
-    }
-
-    #[test]
-    fn publish_without_bindings_drops_but_an_unknown_exchange_is_an_error() {
-        let mut s = state();
-        s.declare_exchange("out");
-        assert_eq!(s.publish("out", Bytes::new()), Ok(0));
-        assert_eq!(
-            s.publish("nope", Bytes::new()),
-            Err(Refusal::NoExchange("nope".into()))
-        );
-        assert_eq!(
-            s.send("nope", Bytes::new()),
-            Err(Refusal::NoQueue("nope".into()))
-        );
-    }
-
-    #[test]
-    fn an_inport_is_reachable_through_its_own_exchange_and_has_a_dead_letter_queue() {
-        let mut s = state();
-        s.declare_inport("in", "dead-in");
-        s.publish("in", Bytes::from("via exchange")).unwrap();
-        s.send("in", Bytes::from("direct")).unwrap();
-        assert_eq!(waiting(&s, "in"), ["via exchange", "direct"]);
-        s.dead_letter("in", Bytes::from("bad"), &Headers::new());
-        assert_eq!(waiting(&s, "dead-in"), ["bad"]);
-        // The dead-letter queue has no dead-letter exchange of its own.
-        s.dead_letter("dead-in", Bytes::from("dropped"), &Headers::new());
-        assert_eq!(waiting(&s, "dead-in"), ["bad"]);
-    }
-
-    #[test]
-    fn declaring_again_keeps_messages_and_bindings() {
-        let mut s = state();
-        s.declare_exchange("out");
-        s.declare_inport("in", "dead-in");
-        s.bind("out", "in").unwrap();
-        s.send("in", Bytes::from("kept")).unwrap();
-        s.declare_exchange("out");
-        s.declare_inport("in", "dead-in");
-        s.publish("out", Bytes::from("bound")).unwrap();
-        assert_eq!(waiting(&s, "in"), ["kept", "bound"]);
-    }
-
-    #[test]
-    fn unbind_stops_copies_and_tolerates_a_missing_binding() {
-        let mut s = state();
-        s.declare_exchange("out");
-        s.declare_inport("in", "dead-in");
-        s.bind("out", "in").unwrap();
-        s.unbind("out", "in").unwrap();
-        s.unbind("out", "in").unwrap();
-        assert_eq!(s.publish("out", Bytes::from("lost")), Ok(0));
-        assert_eq!(s.waiting("in"), Some(0));
-    }
-
-    #[test]
-    fn binding_needs_both_ends() {
-        let mut s = state();
-        s.declare_exchange("out");
-        s.declare_inport("in", "dead-in");
-        assert_eq!(
-            s.bind("nope", "in"),
-            Err(Refusal::NoExchange("nope".into()))
-        );
-        assert_eq!(s.bind("out", "nope"), Err(Refusal::NoQueue("nope".into())));
-        assert_eq!(
-            s.unbind("out", "nope"),
-            Err(Refusal::NoQueue("nope".into()))
-        );
-        assert_eq!(
-            Refusal::NoExchange("x".into()).to_string(),
-            "NOT_FOUND - no exchange \"x\""
-        );
-    }
-
-    #[test]
-    fn connections_are_found_by_client_id() {
-        let mut s = state();
-        let a = s.open("a");
-        let b = s.open("b");
-        let a2 = s.open("a");
-        assert_eq!(s.connections_of("a"), [a, a2]);
-        assert_eq!(s.connections_of("b"), [b]);
-        assert!(s.connections_of("c").is_empty());
-    }
-}
+#[path = "state_tests.rs"]
+mod tests;

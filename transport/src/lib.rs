@@ -241,6 +241,10 @@ pub trait Transport: Send + Sync + 'static {
     /// scheme.
     fn capabilities(&self) -> Capabilities;
 
+    /// Whether the connection to the broker is up now (it reconnects by
+    /// itself when it is not; `false` once closed).
+    fn is_connected(&self) -> bool;
+
     /// Declares an inport queue (idempotent), and its dead-letter queue.
     async fn declare_inport(&self, queue: &QueueName) -> Result<()>;
 

@@ -350,6 +350,16 @@ pub async fn recovers_after_the_broker_closes_the_connection(h: &dyn Harness) ->
     Ok(())
 }
 
+/// A transport says it is connected once connected, and not once closed
+/// (what a participant's `health` reports).
+pub async fn says_whether_it_is_connected(h: &dyn Harness) -> Result<()> {
+    let t = h.connect("connected").await?;
+    ensure!(t.is_connected(), "not connected right after connecting");
+    t.close().await?;
+    ensure!(!t.is_connected(), "still connected after close");
+    Ok(())
+}
+
 /// Headers sent straight to an inport (a coordinator passing a client's
 /// brackets on) arrive with the message; where the transport has no headers
 /// (MQTT 3.1.1) the payload still arrives, without them.
@@ -545,7 +555,7 @@ macro_rules! contract_tests {
             recovers_after_the_broker_closes_the_connection, headers_travel_with_the_message,
             headers_travel_with_a_direct_send,
             tap_copies_without_taking, untap_ends_consumer_and_queue,
-            discovery_watcher_sees_announcements);
+            discovery_watcher_sees_announcements, says_whether_it_is_connected);
     };
     (@cases $harness:expr; $($case:ident),+) => {
         $(

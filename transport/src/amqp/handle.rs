@@ -8,7 +8,7 @@ use super::super::{
 use super::consumer::{first_subscription, Feeder};
 use super::driver::{DriverHandle, Op};
 use super::publish::{publish, Route};
-use super::state::{elapsed_ms, live_session};
+use super::state::{elapsed_ms, live_session, State};
 use super::{errors, lock, topology};
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -111,6 +111,13 @@ impl Transport for AmqpTransport {
 
     fn capabilities(&self) -> crate::Capabilities {
         crate::Capabilities::QUEUES
+    }
+
+    fn is_connected(&self) -> bool {
+        if self.closed.load(Ordering::Acquire) {
+            return false;
+        }
+        matches!(&*self.driver.state().borrow(), State::Up(session) if session.alive())
     }
 
     async fn declare_inport(&self, queue: &QueueName) -> Result<()> {

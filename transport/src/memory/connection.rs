@@ -88,6 +88,10 @@ impl Transport for MemoryTransport {
         crate::Capabilities::QUEUES
     }
 
+    fn is_connected(&self) -> bool {
+        !self.closed.load(Ordering::Acquire)
+    }
+
     async fn declare_inport(&self, queue: &QueueName) -> Result<()> {
         self.step("declare inport", queue, |s| {
             declare_inport(s, queue);

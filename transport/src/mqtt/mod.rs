@@ -206,6 +206,11 @@ impl Transport for MqttTransport {
         crate::Capabilities::TOPICS
     }
 
+    fn is_connected(&self) -> bool {
+        let up = |handle: &Handle| handle.shared.connected.load(Ordering::Acquire);
+        self.consumer.check_open().is_ok() && up(&self.consumer) && up(&self.publisher)
+    }
+
     async fn declare_inport(&self, queue: &QueueName) -> Result<()> {
         self.usable(queue, "declare inport")
     }

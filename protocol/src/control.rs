@@ -17,6 +17,8 @@
 //! - `connectoutport {src:{port,index}, tgt:{queue,options}, metadata, graph}`:
 //!   the outport `src.port` also publishes to `tgt.queue`.
 //! - `disconnectinport` / `disconnectoutport`: the same payloads, undoing it.
+//! - `call {id, call, args, reply_to, deadline}`: run a named function and
+//!   answer to `reply_to` ([`crate::calls`]), not to `.fbp.<id>.send`.
 //!
 //! The reply echoes the command and payload on success, or is
 //! `{"protocol":"participant","command":"error","payload":{"message":...,"request":...}}`
@@ -97,6 +99,9 @@ pub enum Control {
     ConnectOutport(OutportConnection),
     /// Remove a target queue from an outport.
     DisconnectOutport(OutportConnection),
+    /// Run a named function and answer to its `reply_to`
+    /// ([`crate::calls`]).
+    Call(crate::calls::CallRequest),
 }
 
 /// A control message could not be understood.
@@ -109,7 +114,7 @@ pub enum ControlError {
     #[error("control message has protocol {0:?}, expected \"participant\"")]
     WrongProtocol(Option<String>),
     /// Unknown command.
-    #[error("unknown control command {0:?} (expected connectinport, connectoutport, disconnectinport or disconnectoutport)")]
+    #[error("unknown control command {0:?} (expected connectinport, connectoutport, disconnectinport, disconnectoutport or call)")]
     UnknownCommand(String),
     /// Payload does not fit the command.
     #[error("bad payload for {command}: {reason}")]
@@ -146,6 +151,7 @@ impl Control {
             Control::DisconnectInport(_) => "disconnectinport",
             Control::ConnectOutport(_) => "connectoutport",
             Control::DisconnectOutport(_) => "disconnectoutport",
+            Control::Call(_) => crate::calls::CALL,
         }
     }
 
@@ -182,6 +188,7 @@ impl Control {
             "disconnectoutport" => {
                 Control::DisconnectOutport(serde_json::from_value(payload).map_err(bad)?)
             }
+            crate::calls::CALL => Control::Call(serde_json::from_value(payload).map_err(bad)?),
             _ => return Err(ControlError::UnknownCommand(command)),
         })
     }
@@ -191,6 +198,7 @@ impl Control {
         match self {
             Control::ConnectInport(p) | Control::DisconnectInport(p) => to_vec(self.command(), p),
             Control::ConnectOutport(p) | Control::DisconnectOutport(p) => to_vec(self.command(), p),
+            Control::Call(request) => request.encode(),
         }
     }
 

@@ -23,6 +23,7 @@
 //!   (npm `fbp` 1.8) and a serializer whose output parses back to the same graph.
 
 pub mod brackets;
+pub mod calls;
 pub mod control;
 pub mod discovery;
 pub mod dsl;

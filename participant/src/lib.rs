@@ -13,6 +13,8 @@
 //!   URL.
 //! - [`component`] — declaring a component: ports and a process function.
 //! - [`outputs`] — sending from a process function.
+//! - [`calls`] — the calls a participant answers besides the built-in
+//!   `health` and `drain` (typed handlers).
 //! - [`runner`] — running a component, or a graph of in-process components
 //!   ([`runner::start_graph`]), as a participant: queues, discovery,
 //!   control messages, at-least-once processing, clean shutdown.
@@ -29,6 +31,7 @@ pub use msgflo_cli::logging;
 pub use msgflo_protocol as protocol;
 pub use msgflo_transport as transport;
 
+pub mod calls;
 pub mod cli;
 pub mod component;
 pub mod errors;

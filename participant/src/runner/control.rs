@@ -3,7 +3,9 @@
 //! so on MQTT data flows straight from the broker); `connectoutport` makes an
 //! outport also publish to another queue. Every request gets a reply on the
 //! participant's `.fbp.<id>.send` queue: the request echoed, or an error.
+//! A `call` is answered to its own `reply_to` instead (`answer.rs`).
 
+use super::answer::Answering;
 use crate::errors::NoPort;
 use crate::outputs::Outputs;
 use crate::transport::{Consumer, Transport, TransportError};
@@ -32,6 +34,8 @@ pub(crate) struct Rewiring {
     pub inports: HashMap<String, QueueName>,
     pub outputs: Outputs,
     pub reply_to: QueueName,
+    /// Answers calls.
+    pub answering: Arc<Answering>,
 }
 
 pub(crate) async fn serve(
@@ -41,6 +45,13 @@ pub(crate) async fn serve(
 ) {
     while let Some(delivery) = super::next_delivery(&mut consumer, &mut stop).await {
         let reply = match Control::decode(&delivery.payload) {
+            Ok(Control::Call(request)) => {
+                rewiring.answering.answer(request);
+                if let Err(e) = delivery.ack().await {
+                    tracing::debug!(error = %e, "control ack failed; the broker will redeliver");
+                }
+                continue;
+            }
             Ok(request) => match rewiring.apply(&request).await {
                 Ok(()) => request.reply_ok(),
                 Err(error) => control::reply_error(&error.to_string(), &delivery.payload),
@@ -95,6 +106,8 @@ impl Rewiring {
             Control::DisconnectOutport(c) => Ok(self
                 .outputs
                 .remove_route(&c.src.port, &queue(&c.tgt.queue)?)?),
+            // Answered by `serve` before it gets here.
+            Control::Call(_) => Ok(()),
         }
     }
 }

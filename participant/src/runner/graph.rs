@@ -19,6 +19,7 @@
 //! settled before the connection closes.
 
 use super::brackets::{self, Framer, Outgoing};
+use super::stats::Stats;
 use super::{Base, Options, RunError, Running};
 use crate::component::{ComponentSpec, PortSpec};
 use crate::outputs::Outputs;
@@ -91,10 +92,14 @@ pub async fn start_graph(
     let spec = spec(graph, name, &network);
 
     let mut base = Base::connect(&spec, &options).await?;
+    if let Some(errors) = network.errors() {
+        base.tasks.spawn(note_errors(errors, base.stats.clone()));
+    }
     let (settled, outcomes) = mpsc::unbounded_channel();
     let settled = Settled {
         outcomes: settled,
         abandoned: base.abandoned.clone(),
+        stats: base.stats.clone(),
     };
     base.tasks.spawn(settle(outcomes));
     let prefetch = options.prefetch.max(1);
@@ -114,7 +119,7 @@ pub async fn start_graph(
         base.tasks.spawn(publish(
             port,
             rx,
-            base.outputs.clone(),
+            (base.outputs.clone(), base.stats.clone()),
             usize::from(prefetch),
         ));
     }
@@ -238,6 +243,8 @@ struct Settled {
     outcomes: mpsc::UnboundedSender<Outcome>,
     /// Stopping timed out: drop deliveries unacked (the broker redelivers).
     abandoned: Arc<AtomicBool>,
+    /// Counts each delivery's end.
+    stats: Arc<Stats>,
 }
 
 /// The token of one delivery: settles it when the last clone is dropped.
@@ -245,6 +252,8 @@ struct Tracker {
     delivery: Mutex<Option<Delivery>>,
     failed: AtomicBool,
     settled: Settled,
+    /// The inport it came from, for the counts.
+    port: PortName,
 }
 
 impl Track for Tracker {
@@ -264,12 +273,12 @@ impl Drop for Tracker {
         };
         if self.settled.abandoned.load(Ordering::SeqCst) {
             tracing::debug!("delivery left unacked: the participant stopped waiting for it");
+            self.settled.stats.left();
             return;
         }
-        let _ = self
-            .settled
-            .outcomes
-            .send((delivery, *self.failed.get_mut()));
+        let failed = *self.failed.get_mut();
+        self.settled.stats.settled(self.port.as_str(), failed);
+        let _ = self.settled.outcomes.send((delivery, failed));
     }
 }
 
@@ -318,10 +327,12 @@ async fn feed(
             brackets::Framing::default()
         });
         let data = Body::Data(delivery.payload.clone());
+        settled.stats.taken();
         let token: Token = Arc::new(Tracker {
             delivery: Mutex::new(Some(delivery)),
             failed: AtomicBool::new(false),
             settled: settled.clone(),
+            port: port.clone(),
         });
         let bodies = framing
             .before
@@ -346,7 +357,12 @@ async fn feed(
 /// Publishes what reaches one exported outport (up to `concurrency` awaiting
 /// confirmation), then drops it, until the graph has finished. Brackets are
 /// framed onto the data messages ([`Framer`]).
-async fn publish(port: PortName, mut rx: EdgeRx, outputs: Outputs, concurrency: usize) {
+async fn publish(
+    port: PortName,
+    mut rx: EdgeRx,
+    (outputs, stats): (Outputs, Arc<Stats>),
+    concurrency: usize,
+) {
     let mut inflight = FuturesUnordered::new();
     let mut framer = Framer::default();
     loop {
@@ -355,12 +371,12 @@ async fn publish(port: PortName, mut rx: EdgeRx, outputs: Outputs, concurrency: 
             // message goes out.
             if let Some(packet) = rx.try_pop() {
                 if let Some(message) = framer.push(packet) {
-                    inflight.push(send(&port, message, &outputs));
+                    inflight.push(send(&port, message, &outputs, &stats));
                 }
                 continue;
             }
             if let Some(message) = framer.flush() {
-                inflight.push(send(&port, message, &outputs));
+                inflight.push(send(&port, message, &outputs, &stats));
                 continue;
             }
         }
@@ -370,7 +386,7 @@ async fn publish(port: PortName, mut rx: EdgeRx, outputs: Outputs, concurrency: 
             packet = rx.recv(), if inflight.len() < concurrency => match packet {
                 Some(packet) => {
                     if let Some(message) = framer.push(packet) {
-                        inflight.push(send(&port, message, &outputs));
+                        inflight.push(send(&port, message, &outputs, &stats));
                     }
                 }
                 None => break,
@@ -378,7 +394,7 @@ async fn publish(port: PortName, mut rx: EdgeRx, outputs: Outputs, concurrency: 
         }
     }
     if let Some(message) = framer.flush() {
-        inflight.push(send(&port, message, &outputs));
+        inflight.push(send(&port, message, &outputs, &stats));
     }
     while inflight.next().await.is_some() {}
     if framer.stranded() > 0 {
@@ -387,7 +403,7 @@ async fn publish(port: PortName, mut rx: EdgeRx, outputs: Outputs, concurrency: 
     tracing::debug!(%port, "graph outport stopped");
 }
 
-async fn send(port: &PortName, message: Outgoing, outputs: &Outputs) {
+async fn send(port: &PortName, message: Outgoing, outputs: &Outputs, stats: &Stats) {
     let Outgoing {
         payload,
         headers,
@@ -395,8 +411,16 @@ async fn send(port: &PortName, message: Outgoing, outputs: &Outputs) {
     } = message;
     if let Err(e) = outputs.send_with(port.as_str(), payload, &headers).await {
         tracing::warn!(%port, error = %e, "cannot publish a graph output; its input is dead-lettered");
+        stats.error(format_args!("cannot publish to {port}: {e}"));
         for token in &tokens {
             token.fail();
         }
+    }
+}
+
+/// Keeps the last node error for `health` (the network logs each).
+async fn note_errors(mut errors: mpsc::Receiver<crate::runtime::NodeError>, stats: Arc<Stats>) {
+    while let Some(error) = errors.recv().await {
+        stats.error(error);
     }
 }

@@ -2,6 +2,7 @@
 //! once; each is acked after its process function returned `Ok` (so after its
 //! outputs were confirmed), or nacked if it returned an error or panicked.
 
+use super::stats::Stats;
 use crate::component::{Component, Message};
 use crate::outputs::Outputs;
 use crate::transport::{Consumer, Delivery};
@@ -9,17 +10,29 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 use msgflo_protocol::ids::PortName;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use tokio::sync::watch;
+
+/// One inport: its name, its consumer and the counters it keeps.
+pub(crate) struct Inport {
+    pub port: PortName,
+    pub consumer: Consumer,
+    pub stats: Arc<Stats>,
+}
 
 /// Serves `consumer` until `stop` turns true, then finishes what is in flight.
 pub(crate) async fn serve(
-    port: PortName,
-    mut consumer: Consumer,
+    inport: Inport,
     component: Component,
     outputs: Outputs,
     concurrency: usize,
     mut stop: watch::Receiver<bool>,
 ) {
+    let Inport {
+        port,
+        mut consumer,
+        stats,
+    } = inport;
     let mut inflight = FuturesUnordered::new();
     loop {
         tokio::select! {
@@ -27,7 +40,10 @@ pub(crate) async fn serve(
             () = super::until_stopped(&mut stop) => break,
             Some(()) = inflight.next(), if !inflight.is_empty() => {}
             delivery = consumer.next(), if inflight.len() < concurrency => match delivery {
-                Some(delivery) => inflight.push(handle(port.clone(), delivery, &component, &outputs)),
+                Some(delivery) => {
+                    stats.taken();
+                    inflight.push(handle(port.clone(), delivery, &component, &outputs, &stats));
+                }
                 None => break,
             },
         }
@@ -36,7 +52,13 @@ pub(crate) async fn serve(
     tracing::debug!(%port, "inport stopped");
 }
 
-async fn handle(port: PortName, delivery: Delivery, component: &Component, outputs: &Outputs) {
+async fn handle(
+    port: PortName,
+    delivery: Delivery,
+    component: &Component,
+    outputs: &Outputs,
+    stats: &Stats,
+) {
     let message = Message {
         port: port.clone(),
         payload: delivery.payload.clone(),
@@ -44,9 +66,11 @@ async fn handle(port: PortName, delivery: Delivery, component: &Component, outpu
     let outcome = AssertUnwindSafe(component.run(message, outputs.clone()))
         .catch_unwind()
         .await;
+    stats.settled(port.as_str(), !matches!(outcome, Ok(Ok(()))));
     let result = match outcome {
         Ok(Ok(())) => delivery.ack().await,
         Ok(Err(e)) => {
+            stats.error(format_args!("processing a message from {port} failed: {e}"));
             tracing::warn!(%port, component = %component.spec().name, error = %e, "processing failed; message dead-lettered");
             delivery.nack().await
         }
@@ -56,6 +80,9 @@ async fn handle(port: PortName, delivery: Delivery, component: &Component, outpu
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
+            stats.error(format_args!(
+                "processing a message from {port} panicked: {reason}"
+            ));
             tracing::error!(%port, component = %component.spec().name, %reason, "process function panicked; message dead-lettered");
             delivery.nack().await
         }

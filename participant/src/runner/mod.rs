@@ -22,14 +22,19 @@
 //!   participants (the `msgflo-brackets` header).
 //! - `inport.rs` — the consume loop of one inport: process, then ack or nack.
 //! - `control.rs` — `connectinport` / `connectoutport` from a coordinator.
+//! - `answer.rs` — answering calls (`health`, `drain`, [`Options::calls`]);
+//!   `stats.rs` — the counters `health` reports.
 //! - `discovery.rs` — the discovery message and its periodic sending.
 
+mod answer;
 pub mod brackets;
 mod control;
 mod discovery;
 mod graph;
 mod inport;
+mod stats;
 
+use crate::calls::Calls;
 use crate::component::{Component, ComponentSpec, Message};
 use crate::outputs::Outputs;
 use crate::transport::{self, ConnectOptions, Transport, TransportError};
@@ -75,6 +80,8 @@ pub struct Options {
     /// draining, say a `core/Delay` holding packets). What is not finished
     /// by then is left unacked, so the broker delivers it again.
     pub drain_timeout: Duration,
+    /// The calls it answers besides the built-in `health` and `drain`.
+    pub calls: Calls,
 }
 
 impl Options {
@@ -90,6 +97,7 @@ impl Options {
             discovery_period: Duration::from_secs(msgflo_protocol::discovery::DEFAULT_PERIOD_SECS),
             keep_session: false,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+            calls: Calls::new(),
         }
     }
 }
@@ -116,6 +124,8 @@ pub struct Running {
     tasks: JoinSet<()>,
     drain_timeout: Duration,
     abandoned: Arc<AtomicBool>,
+    /// Turns true when a `drain` call asks the participant to stop.
+    drain: watch::Receiver<bool>,
 }
 
 /// The queue of `port` for `role`: `ROLE.PORT`, as msgflo names it.
@@ -142,12 +152,19 @@ pub(crate) struct Base {
     /// Set when stopping gave up waiting: deliveries still in progress are
     /// then dropped unacked rather than settled.
     pub(crate) abandoned: Arc<AtomicBool>,
+    /// What `health` reports.
+    pub(crate) stats: Arc<stats::Stats>,
     stop: watch::Sender<bool>,
 }
 
 impl Base {
     /// Connects and declares a queue per port of `spec`.
     pub(crate) async fn connect(spec: &ComponentSpec, options: &Options) -> Result<Self, RunError> {
+        if let Some(name) = options.calls.clash() {
+            return Err(RunError::Config(format!(
+                "a call handler named {name:?}: that is a built-in call"
+            )));
+        }
         let connect = ConnectOptions {
             client_id: options.id.to_string(),
             keep_session: options.keep_session,
@@ -168,7 +185,10 @@ impl Base {
         }
         let outputs = Outputs::new(transport.clone(), outport_queues.iter().cloned());
         let (stop, stopped) = watch::channel(false);
+        let ports = spec.inports.iter().map(|p| p.id.as_str());
+        let stats = Arc::new(stats::Stats::new(ports, options.prefetch.max(1)));
         Ok(Self {
+            stats,
             transport,
             inports,
             outport_queues,
@@ -193,12 +213,22 @@ impl Base {
         let control_out = named_queue(control_queues::send_queue(options.id.as_str()))?;
         self.transport.declare_inport(&control_in).await?;
         let controls = self.transport.consume(&control_in, 1).await?;
+        let (drain, drained) = watch::channel(false);
+        let answering = Arc::new(answer::Answering {
+            participant: options.id.to_string(),
+            transport: self.transport.clone(),
+            stats: self.stats.clone(),
+            calls: options.calls.clone(),
+            drain,
+            late: Default::default(),
+        });
         self.tasks.spawn(control::serve(
             control::Rewiring {
                 transport: self.transport.clone(),
                 inports: self.inports.clone(),
                 outputs: self.outputs.clone(),
                 reply_to: control_out,
+                answering,
             },
             controls,
             self.stopped.clone(),
@@ -218,6 +248,7 @@ impl Base {
             tasks: self.tasks,
             drain_timeout: options.drain_timeout,
             abandoned: self.abandoned,
+            drain: drained,
         })
     }
 }
@@ -245,8 +276,11 @@ pub async fn start(component: Component, options: Options) -> Result<Running, Ru
             .consume(queue, options.prefetch.max(1))
             .await?;
         base.tasks.spawn(inport::serve(
-            port.id.clone(),
-            consumer,
+            inport::Inport {
+                port: port.id.clone(),
+                consumer,
+                stats: base.stats.clone(),
+            },
             component.clone(),
             base.outputs.clone(),
             usize::from(options.prefetch.max(1)),
@@ -279,10 +313,20 @@ impl Running {
         self.transport.broker().to_string()
     }
 
-    /// Serves until `shutdown` completes, then stops cleanly.
-    pub async fn run_until(self, shutdown: impl Future) -> Result<(), RunError> {
-        shutdown.await;
+    /// Serves until `shutdown` completes or a `drain` call asks it to stop,
+    /// then stops cleanly.
+    pub async fn run_until(mut self, shutdown: impl Future) -> Result<(), RunError> {
+        tokio::select! {
+            _ = shutdown => {}
+            () = until_stopped(&mut self.drain) => {}
+        }
         self.stop().await
+    }
+
+    /// Completes once a `drain` call asked the participant to stop (then
+    /// call [`Running::stop`]); never, if none does.
+    pub async fn drain_asked(&mut self) {
+        until_stopped(&mut self.drain).await;
     }
 
     /// Stops taking messages, finishes (and acks) the ones in progress, and

@@ -15,6 +15,8 @@
 //!   ([`tools::setup_plan`]).
 //! - [`routes`] — msgflo's wiring nodes (`msgflo/RoundRobin` with its
 //!   `DEADLETTER` route, `msgflo/PubSub`) resolved to participant routes.
+//! - [`calls`] — calling participants (`health`, `drain`, their own calls)
+//!   over the broker, answers matched by id, with deadlines.
 //! - [`links`] — applying a link on the broker (bind, or `connectinport`);
 //!   [`relay`] — forwarding an edge's messages where neither does.
 //! - [`components`] — the component catalogue: `component:list` from the
@@ -45,6 +47,7 @@
 //!   `src/bin/msgflo-*.rs` — the tools' arguments.
 
 pub mod bindings;
+pub mod calls;
 pub mod client;
 pub mod components;
 pub mod core;

@@ -22,6 +22,7 @@
 //!
 //! # Layout
 //! - this file — [`Core`], [`Event`], [`Action`], [`Config`].
+//! - `errors.rs` — [`OpError`], why an action the executor performed failed.
 //! - `requests.rs` — answering each FBP command; `extension.rs` — the
 //!   `msgflo:` sub-protocol.
 //! - `graph.rs` — what a graph change does besides editing: processes,
@@ -40,6 +41,7 @@
 mod clients;
 mod desired;
 mod discovery;
+mod errors;
 pub mod extension;
 mod graph;
 mod network;
@@ -49,6 +51,7 @@ pub mod reconcile;
 mod requests;
 mod taps;
 
+pub use errors::OpError;
 pub use pending::PendingNode;
 
 use crate::bindings::{Link, Mode};
@@ -115,7 +118,7 @@ pub enum Event {
         /// The operation ([`Action::Link`], [`Action::Tap`], ...).
         op: OpId,
         /// `Err`: why it failed.
-        result: Result<(), String>,
+        result: Result<(), OpError>,
     },
     /// A participant did not answer its `connectinport` in time: it takes
     /// no control messages, so the coordinator forwards its edges.

@@ -124,7 +124,7 @@ impl Core {
                 }
             }
             PacketEvent::Data => {
-                let queue = self.queue_of(&end, true)?;
+                let queue = self.queue_of(&end, true).map_err(|e| e.to_string())?;
                 let payload = serde_json::to_vec(packet.payload.as_ref().unwrap_or(&Value::Null))
                     .map_err(|e| e.to_string())?;
                 self.send_held(&key);

@@ -31,7 +31,7 @@
 //!   exchange `out-<src>` between them.
 
 use super::procfile::node_order;
-use crate::bindings::{self, Link, Mode};
+use crate::bindings::{self, Link, Mode, PortError};
 use crate::registry::Registry;
 use crate::routes::{edge_sources, is_participant_node, is_wiring_node, Source, ROUND_ROBIN};
 use msgflo_protocol::discovery::{Participant, Port};
@@ -119,7 +119,7 @@ pub fn links(graph: &Graph, registry: &Registry, mode: Mode) -> Result<BTreeSet<
 /// msgflo's listing of what `graph` is set up with: `PUBSUB: \t A -> B`,
 /// `DEADLETTER:\t B -> C`, `ROUNDROBIN:\t A -> B`, one a line (see the
 /// module docs), with the queue names of `registry`.
-pub fn listing(graph: &Graph, registry: &Registry) -> Result<String, String> {
+pub fn listing(graph: &Graph, registry: &Registry) -> Result<String, PortError> {
     let nodes = node_order(graph);
     let place = |node: &str| nodes.iter().position(|n| *n == node).unwrap_or(usize::MAX);
     let component = |node: &str| graph.processes.get(node).map(|p| p.component.as_str());

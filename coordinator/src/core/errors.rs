@@ -1,8 +1,12 @@
 //! The core's error types: [`OpError`], why an operation the executor
-//! performed for the core failed.
+//! performed for the core failed, and [`PacketError`], why a client's
+//! packet is refused.
 
+use crate::bindings::PortError;
 use crate::links::LinkError;
+use msgflo_protocol::messages::PacketEvent;
 use msgflo_transport::TransportError;
+use serde_json::Value;
 use std::time::Duration;
 
 /// Why an operation failed: a link, unlink, tap or untap the executor
@@ -23,4 +27,50 @@ pub enum OpError {
         /// How long it was given.
         within: Duration,
     },
+}
+
+/// Why a client's `runtime:packet` is refused (`packets.rs`); its text is
+/// the `runtime:error` the client is answered with.
+#[derive(Debug, thiserror::Error)]
+pub enum PacketError {
+    /// The packet names a graph the runtime does not have.
+    #[error("Requested graph not found: {graph:?}")]
+    NoGraph {
+        /// The graph named.
+        graph: String,
+    },
+    /// The graph exports no such inport.
+    #[error("the graph has no inport {port:?}")]
+    NoInport {
+        /// The port named.
+        port: String,
+    },
+    /// A `begingroup` / `endgroup` whose payload is no group name.
+    #[error(
+        "a {} payload is the group's name, a string or null; got {got}",
+        event_name(.event)
+    )]
+    GroupName {
+        /// `begingroup` or `endgroup`.
+        event: PacketEvent,
+        /// The payload.
+        got: Value,
+    },
+    /// The exported inport's node has no queue.
+    #[error(transparent)]
+    Queue(#[from] PortError),
+    /// The data could not be written as JSON.
+    #[error(transparent)]
+    Payload(#[from] serde_json::Error),
+}
+
+/// A packet event as the protocol names it.
+fn event_name(event: &PacketEvent) -> &'static str {
+    match event {
+        PacketEvent::Connect => "connect",
+        PacketEvent::Begingroup => "begingroup",
+        PacketEvent::Data => "data",
+        PacketEvent::Endgroup => "endgroup",
+        PacketEvent::Disconnect => "disconnect",
+    }
 }

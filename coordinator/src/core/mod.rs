@@ -22,7 +22,8 @@
 //!
 //! # Layout
 //! - this file — [`Core`], [`Event`], [`Action`], [`Config`].
-//! - `errors.rs` — [`OpError`], why an action the executor performed failed.
+//! - `errors.rs` — [`OpError`], why an action the executor performed
+//!   failed; [`PacketError`], why a client's packet is refused.
 //! - `requests.rs` — answering each FBP command; `extension.rs` — the
 //!   `msgflo:` sub-protocol.
 //! - `graph.rs` — what a graph change does besides editing: processes,
@@ -51,7 +52,7 @@ pub mod reconcile;
 mod requests;
 mod taps;
 
-pub use errors::OpError;
+pub use errors::{OpError, PacketError};
 pub use pending::PendingNode;
 
 use crate::bindings::{Link, Mode};

@@ -74,3 +74,16 @@ fn event_name(event: &PacketEvent) -> &'static str {
         PacketEvent::Disconnect => "disconnect",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_operation_out_of_time_says_how_long_it_had() {
+        let late = OpError::NoAnswer {
+            within: Duration::from_secs(15),
+        };
+        assert_eq!(late.to_string(), "no answer within 15s");
+    }
+}

@@ -189,7 +189,8 @@ async fn run(args: Args) -> Result<(), String> {
             .clone()
             .or_else(|| cli::env("MSGFLO_PING_METHOD"));
         let method = method.unwrap_or_else(|| "POST".into());
-        let ping = Ping::new(&url, &runtime_id, &method, Duration::from_secs(interval))?;
+        let ping = Ping::new(&url, &runtime_id, &method, Duration::from_secs(interval))
+            .map_err(|e| e.to_string())?;
         tokio::spawn(ping.run());
     }
     let shutdown = cli::shutdown_signal();

@@ -201,7 +201,9 @@ async fn run(args: Args) -> Result<(), String> {
         }
     };
     let mut child_options = ChildOptions::default();
-    child_options.forward(&args.forward)?;
+    child_options
+        .forward(&args.forward)
+        .map_err(|e| e.to_string())?;
     child_options.log_format = args.log.log_format;
     let children = Children::with_options(broker.clone(), child_options);
     let mut coordinator = Coordinator::new(config, transport, graphs, library, children);

@@ -30,7 +30,7 @@ use crate::registry::Registry;
 use crate::routes::{self, Source};
 use msgflo_protocol::discovery::{Participant, Port};
 use msgflo_protocol::graph::{Endpoint, Graph};
-use msgflo_protocol::ids::{ParticipantId, QueueName};
+use msgflo_protocol::ids::{InvalidId, ParticipantId, QueueName};
 use msgflo_transport::dead_letter_queue;
 use std::collections::BTreeSet;
 
@@ -98,8 +98,44 @@ impl std::fmt::Display for Link {
 pub struct Pending {
     /// The edge, as `A OUT -> IN B`.
     pub edge: String,
-    /// What is missing: `no participant of role B yet`, say.
+    /// What is missing, for a person: the text of a [`PortError`] such as
+    /// `no participant of role B yet`.
     pub missing: String,
+}
+
+/// Why a node's port has no queue yet: from [`port_queue`],
+/// [`source_queue`] and [`default_queue`]. Its text is a [`Pending`] edge's
+/// `missing`, which clients see.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortError {
+    /// No participant of the node's role has announced itself.
+    #[error("no participant of role {role} yet")]
+    NoParticipant {
+        /// The node's role.
+        role: String,
+    },
+    /// The role's participant announced no such port.
+    #[error("participant {participant} of role {role} has no {direction} {port:?}")]
+    NoPort {
+        /// The participant asked.
+        participant: ParticipantId,
+        /// The node's role.
+        role: String,
+        /// `"inport"` or `"outport"`.
+        direction: &'static str,
+        /// The port, as the graph names it.
+        port: String,
+    },
+    /// msgflo's default name `ROLE.PORT` is not a queue name.
+    #[error("{role}.{port}: {reason}")]
+    NotAQueueName {
+        /// The node's role.
+        role: String,
+        /// The port, as the graph names it.
+        port: String,
+        /// Why the name is refused.
+        reason: InvalidId,
+    },
 }
 
 /// What the graph needs on the broker now.
@@ -133,7 +169,7 @@ pub fn plan(graph: &Graph, registry: &Registry, mode: Mode) -> Plan {
             Err(missing) => {
                 plan.pending.push(Pending {
                     edge: name,
-                    missing,
+                    missing: missing.to_string(),
                 });
                 continue;
             }
@@ -253,7 +289,7 @@ pub fn edge_name(src: &Endpoint, tgt: &Endpoint) -> String {
 /// The queue a route's messages are read from: the outport's, or the dead
 /// letters of the inport; named by the participants, else by msgflo's
 /// default names.
-pub fn source_queue(registry: &Registry, source: &Source) -> Result<QueueName, String> {
+pub fn source_queue(registry: &Registry, source: &Source) -> Result<QueueName, PortError> {
     let queue = |end: &Endpoint, inport: bool| {
         port_queue(registry, end, inport).or_else(|_| default_queue(end, inport))
     };
@@ -264,23 +300,33 @@ pub fn source_queue(registry: &Registry, source: &Source) -> Result<QueueName, S
 }
 
 /// msgflo's default queue of a node's port: `ROLE.PORT`, upper-cased port.
-pub fn default_queue(end: &Endpoint, inport: bool) -> Result<QueueName, String> {
+pub fn default_queue(end: &Endpoint, inport: bool) -> Result<QueueName, PortError> {
     let _either_direction = inport;
-    QueueName::new(format!("{}.{}", end.process, end.port.to_uppercase()))
-        .map_err(|e| format!("{}.{}: {e}", end.process, end.port))
+    QueueName::new(format!("{}.{}", end.process, end.port.to_uppercase())).map_err(|reason| {
+        PortError::NotAQueueName {
+            role: end.process.clone(),
+            port: end.port.clone(),
+            reason,
+        }
+    })
 }
 
 /// The queue of a node's port, from the first participant of the node's role.
-pub fn port_queue(registry: &Registry, end: &Endpoint, inport: bool) -> Result<QueueName, String> {
+pub fn port_queue(
+    registry: &Registry,
+    end: &Endpoint,
+    inport: bool,
+) -> Result<QueueName, PortError> {
     let Some(participant) = registry.any_of_role(&end.process) else {
-        return Err(format!("no participant of role {} yet", end.process));
+        return Err(PortError::NoParticipant {
+            role: end.process.clone(),
+        });
     };
-    queue_of(participant, &end.port, inport).ok_or_else(|| {
-        let kind = if inport { "inport" } else { "outport" };
-        format!(
-            "participant {} of role {} has no {kind} {:?}",
-            participant.id, end.process, end.port
-        )
+    queue_of(participant, &end.port, inport).ok_or_else(|| PortError::NoPort {
+        participant: participant.id.clone(),
+        role: end.process.clone(),
+        direction: if inport { "inport" } else { "outport" },
+        port: end.port.clone(),
     })
 }
 

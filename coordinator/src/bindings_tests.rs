@@ -238,3 +238,32 @@ fn a_round_robin_node_binds_through_and_routes_dead_letters() {
         port: "in".into(),
     }));
 }
+
+#[test]
+fn a_port_without_a_queue_says_why_in_the_words_clients_see() {
+    let registry = {
+        let mut r = Registry::default();
+        r.seen(
+            participant("a-1", "a", &[("in", None)], &[]),
+            Instant::now(),
+        );
+        r
+    };
+    let text =
+        |end: Endpoint, inport| port_queue(&registry, &end, inport).map_err(|e| e.to_string());
+    assert_eq!(
+        text(Endpoint::new("b", "in"), true),
+        Err("no participant of role b yet".into())
+    );
+    assert_eq!(
+        text(Endpoint::new("a", "out"), false),
+        Err("participant a-1 of role a has no outport \"out\"".into())
+    );
+    assert_eq!(
+        default_queue(&Endpoint::new("a\u{7}", "in"), true).map_err(|e| e.to_string()),
+        Err(
+            "a\u{7}.in: invalid queue name \"a\\u{7}.IN\": must not contain control characters"
+                .into()
+        )
+    );
+}

@@ -35,6 +35,12 @@
 //!   `components` entry wins (msgflo keeps the file's and may even drop a config entry
 //!   whose last segment names a file).
 //! - Malformed configs are errors naming the file and key; msgflo takes what it gets.
+//!
+//! The error types, [`LibraryError`] and [`ConfigError`], are in `library/errors.rs`.
+
+mod errors;
+
+pub use errors::{ConfigError, LibraryError};
 
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -75,51 +81,6 @@ const COMPONENT: &str = "COMPONENT";
 const COMPONENTNAME: &str = "COMPONENTNAME";
 const FILENAME: &str = "FILENAME";
 const BUILTINS: &[&str] = &[ROLE, IIPS, COMPONENT, COMPONENTNAME, FILENAME];
-
-/// A library config or component directory could not be read or is malformed.
-#[derive(Debug, thiserror::Error)]
-pub enum LibraryError {
-    /// Reading the config file failed.
-    #[error("cannot read library {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The config file is not JSON.
-    #[error("library {path} is not valid JSON: {source}")]
-    Json {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: serde_json::Error,
-    },
-    /// The config is JSON but does not follow the schema.
-    #[error("library {path}: {reason}")]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong, naming the key.
-        reason: String,
-    },
-    /// Listing `--componentdir` failed.
-    #[error("cannot read component directory {path}: {source}")]
-    ComponentDir {
-        /// The directory.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-}
-
-impl LibraryError {
-    /// The config file does not exist (callers may fall back to [`Library::empty`] when
-    /// the file was the default `package.json`).
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, LibraryError::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
-    }
-}
 
 /// One component the library can start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,18 +147,18 @@ impl Library {
     }
 
     /// Builds a library from a parsed config document (either form).
-    pub fn from_json(doc: &Value) -> Result<Self, String> {
-        let top = doc.as_object().ok_or("the top level must be an object")?;
+    pub fn from_json(doc: &Value) -> Result<Self, ConfigError> {
+        let top = doc.as_object().ok_or(ConfigError::TopLevel)?;
         let config = match top.get("msgflo") {
             None | Some(Value::Null) => top,
             Some(Value::Object(config)) => config,
-            Some(_) => return Err("`msgflo` must be an object".into()),
+            Some(_) => return Err(not_an_object("msgflo")),
         };
         let namespace = match (config.get("namespace"), top.get("name")) {
             (Some(Value::String(ns)), _) => Some(ns.clone()),
             (Some(Value::Null) | None, Some(Value::String(name))) => Some(name.clone()),
             (Some(Value::Null) | None, _) => None,
-            (Some(_), _) => return Err("`namespace` must be a string".into()),
+            (Some(_), _) => return Err(not_a_string("namespace".into())),
         }
         .filter(|ns| !ns.is_empty());
 
@@ -207,20 +168,18 @@ impl Library {
                 Value::String(s) => s.clone(),
                 Value::Number(n) => n.to_string(),
                 Value::Bool(b) => b.to_string(),
-                _ => return Err(format!("`variables.{name}` must be a string")),
+                _ => return Err(not_a_string(format!("variables.{name}"))),
             };
             let upper = name.to_uppercase();
             if upper.is_empty() {
-                return Err("`variables` has an empty name".into());
+                return Err(ConfigError::EmptyVariableName);
             }
             if BUILTINS.contains(&upper.as_str()) {
                 tracing::warn!(variable = %name, "library variable shadows a built-in marker; ignored");
                 continue;
             }
             if raw_vars.iter().any(|(n, _)| n == &upper) {
-                return Err(format!(
-                    "`variables.{name}` is defined twice (names are upper-cased)"
-                ));
+                return Err(ConfigError::VariableTwice { name: name.clone() });
             }
             raw_vars.push((upper, text));
         }
@@ -230,9 +189,7 @@ impl Library {
         for (ext, value) in object(config, "handlers")? {
             let template = string(value, || format!("handlers.{ext}"))?;
             if !ext.starts_with('.') || ext.len() < 2 {
-                return Err(format!(
-                    "`handlers.{ext}`: an extension must start with '.'"
-                ));
+                return Err(ConfigError::NotAnExtension { ext: ext.clone() });
             }
             if !template.is_empty() {
                 handlers.insert(ext.clone(), template.to_owned());
@@ -384,38 +341,48 @@ fn default_handlers() -> BTreeMap<String, String> {
         .collect()
 }
 
-fn object<'a>(config: &'a Map<String, Value>, key: &str) -> Result<&'a Map<String, Value>, String> {
+fn object<'a>(
+    config: &'a Map<String, Value>,
+    key: &str,
+) -> Result<&'a Map<String, Value>, ConfigError> {
     static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
     match config.get(key) {
         None | Some(Value::Null) => Ok(EMPTY.get_or_init(Map::new)),
         Some(Value::Object(map)) => Ok(map),
-        Some(_) => Err(format!("`{key}` must be an object")),
+        Some(_) => Err(not_an_object(key)),
     }
 }
 
-fn string(value: &Value, key: impl FnOnce() -> String) -> Result<&str, String> {
-    value
-        .as_str()
-        .ok_or_else(|| format!("`{}` must be a string", key()))
+fn string(value: &Value, key: impl FnOnce() -> String) -> Result<&str, ConfigError> {
+    value.as_str().ok_or_else(|| not_a_string(key()))
+}
+
+fn not_an_object(key: &str) -> ConfigError {
+    ConfigError::NotAnObject {
+        key: key.to_owned(),
+    }
+}
+
+fn not_a_string(key: String) -> ConfigError {
+    ConfigError::NotAString { key }
 }
 
 /// Expands user variables inside each other's values; a cycle is an error.
-fn expand_variables(raw: &[(String, String)]) -> Result<HashMap<String, String>, String> {
+fn expand_variables(raw: &[(String, String)]) -> Result<HashMap<String, String>, ConfigError> {
     fn expand(
         name: &str,
         raw: &HashMap<&str, &str>,
         done: &mut HashMap<String, String>,
         stack: &mut Vec<String>,
-    ) -> Result<String, String> {
+    ) -> Result<String, ConfigError> {
         if let Some(v) = done.get(name) {
             return Ok(v.clone());
         }
         if stack.iter().any(|s| s == name) {
             stack.push(name.to_owned());
-            return Err(format!(
-                "`variables` refer to each other in a cycle: {}",
-                stack.join(" -> ")
-            ));
+            return Err(ConfigError::VariableCycle {
+                cycle: std::mem::take(stack),
+            });
         }
         stack.push(name.to_owned());
         let mut error = None;

@@ -160,7 +160,7 @@ fn variables_may_use_variables_but_not_in_a_cycle() {
         Some("run r --a")
     );
     let err = Library::from_json(&json!({"variables": {"A": "#B", "B": "#A"}})).unwrap_err();
-    assert!(err.contains("cycle"), "{err}");
+    assert!(err.to_string().contains("cycle"), "{err}");
 }
 
 #[test]
@@ -279,6 +279,31 @@ fn malformed_configs_are_one_line_errors_naming_file_and_key() {
         assert!(err.contains("lib.json"), "{err}");
         assert!(!err.contains('\n'), "{err}");
     }
+}
+
+#[test]
+fn a_config_error_reads_exactly_as_before() {
+    let refusal = |doc: Value| {
+        Library::from_json(&doc)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(
+        refusal(json!({"variables": {"A": "#B", "B": "#C", "C": "#A"}})),
+        Err("`variables` refer to each other in a cycle: A -> B -> C -> A".into())
+    );
+    assert_eq!(
+        refusal(json!({"variables": {"v": "1", "V": "2"}})),
+        Err("`variables.V` is defined twice (names are upper-cased)".into())
+    );
+    assert_eq!(
+        refusal(json!({"variables": {"": "1"}})),
+        Err("`variables` has an empty name".into())
+    );
+    assert_eq!(
+        refusal(json!([1])),
+        Err("the top level must be an object".into())
+    );
 }
 
 #[test]

@@ -89,20 +89,29 @@ pub struct ChildOptions {
 impl ChildOptions {
     /// Sets the forwarding from msgflo's `--forward` value: a comma-separated
     /// list of `stdout` and `stderr` (empty: none).
-    pub fn forward(&mut self, streams: &str) -> Result<(), String> {
+    pub fn forward(&mut self, streams: &str) -> Result<(), UnknownStream> {
         for stream in streams.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             match stream {
                 "stdout" => self.forward_stdout = true,
                 "stderr" => self.forward_stderr = true,
                 other => {
-                    return Err(format!(
-                        "--forward: unknown stream {other:?} (stdout, stderr)"
-                    ))
+                    return Err(UnknownStream {
+                        stream: other.to_owned(),
+                    })
                 }
             }
         }
         Ok(())
     }
+}
+
+/// A `--forward` value naming a stream other than `stdout` and `stderr`
+/// ([`ChildOptions::forward`]); msgflo and msgflo-setup print its text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("--forward: unknown stream {stream:?} (stdout, stderr)")]
+pub struct UnknownStream {
+    /// The name given.
+    pub stream: String,
 }
 
 impl Default for ChildOptions {

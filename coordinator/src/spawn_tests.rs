@@ -266,3 +266,16 @@ fn the_default_bin_dir_is_the_executables_own() {
     let exe = std::env::current_exe().expect("current_exe");
     assert_eq!(ChildOptions::default().bin_dir.as_deref(), exe.parent());
 }
+
+#[test]
+fn forward_takes_stdout_and_stderr_and_names_any_other_stream() {
+    let mut options = ChildOptions::default();
+    assert_eq!(options.forward(" stdout,,stderr "), Ok(()));
+    assert!(options.forward_stdout && options.forward_stderr);
+    assert_eq!(
+        ChildOptions::default()
+            .forward("stdout,nope")
+            .map_err(|e| e.to_string()),
+        Err("--forward: unknown stream \"nope\" (stdout, stderr)".into())
+    );
+}

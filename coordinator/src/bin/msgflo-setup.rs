@@ -64,7 +64,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     cli::main("msgflo-setup", args.log, async move {
         let mut forward = ChildOptions::default();
-        forward.forward(&args.forward)?;
+        forward.forward(&args.forward).map_err(|e| e.to_string())?;
         let timeout = Duration::try_from_secs_f64(args.timeout)
             .map_err(|_| format!("--timeout: {} is not a number of seconds", args.timeout))?;
         let options = Options {

@@ -189,7 +189,8 @@ async fn run(args: Args) -> Result<(), String> {
             .clone()
             .or_else(|| cli::env("MSGFLO_PING_METHOD"));
         let method = method.unwrap_or_else(|| "POST".into());
-        let ping = Ping::new(&url, &runtime_id, &method, Duration::from_secs(interval))?;
+        let ping = Ping::new(&url, &runtime_id, &method, Duration::from_secs(interval))
+            .map_err(|e| e.to_string())?;
         tokio::spawn(ping.run());
     }
     let shutdown = cli::shutdown_signal();
@@ -200,7 +201,9 @@ async fn run(args: Args) -> Result<(), String> {
         }
     };
     let mut child_options = ChildOptions::default();
-    child_options.forward(&args.forward)?;
+    child_options
+        .forward(&args.forward)
+        .map_err(|e| e.to_string())?;
     child_options.log_format = args.log.log_format;
     let children = Children::with_options(broker.clone(), child_options);
     let mut coordinator = Coordinator::new(config, transport, graphs, library, children);

@@ -16,7 +16,7 @@
 
 use super::clients::Watched;
 use super::reconcile::{Direction, OpId};
-use super::{Action, Core};
+use super::{Action, Core, OpError};
 use crate::bindings::{self, Link};
 use crate::routes::{self, Source};
 use msgflo_protocol::graph::Endpoint;
@@ -126,7 +126,7 @@ impl Core {
     }
 
     /// An operation finished.
-    pub(super) fn done(&mut self, op: OpId, result: Result<(), String>, now: Instant) {
+    pub(super) fn done(&mut self, op: OpId, result: Result<(), OpError>, now: Instant) {
         let ok = result.is_ok();
         if let Some((link, direction)) = self.links.done(op, ok, now) {
             match result {

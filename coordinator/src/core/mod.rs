@@ -22,6 +22,8 @@
 //!
 //! # Layout
 //! - this file — [`Core`], [`Event`], [`Action`], [`Config`].
+//! - `errors.rs` — [`OpError`], why an action the executor performed
+//!   failed; [`PacketError`], why a client's packet is refused.
 //! - `requests.rs` — answering each FBP command; `extension.rs` — the
 //!   `msgflo:` sub-protocol.
 //! - `graph.rs` — what a graph change does besides editing: processes,
@@ -40,6 +42,7 @@
 mod clients;
 mod desired;
 mod discovery;
+mod errors;
 pub mod extension;
 mod graph;
 mod network;
@@ -49,6 +52,7 @@ pub mod reconcile;
 mod requests;
 mod taps;
 
+pub use errors::{OpError, PacketError};
 pub use pending::PendingNode;
 
 use crate::bindings::{Link, Mode};
@@ -115,7 +119,7 @@ pub enum Event {
         /// The operation ([`Action::Link`], [`Action::Tap`], ...).
         op: OpId,
         /// `Err`: why it failed.
-        result: Result<(), String>,
+        result: Result<(), OpError>,
     },
     /// A participant did not answer its `connectinport` in time: it takes
     /// no control messages, so the coordinator forwards its edges.

@@ -42,7 +42,7 @@
 
 use super::requests::not_found;
 use super::{Action, Core};
-use crate::bindings;
+use crate::bindings::{self, PortError};
 use msgflo_protocol::graph::{Endpoint, Graph};
 use msgflo_protocol::ids::QueueName;
 use msgflo_protocol::messages::{
@@ -294,7 +294,7 @@ impl Core {
     }
 
     /// The queue of a node's port: from its participants, else `ROLE.PORT`.
-    pub(super) fn queue_of(&self, end: &Endpoint, inport: bool) -> Result<QueueName, String> {
+    pub(super) fn queue_of(&self, end: &Endpoint, inport: bool) -> Result<QueueName, PortError> {
         bindings::port_queue(&self.registry, end, inport)
             .or_else(|_| bindings::default_queue(end, inport))
     }

@@ -26,7 +26,7 @@
 //!
 //! MQTT 3.1.1 has no headers: there the data arrives and its brackets do not.
 
-use super::{Action, Core};
+use super::{Action, Core, PacketError};
 use crate::server::ClientId;
 use bytes::Bytes;
 use msgflo_protocol::brackets::{Bracket, Framing};
@@ -86,12 +86,16 @@ impl Core {
         client: ClientId,
         packet: &Packet,
         now: Instant,
-    ) -> Result<(), String> {
+    ) -> Result<(), PacketError> {
         let Some(graph) = self.graphs.get(&packet.graph) else {
-            return Err(format!("Requested graph not found: {:?}", packet.graph));
+            return Err(PacketError::NoGraph {
+                graph: packet.graph.clone(),
+            });
         };
         let Some(exported) = graph.inports.get(&packet.port) else {
-            return Err(format!("the graph has no inport {:?}", packet.port));
+            return Err(PacketError::NoInport {
+                port: packet.port.clone(),
+            });
         };
         let end = msgflo_protocol::graph::Endpoint::new(&exported.process, &exported.port);
         let key = (client, packet.graph.clone(), packet.port.clone());
@@ -125,8 +129,7 @@ impl Core {
             }
             PacketEvent::Data => {
                 let queue = self.queue_of(&end, true)?;
-                let payload = serde_json::to_vec(packet.payload.as_ref().unwrap_or(&Value::Null))
-                    .map_err(|e| e.to_string())?;
+                let payload = serde_json::to_vec(packet.payload.as_ref().unwrap_or(&Value::Null))?;
                 self.send_held(&key);
                 let stream = self.packets.streams.entry(key.clone()).or_default();
                 stream.held = Some(Held {
@@ -220,23 +223,13 @@ impl Core {
 }
 
 /// The group name of a `begingroup` / `endgroup`: a string, or none.
-fn group_name(packet: &Packet) -> Result<Option<String>, String> {
+fn group_name(packet: &Packet) -> Result<Option<String>, PacketError> {
     match &packet.payload {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(name)) => Ok(Some(name.clone())),
-        Some(other) => Err(format!(
-            "a {} payload is the group's name, a string or null; got {other}",
-            event_name(packet.event)
-        )),
-    }
-}
-
-fn event_name(event: PacketEvent) -> &'static str {
-    match event {
-        PacketEvent::Connect => "connect",
-        PacketEvent::Begingroup => "begingroup",
-        PacketEvent::Data => "data",
-        PacketEvent::Endgroup => "endgroup",
-        PacketEvent::Disconnect => "disconnect",
+        Some(other) => Err(PacketError::GroupName {
+            event: packet.event,
+            got: other.clone(),
+        }),
     }
 }

@@ -109,7 +109,7 @@ impl Core {
             ],
             RuntimeInput::Packet(packet) => match self.packet_in(client, &packet, now) {
                 Ok(()) => vec![Output::Runtime(RuntimeOutput::PacketSent(packet))],
-                Err(message) => vec![Output::error(Protocol::Runtime, message)],
+                Err(refused) => vec![Output::error(Protocol::Runtime, refused.to_string())],
             },
         }
     }

@@ -158,7 +158,7 @@ fn a_failed_link_is_tried_again_after_a_growing_pause() {
     assert_eq!(first.len(), 1, "{actions:?}");
     let failed = Event::Done {
         op: first[0].0,
-        result: Err("broker gone".into()),
+        result: Err(OpError::Transport(msgflo_transport::TransportError::Closed)),
     };
     assert!(links(&core.handle(failed, t(3))).is_empty(), "not at once");
     assert_eq!(core.links.next_retry(), Some(t(503)));
@@ -171,7 +171,9 @@ fn a_failed_link_is_tried_again_after_a_growing_pause() {
     assert_eq!(again.len(), 1, "retried when due");
     let failed = Event::Done {
         op: again[0].0,
-        result: Err("still gone".into()),
+        result: Err(OpError::NoAnswer {
+            within: Duration::from_secs(15),
+        }),
     };
     core.handle(failed, t(504));
     assert_eq!(core.links.next_retry(), Some(t(1504)), "the pause doubles");

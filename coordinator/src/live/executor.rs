@@ -11,7 +11,7 @@
 use super::{feeds, Outboxes, Report};
 use crate::bindings::{Link, Mode};
 use crate::core::reconcile::OpId;
-use crate::core::{Action, Event};
+use crate::core::{Action, Event, OpError};
 use crate::links;
 use crate::relay;
 use crate::server::{ClientId, Outbox, Undelivered};
@@ -268,8 +268,8 @@ impl Executor {
                         on,
                     })
                 }
-                Ok(Err(error)) => Err(error.to_string()),
-                Err(_) => Err(format!("no answer within {OP_DEADLINE:?}")),
+                Ok(Err(error)) => Err(error.into()),
+                Err(_) => Err(no_answer()),
             };
             let _ = report.send(Report::TapMade { op, queue, made }).await;
         });
@@ -302,8 +302,8 @@ impl Executor {
             let ended = tokio::time::timeout(OP_DEADLINE, transport.untap(&queue, &tapping.tap));
             let result = match ended.await {
                 Ok(Ok(())) => Ok(()),
-                Ok(Err(error)) => Err(error.to_string()),
-                Err(_) => Err(format!("no answer within {OP_DEADLINE:?}")),
+                Ok(Err(error)) => Err(error.into()),
+                Err(_) => Err(no_answer()),
             };
             if let Err(error) = &result {
                 tracing::debug!(%queue, tap = %tapping.tap, %error, "ending a tap failed");
@@ -319,9 +319,8 @@ impl Executor {
     }
 
     /// Runs `work` in a task bounded by [`OP_DEADLINE`] and reports its
-    /// result as operation `op` (the core keeps the error's text, to tell
-    /// clients).
-    fn run<E: std::fmt::Display>(
+    /// result, the error itself, as operation `op`.
+    fn run<E: Into<OpError>>(
         &self,
         op: OpId,
         work: impl std::future::Future<Output = Result<(), E>> + Send + 'static,
@@ -329,14 +328,14 @@ impl Executor {
         let report = self.report.clone();
         tokio::spawn(async move {
             let result = match tokio::time::timeout(OP_DEADLINE, work).await {
-                Ok(result) => result.map_err(|e| e.to_string()),
-                Err(_) => Err(format!("no answer within {OP_DEADLINE:?}")),
+                Ok(result) => result.map_err(Into::into),
+                Err(_) => Err(no_answer()),
             };
             let _ = report.send(Report::Core(Event::Done { op, result })).await;
         });
     }
 
-    fn report_now(&self, op: OpId, result: Result<(), String>) {
+    fn report_now(&self, op: OpId, result: Result<(), OpError>) {
         let report = self.report.clone();
         tokio::spawn(async move {
             let _ = report.send(Report::Core(Event::Done { op, result })).await;
@@ -353,6 +352,13 @@ impl Executor {
         if let Err(error) = self.transport.close().await {
             tracing::debug!(%error, "closing the broker connection");
         }
+    }
+}
+
+/// An operation that took longer than [`OP_DEADLINE`].
+fn no_answer() -> OpError {
+    OpError::NoAnswer {
+        within: OP_DEADLINE,
     }
 }
 

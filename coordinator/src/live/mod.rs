@@ -23,7 +23,7 @@ pub use crate::core::extension;
 pub use crate::core::{Config, PendingNode};
 
 use crate::bindings::Mode;
-use crate::core::{Action, Core, Event as CoreEvent};
+use crate::core::{Action, Core, Event as CoreEvent, OpError};
 use crate::fbp::graph_edit::Graphs;
 use crate::library::Library;
 use crate::server::{ClientId, Event, Outbox};
@@ -199,7 +199,7 @@ pub(super) enum Report {
         /// The watched queue.
         queue: msgflo_protocol::ids::QueueName,
         /// The tap, or why not.
-        made: Result<executor::Tapping, String>,
+        made: Result<executor::Tapping, OpError>,
     },
     /// A tap was ended (or not: then the loop keeps it for the core to
     /// retry).
@@ -211,6 +211,6 @@ pub(super) enum Report {
         /// The tap, back when ending it failed.
         tapping: Option<executor::Tapping>,
         /// Whether it ended.
-        result: Result<(), String>,
+        result: Result<(), OpError>,
     },
 }

@@ -322,9 +322,10 @@ impl Setup<'_> {
     /// warning ([`Setup::carry_unforwarded`]). Returns msgflo's listing of
     /// the bindings.
     async fn apply(&self, discovered: &Registry, done: &mut Done) -> Result<String, String> {
-        let names = setup_plan::registry(self.graph, discovered, self.announced)?;
-        let wanted = setup_plan::links(self.graph, &names, self.mode)?;
-        let listing = setup_plan::listing(self.graph, &names)?;
+        let names = setup_plan::registry(self.graph, discovered, self.announced)
+            .map_err(|e| e.to_string())?;
+        let wanted = setup_plan::links(self.graph, &names, self.mode).map_err(|e| e.to_string())?;
+        let listing = setup_plan::listing(self.graph, &names).map_err(|e| e.to_string())?;
         for link in wanted {
             if done.links.contains(&link) {
                 continue;

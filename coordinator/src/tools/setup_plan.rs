@@ -31,7 +31,7 @@
 //!   exchange `out-<src>` between them.
 
 use super::procfile::node_order;
-use crate::bindings::{self, Link, Mode};
+use crate::bindings::{self, Link, Mode, Pending, PortError};
 use crate::registry::Registry;
 use crate::routes::{edge_sources, is_participant_node, is_wiring_node, Source, ROUND_ROBIN};
 use msgflo_protocol::discovery::{Participant, Port};
@@ -40,11 +40,36 @@ use msgflo_protocol::ids::{InvalidId, ParticipantId, PortName, Role};
 use std::collections::BTreeSet;
 use std::time::Instant;
 
+/// Why a graph cannot be planned: from [`registry`], [`links`] and
+/// [`listing`]; `msgflo-setup` prints its text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// A node's name, or a port name of its edges, makes no stand-in
+    /// participant (no participant id, role or port name).
+    #[error("node {node}: {reason}")]
+    Node {
+        /// The node.
+        node: String,
+        /// The name refused.
+        reason: InvalidId,
+    },
+    /// An edge whose ends the registry does not name.
+    #[error("{}: {}", .0.edge, .0.missing)]
+    Unbound(Pending),
+    /// A port with no queue.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
 /// The registry that names `graph`'s queues: the `discovered` participants
 /// (each port on msgflo's default queue `ROLE.PORT` unless `announced`,
 /// else on the queue it announced), and for every participant node nobody
 /// of which was discovered, a stand-in on the default queues.
-pub fn registry(graph: &Graph, discovered: &Registry, announced: bool) -> Result<Registry, String> {
+pub fn registry(
+    graph: &Graph,
+    discovered: &Registry,
+    announced: bool,
+) -> Result<Registry, PlanError> {
     let mut registry = Registry::default();
     let now = Instant::now();
     for entry in discovered.entries() {
@@ -69,13 +94,16 @@ pub fn registry(graph: &Graph, discovered: &Registry, announced: bool) -> Result
 
 /// A participant of role `node` with the ports its edges use, on msgflo's
 /// default queues.
-fn stand_in(graph: &Graph, node: &str) -> Result<Participant, String> {
-    let bad = |e: InvalidId| format!("node {node}: {e}");
+fn stand_in(graph: &Graph, node: &str) -> Result<Participant, PlanError> {
+    let bad = |reason: InvalidId| PlanError::Node {
+        node: node.to_owned(),
+        reason,
+    };
     let id = ParticipantId::new(format!("{node}-stand-in")).map_err(bad)?;
     let role = Role::new(node).map_err(bad)?;
     let component = graph.processes.get(node).map(|p| p.component.clone());
     let mut participant = Participant::new(id, role, component.unwrap_or_default());
-    let ports = |ends: Vec<&Endpoint>| -> Result<Vec<Port>, String> {
+    let ports = |ends: Vec<&Endpoint>| -> Result<Vec<Port>, PlanError> {
         let mut names: Vec<String> = Vec::new();
         for end in ends {
             if !names.iter().any(|n| n.eq_ignore_ascii_case(&end.port)) {
@@ -108,10 +136,10 @@ fn stand_in(graph: &Graph, node: &str) -> Result<Participant, String> {
 /// The links `graph` needs with the participants of `registry`, as the
 /// coordinator plans them; an edge whose ends `registry` does not name is
 /// an error that says which.
-pub fn links(graph: &Graph, registry: &Registry, mode: Mode) -> Result<BTreeSet<Link>, String> {
+pub fn links(graph: &Graph, registry: &Registry, mode: Mode) -> Result<BTreeSet<Link>, PlanError> {
     let plan = bindings::plan(graph, registry, mode);
-    match plan.pending.first() {
-        Some(pending) => Err(format!("{}: {}", pending.edge, pending.missing)),
+    match plan.pending.into_iter().next() {
+        Some(pending) => Err(PlanError::Unbound(pending)),
         None => Ok(plan.links),
     }
 }
@@ -119,7 +147,7 @@ pub fn links(graph: &Graph, registry: &Registry, mode: Mode) -> Result<BTreeSet<
 /// msgflo's listing of what `graph` is set up with: `PUBSUB: \t A -> B`,
 /// `DEADLETTER:\t B -> C`, `ROUNDROBIN:\t A -> B`, one a line (see the
 /// module docs), with the queue names of `registry`.
-pub fn listing(graph: &Graph, registry: &Registry) -> Result<String, String> {
+pub fn listing(graph: &Graph, registry: &Registry) -> Result<String, PlanError> {
     let nodes = node_order(graph);
     let place = |node: &str| nodes.iter().position(|n| *n == node).unwrap_or(usize::MAX);
     let component = |node: &str| graph.processes.get(node).map(|p| p.component.as_str());

@@ -108,7 +108,7 @@ fn discovered_queues_name_the_links_and_a_missing_port_is_an_error() {
     let g = graph("a(X) OUT -> OTHER b(Y)\n");
     let err = links(&g, &registry(&g, &discovered, true).unwrap(), Mode::Queues).unwrap_err();
     assert_eq!(
-        err,
+        err.to_string(),
         "a() OUT -> OTHER b(): participant b-1 of role b has no inport \"other\""
     );
 }

@@ -352,3 +352,26 @@ fn brackets_on_an_edge_come_as_network_begingroup_and_endgroup() {
         ]
     );
 }
+
+#[test]
+fn a_refused_packet_is_answered_with_why_in_words() {
+    let mut core = watched();
+    let mut refusal = |body: Value| {
+        let actions = core.handle(frame(1, "runtime", "packet", body), t(10));
+        let frames = frames_to(&actions, 1);
+        frames[0]["payload"]["message"].as_str().map(str::to_owned)
+    };
+    assert_eq!(
+        refusal(json!({"port": "in", "event": "data", "graph": "nope"})).as_deref(),
+        Some("Requested graph not found: \"nope\"")
+    );
+    assert_eq!(
+        refusal(json!({"port": "NOPE", "event": "data", "graph": "g"})).as_deref(),
+        Some("the graph has no inport \"NOPE\"")
+    );
+    assert_eq!(
+        refusal(json!({"port": "in", "event": "endgroup", "graph": "g", "payload": [1]}))
+            .as_deref(),
+        Some("a endgroup payload is the group's name, a string or null; got [1]")
+    );
+}

@@ -133,6 +133,14 @@ impl Spawned {
         Ok((status.code(), self.stderr().await?))
     }
 
+    /// Waits up to `wait` for it to exit by itself; its exit code.
+    pub async fn exited(&mut self, wait: Duration) -> Result<Option<i32>> {
+        let status = tokio::time::timeout(wait, self.child.wait())
+            .await
+            .context("did not exit")??;
+        Ok(status.code())
+    }
+
     /// SIGKILL, as a crash would: nothing is cleaned up.
     pub async fn kill(mut self) -> Result<()> {
         self.child.kill().await?;

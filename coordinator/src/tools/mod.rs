@@ -18,6 +18,8 @@
 //!   running coordinator or from discovery on the broker.
 //! - [`listed`] — one participant as listed, to and from JSON; [`table`] —
 //!   printing them as a table.
+//! - [`call`] — `msgflo-participants --call`: calling them all over the
+//!   broker, one row per answer.
 //! - [`procfile`] — `msgflo-procfile`: a Procfile from a graph and the library.
 //! - [`setup`] — `msgflo-setup`: a graph's bindings on the broker, optionally
 //!   with its participants; [`setup_plan`] — the coordinator's links for a
@@ -26,6 +28,7 @@
 //! - [`register`] — `msgflo-register`: discovery messages for participants
 //!   described in YAML files (foreign participants).
 
+pub mod call;
 pub mod dump;
 pub mod input;
 pub mod listed;

@@ -16,9 +16,13 @@
 //!   connection is closed at the end: RabbitMQ puts them all back. Without
 //!   a coordinator, `fbp` holds every announcement since the last one ran,
 //!   so participants that stopped meanwhile are listed too.
+//!
+//! With `--call NAME` (`--args JSON`, `--role R`, `--timeout 2s`) it then
+//! calls each of them over the broker and prints their answers instead
+//! ([`super::call`]).
 
 pub use super::listed::Listed;
-use super::table;
+use super::{call, table};
 use super::{close, connect, CONNECT_TIMEOUT};
 use crate::client;
 use crate::core::PendingNode;
@@ -60,6 +64,19 @@ pub struct Args {
     /// amqp://localhost].
     #[arg(long)]
     pub broker: Option<String>,
+    /// Call this on each participant (`health`, `drain`, or one of their
+    /// own) and print the answers.
+    #[arg(long, value_name = "NAME")]
+    pub call: Option<String>,
+    /// The call's arguments, as JSON [default: null].
+    #[arg(long, value_name = "JSON", requires = "call")]
+    pub args: Option<String>,
+    /// Call only the participants of this role.
+    #[arg(long, value_name = "ROLE", requires = "call")]
+    pub role: Option<String>,
+    /// How long to wait for the answers: seconds, or 2s, 500ms, 1m.
+    #[arg(long, value_name = "DURATION", default_value = "2s")]
+    pub timeout: String,
     /// Print a JSON array instead of a table.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "false",
           value_parser = clap::builder::BoolishValueParser::new(), action = ArgAction::Set)]
@@ -102,6 +119,9 @@ pub async fn run(args: Args) -> Result<(), String> {
         (a.participant.role.as_str(), a.participant.id.as_str())
             .cmp(&(b.participant.role.as_str(), b.participant.id.as_str()))
     });
+    if let Some(call) = call_options(&args)? {
+        return call_them(&args, &call, &listed).await;
+    }
     if args.json {
         let all: Vec<Value> = listed.iter().map(Listed::to_json).collect();
         println!("{}", Value::Array(all));
@@ -124,6 +144,42 @@ pub async fn run(args: Args) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// What `--call` asks for, checked before anything is asked of a broker.
+fn call_options(args: &Args) -> Result<Option<call::Call>, String> {
+    let Some(name) = &args.call else {
+        return Ok(None);
+    };
+    let timeout = call::duration(&args.timeout).map_err(|e| format!("--timeout: {e}"))?;
+    let call_args = match &args.args {
+        Some(text) => serde_json::from_str(text).map_err(|e| format!("--args is not JSON: {e}"))?,
+        None => Value::Null,
+    };
+    Ok(Some(call::Call {
+        name: name.clone(),
+        args: call_args,
+        role: args.role.clone(),
+        timeout,
+    }))
+}
+
+/// Calls the `listed` participants over the broker and prints the rows.
+async fn call_them(args: &Args, call: &call::Call, listed: &[Listed]) -> Result<(), String> {
+    let broker = cli::broker(args.broker.as_deref());
+    let transport = connect(&broker, "msgflo-participants", CONNECT_TIMEOUT).await?;
+    let rows = call::call_all(transport.clone(), listed, call).await;
+    close(transport.as_ref()).await;
+    let rows = rows?;
+    if args.json {
+        println!("{}", call::to_json(&rows));
+    } else {
+        print!("{}", call::render(call, &rows));
+    }
+    match call::trouble(&rows) {
+        Some(trouble) => Err(trouble),
+        None => Ok(()),
+    }
 }
 
 /// `url` without its password, for saying where we listen.

@@ -67,7 +67,7 @@ pub fn render_forwarded(forwarded: &[(String, String)]) -> String {
 }
 
 /// `rows` with each column padded to its widest cell.
-fn aligned(rows: &[Vec<String>]) -> String {
+pub(super) fn aligned(rows: &[Vec<String>]) -> String {
     let mut widths = Vec::new();
     for row in rows {
         widths.resize(widths.len().max(row.len()), 0);

@@ -15,10 +15,12 @@
 //!   memory;
 //! - `suite_amqp.rs`, `suite_mqtt.rs`, `coordinator.rs`, `coordinated.rs` —
 //!   the parts (`coordinated`, one hop with and without the coordinator, runs
-//!   only when asked for: `--only coordinated`);
+//!   only when asked for: `--only coordinated`); `calls.rs` — `health`
+//!   called on 200 participant processes at once (`--only calls`);
 //! - `payload.rs`, `stats.rs`, `report.rs` — messages, percentiles, the table.
 
 mod amqp;
+mod calls;
 mod coordinated;
 mod coordinator;
 mod drive;
@@ -68,6 +70,9 @@ async fn run(s: &Settings) -> Result<String> {
     }
     if s.runs(Part::Coordinated) {
         rows.extend(coordinated::run(s).await.context("coordinated")?);
+    }
+    if s.runs(Part::Calls) {
+        rows.extend(calls::run(s).await.context("calls")?);
     }
     Ok(report::table(&rows))
 }

@@ -89,6 +89,11 @@ impl Process {
         }
     }
 
+    /// Its process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Its memory now and at its peak, from `/proc/PID/status`.
     pub fn memory(&self) -> Result<Memory> {
         let pid = self.child.id().context("the process has exited")?;
@@ -146,7 +151,16 @@ impl Memory {
 /// A `core/Repeat` participant: `msgflo-participant --name ROLE --component
 /// core/Repeat --broker URL`, queues `ROLE.IN` and `ROLE.OUT`.
 pub async fn repeat(role: &str, broker: &str) -> Result<Process> {
-    let args = [
+    repeat_args(role, broker, &[]).await
+}
+
+/// [`repeat`] with participant id `id`.
+pub async fn repeat_with_id(role: &str, id: &str, broker: &str) -> Result<Process> {
+    repeat_args(role, broker, &["--id", id]).await
+}
+
+async fn repeat_args(role: &str, broker: &str, more: &[&str]) -> Result<Process> {
+    let mut args = vec![
         "--name",
         role,
         "--component",
@@ -154,6 +168,7 @@ pub async fn repeat(role: &str, broker: &str) -> Result<Process> {
         "--broker",
         broker,
     ];
+    args.extend_from_slice(more);
     let ready = format!("{role} connected to ");
     let (mut process, _) =
         Process::start("msgflo-participant", &args, |l| l.starts_with(&ready)).await?;

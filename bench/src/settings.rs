@@ -55,6 +55,15 @@ pub struct Settings {
     /// Discovery messages each simulated participant sends.
     #[arg(long, default_value_t = 10)]
     pub rounds: usize,
+    /// Participant processes the calls part starts.
+    #[arg(long, default_value_t = 200)]
+    pub call_participants: usize,
+    /// Calls to all of them (after one to warm up).
+    #[arg(long, default_value_t = 50)]
+    pub call_rounds: usize,
+    /// Broker of the calls part [default: --amqp].
+    #[arg(long)]
+    pub calls_broker: Option<String>,
     /// Small sizes everywhere: checks that the benchmark works, measures
     /// nothing worth keeping.
     #[arg(long)]
@@ -69,6 +78,8 @@ pub enum Part {
     Coordinator,
     /// One hop with and without the coordinator running its graph.
     Coordinated,
+    /// `health` called on many participant processes at once.
+    Calls,
 }
 
 impl Settings {
@@ -80,6 +91,8 @@ impl Settings {
             self.latency_messages = self.latency_messages.min(200);
             self.participants = self.participants.min(50);
             self.rounds = self.rounds.min(2);
+            self.call_participants = self.call_participants.min(5);
+            self.call_rounds = self.call_rounds.min(3);
         }
         self
     }

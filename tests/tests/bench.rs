@@ -49,3 +49,34 @@ fn quick_benchmark_prints_every_row() -> Result<()> {
     }
     Ok(())
 }
+
+/// `msgflo-bench --quick --only calls`: five participant processes (in a
+/// vhost of their own, with a discovery queue of their own) answer `health`
+/// at once, and one SIGSTOPped is named at the deadline.
+#[test]
+fn quick_calls_benchmark_prints_its_rows() -> Result<()> {
+    binary("msgflo-participant")?;
+    let vhost = msgflo_tests::vhost::Vhost::new("bench-calls")?;
+    let output = std::process::Command::new(binary("msgflo-bench")?)
+        .args(["--quick", "--only", "calls", "--calls-broker", vhost.url()])
+        .env(
+            "MSGFLO_DISCOVERY_QUEUE",
+            msgflo_tests::unique("bench-calls-fbp"),
+        )
+        .output()
+        .context("cannot run msgflo-bench")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    ensure!(output.status.success(), "msgflo-bench failed: {stderr}");
+    for name in [
+        "calls: health of 1 participant, p50",
+        "calls: health of all 5, p99",
+        "calls: all 5, one SIGSTOPped: ended (deadline 2000 ms)",
+    ] {
+        ensure!(
+            stdout.lines().any(|l| l.starts_with(&format!("| {name}"))),
+            "no row {name:?} in:\n{stdout}\n{stderr}"
+        );
+    }
+    Ok(())
+}

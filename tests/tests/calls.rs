@@ -6,7 +6,8 @@
 //! `health` with what each processed (the counts add up to what was sent);
 //! one of them SIGSTOPped is named as not answering when the deadline
 //! passes, and the tool exits 1 saying so; `drain` makes the others finish
-//! and exit 0. Each test hears only its own participants
+//! and exit 0. The `health` call is also made by an FBP client through the
+//! coordinator (`msgflo:call`). Each test hears only its own participants
 //! (`MSGFLO_DISCOVERY_QUEUE` of its own).
 
 use anyhow::{ensure, Context, Result};
@@ -134,6 +135,30 @@ async fn health_stop_and_drain(setup: Setup) -> Result<()> {
         ensure!(row["result"]["broker"]["connected"] == true, "{row}");
         ensure!(row["result"]["in_flight"] == 0, "{row}");
     }
+
+    // The same call from an FBP client (`msgflo:call`): three answers as
+    // they come, then the end, each with the request's id.
+    let mut fbp = fbp_client::Client::connect(port).await?;
+    let call = serde_json::json!({"protocol": "msgflo", "command": "call", "requestId": "c1",
+        "payload": {"call": "health", "role": setup.role, "timeout": 3000}});
+    fbp.send_text(call.to_string()).await?;
+    let mut results = Vec::new();
+    let done = loop {
+        let reply = fbp.reply(WAIT).await?;
+        ensure!(reply["responseTo"] == "c1", "{reply}");
+        match reply["command"].as_str() {
+            Some("callresult") => results.push(reply["payload"].clone()),
+            Some("calldone") => break reply,
+            _ => anyhow::bail!("not an answer to msgflo:call: {reply}"),
+        }
+    };
+    ensure!(results.len() == 3, "{results:?}");
+    ensure!(
+        done["payload"]["missing"] == serde_json::json!([]),
+        "{done}"
+    );
+    let total: u64 = results.iter().map(processed).sum();
+    ensure!(total == MESSAGES as u64, "{results:?}");
 
     // One stopped with SIGSTOP: named at the deadline, exit 1.
     let stopped = participants[0].id().context("a pid")?;

@@ -135,6 +135,27 @@ pub enum Event {
     /// The broker connection was made again: it may have lost what was
     /// applied (non-durable bindings, subscriptions).
     Reconnected,
+    /// A participant answered a client's `msgflo:call` (or failed to).
+    CallAnswer {
+        /// The client that asked.
+        client: ClientId,
+        /// Its request's `requestId`.
+        request_id: Option<String>,
+        /// Who answered.
+        participant: msgflo_protocol::ids::ParticipantId,
+        /// The result, or the error.
+        outcome: Result<serde_json::Value, String>,
+    },
+    /// A client's `msgflo:call` ended: everyone answered, or the deadline
+    /// passed.
+    CallDone {
+        /// The client that asked.
+        client: ClientId,
+        /// Its request's `requestId`.
+        request_id: Option<String>,
+        /// Those that did not answer by the deadline.
+        missing: Vec<msgflo_protocol::ids::ParticipantId>,
+    },
     /// Only time passed (a deadline of [`Core::next_deadline`]).
     Tick,
 }
@@ -230,6 +251,22 @@ pub enum Action {
     },
     /// Print lines on standard output (the commands that try the graph).
     Print(String),
+    /// Call participants for a client's `msgflo:call`; each answer comes
+    /// back as [`Event::CallAnswer`], the end as [`Event::CallDone`].
+    Call {
+        /// The client that asked.
+        client: ClientId,
+        /// Its request's `requestId`.
+        request_id: Option<String>,
+        /// The call's name.
+        call: String,
+        /// Its arguments.
+        args: serde_json::Value,
+        /// Whom to call.
+        participants: Vec<msgflo_protocol::ids::ParticipantId>,
+        /// How long to wait for them.
+        timeout: std::time::Duration,
+    },
 }
 
 /// The coordinator's state; see the module docs.
@@ -310,6 +347,17 @@ impl Core {
                 self.links.forget_applied();
                 self.taps.forget_applied();
             }
+            Event::CallAnswer {
+                client,
+                request_id,
+                participant,
+                outcome,
+            } => self.call_answered(client, request_id.as_deref(), &participant, outcome),
+            Event::CallDone {
+                client,
+                request_id,
+                missing,
+            } => self.call_done(client, request_id.as_deref(), &missing),
             Event::Tick => {
                 self.expire(now);
                 self.packets_due(now);

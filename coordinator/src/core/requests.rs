@@ -57,7 +57,12 @@ impl Core {
         }
         self.clients.trust(client);
         if envelope.protocol == super::extension::PROTOCOL {
-            self.extension(client, &envelope.command, request_id.as_deref(), now);
+            let request = super::extension::Request {
+                command: &envelope.command,
+                payload: &envelope.payload,
+                id: request_id.as_deref(),
+            };
+            self.extension(client, request, now);
             return;
         }
         let request = match Request::from_envelope(envelope) {

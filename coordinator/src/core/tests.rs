@@ -5,6 +5,7 @@ use super::*;
 use crate::fbp::graph_edit::Graphs;
 use serde_json::{json, Value};
 
+mod calls;
 mod packets;
 
 const T0_SECS: u64 = 0;

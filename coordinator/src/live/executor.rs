@@ -8,6 +8,7 @@
 //! ended tap leaves no consumer, channel or queue behind; one whose ending
 //! failed is kept for the core to retry.
 
+use super::calling::{self, Calling};
 use super::{feeds, Outboxes, Report};
 use crate::bindings::{Link, Mode};
 use crate::core::reconcile::OpId;
@@ -63,6 +64,8 @@ pub(super) struct Executor {
     forwards: HashMap<(QueueName, QueueName), tokio::sync::watch::Sender<bool>>,
     report: mpsc::Sender<Report>,
     sends: mpsc::UnboundedSender<Outgoing>,
+    /// `msgflo:call`s.
+    calling: Calling,
 }
 
 impl Executor {
@@ -74,7 +77,9 @@ impl Executor {
     ) -> Self {
         let (sends, outgoing) = mpsc::unbounded_channel();
         tokio::spawn(sender(transport.clone(), outgoing));
+        let calling = Calling::new(transport.clone(), report.clone());
         Self {
+            calling,
             transport,
             children,
             mode,
@@ -173,6 +178,21 @@ impl Executor {
                     }
                 }
                 Action::Print(text) => println!("{text}"),
+                Action::Call {
+                    client,
+                    request_id,
+                    call,
+                    args,
+                    participants,
+                    timeout,
+                } => self.calling.call(calling::Call {
+                    client,
+                    request_id,
+                    call,
+                    args,
+                    participants,
+                    timeout,
+                }),
             }
         }
         gone

@@ -12,10 +12,12 @@
 //!
 //! # Layout
 //! - this file — [`Coordinator`], the event loop.
-//! - `executor.rs` — performing each [`Action`].
+//! - `executor.rs` — performing each [`Action`]; `calling.rs` — the
+//!   participant calls a client asked for (`msgflo:call`).
 //! - `feeds.rs` — the tasks that receive from the broker (discovery, taps)
 //!   and ack what they received.
 
+mod calling;
 mod executor;
 mod feeds;
 

@@ -94,7 +94,8 @@ contract_tests!(@cases Embedded::new();
     unbind_stops_delivery, bind_declares_the_ends_that_are_missing, nack_dead_letters, acks_after_own_publishes_keep_flowing,
     headers_travel_with_the_message, headers_travel_with_a_direct_send,
     tap_copies_without_taking, untap_ends_consumer_and_queue,
-    discovery_watcher_sees_announcements, says_whether_it_is_connected);
+    discovery_watcher_sees_announcements, says_whether_it_is_connected,
+            set_prefetch_changes_a_running_consumer);
 
 /// rumqttd keeps a share group's read position only while the group has a
 /// member: messages published while an inport's only consumer is reconnecting

@@ -298,6 +298,12 @@ pub trait Transport: Send + Sync + 'static {
     /// The consumer survives reconnections.
     async fn consume(&self, inport: &QueueName, prefetch: u16) -> Result<Consumer>;
 
+    /// From now on, each consumer of `inport` made by this transport has at
+    /// most `prefetch` unacked messages (also after a reconnection).
+    /// Messages it holds beyond a lowered limit stay with it. An inport
+    /// this transport does not consume is an error.
+    async fn set_prefetch(&self, inport: &QueueName, prefetch: u16) -> Result<()>;
+
     /// Makes every message published to `outport` also go to `inport`. An
     /// end that does not exist is declared first (as by
     /// [`declare_outport`](Transport::declare_outport) /

@@ -350,6 +350,45 @@ pub async fn recovers_after_the_broker_closes_the_connection(h: &dyn Harness) ->
     Ok(())
 }
 
+/// `set_prefetch` changes how many unacked messages a running consumer
+/// holds, up and down, without losing or repeating one; an inport the
+/// transport does not consume is an error.
+pub async fn set_prefetch_changes_a_running_consumer(h: &dyn Harness) -> Result<()> {
+    let t = h.connect("prefetch").await?;
+    let i = inport(&t, "contract.prefetch.IN").await?;
+    let mut c = t.consume(&i, 2).await?;
+    let msgs = numbered("prefetch", 8);
+    for m in &msgs {
+        t.send_to_inport(&i, m.clone()).await?;
+    }
+    let quiet = Duration::from_millis(300);
+    let mut held = vec![next(&mut c).await?, next(&mut c).await?];
+    let more = tokio::time::timeout(quiet, c.next()).await;
+    ensure!(more.is_err(), "a third message with prefetch 2");
+    t.set_prefetch(&i, 5).await?;
+    for _ in 0..3 {
+        held.push(next(&mut c).await?);
+    }
+    let more = tokio::time::timeout(quiet, c.next()).await;
+    ensure!(more.is_err(), "a sixth message with prefetch 5");
+    t.set_prefetch(&i, 1).await?;
+    let mut got: Vec<Bytes> = held.iter().map(|d| d.payload.clone()).collect();
+    for d in held {
+        d.ack().await?;
+    }
+    got.extend(take(&mut c, 3).await?);
+    got.sort();
+    let mut sent = msgs.clone();
+    sent.sort();
+    ensure!(got == sent, "lost or repeated: {got:?}");
+    let other = inport(&t, "contract.prefetch.other").await?;
+    ensure!(
+        t.set_prefetch(&other, 3).await.is_err(),
+        "not consumed, yet no error"
+    );
+    Ok(())
+}
+
 /// A transport says it is connected once connected, and not once closed
 /// (what a participant's `health` reports).
 pub async fn says_whether_it_is_connected(h: &dyn Harness) -> Result<()> {
@@ -555,7 +594,8 @@ macro_rules! contract_tests {
             recovers_after_the_broker_closes_the_connection, headers_travel_with_the_message,
             headers_travel_with_a_direct_send,
             tap_copies_without_taking, untap_ends_consumer_and_queue,
-            discovery_watcher_sees_announcements, says_whether_it_is_connected);
+            discovery_watcher_sees_announcements, says_whether_it_is_connected,
+            set_prefetch_changes_a_running_consumer);
     };
     (@cases $harness:expr; $($case:ident),+) => {
         $(

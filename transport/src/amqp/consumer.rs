@@ -2,6 +2,13 @@
 //! acks ([`subscribe`]), and a [`Feeder`] task that hands the deliveries to the
 //! user's [`Consumer`](super::super::Consumer) through an mpsc, subscribing
 //! again on every new connection so the user's consumer goes on.
+//!
+//! The prefetch is the channel's (`basic.qos` with `global`: one consumer
+//! per channel, so the same limit as a per-consumer one), because RabbitMQ
+//! applies a channel's limit to its consumer at once when it changes, and a
+//! per-consumer one only to consumers started after: so
+//! [`Transport::set_prefetch`](super::super::Transport::set_prefetch) takes
+//! effect without cancelling anything.
 
 use super::super::{Acker, BrokerUrl, Delivery, Result, TransportError};
 use super::connection::Session;
@@ -25,6 +32,9 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
+/// The prefetch applies to the channel, whose one consumer it limits.
+const CHANNEL_WIDE: BasicQosOptions = BasicQosOptions { global: true };
+
 /// A live AMQP consumer.
 pub(super) struct Subscription {
     session: Arc<Session>,
@@ -39,9 +49,7 @@ async fn subscribe(
     prefetch: u16,
 ) -> lapin::Result<Subscription> {
     let channel = session.conn.create_channel().await?;
-    channel
-        .basic_qos(prefetch, BasicQosOptions::default())
-        .await?;
+    channel.basic_qos(prefetch, CHANNEL_WIDE).await?;
     let stream = channel
         .basic_consume(
             queue.into(),
@@ -89,7 +97,8 @@ pub(super) async fn first_subscription(
 /// Feeds one user's consumer, across reconnections.
 pub(super) struct Feeder {
     pub(super) queue: Arc<QueueName>,
-    pub(super) prefetch: u16,
+    /// Its prefetch, changed by `set_prefetch`.
+    pub(super) prefetch: watch::Receiver<u16>,
     pub(super) state: watch::Receiver<State>,
     /// Becomes `true` when the transport closes or the consumer is ended.
     pub(super) shutdown: watch::Receiver<bool>,
@@ -112,7 +121,7 @@ impl Feeder {
         let mut current = first;
         let mut backoff = Backoff::new(self.max_backoff);
         loop {
-            let stop = self.forward(&mut current.stream).await;
+            let stop = self.forward(&mut current).await;
             match stop {
                 Stop::Done => {
                     cancel(&current).await;
@@ -126,10 +135,14 @@ impl Feeder {
         }
     }
 
-    async fn forward(&mut self, stream: &mut lapin::Consumer) -> Stop {
+    async fn forward(&mut self, current: &mut Subscription) -> Stop {
         loop {
             let next = tokio::select! {
-                next = stream.next() => next,
+                next = current.stream.next() => next,
+                Ok(()) = self.prefetch.changed() => {
+                    change_prefetch(&mut self.prefetch, &current.channel, &self.queue);
+                    continue;
+                }
                 _ = self.shutdown.wait_for(|closing| *closing) => return Stop::Done,
                 () = self.deliveries.closed() => return Stop::Done,
             };
@@ -178,7 +191,8 @@ impl Feeder {
             .await?
             .ok()?;
             attempts += 1;
-            match subscribe(session.clone(), self.queue.as_str(), self.prefetch).await {
+            let prefetch = *self.prefetch.borrow_and_update();
+            match subscribe(session.clone(), self.queue.as_str(), prefetch).await {
                 Ok(subscription) => {
                     debug!(queue = %self.queue, attempts, "consumer resumed");
                     backoff.reset();
@@ -195,6 +209,19 @@ impl Feeder {
             failed = session;
         }
     }
+}
+
+/// Applies the new prefetch to `channel` (in a task: the forwarding loop
+/// does not wait for the broker). If that fails, the consumer ends with its
+/// channel and subscribes again with the new prefetch.
+fn change_prefetch(prefetch: &mut watch::Receiver<u16>, channel: &Channel, queue: &Arc<QueueName>) {
+    let prefetch = *prefetch.borrow_and_update();
+    let (channel, queue) = (channel.clone(), queue.clone());
+    tokio::spawn(async move {
+        if let Err(error) = channel.basic_qos(prefetch, CHANNEL_WIDE).await {
+            debug!(%queue, %error, "changing the prefetch failed");
+        }
+    });
 }
 
 /// Runs `work` unless the transport closes or the user's consumer is dropped

@@ -38,6 +38,8 @@ struct Running {
     queue: QueueName,
     /// Set to `true` to stop it (`close`, `untap`).
     stop: watch::Sender<bool>,
+    /// Its prefetch (`set_prefetch`).
+    prefetch: watch::Sender<u16>,
     task: JoinHandle<()>,
 }
 
@@ -196,11 +198,14 @@ impl Transport for AmqpTransport {
         let first =
             first_subscription(self.driver.state(), inport, prefetch, timeout, &self.broker)
                 .await?;
-        let (deliveries, receiver) = mpsc::channel(usize::from(prefetch.max(1)));
+        // Room for whatever a raised prefetch lets the broker send; slots
+        // are allocated only as they fill.
+        let (deliveries, receiver) = mpsc::channel(usize::from(u16::MAX));
         let (stop, stopped) = watch::channel(false);
+        let (prefetch_now, prefetch_rx) = watch::channel(prefetch);
         let feeder = Feeder {
             queue: Arc::new(inport.clone()),
-            prefetch,
+            prefetch: prefetch_rx,
             state: self.driver.state(),
             shutdown: stopped,
             deliveries,
@@ -212,10 +217,26 @@ impl Transport for AmqpTransport {
         feeders.push(Running {
             queue: inport.clone(),
             stop,
+            prefetch: prefetch_now,
             task,
         });
         tracing::debug!(queue = %inport, prefetch, "consuming");
         Ok(Consumer::new(inport.clone(), receiver))
+    }
+
+    async fn set_prefetch(&self, inport: &QueueName, prefetch: u16) -> Result<()> {
+        self.ensure_open()?;
+        let mut feeders = lock(&self.feeders);
+        feeders.retain(|feeder| !feeder.task.is_finished());
+        let mut changed = 0;
+        for feeder in feeders.iter().filter(|f| f.queue == *inport) {
+            feeder.prefetch.send_replace(prefetch);
+            changed += 1;
+        }
+        match changed {
+            0 => Err(not_consumed(inport)),
+            _ => Ok(()),
+        }
     }
 
     /// Declares each end only if it is missing (a peer's queue or exchange
@@ -270,5 +291,14 @@ impl Transport for AmqpTransport {
         self.driver.close().await;
         tracing::debug!(broker = %self.broker, "closed");
         Ok(())
+    }
+}
+
+/// The error of `set_prefetch` for an inport this transport does not consume.
+pub(super) fn not_consumed(inport: &QueueName) -> TransportError {
+    TransportError::Broker {
+        operation: "set the prefetch of",
+        queue: inport.to_string(),
+        reason: "this connection does not consume it".into(),
     }
 }

@@ -148,7 +148,8 @@ impl Transport for MemoryTransport {
             0 => NO_PREFETCH_LIMIT,
             n => usize::from(n),
         };
-        let (tx, rx) = mpsc::channel(limit);
+        // The prefetch limits it (`set_prefetch` may raise it).
+        let (tx, rx) = mpsc::channel(NO_PREFETCH_LIMIT);
         let outlet = self.broker.outlet(tx);
         self.step("consume", inport, |s| {
             declare_implicit(s, inport);
@@ -156,6 +157,16 @@ impl Transport for MemoryTransport {
         })?;
         debug!(broker = %self.broker.name(), %inport, prefetch, "consuming");
         Ok(Consumer::new(inport.clone(), rx))
+    }
+
+    async fn set_prefetch(&self, inport: &QueueName, prefetch: u16) -> Result<()> {
+        let limit = match prefetch {
+            0 => NO_PREFETCH_LIMIT,
+            n => usize::from(n),
+        };
+        self.step("set the prefetch of", inport, |s| {
+            s.set_prefetch(self.conn, inport.as_str(), limit)
+        })
     }
 
     async fn inport_exists(&self, inport: &QueueName) -> Result<bool> {

@@ -231,6 +231,31 @@ impl<O: Outlet> Consumers<O> {
         id
     }
 
+    /// Consumers of `queue` on `conn` take up to `prefetch` (at least 1)
+    /// from now on, and get what they now have room for; how many there
+    /// are.
+    pub(super) fn set_prefetch(
+        &mut self,
+        conn: ConnId,
+        queue: &mut Queue,
+        prefetch: usize,
+    ) -> usize {
+        let mine: Vec<ConsumerId> = self
+            .by_id
+            .iter()
+            .filter(|(_, c)| c.conn == conn && c.queue == queue.name)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &mine {
+            if let Some(c) = self.by_id.get_mut(id) {
+                c.prefetch = prefetch.max(1);
+            }
+            self.make_ready(*id, queue);
+        }
+        self.dispatch(queue);
+        mine.len()
+    }
+
     /// Settles delivery `tag`; a nacked message is given back to be
     /// dead-lettered. Call [`Consumers::resume`] afterwards.
     pub(super) fn settle(&mut self, tag: Tag, how: Settle) -> Settled {

@@ -26,6 +26,8 @@ pub(super) enum Refusal {
     NoQueue(String),
     /// The connection asking was closed.
     ConnectionClosed,
+    /// The connection asking does not consume this queue.
+    NotConsumed(String),
 }
 
 impl fmt::Display for Refusal {
@@ -34,6 +36,7 @@ impl fmt::Display for Refusal {
             Refusal::NoExchange(name) => write!(f, "NOT_FOUND - no exchange {name:?}"),
             Refusal::NoQueue(name) => write!(f, "NOT_FOUND - no queue {name:?}"),
             Refusal::ConnectionClosed => f.write_str("the connection is closed"),
+            Refusal::NotConsumed(name) => write!(f, "this connection does not consume {name:?}"),
         }
     }
 }
@@ -256,6 +259,22 @@ impl<O: Outlet> State<O> {
             return Err(Refusal::NoQueue(queue.to_owned()));
         };
         Ok(self.consumers.consume(conn, q, prefetch, outlet))
+    }
+
+    /// Consumers of `queue` on `conn` take up to `prefetch` from now on.
+    pub(super) fn set_prefetch(
+        &mut self,
+        conn: ConnId,
+        queue: &str,
+        prefetch: usize,
+    ) -> Result<(), Refusal> {
+        let Some(q) = self.queues.get_mut(queue) else {
+            return Err(Refusal::NoQueue(queue.to_owned()));
+        };
+        match self.consumers.set_prefetch(conn, q, prefetch) {
+            0 => Err(Refusal::NotConsumed(queue.to_owned())),
+            _ => Ok(()),
+        }
     }
 
     /// Settles delivery `tag` of `consumer` (a nack dead-letters it), then

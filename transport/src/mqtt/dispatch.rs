@@ -131,6 +131,19 @@ impl Dispatch {
         id
     }
 
+    /// Every consumer of `inport` has at most `window` unacked deliveries
+    /// from now on; `false` when none consumes it. Call [`Dispatch::pump`]
+    /// after.
+    pub fn set_window(&mut self, inport: &QueueName, window: usize) -> bool {
+        let Some(state) = self.inports.get_mut(inport) else {
+            return false;
+        };
+        for local in &mut state.consumers.all {
+            local.window = window.max(1);
+        }
+        !state.consumers.all.is_empty()
+    }
+
     /// A message for `inport` (`None`: no inport takes its topic yet).
     pub fn incoming(
         &mut self,

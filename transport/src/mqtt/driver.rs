@@ -189,6 +189,26 @@ impl Driver {
                 );
                 self.subscribe(filters, reply);
             }
+            Command::SetWindow {
+                inport,
+                window,
+                reply,
+            } => {
+                let result = match self.dispatch.set_window(&inport, window) {
+                    true => Ok(()),
+                    false => Err(crate::TransportError::Broker {
+                        operation: "set the prefetch of",
+                        queue: inport.to_string(),
+                        reason: "this connection does not consume it".into(),
+                    }),
+                };
+                debug!(broker = %self.shared.broker, %inport, window, "window changed");
+                self.dispatch.pump(
+                    &inport,
+                    &mut maker(&self.commands, &self.shared, self.publisher.as_ref()),
+                );
+                let _ = reply.send(result);
+            }
             Command::Bind {
                 outport,
                 inport,

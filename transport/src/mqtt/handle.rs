@@ -26,6 +26,13 @@ pub(super) enum Command {
         deliveries: mpsc::Sender<Delivery>,
         reply: Reply,
     },
+    /// Every consumer of `inport` gets `window` from now on; answered at
+    /// once (an error when nothing consumes it).
+    SetWindow {
+        inport: QueueName,
+        window: usize,
+        reply: Reply,
+    },
     /// Route `outport`'s messages to `inport`; answered on SUBACK.
     Bind {
         outport: QueueName,
@@ -146,6 +153,7 @@ fn describe(command: &Command) -> String {
     match command {
         Command::Publish { topic, .. } => format!("publish to {topic}"),
         Command::Consume { inport, .. } => format!("consume {inport}"),
+        Command::SetWindow { inport, .. } => format!("set the prefetch of {inport}"),
         Command::Bind {
             outport, inport, ..
         } => format!("bind {outport} to {inport}"),

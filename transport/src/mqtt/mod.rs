@@ -235,7 +235,7 @@ impl Transport for MqttTransport {
             0 => UNLIMITED,
             n => usize::from(n),
         };
-        let (deliveries, receiver) = mpsc::channel(window);
+        let (deliveries, receiver) = mpsc::channel(UNLIMITED); // the window limits it (set_prefetch may raise it)
         let command = |reply| Command::Consume {
             inport: inport.clone(),
             window,
@@ -246,6 +246,22 @@ impl Transport for MqttTransport {
             .request(command, || self.unanswered("consume", inport))
             .await?;
         Ok(Consumer::new(inport.clone(), receiver))
+    }
+
+    async fn set_prefetch(&self, inport: &QueueName, prefetch: u16) -> Result<()> {
+        self.usable(inport, "set the prefetch of")?;
+        let window = match prefetch {
+            0 => UNLIMITED,
+            n => usize::from(n),
+        };
+        let command = |reply| Command::SetWindow {
+            inport: inport.clone(),
+            window,
+            reply,
+        };
+        self.consumer
+            .request(command, || self.unanswered("set the prefetch of", inport))
+            .await
     }
 
     async fn bind(&self, outport: &QueueName, inport: &QueueName) -> Result<()> {

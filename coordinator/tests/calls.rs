@@ -1,7 +1,7 @@
 //! Calls from a caller to participants on the memory broker, in-process
 //! (time paused, so the deadlines pass at once): real participants
-//! (`runner::start_component`, `core/Repeat`) answer the built-in `health`
-//! and `drain` and their own typed calls; unknown calls and arguments that
+//! (`runner::start_component`, `core/Repeat`) answer the built-in `health`,
+//! `drain` and `set-prefetch` and their own typed calls; unknown calls and arguments that
 //! do not fit get errors that say so; a participant that does not answer —
 //! gone, or stuck in its handler — is named at the deadline, never waited
 //! for; answers nobody waits for are counted.
@@ -130,7 +130,7 @@ async fn own_calls_answer_typed_and_errors_say_why() {
     assert_eq!(
         error,
         format!(
-            "{id}: unknown call \"explode\" (this participant answers drain, health, scale, stuck)"
+            "{id}: unknown call \"explode\" (this participant answers drain, health, scale, set-prefetch, stuck)"
         )
     );
     running.stop().await.expect("stops");
@@ -231,4 +231,34 @@ async fn drain_answers_then_the_participant_finishes_and_stops() {
     assert_eq!(waiting.payload.as_ref(), b"after");
     let gone = caller.call(&id, "health", Value::Null, WAIT).await;
     assert!(matches!(gone, Err(CallError::NoAnswer { .. })), "{gone:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn set_prefetch_changes_what_health_reports_and_refuses_zero() {
+    let broker = broker();
+    let (caller, _t) = caller(&broker).await;
+    let running = participant(&broker, "r").await;
+    let id = running.id().clone();
+    let set = caller
+        .call(&id, "set-prefetch", json!({"prefetch": 3}), WAIT)
+        .await;
+    assert_eq!(set.expect("an answer"), json!({"prefetch": 3}));
+    let health = caller.call(&id, "health", Value::Null, WAIT).await;
+    let health: Health = serde_json::from_value(health.expect("health")).expect("health");
+    assert_eq!(health.prefetch, 3);
+    let zero = caller
+        .call(&id, "set-prefetch", json!({"prefetch": 0}), WAIT)
+        .await;
+    let error = zero.expect_err("zero").to_string();
+    assert!(
+        error.ends_with("set-prefetch: the prefetch must be at least 1"),
+        "{error}"
+    );
+    let none = caller.call(&id, "set-prefetch", Value::Null, WAIT).await;
+    let error = none.expect_err("no arguments").to_string();
+    assert!(
+        error.contains("the arguments of \"set-prefetch\" do not fit"),
+        "{error}"
+    );
+    running.stop().await.expect("stops");
 }

@@ -1,5 +1,5 @@
 //! Calls a participant answers ([`msgflo_protocol::calls`]): the built-in
-//! `health` and `drain`, and the component author's own,
+//! `health`, `drain` and `set-prefetch`, and the component author's own,
 //! each registered with one typed call:
 //!
 //! ```
@@ -49,9 +49,10 @@ impl std::fmt::Debug for Calls {
 }
 
 /// The names of the built-in calls, which a handler cannot take.
-pub const BUILT_IN: [&str; 2] = [
+pub const BUILT_IN: [&str; 3] = [
     msgflo_protocol::calls::DRAIN,
     msgflo_protocol::calls::HEALTH,
+    msgflo_protocol::calls::SET_PREFETCH,
 ];
 
 impl Calls {

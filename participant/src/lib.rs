@@ -14,7 +14,7 @@
 //! - [`component`] — declaring a component: ports and a process function.
 //! - [`outputs`] — sending from a process function.
 //! - [`calls`] — the calls a participant answers besides the built-in
-//!   `health` and `drain` (typed handlers).
+//!   `health`, `drain` and `set-prefetch` (typed handlers).
 //! - [`runner`] — running a component, or a graph of in-process components
 //!   ([`runner::start_graph`]), as a participant: queues, discovery,
 //!   control messages, at-least-once processing, clean shutdown.

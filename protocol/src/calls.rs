@@ -21,7 +21,7 @@
 //! - The answer has `result` (any JSON) or `error` (one line: an unknown
 //!   call, arguments that do not fit, the handler's own error).
 //! - Built-in calls every msgflo-rs participant answers: [`HEALTH`]
-//!   ([`Health`]) and [`DRAIN`].
+//!   ([`Health`]), [`DRAIN`] and [`SET_PREFETCH`] ([`SetPrefetch`]).
 
 use crate::queues::CONTROL_PREFIX;
 use serde::{Deserialize, Serialize};
@@ -43,6 +43,10 @@ pub const HEALTH: &str = "health";
 /// `drain`: stop taking input, finish and ack what is in flight, exit 0.
 /// Answered (`{"draining": true}`) before it starts.
 pub const DRAIN: &str = "drain";
+
+/// `set-prefetch` ([`SetPrefetch`]): how many unacked messages each
+/// inport takes at once from now on (until the participant restarts).
+pub const SET_PREFETCH: &str = "set-prefetch";
 
 /// The queue a caller takes answers from: transient, like a participant's
 /// control queues (`.fbp.<caller>.calls`).
@@ -169,6 +173,13 @@ fn encode<T: Serialize>(command: &str, payload: &T) -> Vec<u8> {
     };
     // Strings, numbers and JSON values only: serialising cannot fail.
     serde_json::to_vec(&envelope).unwrap_or_default()
+}
+
+/// The arguments of [`SET_PREFETCH`], and its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetPrefetch {
+    /// Unacked messages per inport, at least 1.
+    pub prefetch: u16,
 }
 
 /// The answer to [`HEALTH`].

@@ -2,12 +2,12 @@
 //! (`msgflo-participants --runtime ... --call`: the participants as a
 //! running coordinator knows them, the calls over the broker), on RabbitMQ
 //! (a vhost of its own) and on Mosquitto: three `msgflo-participant`
-//! processes of one role answer
-//! `health` with what each processed (the counts add up to what was sent);
-//! one of them SIGSTOPped is named as not answering when the deadline
-//! passes, and the tool exits 1 saying so; `drain` makes the others finish
-//! and exit 0. The `health` call is also made by an FBP client through the
-//! coordinator (`msgflo:call`). Each test hears only its own participants
+//! processes of one role answer `health` with what each processed (the
+//! counts add up to what was sent); each answers `set-prefetch`; one of
+//! them SIGSTOPped is named as not answering when the deadline passes, and
+//! the tool exits 1 saying so; `drain` makes the others finish and exit 0.
+//! The `health` call is also made by an FBP client through the coordinator
+//! (`msgflo:call`). Each test hears only its own participants
 //! (`MSGFLO_DISCOVERY_QUEUE` of its own).
 
 use anyhow::{ensure, Context, Result};
@@ -62,8 +62,9 @@ impl Setup {
         fbp_client::start_with(&self.broker, &[], &env).await
     }
 
-    /// `msgflo-participants --runtime ... --call NAME --json ...`: (exit
-    /// code, the JSON rows, stderr).
+    /// `msgflo-participants --runtime ... --call NAME --json ...` (`name`
+    /// may be followed by a space and the JSON arguments): (exit code, the
+    /// JSON rows, stderr).
     async fn call(
         &self,
         port: u16,
@@ -72,7 +73,9 @@ impl Setup {
     ) -> Result<(Option<i32>, Vec<Value>, String)> {
         let runtime = format!("ws://127.0.0.1:{port}");
         let mut command = Command::new(binary("msgflo-participants")?);
+        let (name, args) = name.split_once(' ').unwrap_or((name, "null"));
         command.args(["--runtime", &runtime, "--call", name, "--role", &self.role]);
+        command.args(["--args", args]);
         command.args(["--timeout", timeout, "--json"]);
         self.env(&mut command);
         let (code, stdout, stderr) = run_to_end(command, WAIT).await?;
@@ -159,6 +162,17 @@ async fn health_stop_and_drain(setup: Setup) -> Result<()> {
     );
     let total: u64 = results.iter().map(processed).sum();
     ensure!(total == MESSAGES as u64, "{results:?}");
+
+    // set-prefetch: each answers with the prefetch now in force.
+    let (code, rows, stderr) = setup
+        .call(port, r#"set-prefetch {"prefetch": 4}"#, "3s")
+        .await?;
+    ensure!(code == Some(0), "exit {code:?}: {stderr}");
+    ensure!(rows.len() == 3, "{rows:?}");
+    ensure!(
+        rows.iter().all(|r| r["result"]["prefetch"] == 4),
+        "{rows:?}"
+    );
 
     // One stopped with SIGSTOP: named at the deadline, exit 1.
     let stopped = participants[0].id().context("a pid")?;

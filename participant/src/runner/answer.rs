@@ -1,7 +1,7 @@
 //! Answering calls ([`msgflo_protocol::calls`]): a `call` control message
 //! is answered in a task of its own, so a slow handler holds up neither the
 //! control queue nor other calls. The built-in calls come first (`health`,
-//! `drain`), then the participant's own
+//! `drain`, `set-prefetch`), then the participant's own
 //! ([`Options::calls`](super::Options::calls)). A request taken after its
 //! deadline is dropped unanswered (the caller stopped waiting), and so is
 //! an answer not ready by then; both are counted.
@@ -10,7 +10,7 @@ use super::stats::Stats;
 use crate::calls::{Calls, BUILT_IN};
 use crate::transport::Transport;
 use bytes::Bytes;
-use msgflo_protocol::calls::{self, unix_ms, BrokerState, CallRequest, CallResult};
+use msgflo_protocol::calls::{self, unix_ms, BrokerState, CallRequest, CallResult, SetPrefetch};
 use msgflo_protocol::ids::QueueName;
 use msgflo_protocol::queues::is_control;
 use serde_json::{json, Value};
@@ -28,6 +28,11 @@ pub(crate) struct Answering {
     pub calls: Calls,
     /// Set by `drain`: the participant stops as on SIGTERM.
     pub drain: watch::Sender<bool>,
+    /// The inports' queues, whose prefetch `set-prefetch` changes.
+    pub inports: Vec<QueueName>,
+    /// Set by `set-prefetch`: how many messages the inport loops take on
+    /// at once.
+    pub prefetch: watch::Sender<u16>,
     /// Requests dropped because they came after their deadline, and
     /// answers not ready by then.
     pub late: AtomicU64,
@@ -96,6 +101,23 @@ impl Answering {
                 // The switch is turned once the answer is out (`answer_now`).
                 self.stats.set_draining();
                 Ok(json!({"draining": true}))
+            }
+            calls::SET_PREFETCH => {
+                let SetPrefetch { prefetch } = serde_json::from_value(args)
+                    .map_err(|e| format!("the arguments of \"set-prefetch\" do not fit: {e}"))?;
+                if prefetch == 0 {
+                    return Err("set-prefetch: the prefetch must be at least 1".into());
+                }
+                for queue in &self.inports {
+                    self.transport
+                        .set_prefetch(queue, prefetch)
+                        .await
+                        .map_err(|e| format!("set-prefetch: {e}"))?;
+                }
+                self.prefetch.send_replace(prefetch);
+                self.stats.set_prefetch(prefetch);
+                tracing::info!(prefetch, "prefetch changed");
+                serde_json::to_value(SetPrefetch { prefetch }).map_err(|e| e.to_string())
             }
             own => match self.calls.run(own, args) {
                 Some(running) => running.await,

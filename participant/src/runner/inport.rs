@@ -25,7 +25,7 @@ pub(crate) async fn serve(
     inport: Inport,
     component: Component,
     outputs: Outputs,
-    concurrency: usize,
+    mut concurrency: watch::Receiver<u16>,
     mut stop: watch::Receiver<bool>,
 ) {
     let Inport {
@@ -35,11 +35,13 @@ pub(crate) async fn serve(
     } = inport;
     let mut inflight = FuturesUnordered::new();
     loop {
+        let limit = usize::from(*concurrency.borrow_and_update());
         tokio::select! {
             biased;
             () = super::until_stopped(&mut stop) => break,
             Some(()) = inflight.next(), if !inflight.is_empty() => {}
-            delivery = consumer.next(), if inflight.len() < concurrency => match delivery {
+            Ok(()) = concurrency.changed() => {}
+            delivery = consumer.next(), if inflight.len() < limit => match delivery {
                 Some(delivery) => {
                     stats.taken();
                     inflight.push(handle(port.clone(), delivery, &component, &outputs, &stats));

@@ -154,6 +154,9 @@ pub(crate) struct Base {
     pub(crate) abandoned: Arc<AtomicBool>,
     /// What `health` reports.
     pub(crate) stats: Arc<stats::Stats>,
+    /// The prefetch in force (`set-prefetch` changes it): how many
+    /// messages an inport loop takes on at once.
+    pub(crate) prefetch: watch::Sender<u16>,
     stop: watch::Sender<bool>,
 }
 
@@ -187,8 +190,10 @@ impl Base {
         let (stop, stopped) = watch::channel(false);
         let ports = spec.inports.iter().map(|p| p.id.as_str());
         let stats = Arc::new(stats::Stats::new(ports, options.prefetch.max(1)));
+        let (prefetch, _) = watch::channel(options.prefetch.max(1));
         Ok(Self {
             stats,
+            prefetch,
             transport,
             inports,
             outport_queues,
@@ -220,6 +225,8 @@ impl Base {
             stats: self.stats.clone(),
             calls: options.calls.clone(),
             drain,
+            inports: self.inports.values().cloned().collect(),
+            prefetch: self.prefetch,
             late: Default::default(),
         });
         self.tasks.spawn(control::serve(
@@ -283,7 +290,7 @@ pub async fn start(component: Component, options: Options) -> Result<Running, Ru
             },
             component.clone(),
             base.outputs.clone(),
-            usize::from(options.prefetch.max(1)),
+            base.prefetch.subscribe(),
             base.stopped.clone(),
         ));
     }

@@ -75,6 +75,11 @@ impl Stats {
         *last = Some((error.to_string(), Instant::now()));
     }
 
+    /// The prefetch now in force.
+    pub(crate) fn set_prefetch(&self, prefetch: u16) {
+        self.prefetch.store(prefetch, Ordering::Relaxed);
+    }
+
     /// A drain was asked for.
     pub(crate) fn set_draining(&self) {
         self.draining.store(true, Ordering::Relaxed);

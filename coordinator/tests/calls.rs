@@ -1,7 +1,8 @@
 //! Calls from a caller to participants on the memory broker, in-process
 //! (time paused, so the deadlines pass at once): real participants
 //! (`runner::start_component`, `core/Repeat`) answer the built-in `health`,
-//! `drain` and `set-prefetch` and their own typed calls; unknown calls and arguments that
+//! `drain`, `set-prefetch` and `fbp` (a graph participant's FBP runtime)
+//! and their own typed calls; unknown calls and arguments that
 //! do not fit get errors that say so; a participant that does not answer —
 //! gone, or stuck in its handler — is named at the deadline, never waited
 //! for; answers nobody waits for are counted.
@@ -130,7 +131,7 @@ async fn own_calls_answer_typed_and_errors_say_why() {
     assert_eq!(
         error,
         format!(
-            "{id}: unknown call \"explode\" (this participant answers drain, health, scale, set-prefetch, stuck)"
+            "{id}: unknown call \"explode\" (this participant answers drain, fbp, health, scale, set-prefetch, stuck)"
         )
     );
     running.stop().await.expect("stops");
@@ -261,4 +262,30 @@ async fn set_prefetch_changes_what_health_reports_and_refuses_zero() {
         "{error}"
     );
     running.stop().await.expect("stops");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_fbp_call_reaches_a_graph_participants_runtime_only() {
+    let broker = broker();
+    let (caller, _t) = caller(&broker).await;
+    let graph = msgflo_protocol::dsl::parse("INPORT=a.IN:IN\nOUTPORT=a.OUT:OUT\na(core/Repeat)")
+        .expect("graph");
+    let options = Options::new("g".try_into().expect("role"), broker.as_str());
+    let graph_participant = runner::start_graph(&graph, "demo/One", builtins::builtin, options)
+        .await
+        .expect("starts");
+    let ask = json!({"protocol": "component", "command": "getsource",
+                     "payload": {"name": "demo/One"}});
+    let frames = caller
+        .call(graph_participant.id(), "fbp", ask.clone(), WAIT)
+        .await
+        .expect("an answer");
+    assert_eq!(frames[0]["command"], "source", "{frames}");
+    assert_eq!(frames[0]["payload"]["language"], "json");
+    let plain = participant(&broker, "r").await;
+    let refused = caller.call(plain.id(), "fbp", ask, WAIT).await;
+    let error = refused.expect_err("no runtime").to_string();
+    assert!(error.ends_with("it is no FBP runtime"), "{error}");
+    graph_participant.stop().await.expect("stops");
+    plain.stop().await.expect("stops");
 }

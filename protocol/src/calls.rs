@@ -48,6 +48,11 @@ pub const DRAIN: &str = "drain";
 /// inport takes at once from now on (until the participant restarts).
 pub const SET_PREFETCH: &str = "set-prefetch";
 
+/// `fbp`: an FBP protocol message for a graph participant's runtime (the
+/// args: `{protocol, command, payload}`); the result is the array of its
+/// answer frames.
+pub const FBP: &str = "fbp";
+
 /// The queue a caller takes answers from: transient, like a participant's
 /// control queues (`.fbp.<caller>.calls`).
 pub fn reply_queue(caller_id: &str) -> String {

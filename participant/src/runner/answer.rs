@@ -33,6 +33,8 @@ pub(crate) struct Answering {
     /// Set by `set-prefetch`: how many messages the inport loops take on
     /// at once.
     pub prefetch: watch::Sender<u16>,
+    /// A graph participant's FBP runtime, for the `fbp` call.
+    pub runtime: Option<Arc<super::fbp::Runtime>>,
     /// Requests dropped because they came after their deadline, and
     /// answers not ready by then.
     pub late: AtomicU64,
@@ -119,6 +121,13 @@ impl Answering {
                 tracing::info!(prefetch, "prefetch changed");
                 serde_json::to_value(SetPrefetch { prefetch }).map_err(|e| e.to_string())
             }
+            calls::FBP => match &self.runtime {
+                Some(runtime) => Ok(Value::Array(runtime.answer(&args))),
+                None => Err(
+                    "fbp: this participant runs one component, not a graph: it is no FBP runtime"
+                        .into(),
+                ),
+            },
             own => match self.calls.run(own, args) {
                 Some(running) => running.await,
                 None => Err(self.unknown(own)),

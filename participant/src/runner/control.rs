@@ -36,6 +36,8 @@ pub(crate) struct Rewiring {
     pub reply_to: QueueName,
     /// Answers calls.
     pub answering: Arc<Answering>,
+    /// Answers FBP protocol messages, in a graph participant.
+    pub runtime: Option<Arc<super::fbp::Runtime>>,
 }
 
 pub(crate) async fn serve(
@@ -56,6 +58,13 @@ pub(crate) async fn serve(
                 Ok(()) => request.reply_ok(),
                 Err(error) => control::reply_error(&error.to_string(), &delivery.payload),
             },
+            Err(control::ControlError::WrongProtocol(Some(_))) if rewiring.runtime.is_some() => {
+                rewiring.answer_fbp(&delivery.payload).await;
+                if let Err(e) = delivery.ack().await {
+                    tracing::debug!(error = %e, "control ack failed; the broker will redeliver");
+                }
+                continue;
+            }
             Err(e) => control::reply_error(&e.to_string(), &delivery.payload),
         };
         if let Err(e) = rewiring
@@ -77,6 +86,23 @@ fn queue(name: &str) -> Result<QueueName, InvalidId> {
 }
 
 impl Rewiring {
+    /// Answers an FBP protocol message on `.fbp.<id>.send`, frame by frame.
+    async fn answer_fbp(&self, payload: &[u8]) {
+        let Some(runtime) = &self.runtime else { return };
+        let Ok(message) = serde_json::from_slice::<serde_json::Value>(payload) else {
+            return;
+        };
+        for frame in runtime.answer(&message) {
+            let sent = self
+                .transport
+                .send_to_inport(&self.reply_to, Bytes::from(frame.to_string()))
+                .await;
+            if let Err(e) = sent {
+                tracing::debug!(error = %e, "cannot send an FBP answer");
+            }
+        }
+    }
+
     fn inport(&self, port: &str) -> Result<&QueueName, NoPort> {
         self.inports.get(port).ok_or_else(|| NoPort::inport(port))
     }

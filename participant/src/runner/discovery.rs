@@ -27,6 +27,27 @@ pub fn discovery_message(
     inports: &HashMap<String, QueueName>,
     outports: &[(String, QueueName)],
 ) -> Bytes {
+    Bytes::from(participant(spec, options, inports, outports).encode())
+}
+
+/// What a graph participant adds, as msgflo's docs describe an FBP-capable
+/// participant: `type`, `version`, and the queues of its FBP channel,
+/// `inqueue` / `outqueue`.
+pub(crate) fn as_runtime(participant: &mut Participant, options: &Options) {
+    let id = options.id.as_str();
+    participant.runtime_type = Some(super::fbp::TYPE.into());
+    participant.version = Some(super::fbp::VERSION.into());
+    participant.inqueue = Some(msgflo_protocol::control::receive_queue(id));
+    participant.outqueue = Some(msgflo_protocol::control::send_queue(id));
+}
+
+/// [`discovery_message`] before encoding.
+pub(crate) fn participant(
+    spec: &ComponentSpec,
+    options: &Options,
+    inports: &HashMap<String, QueueName>,
+    outports: &[(String, QueueName)],
+) -> Participant {
     let outport_queue = |id: &str| outports.iter().find(|(p, _)| p == id).map(|(_, q)| q);
     let mut participant =
         Participant::new(options.id.clone(), options.role.clone(), spec.name.clone());
@@ -42,7 +63,7 @@ pub fn discovery_message(
         .iter()
         .map(|p| port(p, outport_queue(p.id.as_str())))
         .collect();
-    Bytes::from(participant.encode())
+    participant
 }
 
 /// Sends `message` every `period / 2.2` until `stop`.

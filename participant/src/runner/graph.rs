@@ -20,7 +20,7 @@
 
 use super::brackets::{self, Framer, Outgoing};
 use super::stats::Stats;
-use super::{Base, Options, RunError, Running};
+use super::{fbp, Base, Options, RunError, Running};
 use crate::component::{ComponentSpec, PortSpec};
 use crate::outputs::Outputs;
 use crate::runtime::{
@@ -57,12 +57,25 @@ pub fn load_graph(path: &Path) -> Result<Graph, RunError> {
 /// Runs `graph` as a participant, finding components with `lookup` (e.g.
 /// [`builtin`](crate::runtime::builtins::builtin)); `name` is the component
 /// name announced when the graph has no `properties.name`. Returns once the
-/// participant is ready for messages.
+/// participant is ready for messages. It is an FBP runtime too (`fbp.rs`):
+/// its discovery message says so, and it answers FBP messages about its
+/// graph.
 pub async fn start_graph(
     graph: &Graph,
     name: &str,
     lookup: impl Fn(&str) -> Option<ComponentDecl>,
     options: Options,
+) -> Result<Running, RunError> {
+    start(graph, name, lookup, options, true).await
+}
+
+/// [`start_graph`]; `runtime`: as an FBP runtime.
+async fn start(
+    graph: &Graph,
+    name: &str,
+    lookup: impl Fn(&str) -> Option<ComponentDecl>,
+    options: Options,
+    runtime: bool,
 ) -> Result<Running, RunError> {
     let mut network = Network::build(graph, lookup).map_err(|e| RunError::Config(e.to_string()))?;
     if graph.inports.is_empty() && graph.outports.is_empty() {
@@ -123,8 +136,26 @@ pub async fn start_graph(
             usize::from(prefetch),
         ));
     }
+    let runtime = runtime.then(|| fbp::Runtime {
+        id: options.id.to_string(),
+        name: spec.name.clone(),
+        graph: graph.clone(),
+        components: components(graph, &network),
+    });
     base.tasks.spawn(network.run(std::future::pending()));
-    base.announce(&spec, &options).await
+    base.announce(&spec, &options, runtime).await
+}
+
+/// The components the nodes of `graph` use, each once, by name.
+fn components(graph: &Graph, network: &Network) -> Vec<ComponentDecl> {
+    let mut seen = std::collections::BTreeMap::new();
+    for node in graph.processes.keys() {
+        if let Some(decl) = network.component(node) {
+            seen.entry(decl.name.clone())
+                .or_insert_with(|| decl.clone());
+        }
+    }
+    seen.into_values().collect()
 }
 
 /// Runs one in-process component as a participant: a graph of one node
@@ -140,7 +171,8 @@ pub async fn start_component(decl: ComponentDecl, options: Options) -> Result<Ru
         iips: serde_json::Map::new(),
         ..options
     };
-    start_graph(&graph, &name, lookup, options).await
+    // A plain participant: msgflo's discovery keys only, no FBP runtime.
+    start(&graph, &name, lookup, options, false).await
 }
 
 fn single_node_graph(

@@ -22,14 +22,16 @@
 //!   participants (the `msgflo-brackets` header).
 //! - `inport.rs` — the consume loop of one inport: process, then ack or nack.
 //! - `control.rs` — `connectinport` / `connectoutport` from a coordinator.
-//! - `answer.rs` — answering calls (`health`, `drain`, [`Options::calls`]);
-//!   `stats.rs` — the counters `health` reports.
+//! - `answer.rs` — answering calls (`health`, `drain`, `set-prefetch`,
+//!   `fbp`, [`Options::calls`]); `stats.rs` — the counters `health` reports.
+//! - `fbp.rs` — a graph participant as an FBP runtime on its control queue.
 //! - `discovery.rs` — the discovery message and its periodic sending.
 
 mod answer;
 pub mod brackets;
 mod control;
 mod discovery;
+mod fbp;
 mod graph;
 mod inport;
 mod stats;
@@ -207,11 +209,14 @@ impl Base {
 
     /// Serves the control queue, announces `spec` on `fbp` (and keeps doing
     /// so): call once the inports are consumed.
+    /// `runtime`: the graph participant's FBP runtime, if it is one.
     pub(crate) async fn announce(
         mut self,
         spec: &ComponentSpec,
         options: &Options,
+        runtime: Option<fbp::Runtime>,
     ) -> Result<Running, RunError> {
+        let runtime = runtime.map(Arc::new);
         // The control queue lives as long as this participant. Replies go to
         // `.fbp.<id>.send`, which whoever sends requests declares and consumes.
         let control_in = named_queue(control_queues::receive_queue(options.id.as_str()))?;
@@ -227,6 +232,7 @@ impl Base {
             drain,
             inports: self.inports.values().cloned().collect(),
             prefetch: self.prefetch,
+            runtime: runtime.clone(),
             late: Default::default(),
         });
         self.tasks.spawn(control::serve(
@@ -236,11 +242,17 @@ impl Base {
                 outputs: self.outputs.clone(),
                 reply_to: control_out,
                 answering,
+                runtime: runtime.clone(),
             },
             controls,
             self.stopped.clone(),
         ));
-        let message = discovery_message(spec, options, &self.inports, &self.outport_queues);
+        let mut message =
+            discovery::participant(spec, options, &self.inports, &self.outport_queues);
+        if runtime.is_some() {
+            discovery::as_runtime(&mut message, options);
+        }
+        let message = Bytes::from(message.encode());
         self.transport.announce(message.clone()).await?;
         self.tasks.spawn(discovery::keep_announcing(
             self.transport.clone(),
@@ -295,7 +307,7 @@ pub async fn start(component: Component, options: Options) -> Result<Running, Ru
         ));
     }
     let outputs = base.outputs.clone();
-    let running = base.announce(&spec, &options).await?;
+    let running = base.announce(&spec, &options, None).await?;
 
     for (port, data) in &options.iips {
         let message = Message {

@@ -29,6 +29,11 @@
 //!   component's name or by a graph node of it whose role has a
 //!   participant (the one [`Catalogue::played_by`] finds); `{}` when nobody
 //!   announced one yet.
+//! - a graph participant's component (one that announced itself as an FBP
+//!   runtime, `type` and `inqueue`): once the coordinator has asked the
+//!   participant for it, its graph as JSON (`language: "json"`), which
+//!   noflo-ui opens as a subgraph; such a component is listed with
+//!   `subgraph: true`. Until then, as any participant's.
 //! - an unknown name: [`SourceError::NotFound`].
 
 use crate::library::Library;
@@ -38,7 +43,7 @@ use msgflo_protocol::discovery::{Participant, Port};
 use msgflo_protocol::graph::Graph;
 use msgflo_protocol::messages::{ComponentInfo, ComponentSource, PortDef};
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 /// The language of a source that is a participant's definition.
@@ -85,6 +90,8 @@ pub struct Catalogue<'a> {
     pub registry: &'a Registry,
     /// The graph whose nodes use components (the main graph).
     pub graph: Option<&'a Graph>,
+    /// Graph participants' graphs (JSON text), by component name.
+    pub subgraphs: &'a HashMap<String, String>,
 }
 
 impl Catalogue<'_> {
@@ -96,7 +103,7 @@ impl Catalogue<'_> {
         for entry in self.registry.entries() {
             let p = &entry.participant;
             if listed.insert(p.component.clone()) {
-                infos.push(of_participant(p));
+                infos.push(self.described(p));
             }
         }
         for name in self.library.names() {
@@ -129,12 +136,19 @@ impl Catalogue<'_> {
         infos
     }
 
+    /// A participant's component, marked a subgraph when its graph is known.
+    fn described(&self, participant: &Participant) -> ComponentInfo {
+        let mut info = of_participant(participant);
+        info.subgraph = self.subgraphs.contains_key(&participant.component);
+        info
+    }
+
     /// `component`'s entry when a participant announces it as its own.
     fn discovered(&self, component: &str) -> Option<ComponentInfo> {
         self.registry
             .of_component(component)
             .next()
-            .map(|e| of_participant(&e.participant))
+            .map(|e| self.described(&e.participant))
     }
 
     /// A library component's entry: a participant playing a node of it
@@ -200,6 +214,11 @@ impl Catalogue<'_> {
                 path: path.to_path_buf(),
                 source: answer,
             });
+        }
+        if let Some(code) = self.subgraphs.get(&key) {
+            answer.language = "json".to_owned();
+            answer.code = code.clone();
+            return Ok(Source::Ready(answer));
         }
         let wired = wiring().into_iter().find(|w| w.name == key);
         let definition = match (self.played_by(&key), wired) {

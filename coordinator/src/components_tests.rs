@@ -43,6 +43,7 @@ fn catalogue<'a>(
         library,
         registry,
         graph,
+        subgraphs: Box::leak(Box::default()),
     }
 }
 

@@ -22,6 +22,7 @@ impl Core {
             }
         };
         let (role, id) = (participant.role.to_string(), participant.id.clone());
+        self.fetch_subgraph(&participant);
         let seen = self.registry.seen(participant, now);
         if seen == Seen::Same {
             self.refresh_links_of(&id);
@@ -33,6 +34,47 @@ impl Core {
         }
         if seen == Seen::New && self.network.started() && !self.iips_held() {
             self.iips_for_new(&role);
+        }
+    }
+
+    /// A graph participant (an FBP runtime: `type` and `inqueue` announced)
+    /// whose component's graph is not known yet is asked for it, once at a
+    /// time; a failed ask is tried again at its next announcement.
+    fn fetch_subgraph(&mut self, participant: &Participant) {
+        let runtime = participant.runtime_type.is_some() && participant.inqueue.is_some();
+        let component = &participant.component;
+        if !runtime || self.subgraphs.contains_key(component) {
+            return;
+        }
+        if self.fetching.insert(component.clone()) {
+            self.out.push(Action::FetchSubgraph {
+                participant: participant.id.clone(),
+                component: component.clone(),
+            });
+        }
+    }
+
+    /// A graph participant's graph came (or not): kept, and the component
+    /// told to clients again, now as a subgraph.
+    pub(super) fn subgraph_fetched(&mut self, component: String, outcome: Result<String, String>) {
+        self.fetching.remove(&component);
+        match outcome {
+            Ok(code) => {
+                tracing::info!(%component, "graph of a graph participant known");
+                self.subgraphs.insert(component.clone(), code);
+                let info = self
+                    .registry
+                    .of_component(&component)
+                    .next()
+                    .map(|e| crate::components::of_participant(&e.participant));
+                if let Some(mut info) = info {
+                    info.subgraph = true;
+                    self.broadcast(&Output::Component(ComponentOutput::Component(info)));
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%component, %error, "cannot get the graph of a graph participant; asking again at its next announcement");
+            }
         }
     }
 

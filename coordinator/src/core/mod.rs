@@ -156,6 +156,14 @@ pub enum Event {
         /// Those that did not answer by the deadline.
         missing: Vec<msgflo_protocol::ids::ParticipantId>,
     },
+    /// A graph participant's graph, or why there is none
+    /// ([`Action::FetchSubgraph`]).
+    SubgraphFetched {
+        /// Its component.
+        component: String,
+        /// The graph as JSON text.
+        outcome: Result<String, String>,
+    },
     /// Only time passed (a deadline of [`Core::next_deadline`]).
     Tick,
 }
@@ -251,6 +259,15 @@ pub enum Action {
     },
     /// Print lines on standard output (the commands that try the graph).
     Print(String),
+    /// Ask a graph participant for its graph (`component:getsource` of its
+    /// component, through the `fbp` call); the answer comes back as
+    /// [`Event::SubgraphFetched`].
+    FetchSubgraph {
+        /// Whom to ask.
+        participant: msgflo_protocol::ids::ParticipantId,
+        /// Its component.
+        component: String,
+    },
     /// Call participants for a client's `msgflo:call`; each answer comes
     /// back as [`Event::CallAnswer`], the end as [`Event::CallDone`].
     Call {
@@ -284,6 +301,10 @@ pub struct Core {
     /// Participants that answered no `connectinport`: their MQTT edges are
     /// forwarded by the coordinator.
     silent: BTreeSet<msgflo_protocol::ids::ParticipantId>,
+    /// Graph participants' graphs (JSON text) by component name, as they
+    /// answered `component:getsource`; and the components being asked.
+    subgraphs: std::collections::HashMap<String, String>,
+    fetching: BTreeSet<String>,
     /// Roles with a participant process started here, running or not.
     spawned: BTreeSet<String>,
     /// Of those, the ones still running.
@@ -309,6 +330,8 @@ impl Core {
             links: Reconciler::default(),
             taps: Reconciler::default(),
             silent: BTreeSet::new(),
+            subgraphs: std::collections::HashMap::new(),
+            fetching: BTreeSet::new(),
             spawned: BTreeSet::new(),
             running: BTreeSet::new(),
             next_op: 0,
@@ -358,6 +381,9 @@ impl Core {
                 request_id,
                 missing,
             } => self.call_done(client, request_id.as_deref(), &missing),
+            Event::SubgraphFetched { component, outcome } => {
+                self.subgraph_fetched(component, outcome)
+            }
             Event::Tick => {
                 self.expire(now);
                 self.packets_due(now);

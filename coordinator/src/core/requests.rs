@@ -278,6 +278,7 @@ impl Core {
             library: &self.library,
             registry: &self.registry,
             graph: self.graphs.get(&self.main_graph_id()),
+            subgraphs: &self.subgraphs,
         }
     }
 }

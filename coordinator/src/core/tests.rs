@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 mod calls;
 mod packets;
+mod subgraphs;
 
 const T0_SECS: u64 = 0;
 

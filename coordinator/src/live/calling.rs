@@ -3,18 +3,34 @@
 //! coordinator's life (created at the first call; its answers come to
 //! `.fbp.<coordinator>.calls`). Each call runs in a task of its own; each
 //! answer goes back to the core as [`Event::CallAnswer`] as it comes, then
-//! [`Event::CallDone`] at the end.
+//! [`Event::CallDone`] at the end. The same caller asks graph participants
+//! for their graphs ([`Calling::fetch_subgraph`]).
 
 use super::Report;
 use crate::calls::{CallError, Caller};
 use crate::core::Event;
 use crate::server::ClientId;
+use msgflo_protocol::calls;
 use msgflo_protocol::ids::ParticipantId;
 use msgflo_transport::Transport;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, OnceCell};
+
+/// How long a graph participant has to send its graph.
+const SUBGRAPH_WAIT: Duration = Duration::from_secs(5);
+
+/// The graph in the answer frames to `component:getsource`.
+fn graph_code(frames: &Value) -> Result<String, String> {
+    let first = &frames[0];
+    match (first["command"].as_str(), first["payload"]["code"].as_str()) {
+        (Some("source"), Some(code)) if first["payload"]["language"] == "json" => {
+            Ok(code.to_owned())
+        }
+        _ => Err(format!("not a graph: {first}")),
+    }
+}
 
 /// One client's call.
 pub(super) struct Call {
@@ -44,24 +60,64 @@ impl Calling {
         }
     }
 
-    /// Makes `call` in a task.
-    pub(super) fn call(&self, call: Call) {
-        let (transport, caller, caller_id) = (
+    /// Asks `participant` for the graph of `component` (`component:getsource`
+    /// through the `fbp` call) in a task; reports [`Event::SubgraphFetched`].
+    pub(super) fn fetch_subgraph(&self, participant: ParticipantId, component: String) {
+        let caller = self.caller(SUBGRAPH_WAIT);
+        let report = self.report.clone();
+        tokio::spawn(async move {
+            let ask = serde_json::json!({"protocol": "component", "command": "getsource",
+                                         "payload": {"name": component}});
+            let outcome = match caller.await {
+                Ok(cell) => match cell.get() {
+                    Some(caller) => caller
+                        .call(&participant, calls::FBP, ask, SUBGRAPH_WAIT)
+                        .await
+                        .map_err(|e| e.to_string())
+                        .and_then(|frames| graph_code(&frames)),
+                    None => Err("no caller".to_owned()),
+                },
+                Err(error) => Err(error),
+            };
+            let fetched = Event::SubgraphFetched { component, outcome };
+            let _ = report.send(Report::Core(fetched)).await;
+        });
+    }
+
+    /// The caller, made at the first use (within `wait`).
+    fn caller(
+        &self,
+        wait: Duration,
+    ) -> impl std::future::Future<Output = Result<Arc<OnceCell<Caller>>, String>> + Send + 'static
+    {
+        let (transport, cell, id) = (
             self.transport.clone(),
             self.caller.clone(),
             self.caller_id.clone(),
         );
+        async move {
+            let made =
+                tokio::time::timeout(wait, cell.get_or_try_init(|| Caller::new(transport, &id)))
+                    .await;
+            match made {
+                Ok(Ok(_)) => Ok(cell),
+                Ok(Err(error)) => Err(error.to_string()),
+                Err(_) => Err("no queue for the answers in time".into()),
+            }
+        }
+    }
+
+    /// Makes `call` in a task.
+    pub(super) fn call(&self, call: Call) {
+        let caller = self.caller(call.timeout);
         let report = self.report.clone();
         tokio::spawn(async move {
-            let made = tokio::time::timeout(
-                call.timeout,
-                caller.get_or_try_init(|| Caller::new(transport, &caller_id)),
-            )
-            .await;
-            let caller = match made {
-                Ok(Ok(caller)) => caller,
-                Ok(Err(error)) => return fail_all(&report, call, &error.to_string()).await,
-                Err(_) => return fail_all(&report, call, "no queue for the answers in time").await,
+            let cell = match caller.await {
+                Ok(cell) => cell,
+                Err(error) => return fail_all(&report, call, &error).await,
+            };
+            let Some(caller) = cell.get() else {
+                return fail_all(&report, call, "no caller").await;
             };
             let mut all = caller
                 .call_all(

@@ -178,6 +178,10 @@ impl Executor {
                     }
                 }
                 Action::Print(text) => println!("{text}"),
+                Action::FetchSubgraph {
+                    participant,
+                    component,
+                } => self.calling.fetch_subgraph(participant, component),
                 Action::Call {
                     client,
                     request_id,

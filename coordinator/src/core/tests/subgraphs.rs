@@ -1,0 +1,89 @@
+//! Graph participants as subgraphs: one that announces itself as an FBP
+//! runtime is asked for its graph once at a time; once it answers, its
+//! component is a subgraph whose source is that graph (what noflo-ui opens
+//! when the user drills into the node); a failed ask is tried again at the
+//! next announcement.
+
+use super::*;
+
+/// A discovery message of graph participant `pipe-1` (component
+/// `demo/Pipeline`), an FBP runtime.
+fn runtime_announces() -> Event {
+    let message = json!({"protocol": "discovery", "command": "participant", "payload": {
+        "id": "pipe-1", "role": "pipe", "component": "demo/Pipeline",
+        "inports": [{"id": "in", "queue": "pipe.IN"}], "outports": [],
+        "type": "msgflo-rs", "version": "0.7",
+        "inqueue": ".fbp.pipe-1.receive", "outqueue": ".fbp.pipe-1.send"}});
+    Event::Discovery(message.to_string().into())
+}
+
+fn fetches(actions: &[Action]) -> usize {
+    actions
+        .iter()
+        .filter(|a| matches!(a, Action::FetchSubgraph { component, .. } if component == "demo/Pipeline"))
+        .count()
+}
+
+const CODE: &str = r#"{"processes": {"a": {"component": "core/Repeat"}}}"#;
+
+#[test]
+fn a_runtime_is_asked_for_its_graph_once_at_a_time() {
+    let mut core = core("pipe(demo/Pipeline)", Mode::Queues, None);
+    assert_eq!(fetches(&core.handle(runtime_announces(), t(0))), 1);
+    assert_eq!(
+        fetches(&core.handle(runtime_announces(), t(1))),
+        0,
+        "asked twice"
+    );
+    let failed = Event::SubgraphFetched {
+        component: "demo/Pipeline".into(),
+        outcome: Err("did not answer".into()),
+    };
+    core.handle(failed, t(2));
+    assert_eq!(
+        fetches(&core.handle(runtime_announces(), t(3))),
+        1,
+        "not asked again"
+    );
+    // A plain participant is never asked.
+    assert_eq!(fetches(&core.handle(announce("plain"), t(4))), 0);
+}
+
+#[test]
+fn its_component_becomes_a_subgraph_whose_source_is_the_graph() {
+    let mut core = core("pipe(demo/Pipeline)", Mode::Queues, None);
+    core.handle(Event::Connected(1), t(0));
+    core.handle(runtime_announces(), t(1));
+    let fetched = Event::SubgraphFetched {
+        component: "demo/Pipeline".into(),
+        outcome: Ok(CODE.into()),
+    };
+    let told = frames_to(&core.handle(fetched, t(2)), 1);
+    assert!(
+        told.iter().any(|f| f["command"] == "component"
+            && f["payload"]["name"] == "demo/Pipeline"
+            && f["payload"]["subgraph"] == true),
+        "{told:?}"
+    );
+    let asked = frame(
+        1,
+        "component",
+        "getsource",
+        json!({"name": "demo/Pipeline"}),
+    );
+    let source = frames_to(&core.handle(asked, t(3)), 1);
+    assert_eq!(source.len(), 1, "{source:?}");
+    assert_eq!(
+        source[0]["payload"],
+        json!({"name": "Pipeline", "library": "demo", "language": "json", "code": CODE})
+    );
+    let listed = frames_to(
+        &core.handle(frame(1, "component", "list", json!({})), t(4)),
+        1,
+    );
+    let entry = listed
+        .iter()
+        .find(|f| f["payload"]["name"] == "demo/Pipeline")
+        .expect("listed");
+    assert_eq!(entry["payload"]["subgraph"], true);
+}

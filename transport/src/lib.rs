@@ -300,7 +300,8 @@ pub trait Transport: Send + Sync + 'static {
 
     /// From now on, each consumer of `inport` made by this transport has at
     /// most `prefetch` unacked messages (also after a reconnection).
-    /// Messages it holds beyond a lowered limit stay with it. An inport
+    /// Messages it already holds stay with it; while the limit changes they
+    /// may not count against it (AMQP: see `amqp/consumer.rs`). An inport
     /// this transport does not consume is an error.
     async fn set_prefetch(&self, inport: &QueueName, prefetch: u16) -> Result<()>;
 

@@ -3,12 +3,17 @@
 //! user's [`Consumer`](super::super::Consumer) through an mpsc, subscribing
 //! again on every new connection so the user's consumer goes on.
 //!
-//! The prefetch is the channel's (`basic.qos` with `global`: one consumer
-//! per channel, so the same limit as a per-consumer one), because RabbitMQ
-//! applies a channel's limit to its consumer at once when it changes, and a
-//! per-consumer one only to consumers started after: so
-//! [`Transport::set_prefetch`](super::super::Transport::set_prefetch) takes
-//! effect without cancelling anything.
+//! The prefetch is per consumer (`basic.qos` without `global`), which
+//! RabbitMQ applies only to consumers started after it: so
+//! [`Transport::set_prefetch`](super::super::Transport::set_prefetch)
+//! cancels the consumer, passes on what the broker had already sent it,
+//! and consumes again on the same channel with the new limit
+//! ([`Feeder::requalify`]). The deliveries it holds stay valid (acks are
+//! per channel) but no longer count against a limit: during the change a
+//! consumer may hold up to old + new. A channel-wide (`global`) limit would
+//! change at once and count them, but cost 7-12 % of one hop's throughput
+//! and multiplied the three-hop p99 when every consumer used it
+//! (BENCHMARKS.md, same session).
 
 use super::super::{Acker, BrokerUrl, Delivery, Result, TransportError};
 use super::connection::Session;
@@ -32,9 +37,6 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
-/// The prefetch applies to the channel, whose one consumer it limits.
-const CHANNEL_WIDE: BasicQosOptions = BasicQosOptions { global: true };
-
 /// A live AMQP consumer.
 pub(super) struct Subscription {
     session: Arc<Session>,
@@ -49,20 +51,31 @@ async fn subscribe(
     prefetch: u16,
 ) -> lapin::Result<Subscription> {
     let channel = session.conn.create_channel().await?;
-    channel.basic_qos(prefetch, CHANNEL_WIDE).await?;
-    let stream = channel
+    let stream = consume_on(&channel, queue, prefetch).await?;
+    Ok(Subscription {
+        session,
+        channel,
+        stream,
+    })
+}
+
+/// Starts a consumer of `queue` on `channel` with `prefetch`.
+async fn consume_on(
+    channel: &Channel,
+    queue: &str,
+    prefetch: u16,
+) -> lapin::Result<lapin::Consumer> {
+    channel
+        .basic_qos(prefetch, BasicQosOptions::default())
+        .await?;
+    channel
         .basic_consume(
             queue.into(),
             "".into(),
             BasicConsumeOptions::default(),
             FieldTable::default(),
         )
-        .await?;
-    Ok(Subscription {
-        session,
-        channel,
-        stream,
-    })
+        .await
 }
 
 /// The first subscription, made before `consume` returns so that refusals
@@ -138,34 +151,76 @@ impl Feeder {
     async fn forward(&mut self, current: &mut Subscription) -> Stop {
         loop {
             let next = tokio::select! {
-                next = current.stream.next() => next,
-                Ok(()) = self.prefetch.changed() => {
-                    change_prefetch(&mut self.prefetch, &current.channel, &self.queue);
-                    continue;
-                }
+                next = current.stream.next() => Some(next),
+                Ok(()) = self.prefetch.changed() => None,
                 _ = self.shutdown.wait_for(|closing| *closing) => return Stop::Done,
                 () = self.deliveries.closed() => return Stop::Done,
             };
-            let delivery = match next {
-                Some(Ok(delivery)) => delivery,
-                Some(Err(error)) => {
-                    debug!(queue = %self.queue, %error, "consumer interrupted");
-                    return Stop::Ended;
+            let Some(next) = next else {
+                if let Err(stop) = self.requalify(current).await {
+                    return stop;
                 }
-                None => return Stop::Ended,
+                continue;
             };
-            let acker = Box::new(AmqpAcker {
-                acker: delivery.acker,
-                queue: self.queue.clone(),
-            });
-            let headers = text_headers(&delivery.properties);
-            let delivery = Delivery::new(Bytes::from(delivery.data), delivery.redelivered, acker)
-                .with_headers(headers);
-            tokio::select! {
-                sent = self.deliveries.send(delivery) => if sent.is_err() { return Stop::Done },
-                _ = self.shutdown.wait_for(|closing| *closing) => return Stop::Done,
+            if let Err(stop) = self.pass_on(next).await {
+                return stop;
             }
         }
+    }
+
+    /// The new prefetch for `current`: cancel its consumer, pass on what the
+    /// broker had sent it, consume again on its channel (see the module
+    /// docs). A failure ends the subscription, which subscribes again with
+    /// the new prefetch.
+    async fn requalify(&mut self, current: &mut Subscription) -> Result<(), Stop> {
+        let prefetch = *self.prefetch.borrow_and_update();
+        let queue = self.queue.clone();
+        let ended = |error: lapin::Error| {
+            debug!(%queue, %error, "changing the prefetch ended the consumer");
+            Stop::Ended
+        };
+        let tag = current.stream.tag();
+        current
+            .channel
+            .basic_cancel(tag, BasicCancelOptions::default())
+            .await
+            .map_err(ended)?;
+        // A cancelled consumer's stream ends after what was already sent.
+        while let Some(next) = current.stream.next().await {
+            self.pass_on(Some(next)).await?;
+        }
+        current.stream = consume_on(&current.channel, self.queue.as_str(), prefetch)
+            .await
+            .map_err(ended)?;
+        debug!(queue = %self.queue, prefetch, "prefetch changed");
+        Ok(())
+    }
+
+    /// Hands one delivery (`None`: the consumer ended) to the user's consumer.
+    async fn pass_on(
+        &mut self,
+        next: Option<lapin::Result<lapin::message::Delivery>>,
+    ) -> Result<(), Stop> {
+        let delivery = match next {
+            Some(Ok(delivery)) => delivery,
+            Some(Err(error)) => {
+                debug!(queue = %self.queue, %error, "consumer interrupted");
+                return Err(Stop::Ended);
+            }
+            None => return Err(Stop::Ended),
+        };
+        let acker = Box::new(AmqpAcker {
+            acker: delivery.acker,
+            queue: self.queue.clone(),
+        });
+        let headers = text_headers(&delivery.properties);
+        let delivery = Delivery::new(Bytes::from(delivery.data), delivery.redelivered, acker)
+            .with_headers(headers);
+        tokio::select! {
+            sent = self.deliveries.send(delivery) => if sent.is_err() { return Err(Stop::Done) },
+            _ = self.shutdown.wait_for(|closing| *closing) => return Err(Stop::Done),
+        }
+        Ok(())
     }
 
     /// Subscribes again: on the next connection if `failed` died, or after a
@@ -209,19 +264,6 @@ impl Feeder {
             failed = session;
         }
     }
-}
-
-/// Applies the new prefetch to `channel` (in a task: the forwarding loop
-/// does not wait for the broker). If that fails, the consumer ends with its
-/// channel and subscribes again with the new prefetch.
-fn change_prefetch(prefetch: &mut watch::Receiver<u16>, channel: &Channel, queue: &Arc<QueueName>) {
-    let prefetch = *prefetch.borrow_and_update();
-    let (channel, queue) = (channel.clone(), queue.clone());
-    tokio::spawn(async move {
-        if let Err(error) = channel.basic_qos(prefetch, CHANNEL_WIDE).await {
-            debug!(%queue, %error, "changing the prefetch failed");
-        }
-    });
 }
 
 /// Runs `work` unless the transport closes or the user's consumer is dropped

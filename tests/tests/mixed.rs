@@ -147,6 +147,18 @@ impl Roles {
             format!("{}.OUT", self.f),
         ]
     }
+
+    /// Where the counting watches: the outports, and with `forwarded` (on
+    /// MQTT) the peers' inports the coordinator or msgflo-setup forwards to.
+    fn checkpoints(&self, forwarded: bool) -> Vec<String> {
+        let mut points = self.outports();
+        if forwarded {
+            points.insert(1, format!("{}.IN", self.n));
+            points.insert(4, format!("{}/in", self.p));
+            points.insert(7, format!("{}.IN", self.f));
+        }
+        points
+    }
 }
 
 /// Writes the graph, the peer scripts and the library into `dir` and
@@ -267,6 +279,26 @@ struct Case<'a> {
     shared: Option<&'a Vhost>,
 }
 
+impl<'a> Case<'a> {
+    /// On Mosquitto: no peer takes `connectinport`, so the edges into them
+    /// are forwarded.
+    fn mosquitto(broker: &'a str, python: &'a dyn Fn(&Path) -> String) -> Self {
+        Self {
+            name: "MQTT",
+            broker,
+            python,
+            forwarded: true,
+            shared: None,
+        }
+    }
+}
+
+/// msgflo-python 0.4.1 for MQTT, on Python 3: the example's venv.
+fn python3_msgflo() -> Result<std::path::PathBuf> {
+    let example = workspace_root().join("examples/polyglot");
+    python::venv("msgflo-0.4.1", &example.join("requirements.txt"))
+}
+
 /// Runs the pipeline of the module docs on `case.broker` and counts
 /// `MESSAGES` through it; returns the coordinator's log. On failure the
 /// error ends with the last lines of that log.
@@ -366,29 +398,16 @@ async fn count_pipeline(
     until_through(t, &inport, out).await?;
     // Watched once every participant declared its queues as it does.
     let watcher = client(case.broker, "mixed-watch").await?;
-    let mut points = roles.outports();
-    if case.forwarded {
-        points.insert(1, format!("{}.IN", roles.n));
-        points.insert(4, format!("{}/in", roles.p));
-        points.insert(7, format!("{}.IN", roles.f));
-    }
-    let checkpoints = Checkpoints::watch(&watcher, &points).await?;
+    let checkpoints = Checkpoints::watch(&watcher, &roles.checkpoints(case.forwarded)).await?;
     count_through(t, &inport, out, &checkpoints).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rust_node_and_python_participants_on_mosquitto() -> Result<()> {
-    let example = workspace_root().join("examples/polyglot");
-    let python = python::venv("msgflo-0.4.1", &example.join("requirements.txt"))?;
+    let python = python3_msgflo()?;
     let broker = mqtt_url();
     let python = |script: &Path| format!("{} {}", python.display(), script.display());
-    let case = Case {
-        name: "MQTT",
-        broker: &broker,
-        python: &python,
-        forwarded: true,
-        shared: None,
-    };
+    let case = Case::mosquitto(&broker, &python);
     run(&case).await?;
     Ok(())
 }
@@ -546,13 +565,7 @@ async fn run_under_setup(case: &Case<'_>) -> Result<()> {
     let counted = async {
         until_through(&t, &inport, &mut out.consumer).await?;
         let watcher = client(case.broker, "mixed-setup-watch").await?;
-        let mut points = roles.outports();
-        if case.forwarded {
-            points.insert(1, format!("{}.IN", roles.n));
-            points.insert(4, format!("{}/in", roles.p));
-            points.insert(7, format!("{}.IN", roles.f));
-        }
-        let checkpoints = Checkpoints::watch(&watcher, &points).await?;
+        let checkpoints = Checkpoints::watch(&watcher, &roles.checkpoints(case.forwarded)).await?;
         count_through(&t, &inport, &mut out.consumer, &checkpoints).await
     }
     .await;
@@ -599,16 +612,9 @@ async fn rust_node_python_and_noflo_participants_under_msgflo_setup_on_rabbitmq(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rust_node_python_and_noflo_participants_under_msgflo_setup_on_mosquitto() -> Result<()> {
-    let example = workspace_root().join("examples/polyglot");
-    let python = python::venv("msgflo-0.4.1", &example.join("requirements.txt"))?;
+    let python = python3_msgflo()?;
     let broker = mqtt_url();
     let python = |script: &Path| format!("{} {}", python.display(), script.display());
-    let case = Case {
-        name: "MQTT",
-        broker: &broker,
-        python: &python,
-        forwarded: true,
-        shared: None,
-    };
+    let case = Case::mosquitto(&broker, &python);
     run_under_setup(&case).await
 }

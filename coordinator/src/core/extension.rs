@@ -146,14 +146,14 @@ impl Core {
                 None => "msgflo:call: no participant to call".into(),
             });
         }
-        self.out.push(Action::Call {
+        self.out.push(Action::Call(super::Call {
             client,
             request_id: request_id.map(str::to_owned),
             call: payload.call,
             args: payload.args,
             participants,
             timeout: Duration::from_millis(timeout),
-        });
+        }));
         Ok(())
     }
 

@@ -270,20 +270,24 @@ pub enum Action {
     },
     /// Call participants for a client's `msgflo:call`; each answer comes
     /// back as [`Event::CallAnswer`], the end as [`Event::CallDone`].
-    Call {
-        /// The client that asked.
-        client: ClientId,
-        /// Its request's `requestId`.
-        request_id: Option<String>,
-        /// The call's name.
-        call: String,
-        /// Its arguments.
-        args: serde_json::Value,
-        /// Whom to call.
-        participants: Vec<msgflo_protocol::ids::ParticipantId>,
-        /// How long to wait for them.
-        timeout: std::time::Duration,
-    },
+    Call(Call),
+}
+
+/// A client's `msgflo:call` ([`Action::Call`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    /// The client that asked.
+    pub client: ClientId,
+    /// Its request's `requestId`.
+    pub request_id: Option<String>,
+    /// The call's name.
+    pub call: String,
+    /// Its arguments.
+    pub args: serde_json::Value,
+    /// Whom to call.
+    pub participants: Vec<msgflo_protocol::ids::ParticipantId>,
+    /// How long to wait for them.
+    pub timeout: std::time::Duration,
 }
 
 /// The coordinator's state; see the module docs.

@@ -8,8 +8,7 @@
 
 use super::Report;
 use crate::calls::{CallError, Caller};
-use crate::core::Event;
-use crate::server::ClientId;
+use crate::core::{Call, Event};
 use msgflo_protocol::calls;
 use msgflo_protocol::ids::ParticipantId;
 use msgflo_transport::Transport;
@@ -30,16 +29,6 @@ fn graph_code(frames: &Value) -> Result<String, String> {
         }
         _ => Err(format!("not a graph: {first}")),
     }
-}
-
-/// One client's call.
-pub(super) struct Call {
-    pub client: ClientId,
-    pub request_id: Option<String>,
-    pub call: String,
-    pub args: Value,
-    pub participants: Vec<ParticipantId>,
-    pub timeout: Duration,
 }
 
 /// Makes the calls; see the module docs.

@@ -8,7 +8,7 @@
 //! ended tap leaves no consumer, channel or queue behind; one whose ending
 //! failed is kept for the core to retry.
 
-use super::calling::{self, Calling};
+use super::calling::Calling;
 use super::{feeds, Outboxes, Report};
 use crate::bindings::{Link, Mode};
 use crate::core::reconcile::OpId;
@@ -182,21 +182,7 @@ impl Executor {
                     participant,
                     component,
                 } => self.calling.fetch_subgraph(participant, component),
-                Action::Call {
-                    client,
-                    request_id,
-                    call,
-                    args,
-                    participants,
-                    timeout,
-                } => self.calling.call(calling::Call {
-                    client,
-                    request_id,
-                    call,
-                    args,
-                    participants,
-                    timeout,
-                }),
+                Action::Call(call) => self.calling.call(call),
             }
         }
         gone

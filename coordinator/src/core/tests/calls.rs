@@ -32,14 +32,14 @@ fn a_call_for_a_role_calls_its_participants_only() {
     );
     assert_eq!(
         actions,
-        [Action::Call {
+        [Action::Call(Call {
             client: 1,
             request_id: Some("r7".into()),
             call: "health".into(),
             args: Value::Null,
             participants: vec![id("b-1")],
             timeout: Duration::from_millis(500),
-        }]
+        })]
     );
 }
 
@@ -47,12 +47,12 @@ fn a_call_for_a_role_calls_its_participants_only() {
 fn without_a_role_every_participant_is_called_with_the_default_timeout() {
     let mut core = with_participants();
     let actions = core.handle(call(json!({"call": "reload", "args": {"x": 1}})), t(3));
-    let [Action::Call {
+    let [Action::Call(Call {
         participants,
         timeout,
         args,
         ..
-    }] = &actions[..]
+    })] = &actions[..]
     else {
         panic!("{actions:?}")
     };

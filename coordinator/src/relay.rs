@@ -25,9 +25,13 @@ pub(crate) async fn ack(delivery: Delivery, what: &str) {
 }
 
 /// Passes every message of `consumer` (a tap on an outport) on to `inport`,
-/// byte for byte, acking it once the broker confirmed the copy; while
-/// `active` is false, messages are acked and dropped. A copy that cannot be
-/// sent is left unacked (the broker sends it again after a reconnect).
+/// byte for byte and in order, acking it once the broker confirmed the
+/// copy; while `active` is false, messages are acked and dropped. A copy
+/// that cannot be sent (the broker refused, or did not confirm within
+/// [`ACK_WAIT`]) is sent again after a pause (100 ms, doubling up to 5 s)
+/// until it is, or the edge is switched off: a message left unacked would
+/// come back only after a reconnection, so the edge would lose it until
+/// then. At least once: a copy whose confirm was late may arrive twice.
 pub(crate) fn forward(
     transport: Arc<dyn Transport>,
     inport: QueueName,
@@ -36,24 +40,83 @@ pub(crate) fn forward(
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         while let Some(delivery) = consumer.next().await {
-            if !*active.borrow() {
-                ack(delivery, "message of an edge no longer forwarded").await;
-                continue;
-            }
-            let sent = tokio::time::timeout(
-                ACK_WAIT,
-                transport.send_to_inport(&inport, delivery.payload.clone()),
-            )
-            .await;
-            match sent {
-                Ok(Ok(())) => ack(delivery, "forwarded message").await,
-                Ok(Err(error)) => {
-                    tracing::warn!(%inport, %error, "forwarding failed; left unacked")
+            let mut pause = Duration::from_millis(100);
+            loop {
+                if !*active.borrow() {
+                    ack(delivery, "message of an edge no longer forwarded").await;
+                    break;
                 }
-                Err(_) => {
-                    tracing::warn!(%inport, "forwarding took over {ACK_WAIT:?}; left unacked")
+                let sent = tokio::time::timeout(
+                    ACK_WAIT,
+                    transport.send_to_inport(&inport, delivery.payload.clone()),
+                )
+                .await;
+                match sent {
+                    Ok(Ok(())) => {
+                        ack(delivery, "forwarded message").await;
+                        break;
+                    }
+                    Ok(Err(error)) => {
+                        tracing::warn!(%inport, %error, "forwarding failed; sending again in {pause:?}")
+                    }
+                    Err(_) => tracing::warn!(
+                        %inport,
+                        "forwarding took over {ACK_WAIT:?}; sending again in {pause:?}"
+                    ),
                 }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use msgflo_transport::ConnectOptions;
+
+    fn q(name: &str) -> QueueName {
+        QueueName::new(name).expect("queue name")
+    }
+
+    /// A copy the broker refuses (its inport does not exist yet) is sent
+    /// again until it is taken, in order, nothing lost.
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_copy_is_sent_again_until_it_is_taken() {
+        let broker = format!("memory://relay-{}", uuid::Uuid::new_v4().simple());
+        let options = ConnectOptions {
+            client_id: "relay".into(),
+            ..ConnectOptions::default()
+        };
+        let t = msgflo_transport::connect(&broker, options)
+            .await
+            .expect("memory broker");
+        let (outport, inport) = (q("a.OUT"), q("b.IN"));
+        t.declare_outport(&outport).await.expect("outport");
+        let tap = t.tap(&outport).await.expect("tap");
+        let (_on, active) = tokio::sync::watch::channel(true);
+        let relay = forward(t.clone(), inport.clone(), tap.consumer, active);
+        for n in 0..3 {
+            t.publish(&outport, Bytes::from(format!("{n}")))
+                .await
+                .expect("publish");
+        }
+        // Refused for a while: b.IN does not exist.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        t.declare_inport(&inport).await.expect("inport");
+        let mut consumer = t.consume(&inport, 10).await.expect("consume");
+        let mut got = Vec::new();
+        for _ in 0..3 {
+            let delivery = tokio::time::timeout(Duration::from_secs(30), consumer.next())
+                .await
+                .expect("forwarded in time")
+                .expect("a delivery");
+            got.push(String::from_utf8_lossy(&delivery.payload).into_owned());
+            delivery.ack().await.expect("ack");
+        }
+        assert_eq!(got, ["0", "1", "2"]);
+        relay.abort();
+    }
 }

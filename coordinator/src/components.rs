@@ -156,6 +156,7 @@ impl Catalogue<'_> {
     fn of_library(&self, name: String) -> ComponentInfo {
         match self.played_by(&name) {
             Some(participant) => ComponentInfo {
+                subgraph: self.subgraphs.contains_key(&participant.component),
                 name,
                 ..of_participant(participant)
             },
@@ -168,6 +169,17 @@ impl Catalogue<'_> {
                 out_ports: Vec::new(),
             },
         }
+    }
+
+    /// The graph of `component` when a graph participant plays it: one
+    /// announcing it as its own, else one playing a graph node of it (the
+    /// library's name for the participant, say `Pipeline` for a participant
+    /// announcing `pipeline`).
+    fn subgraph(&self, component: &str) -> Option<&String> {
+        self.subgraphs.get(component).or_else(|| {
+            let participant = self.played_by(component)?;
+            self.subgraphs.get(&participant.component)
+        })
     }
 
     /// A participant of `component`: one announcing it as its own, else one
@@ -215,7 +227,7 @@ impl Catalogue<'_> {
                 source: answer,
             });
         }
-        if let Some(code) = self.subgraphs.get(&key) {
+        if let Some(code) = self.subgraph(&key) {
             answer.language = "json".to_owned();
             answer.code = code.clone();
             return Ok(Source::Ready(answer));

@@ -62,13 +62,16 @@ impl Core {
             Ok(code) => {
                 tracing::info!(%component, "graph of a graph participant known");
                 self.subgraphs.insert(component.clone(), code);
-                let info = self
+                let role = self
                     .registry
                     .of_component(&component)
                     .next()
-                    .map(|e| crate::components::of_participant(&e.participant));
-                if let Some(mut info) = info {
-                    info.subgraph = true;
+                    .map(|e| e.participant.role.to_string());
+                // Its component, and the library's name for it, now subgraphs.
+                for info in role
+                    .map(|r| self.catalogue().of_role(&r))
+                    .unwrap_or_default()
+                {
                     self.broadcast(&Output::Component(ComponentOutput::Component(info)));
                 }
             }

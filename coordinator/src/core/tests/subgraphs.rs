@@ -87,3 +87,46 @@ fn its_component_becomes_a_subgraph_whose_source_is_the_graph() {
         .expect("listed");
     assert_eq!(entry["payload"]["subgraph"], true);
 }
+
+/// The main graph names the node's component as the library does
+/// (`Pipeline`), the participant announces its own name (`inner`): the
+/// library's name opens the participant's graph too.
+#[test]
+fn the_librarys_name_for_a_graph_participant_opens_its_graph() {
+    let mut core = core("g(Pipeline)", Mode::Queues, None);
+    let library = json!({"msgflo": {"components": {"Pipeline": "true"}}});
+    core.library = crate::library::Library::from_json(&library).expect("library");
+    core.handle(Event::Connected(1), t(0));
+    let message = json!({"protocol": "discovery", "command": "participant", "payload": {
+        "id": "g-1", "role": "g", "component": "inner", "inports": [], "outports": [],
+        "type": "msgflo-rs", "version": "0.7",
+        "inqueue": ".fbp.g-1.receive", "outqueue": ".fbp.g-1.send"}});
+    let actions = core.handle(Event::Discovery(message.to_string().into()), t(1));
+    assert!(actions
+        .iter()
+        .any(|a| matches!(a, Action::FetchSubgraph { component, .. } if component == "inner")));
+    let fetched = Event::SubgraphFetched {
+        component: "inner".into(),
+        outcome: Ok(CODE.into()),
+    };
+    let told = frames_to(&core.handle(fetched, t(2)), 1);
+    let names: Vec<&Value> = told
+        .iter()
+        .filter(|f| f["command"] == "component" && f["payload"]["subgraph"] == true)
+        .map(|f| &f["payload"]["name"])
+        .collect();
+    assert_eq!(names, [&json!("inner"), &json!("Pipeline")], "{told:?}");
+    let asked = frame(1, "component", "getsource", json!({"name": "Pipeline"}));
+    let source = frames_to(&core.handle(asked, t(3)), 1);
+    assert_eq!(source[0]["payload"]["language"], "json", "{source:?}");
+    assert_eq!(source[0]["payload"]["code"], CODE);
+    let listed = frames_to(
+        &core.handle(frame(1, "component", "list", json!({})), t(4)),
+        1,
+    );
+    let entry = listed
+        .iter()
+        .find(|f| f["payload"]["name"] == "Pipeline")
+        .expect("listed");
+    assert_eq!(entry["payload"]["subgraph"], true);
+}

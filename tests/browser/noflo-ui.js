@@ -26,6 +26,10 @@
 //   clicks the result whose title is `pick` (noflo-ui puts the node at the
 //   top left of the view); answers the new node's id.
 // - autolayout: clicks the editor's Autolayout button.
+// - drill {node, nodes, timeoutMs}: opens node `node` of the graph shown as
+//   a subgraph, as the node's "open" does (the route gets `/<node>`), and
+//   waits until the page shows every node in `nodes`, or an error banner;
+//   answers {ms, view}.
 // - exchange: the FBP frames of this page so far (sent, received) and its
 //   console errors.
 // - close.
@@ -164,6 +168,27 @@ async function open({ url, nodes, timeoutMs }) {
     (v) => v.banner || (v.shown && want.every((n) => v.nodes.includes(n))),
     timeoutMs || 20000,
     `the graph with nodes ${want.join(', ')} (or an error banner)`,
+  );
+  return { ms: Date.now() - started, view: shown };
+}
+
+async function drill({ node, nodes, timeoutMs }) {
+  const started = Date.now();
+  // Live mode's route: runtime/<runtime id>/<graph id>/<node> (noflo-ui's
+  // src/urls.js), the ids as the runtime said them in runtime:runtime.
+  const said = frames
+    .filter((f) => f.dir === 'received')
+    .map((f) => { try { return JSON.parse(f.text); } catch (e) { return {}; } })
+    .filter((m) => m.protocol === 'runtime' && m.command === 'runtime')
+    .pop();
+  if (!said) throw new Error('no runtime:runtime received yet');
+  const route = ['runtime', said.payload.id, said.payload.graph, node];
+  await page.evaluate((h) => { window.location.hash = h; }, `#${route.map(encodeURIComponent).join('/')}`);
+  const want = nodes || [];
+  const shown = await waitFor(
+    (v) => v.banner || (v.shown && want.every((n) => v.nodes.includes(n))),
+    timeoutMs || 20000,
+    `the subgraph of ${node} with nodes ${want.join(', ')} (or an error banner)`,
   );
   return { ms: Date.now() - started, view: shown };
 }
@@ -345,6 +370,7 @@ const commands = {
   connect,
   addNode,
   autolayout,
+  drill,
   exchange: async () => exchange(),
   close: async () => {
     await browser.close();

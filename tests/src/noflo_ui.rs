@@ -145,6 +145,17 @@ impl Editor {
         Ok((Duration::from_millis(ms), opened["view"].clone()))
     }
 
+    /// Opens node `node` of the graph shown as a subgraph (the node's
+    /// "open") and waits until the page shows every node of `nodes` (or an
+    /// error banner); returns the time that took and what the page shows.
+    pub async fn drill(&mut self, node: &str, nodes: &[&str]) -> Result<(Duration, View)> {
+        let opened = self
+            .call(json!({"cmd": "drill", "node": node, "nodes": nodes}))
+            .await?;
+        let ms = opened["ms"].as_u64().unwrap_or_default();
+        Ok((Duration::from_millis(ms), opened["view"].clone()))
+    }
+
     /// What the page shows now.
     pub async fn view(&mut self) -> Result<View> {
         self.call(json!({"cmd": "view"})).await

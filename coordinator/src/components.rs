@@ -171,6 +171,26 @@ impl Catalogue<'_> {
         }
     }
 
+    /// The graph participant whose graph `name` (a component name, as
+    /// editors use it for a graph id) is: its own component, or the
+    /// library's name for it.
+    /// The name may lack the library prefix (`Pipeline` for
+    /// `demo/Pipeline`: the name a `component:source` gives, which noflo-ui
+    /// uses as the graph id).
+    pub fn subgraph_owner(&self, name: &str) -> Option<&Participant> {
+        let base = |c: &str| c.rsplit('/').next().unwrap_or(c).to_owned();
+        let own = self
+            .subgraphs
+            .keys()
+            .find(|c| c.as_str() == name || base(c) == base(name))
+            .cloned();
+        let key = own.or_else(|| self.resolve(name, |c| self.is_known(c)))?;
+        let participant = self.played_by(&key)?;
+        self.subgraphs
+            .contains_key(&participant.component)
+            .then_some(participant)
+    }
+
     /// The graph of `component` when a graph participant plays it: one
     /// announcing it as its own, else one playing a graph node of it (the
     /// library's name for the participant, say `Pipeline` for a participant

@@ -138,6 +138,18 @@ impl Core {
     }
 
     fn graph(&mut self, change: GraphChange) -> Vec<Output> {
+        let id = crate::fbp::graph_edit::graph_of(&change);
+        if self.graphs.get(id).is_none() {
+            if let Some(owner) = self.catalogue().subgraph_owner(id) {
+                // Not a graph of ours to make (noflo-ui would fall back to
+                // `graph:clear` and send the whole graph, a copy nobody runs).
+                let message = format!(
+                    "graph {id} is the graph participant {} (role {}) runs: editing it from the editor is not supported yet",
+                    owner.id, owner.role
+                );
+                return vec![Output::error(Protocol::Graph, message)];
+            }
+        }
         let effects = super::graph::effects(&change);
         let ports_change = matches!(
             change,

@@ -226,6 +226,14 @@ impl Graphs {
     }
 }
 
+/// The graph a command is about (`clear`: the one it makes).
+pub fn graph_of(change: &GraphChange) -> &str {
+    match change {
+        GraphChange::Clear(clear) => &clear.id,
+        other => target(other),
+    }
+}
+
 /// The graph a command (other than `clear`) is about.
 fn target(change: &GraphChange) -> &str {
     use GraphChange as C;

@@ -59,6 +59,13 @@ async fn a_graph_participant_announces_and_answers_as_a_runtime() -> Result<()> 
         announced.outqueue.as_deref() == Some(outqueue.as_str()),
         "{announced:?}"
     );
+    let capabilities = &announced.extra["capabilities"];
+    ensure!(
+        capabilities
+            .as_array()
+            .is_some_and(|c| c.contains(&json!("component:getsource"))),
+        "{announced:?}"
+    );
 
     t.declare_inport(&q(&outqueue)).await?;
     let mut answers = t.consume(&q(&outqueue), 10).await?;

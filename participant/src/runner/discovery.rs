@@ -32,13 +32,17 @@ pub fn discovery_message(
 
 /// What a graph participant adds, as msgflo's docs describe an FBP-capable
 /// participant: `type`, `version`, and the queues of its FBP channel,
-/// `inqueue` / `outqueue`.
+/// `inqueue` / `outqueue`; and `capabilities`, what its runtime answers.
 pub(crate) fn as_runtime(participant: &mut Participant, options: &Options) {
     let id = options.id.as_str();
     participant.runtime_type = Some(super::fbp::TYPE.into());
     participant.version = Some(super::fbp::VERSION.into());
     participant.inqueue = Some(msgflo_protocol::control::receive_queue(id));
     participant.outqueue = Some(msgflo_protocol::control::send_queue(id));
+    participant.extra.insert(
+        "capabilities".into(),
+        serde_json::json!(super::fbp::CAPABILITIES),
+    );
 }
 
 /// [`discovery_message`] before encoding.

@@ -21,6 +21,13 @@ use serde_json::{json, Map, Value};
 pub const VERSION: &str = "0.7";
 /// The runtime `type` announced.
 pub const TYPE: &str = "msgflo-rs";
+/// What the runtime answers (`runtime:runtime` and the discovery message).
+pub const CAPABILITIES: [&str; 4] = [
+    "protocol:runtime",
+    "protocol:component",
+    "component:getsource",
+    "network:status",
+];
 
 /// What the participant's FBP runtime knows.
 #[derive(Debug, Clone)]
@@ -63,12 +70,7 @@ impl Runtime {
     }
 
     fn runtime_info(&self) -> Value {
-        let capabilities = [
-            "protocol:runtime",
-            "protocol:component",
-            "component:getsource",
-            "network:status",
-        ];
+        let capabilities = CAPABILITIES;
         json!({"protocol": "runtime", "command": "runtime", "payload": {
             "id": self.id, "type": TYPE, "version": VERSION, "label": self.name,
             "graph": self.name, "capabilities": capabilities, "allCapabilities": capabilities}})

@@ -1,5 +1,7 @@
 //! [`TransportError`]: what can go wrong talking to a broker.
 
+use msgflo_protocol::ids::QueueName;
+
 /// A transport operation failed. Messages are one line and name the broker,
 /// queue or operation involved; passwords are never included.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -52,6 +54,15 @@ pub enum TransportError {
 }
 
 impl TransportError {
+    /// `set_prefetch` of an inport this connection does not consume.
+    pub fn not_consumed(inport: &QueueName) -> Self {
+        TransportError::Broker {
+            operation: "set the prefetch of",
+            queue: inport.to_string(),
+            reason: "this connection does not consume it".into(),
+        }
+    }
+
     /// Trying again later may succeed (the connection may come back).
     pub fn is_recoverable(&self) -> bool {
         matches!(

@@ -234,7 +234,7 @@ impl Transport for AmqpTransport {
             changed += 1;
         }
         match changed {
-            0 => Err(not_consumed(inport)),
+            0 => Err(TransportError::not_consumed(inport)),
             _ => Ok(()),
         }
     }
@@ -291,14 +291,5 @@ impl Transport for AmqpTransport {
         self.driver.close().await;
         tracing::debug!(broker = %self.broker, "closed");
         Ok(())
-    }
-}
-
-/// The error of `set_prefetch` for an inport this transport does not consume.
-pub(super) fn not_consumed(inport: &QueueName) -> TransportError {
-    TransportError::Broker {
-        operation: "set the prefetch of",
-        queue: inport.to_string(),
-        reason: "this connection does not consume it".into(),
     }
 }

@@ -24,6 +24,14 @@ const DEAD_PREFIX: &str = msgflo_protocol::queues::DEAD_LETTER_PREFIX;
 /// The channel capacity standing in for "no limit" (prefetch 0, as in AMQP).
 const NO_PREFETCH_LIMIT: usize = 1 << 16;
 
+/// The unacked deliveries a consumer with `prefetch` may hold (0: no limit).
+fn limit(prefetch: u16) -> usize {
+    match prefetch {
+        0 => NO_PREFETCH_LIMIT,
+        n => usize::from(n),
+    }
+}
+
 /// A connection to a memory broker. Dropping it closes it.
 pub(super) struct MemoryTransport {
     url: BrokerUrl,
@@ -144,10 +152,7 @@ impl Transport for MemoryTransport {
     }
 
     async fn consume(&self, inport: &QueueName, prefetch: u16) -> Result<Consumer> {
-        let limit = match prefetch {
-            0 => NO_PREFETCH_LIMIT,
-            n => usize::from(n),
-        };
+        let limit = limit(prefetch);
         // The prefetch limits it (`set_prefetch` may raise it).
         let (tx, rx) = mpsc::channel(NO_PREFETCH_LIMIT);
         let outlet = self.broker.outlet(tx);
@@ -160,10 +165,7 @@ impl Transport for MemoryTransport {
     }
 
     async fn set_prefetch(&self, inport: &QueueName, prefetch: u16) -> Result<()> {
-        let limit = match prefetch {
-            0 => NO_PREFETCH_LIMIT,
-            n => usize::from(n),
-        };
+        let limit = limit(prefetch);
         self.step("set the prefetch of", inport, |s| {
             s.set_prefetch(self.conn, inport.as_str(), limit)
         })

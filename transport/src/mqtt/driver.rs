@@ -196,11 +196,7 @@ impl Driver {
             } => {
                 let result = match self.dispatch.set_window(&inport, window) {
                     true => Ok(()),
-                    false => Err(crate::TransportError::Broker {
-                        operation: "set the prefetch of",
-                        queue: inport.to_string(),
-                        reason: "this connection does not consume it".into(),
-                    }),
+                    false => Err(crate::TransportError::not_consumed(&inport)),
                 };
                 debug!(broker = %self.shared.broker, %inport, window, "window changed");
                 self.dispatch.pump(

@@ -105,6 +105,14 @@ const COMMANDS: usize = 1024;
 /// The prefetch window of a consumer that asked for no limit (prefetch 0).
 const UNLIMITED: usize = u16::MAX as usize;
 
+/// The in-flight window of a consumer with `prefetch` (0: no limit).
+fn window(prefetch: u16) -> usize {
+    match prefetch {
+        0 => UNLIMITED,
+        n => usize::from(n),
+    }
+}
+
 /// Connects to the MQTT broker at `url`; fails at once if it cannot.
 pub async fn connect(url: BrokerUrl, options: ConnectOptions) -> Result<Arc<dyn Transport>> {
     let mqtt = session::publisher_options(&url, &options)?;
@@ -231,10 +239,7 @@ impl Transport for MqttTransport {
 
     async fn consume(&self, inport: &QueueName, prefetch: u16) -> Result<Consumer> {
         self.usable(inport, "consume")?;
-        let window = match prefetch {
-            0 => UNLIMITED,
-            n => usize::from(n),
-        };
+        let window = window(prefetch);
         let (deliveries, receiver) = mpsc::channel(UNLIMITED); // the window limits it (set_prefetch may raise it)
         let command = |reply| Command::Consume {
             inport: inport.clone(),
@@ -250,10 +255,7 @@ impl Transport for MqttTransport {
 
     async fn set_prefetch(&self, inport: &QueueName, prefetch: u16) -> Result<()> {
         self.usable(inport, "set the prefetch of")?;
-        let window = match prefetch {
-            0 => UNLIMITED,
-            n => usize::from(n),
-        };
+        let window = window(prefetch);
         let command = |reply| Command::SetWindow {
             inport: inport.clone(),
             window,

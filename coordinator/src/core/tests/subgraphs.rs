@@ -9,11 +9,18 @@ use super::*;
 /// A discovery message of graph participant `pipe-1` (component
 /// `demo/Pipeline`), an FBP runtime.
 fn runtime_announces() -> Event {
+    runtime_of("pipe", "demo/Pipeline")
+}
+
+/// A discovery message of graph participant `<role>-1` of `component`, an
+/// FBP runtime.
+fn runtime_of(role: &str, component: &str) -> Event {
+    let id = format!("{role}-1");
     let message = json!({"protocol": "discovery", "command": "participant", "payload": {
-        "id": "pipe-1", "role": "pipe", "component": "demo/Pipeline",
-        "inports": [{"id": "in", "queue": "pipe.IN"}], "outports": [],
+        "id": id, "role": role, "component": component,
+        "inports": [{"id": "in", "queue": format!("{role}.IN")}], "outports": [],
         "type": "msgflo-rs", "version": "0.7",
-        "inqueue": ".fbp.pipe-1.receive", "outqueue": ".fbp.pipe-1.send"}});
+        "inqueue": format!(".fbp.{id}.receive"), "outqueue": format!(".fbp.{id}.send")}});
     Event::Discovery(message.to_string().into())
 }
 
@@ -97,11 +104,7 @@ fn the_librarys_name_for_a_graph_participant_opens_its_graph() {
     let library = json!({"msgflo": {"components": {"Pipeline": "true"}}});
     core.library = crate::library::Library::from_json(&library).expect("library");
     core.handle(Event::Connected(1), t(0));
-    let message = json!({"protocol": "discovery", "command": "participant", "payload": {
-        "id": "g-1", "role": "g", "component": "inner", "inports": [], "outports": [],
-        "type": "msgflo-rs", "version": "0.7",
-        "inqueue": ".fbp.g-1.receive", "outqueue": ".fbp.g-1.send"}});
-    let actions = core.handle(Event::Discovery(message.to_string().into()), t(1));
+    let actions = core.handle(runtime_of("g", "inner"), t(1));
     assert!(actions
         .iter()
         .any(|a| matches!(a, Action::FetchSubgraph { component, .. } if component == "inner")));

@@ -29,15 +29,8 @@ use tokio::time::Instant;
 /// Why a call got no result.
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
-    /// The request could not be sent.
-    #[error("cannot call {participant}: {source}")]
-    Send {
-        /// Who was to be called.
-        participant: ParticipantId,
-        /// What the broker said.
-        source: TransportError,
-    },
-    /// The participant answered with an error.
+    /// The participant answered with an error, or the request could not
+    /// be sent to it (then `message` is the broker's error).
     #[error("{participant}: {message}")]
     Failed {
         /// Who answered.
@@ -206,12 +199,9 @@ impl AllCalls {
                 continue; // a second answer to one request
             };
             self.forget(&answer.id);
-            let outcome = answer.outcome().map_err(|message| {
-                // A send error names the participant already.
-                CallError::Failed {
-                    participant: participant.clone(),
-                    message,
-                }
+            let outcome = answer.outcome().map_err(|message| CallError::Failed {
+                participant: participant.clone(),
+                message,
             });
             return Some((participant, outcome));
         }

@@ -46,34 +46,30 @@ pub(crate) async fn serve(
     mut stop: watch::Receiver<bool>,
 ) {
     while let Some(delivery) = super::next_delivery(&mut consumer, &mut stop).await {
-        let reply = match Control::decode(&delivery.payload) {
+        let replies = match Control::decode(&delivery.payload) {
             Ok(Control::Call(request)) => {
+                // Answered to the call's own reply queue, in a task.
                 rewiring.answering.answer(request);
-                if let Err(e) = delivery.ack().await {
-                    tracing::debug!(error = %e, "control ack failed; the broker will redeliver");
-                }
-                continue;
+                Vec::new()
             }
-            Ok(request) => match rewiring.apply(&request).await {
+            Ok(request) => vec![match rewiring.apply(&request).await {
                 Ok(()) => request.reply_ok(),
                 Err(error) => control::reply_error(&error.to_string(), &delivery.payload),
-            },
+            }],
             Err(control::ControlError::WrongProtocol(Some(_))) if rewiring.runtime.is_some() => {
-                rewiring.answer_fbp(&delivery.payload).await;
-                if let Err(e) = delivery.ack().await {
-                    tracing::debug!(error = %e, "control ack failed; the broker will redeliver");
-                }
-                continue;
+                rewiring.fbp_answers(&delivery.payload)
             }
-            Err(e) => control::reply_error(&e.to_string(), &delivery.payload),
+            Err(e) => vec![control::reply_error(&e.to_string(), &delivery.payload)],
         };
-        if let Err(e) = rewiring
-            .transport
-            .send_to_inport(&rewiring.reply_to, Bytes::from(reply))
-            .await
-        {
-            // Nobody declared the reply queue: nobody waits for the reply.
-            tracing::debug!(error = %e, "cannot send control reply");
+        for reply in replies {
+            if let Err(e) = rewiring
+                .transport
+                .send_to_inport(&rewiring.reply_to, Bytes::from(reply))
+                .await
+            {
+                // Nobody declared the reply queue: nobody waits for the reply.
+                tracing::debug!(error = %e, "cannot send control reply");
+            }
         }
         if let Err(e) = delivery.ack().await {
             tracing::debug!(error = %e, "control ack failed; the broker will redeliver");
@@ -86,21 +82,20 @@ fn queue(name: &str) -> Result<QueueName, InvalidId> {
 }
 
 impl Rewiring {
-    /// Answers an FBP protocol message on `.fbp.<id>.send`, frame by frame.
-    async fn answer_fbp(&self, payload: &[u8]) {
-        let Some(runtime) = &self.runtime else { return };
-        let Ok(message) = serde_json::from_slice::<serde_json::Value>(payload) else {
-            return;
+    /// The answer frames to an FBP protocol message (for `.fbp.<id>.send`);
+    /// none for what is not JSON.
+    fn fbp_answers(&self, payload: &[u8]) -> Vec<Vec<u8>> {
+        let (Some(runtime), Ok(message)) = (
+            &self.runtime,
+            serde_json::from_slice::<serde_json::Value>(payload),
+        ) else {
+            return Vec::new();
         };
-        for frame in runtime.answer(&message) {
-            let sent = self
-                .transport
-                .send_to_inport(&self.reply_to, Bytes::from(frame.to_string()))
-                .await;
-            if let Err(e) = sent {
-                tracing::debug!(error = %e, "cannot send an FBP answer");
-            }
-        }
+        runtime
+            .answer(&message)
+            .iter()
+            .map(|frame| frame.to_string().into_bytes())
+            .collect()
     }
 
     fn inport(&self, port: &str) -> Result<&QueueName, NoPort> {

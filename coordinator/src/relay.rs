@@ -24,6 +24,18 @@ pub(crate) async fn ack(delivery: Delivery, what: &str) {
     }
 }
 
+/// Taps `outport` and [`forward`]s its messages to `inport` (switched by
+/// `active`): the forward's task, once the tap is in place.
+pub(crate) async fn start(
+    transport: Arc<dyn Transport>,
+    outport: &QueueName,
+    inport: QueueName,
+    active: tokio::sync::watch::Receiver<bool>,
+) -> Result<JoinHandle<()>, msgflo_transport::TransportError> {
+    let tap = transport.tap(outport).await?;
+    Ok(forward(transport, inport, tap.consumer, active))
+}
+
 /// Passes every message of `consumer` (a tap on an outport) on to `inport`,
 /// byte for byte and in order, acking it once the broker confirmed the
 /// copy; while `active` is false, messages are acked and dropped. A copy

@@ -250,9 +250,8 @@ impl Executor {
         let transport = self.transport.clone();
         self.run(op, async move {
             let (outport, inport) = key;
-            let tap = transport.tap(&outport).await?;
+            relay::start(transport, &outport, inport.clone(), active).await?;
             tracing::info!(%outport, %inport, "forwarding through the coordinator");
-            relay::forward(transport, inport, tap.consumer, active);
             Ok::<(), msgflo_transport::TransportError>(())
         });
     }

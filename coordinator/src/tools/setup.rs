@@ -396,13 +396,10 @@ impl Setup<'_> {
                 CONTROL_ANSWER.as_secs()
             );
             if self.forward {
-                let tap = self
-                    .transport
-                    .tap(outport)
+                let (on, active) = tokio::sync::watch::channel(true);
+                relay::start(self.transport.clone(), outport, inport.clone(), active)
                     .await
                     .map_err(|e| format!("cannot forward {outport} -> {inport}: {e}"))?;
-                let (on, active) = tokio::sync::watch::channel(true);
-                relay::forward(self.transport.clone(), inport.clone(), tap.consumer, active);
                 done.forwards.push(on);
                 eprintln!("msgflo-setup: forwarding {outport} -> {inport}: {why}");
             } else {

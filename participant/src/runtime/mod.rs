@@ -72,6 +72,8 @@
 //! - `network.rs` — [`Network::build`] from a graph, validation, exported
 //!   edges ([`Network::input`], [`Network::output`]).
 //! - `scheduler.rs` — [`Network::run`], both [`Scheduling`] modes.
+//! - `live.rs` — [`Editor`]: adding and removing nodes, edges and IIPs in
+//!   a running network, and watching edges, without losing a packet.
 //! - `builtins/` — `core/Repeat`, `core/Drop`, `core/Output`, `core/Split`,
 //!   `core/Merge`, `core/Counter`, `core/Delay`.
 //! - `tests.rs` — graphs end to end: IIPs, array ports, fan-in/out, failures.
@@ -79,6 +81,7 @@
 pub mod builtins;
 pub mod component;
 pub mod edge;
+mod live;
 mod network;
 mod node;
 mod outputs;
@@ -89,7 +92,8 @@ mod tests;
 
 pub use component::{ComponentDecl, Input, PortDecl, Process, ProcessError};
 pub use edge::{EdgeRx, EdgeTx};
+pub use live::{Edit, EditError, Editor};
 pub use network::{BuildError, Network, Scheduling};
 pub use node::{NodeError, BATCH};
-pub use outputs::Outputs;
+pub use outputs::{Outputs, Sample};
 pub use packet::{Body, Packet, Token, Track};

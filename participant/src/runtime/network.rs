@@ -6,8 +6,9 @@
 
 use super::component::{ComponentDecl, PortDecl};
 use super::edge::{self, EdgeRx, EdgeTx, Signal, DEFAULT_CAPACITY};
+use super::live::{self, Editor, Live};
 use super::node::{InEdge, Node, NodeError, Reporter};
-use super::outputs::{OutEdge, Outputs};
+use super::outputs::{OutEdge, Target};
 use super::packet::Packet;
 use bytes::Bytes;
 use msgflo_protocol::graph::{Endpoint, Graph};
@@ -51,6 +52,9 @@ pub struct Network {
     decls: Vec<ComponentDecl>,
     /// Whether each node's component was found.
     known: Vec<bool>,
+    /// Where live edits come in, once an [`Editor`] was made.
+    pub(crate) live: Option<Live>,
+    editor: Option<Editor>,
 }
 
 impl std::fmt::Debug for Network {
@@ -111,7 +115,7 @@ impl Network {
                         process.component
                     ));
                     decls.push(ComponentDecl::from_fn(&process.component, || {
-                        |_: super::Input, _: &mut Outputs| Ok(())
+                        |_: super::Input, _: &mut super::Outputs| Ok(())
                     }));
                 }
             }
@@ -128,6 +132,8 @@ impl Network {
             case_sensitive: graph.case_sensitive,
             decls,
             known,
+            live: None,
+            editor: None,
         };
         let resolve = |end: &Endpoint, inport: bool, problems: &mut Vec<String>| {
             // An empty error: the node's component is unknown, already reported.
@@ -169,11 +175,7 @@ impl Network {
         network.nodes = names
             .iter()
             .zip(&network.decls)
-            .map(|(name, decl)| {
-                let component: Arc<str> = Arc::from(decl.name.as_str());
-                let outputs = Outputs::new(decl.outports.len());
-                Node::new(Arc::from(*name), component, decl.instantiate(), outputs)
-            })
+            .map(|(name, decl)| Node::new(Arc::from(*name), decl))
             .collect();
         let shared: Arc<Signal> = Arc::default();
         network.signals = (0..network.nodes.len())
@@ -192,7 +194,14 @@ impl Network {
             } else {
                 edge::with_signals(capacity, None, None)
             };
-            network.nodes[sn].outputs.connect(sp, OutEdge::new(si, tx));
+            let to = Target {
+                node: network.nodes[tn].name.clone(),
+                port: tp,
+                index: ti,
+            };
+            network.nodes[sn]
+                .outputs
+                .connect(sp, OutEdge::into_node(si, tx, to));
             network.nodes[tn].inputs.push(InEdge {
                 port: tp,
                 index: ti,
@@ -321,6 +330,19 @@ impl Network {
         );
         self.nodes[n].outputs.connect(p, OutEdge::new(i, tx));
         Ok(rx)
+    }
+
+    /// Edits this network while it runs (`live.rs`); every call gives an
+    /// editor of the same network. Edits to a network that runs a task per
+    /// node are refused with [`EditError::NotRunning`](super::EditError).
+    pub fn editor(&mut self) -> Editor {
+        if let Some(editor) = &self.editor {
+            return editor.clone();
+        }
+        let (editor, live) = live::channel(self.capacity, self.case_sensitive);
+        self.live = Some(live);
+        self.editor = Some(editor.clone());
+        editor
     }
 
     /// The node errors, as they happen (once; later calls get `None`).

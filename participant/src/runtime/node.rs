@@ -7,7 +7,7 @@
 //! it, panics while holding it, or drains it after being stopped: that is
 //! where a graph participant's delivery gets nacked.
 
-use super::component::{Input, Process, ProcessError};
+use super::component::{ComponentDecl, Input, Process, ProcessError};
 use super::edge::EdgeRx;
 use super::outputs::Outputs;
 use super::packet::Token;
@@ -84,6 +84,11 @@ pub(crate) struct InEdge {
 pub(crate) struct Node {
     pub(crate) name: Arc<str>,
     pub(crate) component: Arc<str>,
+    /// Its component's ports, to resolve live edits by port name.
+    pub(crate) decl: ComponentDecl,
+    /// Removed by a live edit: it takes no new edges and goes once its
+    /// inputs are drained (see [`Node::retirable`]).
+    pub(crate) retiring: bool,
     pub(crate) process: Box<dyn Process>,
     pub(crate) inputs: Vec<InEdge>,
     pub(crate) outputs: Outputs,
@@ -95,18 +100,16 @@ pub(crate) struct Node {
 }
 
 impl Node {
-    pub(crate) fn new(
-        name: Arc<str>,
-        component: Arc<str>,
-        process: Box<dyn Process>,
-        outputs: Outputs,
-    ) -> Self {
+    /// A node `name` running a fresh instance of `decl`.
+    pub(crate) fn new(name: Arc<str>, decl: &ComponentDecl) -> Self {
         Self {
             name,
-            component,
-            process,
+            component: Arc::from(decl.name.as_str()),
+            process: decl.instantiate(),
+            decl: decl.clone(),
+            retiring: false,
             inputs: Vec::new(),
-            outputs,
+            outputs: Outputs::new(decl.outports.len()),
             stopped: false,
             current: None,
             next_input: 0,
@@ -217,6 +220,26 @@ impl Node {
     pub(crate) fn quiet(&self) -> bool {
         let timer = !self.stopped && self.process.next_tick().is_some();
         !timer && !self.outputs.has_overflow() && self.inputs.iter().all(|e| e.rx.is_empty())
+    }
+
+    /// A node being removed can go: its inputs are closed and drained, no
+    /// timer is due, and nothing waits for a ring (held packets are failed
+    /// when it goes: they have nowhere to go).
+    pub(crate) fn retirable(&self) -> bool {
+        let timer = !self.stopped && self.process.next_tick().is_some();
+        !timer
+            && !self.outputs.has_moving_overflow()
+            && self
+                .inputs
+                .iter()
+                .all(|e| e.rx.is_empty() && e.rx.is_closed())
+    }
+
+    /// Forgets input edges whose producer is gone and that are drained
+    /// (left by live edits).
+    pub(crate) fn prune_inputs(&mut self) {
+        self.inputs
+            .retain(|e| e.external || !(e.rx.is_closed() && e.rx.is_empty()));
     }
 
     /// When this node's timer fires, if it has one.

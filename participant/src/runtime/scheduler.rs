@@ -15,6 +15,7 @@
 //! once its own inputs are closed and drained (closing the edges it feeds).
 
 use super::edge::Signal;
+use super::live::Live;
 use super::network::{Network, Scheduling};
 use super::node::{Node, Reporter};
 use std::future::{poll_fn, Future};
@@ -36,9 +37,11 @@ impl Network {
         match self.scheduling {
             Scheduling::Cooperative => {
                 let signal = self.signals.first().cloned().unwrap_or_default();
-                drive(self.nodes, &signal, &self.reporter, shutdown).await;
+                drive(self.nodes, &signal, &self.reporter, shutdown, self.live).await;
             }
             Scheduling::TaskPerNode => {
+                // Edits are refused (their sender sees the channel closed).
+                drop(self.live);
                 run_task_per_node(self.nodes, self.signals, &self.reporter, shutdown).await;
             }
         }
@@ -62,7 +65,7 @@ async fn run_task_per_node(
             let stop = async move {
                 let _ = stopped.wait_for(|s| *s).await;
             };
-            drive(vec![node], &signal, &reporter, stop).await;
+            drive(vec![node], &signal, &reporter, stop, None).await;
         });
     }
     let mut shutdown = pin!(shutdown);
@@ -83,20 +86,28 @@ async fn run_task_per_node(
 }
 
 /// Goes round `nodes` until they are finished or `shutdown` resolves,
-/// parking on `signal` when a round does nothing.
+/// parking on `signal` when a round does nothing; applies `live` edits
+/// between rounds.
 async fn drive(
     mut nodes: Vec<Node>,
-    signal: &Signal,
+    signal: &Arc<Signal>,
     reporter: &Reporter,
     shutdown: impl Future<Output = ()>,
+    mut live: Option<Live>,
 ) {
     let mut shutdown = pin!(shutdown);
     let mut rounds = 0u32;
     loop {
         let now = Instant::now();
         let mut progress = 0;
+        if let Some(live) = &mut live {
+            progress += usize::from(live.take(&mut nodes, signal));
+        }
         for node in &mut nodes {
             progress += node.step(now, reporter);
+        }
+        if let Some(live) = &mut live {
+            live.sweep(&mut nodes);
         }
         if progress > 0 {
             rounds += 1;
@@ -131,10 +142,21 @@ async fn drive(
                 None => std::future::pending().await,
             }
         };
+        let edit = async {
+            match &mut live {
+                Some(live) => live.next().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             () = &mut shutdown => return,
             () = park => {}
             () = timer => {}
+            Some((edit, reply)) = edit => {
+                if let Some(live) = &mut live {
+                    live.apply_one(&mut nodes, signal, edit, reply);
+                }
+            }
         }
     }
 }

@@ -169,13 +169,7 @@ impl Live {
         edit: Edit,
         reply: Reply,
     ) {
-        eprintln!(
-            "EDIT {edit:?} nodes={:?}",
-            nodes
-                .iter()
-                .map(|n| (n.name.clone(), n.inputs.len(), n.outputs.connections(0)))
-                .collect::<Vec<_>>()
-        );
+        tracing::debug!(?edit, "live edit");
         let result = self.apply(nodes, signal, edit);
         if let Err(e) = &result {
             tracing::debug!(error = %e, "live edit refused");
@@ -183,13 +177,6 @@ impl Live {
         for node in nodes.iter_mut() {
             node.prune_inputs();
         }
-        eprintln!(
-            "AFTER {result:?} nodes={:?}",
-            nodes
-                .iter()
-                .map(|n| (n.name.clone(), n.inputs.len(), n.outputs.connections(0)))
-                .collect::<Vec<_>>()
-        );
         let _ = reply.send(result);
     }
 

@@ -17,6 +17,11 @@
 //!   a running participant through its control queue.
 //! - [`graph`] — the JSON graph format (noflo / fbp-protocol `graph.json`), loaded
 //!   and saved losslessly.
+//! - [`graph_edit`] — [`graph_edit::Graphs`]: graphs changed by `graph:*`
+//!   commands, with the replies the fbp-protocol suite expects (the
+//!   coordinator's graphs, and a graph participant's own); nodes, edges and
+//!   IIPs in `graph_edit/nodes.rs`, exported ports and groups in
+//!   `graph_edit/ports.rs`, tests in `graph_edit_tests*`.
 //! - [`ids`] — checked newtype identifiers: `Role`, `ParticipantId`, `PortName`,
 //!   `QueueName`.
 //! - [`dsl`] — the `.fbp` language: a parser that agrees with the reference parser
@@ -28,6 +33,7 @@ pub mod control;
 pub mod discovery;
 pub mod dsl;
 pub mod graph;
+pub mod graph_edit;
 pub mod ids;
 pub mod messages;
 pub mod queues;

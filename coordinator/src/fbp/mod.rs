@@ -2,10 +2,9 @@
 //! (Flowhub / noflo-ui / fbp-spec).
 //!
 //! # Layout
-//! - `graph_edit.rs` — [`graph_edit::Graphs`]: the graphs the runtime holds,
-//!   changed by `graph:*` commands, with the exact replies the conformance
-//!   suite expects; `graph_edit/nodes.rs` (nodes, edges, IIPs) and
-//!   `graph_edit/ports.rs` (exported ports, groups); tests in
-//!   `graph_edit_tests.rs` and `graph_edit_tests/`.
+//! - [`graph_edit`] — re-exported from `msgflo_protocol::graph_edit` (it
+//!   moved there so that graph participants edit their graphs with the very
+//!   same code): the graphs the runtime holds, changed by `graph:*`
+//!   commands, with the exact replies the conformance suite expects.
 
-pub mod graph_edit;
+pub use msgflo_protocol::graph_edit;

@@ -43,8 +43,8 @@ mod ports;
 mod tests;
 
 use indexmap::IndexMap;
-use msgflo_protocol::graph::{Endpoint, Graph};
-use msgflo_protocol::messages::{
+use crate::graph::{Endpoint, Graph};
+use crate::messages::{
     ClearGraph, DecodeError, GraphChange, GraphOutput, Metadata, Protocol,
 };
 use serde_json::{Map, Value};

@@ -247,7 +247,7 @@ fn graph_outputs_wrap_every_reply_as_a_change() {
 #[test]
 fn a_graph_payload_without_graph_is_no_graph_specified() {
     let text = r#"{"protocol":"graph","command":"addnode","payload":{"id":"Repeat1","component":"core/Repeat"}}"#;
-    let decode = msgflo_protocol::messages::Input::decode(text).expect_err("no graph");
+    let decode = crate::messages::Input::decode(text).expect_err("no graph");
     let error = GraphEditError::from_decode(&decode).map(|e| e.to_string());
     assert_eq!(error.as_deref(), Some("No graph specified"));
 }
@@ -255,7 +255,7 @@ fn a_graph_payload_without_graph_is_no_graph_specified() {
 #[test]
 fn a_clear_without_id_is_no_graph_id_provided() {
     let text = r#"{"protocol":"graph","command":"clear","payload":{"name":"x"}}"#;
-    let decode = msgflo_protocol::messages::Input::decode(text).expect_err("no id");
+    let decode = crate::messages::Input::decode(text).expect_err("no id");
     assert_eq!(
         GraphEditError::from_decode(&decode),
         Some(GraphEditError::NoGraphId)
@@ -270,7 +270,7 @@ fn other_decode_errors_keep_their_own_text() {
         r#"{"protocol":"graph","command":"nosuch","payload":{"graph":"g"}}"#,
     ];
     for text in texts {
-        let decode = msgflo_protocol::messages::Input::decode(text).expect_err("bad");
+        let decode = crate::messages::Input::decode(text).expect_err("bad");
         assert_eq!(GraphEditError::from_decode(&decode), None, "{text}");
     }
 }

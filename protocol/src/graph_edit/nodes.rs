@@ -1,7 +1,7 @@
 //! `graph:*` commands on nodes, edges and IIPs.
 
-use msgflo_protocol::graph::{Connection, Edge, Endpoint, Graph, Initial, Process};
-use msgflo_protocol::messages::{
+use crate::graph::{Connection, Edge, Endpoint, Graph, Initial, Process};
+use crate::messages::{
     AddEdge, AddInitial, AddNode, ChangeEdge, ChangeNode, GraphChange, Iip, PortIndex, PortRef,
     RemoveEdge, RemoveGroup, RemoveInitial, RemoveNode, RemovePort, Rename,
 };

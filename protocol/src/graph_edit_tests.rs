@@ -4,8 +4,8 @@
 //! `graph_edit_tests/nodes.rs`; exported ports, groups and undecodable
 //! payloads in `graph_edit_tests/ports.rs`.
 
-use msgflo_protocol::graph::{Connection, Graph};
-use msgflo_protocol::messages::{GraphChange, GraphOutput, Output};
+use crate::graph::{Connection, Graph};
+use crate::messages::{GraphChange, GraphOutput, Output};
 use serde_json::{json, Value};
 
 use super::*;

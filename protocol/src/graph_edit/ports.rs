@@ -1,8 +1,8 @@
 //! `graph:*` commands on exported ports and groups.
 
 use indexmap::IndexMap;
-use msgflo_protocol::graph::{ExportedPort, Graph, Group};
-use msgflo_protocol::messages::{
+use crate::graph::{ExportedPort, Graph, Group};
+use crate::messages::{
     AddGroup, AddPort, ChangeGroup, GraphChange, RemoveGroup, RemovePort, Rename,
 };
 use serde_json::Map;

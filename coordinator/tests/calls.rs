@@ -131,7 +131,7 @@ async fn own_calls_answer_typed_and_errors_say_why() {
     assert_eq!(
         error,
         format!(
-            "{id}: unknown call \"explode\" (this participant answers drain, fbp, health, scale, set-prefetch, stuck)"
+            "{id}: unknown call \"explode\" (this participant answers drain, fbp, health, save, scale, set-prefetch, stuck)"
         )
     );
     running.stop().await.expect("stops");

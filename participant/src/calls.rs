@@ -49,10 +49,11 @@ impl std::fmt::Debug for Calls {
 }
 
 /// The names of the built-in calls, which a handler cannot take.
-pub const BUILT_IN: [&str; 4] = [
+pub const BUILT_IN: [&str; 5] = [
     msgflo_protocol::calls::DRAIN,
     msgflo_protocol::calls::FBP,
     msgflo_protocol::calls::HEALTH,
+    msgflo_protocol::calls::SAVE,
     msgflo_protocol::calls::SET_PREFETCH,
 ];
 

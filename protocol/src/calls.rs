@@ -53,6 +53,10 @@ pub const SET_PREFETCH: &str = "set-prefetch";
 /// answer frames.
 pub const FBP: &str = "fbp";
 
+/// `save`: a graph participant writes its graph, as edited live, back to
+/// the file it came from (result: `{"saved": "<path>"}`).
+pub const SAVE: &str = "save";
+
 /// The queue a caller takes answers from: transient, like a participant's
 /// control queues (`.fbp.<caller>.calls`).
 pub fn reply_queue(caller_id: &str) -> String {

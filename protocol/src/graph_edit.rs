@@ -38,15 +38,15 @@
 
 mod nodes;
 mod ports;
+
+pub use nodes::endpoint;
 #[cfg(test)]
 #[path = "graph_edit_tests.rs"]
 mod tests;
 
-use indexmap::IndexMap;
 use crate::graph::{Endpoint, Graph};
-use crate::messages::{
-    ClearGraph, DecodeError, GraphChange, GraphOutput, Metadata, Protocol,
-};
+use crate::messages::{ClearGraph, DecodeError, GraphChange, GraphOutput, Metadata, Protocol};
+use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 /// The graphs a runtime knows, by id in creation order, and which is the main one.

@@ -51,6 +51,10 @@ async fn start(args: &Args, options: Options) -> Result<Running, String> {
         }
         let graph = runner::load_graph(path).map_err(|e| e.to_string())?;
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("graph");
+        let options = Options {
+            graph_file: Some(path.clone()),
+            ..options
+        };
         return runner::start_graph(&graph, stem, builtins::builtin, options)
             .await
             .map_err(|e| e.to_string());

@@ -61,7 +61,7 @@ impl Answering {
             self.late(&request, "taken after its deadline");
             return;
         }
-        let run = self.run(&request.call, request.args.clone());
+        let run = self.run(&request.call, request.args.clone(), &reply_to);
         let Ok(outcome) = tokio::time::timeout(Duration::from_millis(left), run).await else {
             self.late(&request, "not answered by its deadline");
             return;
@@ -89,8 +89,9 @@ impl Answering {
         tracing::debug!(call = %request.call, id = %request.id, late, "call {what}; dropped");
     }
 
-    /// Runs call `name`: a built-in one, else the participant's own.
-    async fn run(&self, name: &str, args: Value) -> Result<Value, String> {
+    /// Runs call `name`: a built-in one, else the participant's own;
+    /// events it starts (`fbp` watching edges) go to `reply_to`.
+    async fn run(&self, name: &str, args: Value, reply_to: &QueueName) -> Result<Value, String> {
         match name {
             calls::HEALTH => {
                 let broker = BrokerState {
@@ -122,11 +123,15 @@ impl Answering {
                 serde_json::to_value(SetPrefetch { prefetch }).map_err(|e| e.to_string())
             }
             calls::FBP => match &self.runtime {
-                Some(runtime) => Ok(Value::Array(runtime.answer(&args))),
+                Some(runtime) => Ok(Value::Array(runtime.answer(&args, reply_to).await)),
                 None => Err(
                     "fbp: this participant runs one component, not a graph: it is no FBP runtime"
                         .into(),
                 ),
+            },
+            calls::SAVE => match &self.runtime {
+                Some(runtime) => runtime.save().await,
+                None => Err("save: this participant runs one component, not a graph".into()),
             },
             own => match self.calls.run(own, args) {
                 Some(running) => running.await,

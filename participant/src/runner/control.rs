@@ -57,7 +57,7 @@ pub(crate) async fn serve(
                 Err(error) => control::reply_error(&error.to_string(), &delivery.payload),
             }],
             Err(control::ControlError::WrongProtocol(Some(_))) if rewiring.runtime.is_some() => {
-                rewiring.fbp_answers(&delivery.payload)
+                rewiring.fbp_answers(&delivery.payload).await
             }
             Err(e) => vec![control::reply_error(&e.to_string(), &delivery.payload)],
         };
@@ -82,9 +82,9 @@ fn queue(name: &str) -> Result<QueueName, InvalidId> {
 }
 
 impl Rewiring {
-    /// The answer frames to an FBP protocol message (for `.fbp.<id>.send`);
-    /// none for what is not JSON.
-    fn fbp_answers(&self, payload: &[u8]) -> Vec<Vec<u8>> {
+    /// The answer frames to an FBP protocol message (for `.fbp.<id>.send`,
+    /// where its events go too); none for what is not JSON.
+    async fn fbp_answers(&self, payload: &[u8]) -> Vec<Vec<u8>> {
         let (Some(runtime), Ok(message)) = (
             &self.runtime,
             serde_json::from_slice::<serde_json::Value>(payload),
@@ -92,7 +92,8 @@ impl Rewiring {
             return Vec::new();
         };
         runtime
-            .answer(&message)
+            .answer(&message, &self.reply_to)
+            .await
             .iter()
             .map(|frame| frame.to_string().into_bytes())
             .collect()

@@ -63,21 +63,23 @@ pub fn load_graph(path: &Path) -> Result<Graph, RunError> {
 pub async fn start_graph(
     graph: &Graph,
     name: &str,
-    lookup: impl Fn(&str) -> Option<ComponentDecl>,
+    lookup: impl Fn(&str) -> Option<ComponentDecl> + Send + Sync + 'static,
     options: Options,
 ) -> Result<Running, RunError> {
-    start(graph, name, lookup, options, true).await
+    start(graph, name, Arc::new(lookup), options, true).await
 }
 
 /// [`start_graph`]; `runtime`: as an FBP runtime.
 async fn start(
     graph: &Graph,
     name: &str,
-    lookup: impl Fn(&str) -> Option<ComponentDecl>,
+    lookup: Arc<fbp::Lookup>,
     options: Options,
     runtime: bool,
 ) -> Result<Running, RunError> {
-    let mut network = Network::build(graph, lookup).map_err(|e| RunError::Config(e.to_string()))?;
+    let mut network =
+        Network::build(graph, |c| lookup(c)).map_err(|e| RunError::Config(e.to_string()))?;
+    let editor = network.editor();
     if graph.inports.is_empty() && graph.outports.is_empty() {
         return Err(RunError::Config(
             "the graph exports no ports (INPORT=node.PORT:NAME / OUTPORT=...)".into(),
@@ -136,26 +138,20 @@ async fn start(
             usize::from(prefetch),
         ));
     }
-    let runtime = runtime.then(|| fbp::Runtime {
-        id: options.id.to_string(),
-        name: spec.name.clone(),
-        graph: graph.clone(),
-        components: components(graph, &network),
+    let runtime = runtime.then(|| {
+        fbp::Runtime::new(fbp::Parts {
+            id: options.id.to_string(),
+            name: spec.name.clone(),
+            graph: graph.clone(),
+            lookup,
+            editor,
+            transport: base.transport.clone(),
+            inports: base.inports.clone(),
+            file: options.graph_file.clone(),
+        })
     });
     base.tasks.spawn(network.run(std::future::pending()));
     base.announce(&spec, &options, runtime).await
-}
-
-/// The components the nodes of `graph` use, each once, by name.
-fn components(graph: &Graph, network: &Network) -> Vec<ComponentDecl> {
-    let mut seen = std::collections::BTreeMap::new();
-    for node in graph.processes.keys() {
-        if let Some(decl) = network.component(node) {
-            seen.entry(decl.name.clone())
-                .or_insert_with(|| decl.clone());
-        }
-    }
-    seen.into_values().collect()
 }
 
 /// Runs one in-process component as a participant: a graph of one node
@@ -172,7 +168,7 @@ pub async fn start_component(decl: ComponentDecl, options: Options) -> Result<Ru
         ..options
     };
     // A plain participant: msgflo's discovery keys only, no FBP runtime.
-    start(&graph, &name, lookup, options, false).await
+    start(&graph, &name, Arc::new(lookup), options, false).await
 }
 
 fn single_node_graph(

@@ -24,7 +24,9 @@
 //! - `control.rs` — `connectinport` / `connectoutport` from a coordinator.
 //! - `answer.rs` — answering calls (`health`, `drain`, `set-prefetch`,
 //!   `fbp`, [`Options::calls`]); `stats.rs` — the counters `health` reports.
-//! - `fbp.rs` — a graph participant as an FBP runtime on its control queue.
+//! - `fbp.rs` — a graph participant as an FBP runtime on its control queue;
+//!   `fbp_graph.rs` — `graph:*` edits applied live (and the `save` call);
+//!   `fbp_watch.rs` — `network:edges` / `network:data` of inner edges.
 //! - `discovery.rs` — the discovery message and its periodic sending.
 
 mod answer;
@@ -32,6 +34,8 @@ pub mod brackets;
 mod control;
 mod discovery;
 mod fbp;
+mod fbp_graph;
+mod fbp_watch;
 mod graph;
 mod inport;
 mod stats;
@@ -53,6 +57,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 pub use discovery::discovery_message;
+pub use fbp::Lookup;
 pub use graph::{load_graph, start_component, start_graph};
 
 /// Unacked messages per inport when not configured: where throughput levels
@@ -84,6 +89,9 @@ pub struct Options {
     pub drain_timeout: Duration,
     /// The calls it answers besides the built-in `health` and `drain`.
     pub calls: Calls,
+    /// The file a graph participant's graph came from: the `save` call
+    /// writes the graph as edited live back there (never before).
+    pub graph_file: Option<std::path::PathBuf>,
 }
 
 impl Options {
@@ -100,6 +108,7 @@ impl Options {
             keep_session: false,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             calls: Calls::new(),
+            graph_file: None,
         }
     }
 }

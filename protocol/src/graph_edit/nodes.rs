@@ -255,7 +255,7 @@ fn describe_edge(src: &Endpoint, tgt: &Endpoint) -> String {
 }
 
 /// The graph-file form of a port reference. String indices must be numerals.
-fn endpoint(port: &PortRef) -> Result<Endpoint, E> {
+pub fn endpoint(port: &PortRef) -> Result<Endpoint, E> {
     let index = match &port.index {
         None => None,
         Some(PortIndex::Number(n)) => {

@@ -1,10 +1,10 @@
 //! `graph:*` commands on exported ports and groups.
 
-use indexmap::IndexMap;
 use crate::graph::{ExportedPort, Graph, Group};
 use crate::messages::{
     AddGroup, AddPort, ChangeGroup, GraphChange, RemoveGroup, RemovePort, Rename,
 };
+use indexmap::IndexMap;
 use serde_json::Map;
 
 use super::{merge, rename_key, GraphEditError as E};

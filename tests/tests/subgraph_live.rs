@@ -1,0 +1,177 @@
+//! A running graph participant edited live from an FBP client through the
+//! coordinator, on RabbitMQ (a vhost of its own) and on Mosquitto, while
+//! 10,000 numbered messages flow through it: the client removes the inner
+//! edge `a -> b`, adds a node `c` and the edges `a -> c`, `c -> b`, and
+//! watches `c -> b`. Every message comes out exactly once (none lost while
+//! the graph was rewired), `network:data` of the new inner edge reaches the
+//! client marked with the subgraph, `component:getsource` shows the edited
+//! graph, and the file on disk changes only when the `save` call asks.
+
+use anyhow::{ensure, Context, Result};
+use msgflo_participant::protocol::ids::QueueName;
+use msgflo_participant::transport::Transport;
+use msgflo_protocol::graph::Graph;
+use msgflo_tests::bins::binary;
+use msgflo_tests::fbp_client::{self, Client};
+use msgflo_tests::numbered::{number_of, send_numbered};
+use msgflo_tests::process::{run_to_end, spawn_ready};
+use msgflo_tests::vhost::Vhost;
+use msgflo_tests::{mqtt_url, next_payload, unique};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::process::Command;
+
+const WAIT: Duration = Duration::from_secs(30);
+const N: usize = 10_000;
+const GRAPH: &str = "INPORT=a.IN:IN\nOUTPORT=b.OUT:OUT\na(core/Repeat) OUT -> IN b(core/Repeat)\n";
+
+/// Sends `graph:command` about `graph` and waits for its acknowledgement.
+async fn edit(fbp: &mut Client, command: &str, graph: &str, mut payload: Value) -> Result<()> {
+    payload["graph"] = json!(graph);
+    fbp.send("graph", command, payload, None).await?;
+    let reply = fbp.reply(WAIT).await?;
+    ensure!(
+        reply["protocol"] == "graph" && reply["command"] == command,
+        "graph:{command} answered {reply}"
+    );
+    Ok(())
+}
+
+fn port(node: &str, port: &str) -> Value {
+    json!({"node": node, "port": port})
+}
+
+/// The edits, in the order noflo-ui sends them when a node is dropped
+/// onto an edge: the old edge goes, the node comes, then its edges.
+async fn rewire(fbp: &mut Client, graph: &str) -> Result<()> {
+    let (a_out, b_in) = (port("a", "OUT"), port("b", "IN"));
+    let (c_in, c_out) = (port("c", "IN"), port("c", "OUT"));
+    edit(fbp, "removeedge", graph, json!({"src": a_out, "tgt": b_in})).await?;
+    let node = json!({"id": "c", "component": "core/Repeat", "metadata": {"x": 200, "y": 100}});
+    edit(fbp, "addnode", graph, node).await?;
+    edit(fbp, "addedge", graph, json!({"src": a_out, "tgt": c_in})).await?;
+    edit(fbp, "addedge", graph, json!({"src": c_out, "tgt": b_in})).await?;
+    let edges = json!({"graph": graph, "edges": [{"src": port("c", "out"), "tgt": port("b", "in")}]});
+    fbp.send("network", "edges", edges, None).await?;
+    let reply = fbp.reply(WAIT).await?;
+    ensure!(reply["command"] == "edges", "network:edges answered {reply}");
+    Ok(())
+}
+
+async fn edited_live(broker: &str, window: usize) -> Result<()> {
+    let discovery = unique("subgraph-live-fbp");
+    let env = [("MSGFLO_DISCOVERY_QUEUE", discovery.as_str())];
+    let coordinator = fbp_client::start_with(broker, &[], &env).await?;
+    let mut fbp = Client::connect(coordinator.port).await?;
+    fbp.send("runtime", "getruntime", json!({}), None).await?;
+    let runtime = fbp.until("runtime", "runtime", WAIT).await?;
+    let main = runtime["payload"]["graph"].as_str().context("main graph")?.to_owned();
+
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("pipeline.fbp");
+    std::fs::write(&file, GRAPH)?;
+    let role = unique("live");
+    let mut command = Command::new(binary("msgflo-participant")?);
+    command
+        .args(["--name", &role, "--broker", broker, "--graph"])
+        .arg(&file)
+        .env("MSGFLO_DISCOVERY_QUEUE", &discovery)
+        .env("MSGFLO_DISCOVERY_PERIOD", "1")
+        .env_remove("RUST_LOG");
+    let (participant, _) = spawn_ready(command, WAIT).await?;
+
+    // The coordinator has the participant's graph: the client can open it.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let graph = loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let told = fbp.until("component", "component", left).await?;
+        if told["payload"]["subgraph"] == true {
+            break told["payload"]["name"].as_str().context("a name")?.to_owned();
+        }
+    };
+
+    let t: Arc<dyn Transport> = msgflo_tests::client(broker, "live-client").await?;
+    let outq = QueueName::new(format!("{role}.OUT"))?;
+    let sinkq = QueueName::new(unique("live.sink"))?;
+    t.declare_outport(&outq).await?;
+    t.declare_inport(&sinkq).await?;
+    let mut received = t.consume(&sinkq, 500).await?;
+    t.bind(&outq, &sinkq).await?;
+    let sender = send_numbered(t.clone(), QueueName::new(format!("{role}.IN"))?, N, window);
+
+    let mut seen = BTreeSet::new();
+    let mut duplicates = 0;
+    let mut editing = None;
+    let mut fbp = Some(fbp);
+    while seen.len() < N {
+        let payload = next_payload(&mut received, WAIT)
+            .await
+            .with_context(|| format!("after {} of {N} messages", seen.len()))?;
+        if seen.insert(number_of(&payload)?) {
+            sender.came_out();
+        } else {
+            duplicates += 1;
+        }
+        if seen.len() == 2_000 {
+            if let Some(mut client) = fbp.take() {
+                let graph = graph.clone();
+                editing = Some(tokio::spawn(async move {
+                    rewire(&mut client, &graph).await.map(|()| client)
+                }));
+            }
+        }
+    }
+    sender.finish().await?;
+    ensure!(duplicates == 0, "{duplicates} duplicates");
+    let mut fbp = editing
+        .context("the edits started")?
+        .await
+        .context("edit task")??;
+
+    // The new inner edge was watched: its data reached the client, marked
+    // with the subgraph it is in.
+    let data = fbp.until("network", "data", WAIT).await?;
+    let payload = &data["payload"];
+    ensure!(payload["id"] == "c() OUT -> IN b()", "{data}");
+    ensure!(payload["graph"] == main.as_str(), "{data}");
+    ensure!(payload["subgraph"].is_array(), "{data}");
+    ensure!(payload["data"]["n"].is_u64(), "{data}");
+
+    // The source is the graph as edited; the file is as it was until saved.
+    fbp.send("component", "getsource", json!({"name": graph}), None)
+        .await?;
+    let source = fbp.until("component", "source", WAIT).await?;
+    let code = source["payload"]["code"].as_str().context("code")?;
+    let edited = Graph::from_json(code)?;
+    ensure!(edited.processes.contains_key("c"), "{code}");
+    ensure!(edited.edges().count() == 2, "{code}");
+    ensure!(std::fs::read_to_string(&file)? == GRAPH, "saved before asked");
+    let mut save = Command::new(binary("msgflo-participants")?);
+    let runtime = format!("ws://127.0.0.1:{}", coordinator.port);
+    save.args(["--runtime", &runtime, "--call", "save", "--role", &role, "--json"])
+        .env("MSGFLO_BROKER", broker)
+        .env("MSGFLO_DISCOVERY_QUEUE", &discovery)
+        .env_remove("RUST_LOG");
+    let (code, stdout, stderr) = run_to_end(save, WAIT).await?;
+    ensure!(code == Some(0), "save: exit {code:?}: {stdout} {stderr}");
+    let saved = msgflo_protocol::dsl::parse(&std::fs::read_to_string(&file)?)?;
+    ensure!(saved.processes.contains_key("c"), "saved: {saved:?}");
+    ensure!(saved.edges().count() == 2, "saved: {saved:?}");
+    drop(participant);
+    drop(coordinator);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graph_participant_is_rewired_live_on_rabbitmq_losing_nothing() -> Result<()> {
+    let vhost = Vhost::new("subgraph-live")?;
+    edited_live(vhost.url(), 2_000).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graph_participant_is_rewired_live_on_mosquitto_losing_nothing() -> Result<()> {
+    // At most 100 in flight: Mosquitto drops what it cannot queue.
+    edited_live(&mqtt_url(), 100).await
+}

@@ -129,3 +129,96 @@ async fn a_component_participant_keeps_msgflos_keys_and_is_no_runtime() -> Resul
     running.stop().await?;
     Ok(())
 }
+
+/// A client on the participant's own FBP channel (no coordinator): it adds
+/// a node and an edge live, sends a packet into the exported inport, and
+/// gets the output back as `runtime:packet`, with the new inner edge's
+/// data as `network:data`; the packet also went out on the broker.
+#[tokio::test]
+async fn a_client_on_the_fbp_channel_edits_sends_packets_and_sees_outputs() -> Result<()> {
+    let (broker, t) = broker().await?;
+    let graph = msgflo_participant::protocol::dsl::parse(GRAPH)?;
+    let options = Options::new("live".try_into()?, broker.as_str());
+    let running = runner::start_graph(&graph, "Pipeline", builtins::builtin, options).await?;
+    let id = running.id().to_string();
+    let (inqueue, outqueue) = (
+        q(&format!(".fbp.{id}.receive")),
+        q(&format!(".fbp.{id}.send")),
+    );
+    t.declare_inport(&outqueue).await?;
+    let mut answers = t.consume(&outqueue, 100).await?;
+    let sink = q("live.sink");
+    t.declare_inport(&sink).await?;
+    t.bind(&q("live.OUT"), &sink).await?;
+    let mut outputs = t.consume(&sink, 10).await?;
+    let send = |message: Value| {
+        let (t, inqueue) = (t.clone(), inqueue.clone());
+        async move {
+            t.send_to_inport(&inqueue, Bytes::from(message.to_string()))
+                .await
+        }
+    };
+    let graph_id = "demo/Pipeline";
+    let commands = [
+        (
+            "graph",
+            "removeedge",
+            json!({"src": {"node": "a", "port": "OUT"},
+                                        "tgt": {"node": "b", "port": "IN"}, "graph": graph_id}),
+        ),
+        (
+            "graph",
+            "addnode",
+            json!({"id": "c", "component": "core/Repeat", "graph": graph_id}),
+        ),
+        (
+            "graph",
+            "addedge",
+            json!({"src": {"node": "a", "port": "OUT"},
+                                     "tgt": {"node": "c", "port": "IN"}, "graph": graph_id}),
+        ),
+        (
+            "graph",
+            "addedge",
+            json!({"src": {"node": "c", "port": "OUT"},
+                                     "tgt": {"node": "b", "port": "IN"}, "graph": graph_id}),
+        ),
+        (
+            "network",
+            "edges",
+            json!({"graph": graph_id, "edges": [
+            {"src": {"node": "c", "port": "OUT"}, "tgt": {"node": "b", "port": "IN"}}]}),
+        ),
+    ];
+    for (protocol, command, payload) in commands {
+        send(json!({"protocol": protocol, "command": command, "payload": payload})).await?;
+        let answer: Value = serde_json::from_slice(&next(&mut answers).await?)?;
+        ensure!(answer["command"] == command, "{command}: {answer}");
+    }
+    let packet = json!({"protocol": "runtime", "command": "packet", "payload": {
+        "port": "in", "event": "data", "payload": {"x": 1}, "graph": graph_id}});
+    send(packet).await?;
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        let frame: Value = serde_json::from_slice(&next(&mut answers).await?)?;
+        seen.push(format!("{}:{}", frame["protocol"], frame["command"]).replace('"', ""));
+        match (frame["protocol"].as_str(), frame["command"].as_str()) {
+            (Some("runtime"), Some("packet")) => {
+                ensure!(frame["payload"]["port"] == "out", "{frame}");
+                ensure!(frame["payload"]["payload"] == json!({"x": 1}), "{frame}");
+            }
+            (Some("network"), Some("data")) => {
+                ensure!(frame["payload"]["id"] == "c() OUT -> IN b()", "{frame}");
+            }
+            _ => {}
+        }
+    }
+    seen.sort();
+    ensure!(
+        seen == ["network:data", "runtime:packet", "runtime:packetsent"],
+        "{seen:?}"
+    );
+    ensure!(next(&mut outputs).await? == Bytes::from_static(b"{\"x\":1}"));
+    running.stop().await?;
+    Ok(())
+}

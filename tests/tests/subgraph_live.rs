@@ -53,10 +53,14 @@ async fn rewire(fbp: &mut Client, graph: &str) -> Result<()> {
     edit(fbp, "addnode", graph, node).await?;
     edit(fbp, "addedge", graph, json!({"src": a_out, "tgt": c_in})).await?;
     edit(fbp, "addedge", graph, json!({"src": c_out, "tgt": b_in})).await?;
-    let edges = json!({"graph": graph, "edges": [{"src": port("c", "out"), "tgt": port("b", "in")}]});
+    let edges =
+        json!({"graph": graph, "edges": [{"src": port("c", "out"), "tgt": port("b", "in")}]});
     fbp.send("network", "edges", edges, None).await?;
     let reply = fbp.reply(WAIT).await?;
-    ensure!(reply["command"] == "edges", "network:edges answered {reply}");
+    ensure!(
+        reply["command"] == "edges",
+        "network:edges answered {reply}"
+    );
     Ok(())
 }
 
@@ -67,7 +71,10 @@ async fn edited_live(broker: &str, window: usize) -> Result<()> {
     let mut fbp = Client::connect(coordinator.port).await?;
     fbp.send("runtime", "getruntime", json!({}), None).await?;
     let runtime = fbp.until("runtime", "runtime", WAIT).await?;
-    let main = runtime["payload"]["graph"].as_str().context("main graph")?.to_owned();
+    let main = runtime["payload"]["graph"]
+        .as_str()
+        .context("main graph")?
+        .to_owned();
 
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("pipeline.fbp");
@@ -88,7 +95,10 @@ async fn edited_live(broker: &str, window: usize) -> Result<()> {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         let told = fbp.until("component", "component", left).await?;
         if told["payload"]["subgraph"] == true {
-            break told["payload"]["name"].as_str().context("a name")?.to_owned();
+            break told["payload"]["name"]
+                .as_str()
+                .context("a name")?
+                .to_owned();
         }
     };
 
@@ -147,13 +157,24 @@ async fn edited_live(broker: &str, window: usize) -> Result<()> {
     let edited = Graph::from_json(code)?;
     ensure!(edited.processes.contains_key("c"), "{code}");
     ensure!(edited.edges().count() == 2, "{code}");
-    ensure!(std::fs::read_to_string(&file)? == GRAPH, "saved before asked");
+    ensure!(
+        std::fs::read_to_string(&file)? == GRAPH,
+        "saved before asked"
+    );
     let mut save = Command::new(binary("msgflo-participants")?);
     let runtime = format!("ws://127.0.0.1:{}", coordinator.port);
-    save.args(["--runtime", &runtime, "--call", "save", "--role", &role, "--json"])
-        .env("MSGFLO_BROKER", broker)
-        .env("MSGFLO_DISCOVERY_QUEUE", &discovery)
-        .env_remove("RUST_LOG");
+    save.args([
+        "--runtime",
+        &runtime,
+        "--call",
+        "save",
+        "--role",
+        &role,
+        "--json",
+    ])
+    .env("MSGFLO_BROKER", broker)
+    .env("MSGFLO_DISCOVERY_QUEUE", &discovery)
+    .env_remove("RUST_LOG");
     let (code, stdout, stderr) = run_to_end(save, WAIT).await?;
     ensure!(code == Some(0), "save: exit {code:?}: {stdout} {stderr}");
     let saved = msgflo_protocol::dsl::parse(&std::fs::read_to_string(&file)?)?;

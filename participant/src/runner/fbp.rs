@@ -12,7 +12,8 @@
 //! - `runtime:getruntime`; `runtime:packet` to an exported inport (its data
 //!   is published to the inport's queue, so it goes the way of any message:
 //!   acked once handled; brackets and connect/disconnect are acknowledged
-//!   and otherwise ignored).
+//!   and otherwise ignored); from then on what it publishes on its exported
+//!   outports comes back to the sender as `runtime:packet` (`fbp_packets.rs`).
 //! - `component:list` (the components its graph uses, then
 //!   `componentsready`); `component:getsource` of its graph (`language:
 //!   "json"`, the graph as JSON, as edited so far — what noflo-ui opens as a
@@ -68,6 +69,8 @@ pub(crate) struct Runtime {
     pub(super) watch: super::fbp_watch::Watching,
     /// Where the graph came from: the `save` call writes it there.
     pub(super) file: Option<PathBuf>,
+    /// Copies of the outputs for a client that sent packets in.
+    pub(super) packets: Arc<super::fbp_packets::PacketWatch>,
 }
 
 /// How a runtime is made (see [`Runtime::new`]).
@@ -80,6 +83,7 @@ pub(crate) struct Parts {
     pub transport: Arc<dyn Transport>,
     pub inports: HashMap<String, QueueName>,
     pub file: Option<PathBuf>,
+    pub packets: Arc<super::fbp_packets::PacketWatch>,
 }
 
 impl Runtime {
@@ -94,6 +98,7 @@ impl Runtime {
             inports: parts.inports,
             watch: Default::default(),
             file: parts.file,
+            packets: parts.packets,
         }
     }
 
@@ -105,7 +110,7 @@ impl Runtime {
         let payload = &message["payload"];
         let mut frames = match (protocol, command) {
             ("runtime", "getruntime") => vec![self.runtime_info()],
-            ("runtime", "packet") => vec![self.packet(payload).await],
+            ("runtime", "packet") => vec![self.packet(payload, events_to).await],
             ("component", "list") => self.component_list().await,
             ("component", "getsource") => vec![self.source(payload).await],
             ("graph", command) => self.edit(command, payload).await,
@@ -153,8 +158,9 @@ impl Runtime {
             "graph": self.name, "capabilities": capabilities, "allCapabilities": capabilities}})
     }
 
-    /// `runtime:packet` into an exported inport: published to its queue.
-    async fn packet(&self, payload: &Value) -> Value {
+    /// `runtime:packet` into an exported inport: published to its queue;
+    /// from now on, the outputs go to `events_to` as `runtime:packet`.
+    async fn packet(&self, payload: &Value, events_to: &QueueName) -> Value {
         let port = payload["port"].as_str().unwrap_or_default();
         let Some(queue) = self.inports.get(port) else {
             let known: Vec<&str> = self.inports.keys().map(String::as_str).collect();
@@ -163,6 +169,9 @@ impl Runtime {
                 format!("no exported inport {port:?} (it has {})", known.join(", ")),
             );
         };
+        let graph = payload["graph"].as_str().unwrap_or(&self.name).to_owned();
+        let transport = self.transport.clone();
+        self.packets.send_to(transport, events_to.clone(), graph);
         if payload["event"] == "data" {
             let data = serde_json::to_vec(&payload["payload"]).unwrap_or_default();
             if let Err(e) = self.transport.send_to_inport(queue, data.into()).await {

@@ -37,6 +37,9 @@ impl Runtime {
         if let Some(payload) = payload.as_object_mut() {
             payload.remove("secret");
         }
+        if !self.graph().await.case_sensitive {
+            lower_ports(&mut payload);
+        }
         let change = match GraphChange::decode(command, payload) {
             Ok(change) => change,
             Err(e) => {
@@ -167,6 +170,16 @@ fn refused(change: &GraphChange, graph: &Graph) -> Option<String> {
             })
         }
         _ => None,
+    }
+}
+
+/// Port names in lower case, as a graph that is not case sensitive keeps
+/// them (the `.fbp` parser's default): `OUT` and `out` are one port there.
+fn lower_ports(payload: &mut Value) {
+    for end in ["src", "tgt"] {
+        if let Some(port) = payload[end]["port"].as_str() {
+            payload[end]["port"] = json!(port.to_lowercase());
+        }
     }
 }
 

@@ -34,6 +34,7 @@ async fn fixture() -> Fixture {
         transport,
         inports: HashMap::new(),
         file: None,
+        packets: Arc::default(),
     });
     Fixture {
         runtime,
@@ -129,7 +130,7 @@ async fn graph_edits_are_acknowledged_applied_and_show_in_the_source() {
     let frames = f.ask("graph", "addedge", bad).await;
     assert_eq!(
         message(&frames),
-        "node a: core/Repeat has no outport \"NOPE\""
+        "node a: core/Repeat has no outport \"nope\""
     );
     assert_eq!(f.runtime.graph().await.edges().count(), 2);
     let frames = f

@@ -20,7 +20,7 @@
 
 use super::brackets::{self, Framer, Outgoing};
 use super::stats::Stats;
-use super::{fbp, Base, Options, RunError, Running};
+use super::{fbp, fbp_packets, Base, Options, RunError, Running};
 use crate::component::{ComponentSpec, PortSpec};
 use crate::outputs::Outputs;
 use crate::runtime::{
@@ -130,11 +130,12 @@ async fn start(
         ));
     }
     drop(settled);
+    let packets = Arc::new(fbp_packets::PacketWatch::default());
     for (port, rx) in outputs {
         base.tasks.spawn(publish(
             port,
             rx,
-            (base.outputs.clone(), base.stats.clone()),
+            (base.outputs.clone(), base.stats.clone(), packets.clone()),
             usize::from(prefetch),
         ));
     }
@@ -148,6 +149,7 @@ async fn start(
             transport: base.transport.clone(),
             inports: base.inports.clone(),
             file: options.graph_file.clone(),
+            packets,
         })
     });
     base.tasks.spawn(network.run(std::future::pending()));
@@ -388,9 +390,14 @@ async fn feed(
 async fn publish(
     port: PortName,
     mut rx: EdgeRx,
-    (outputs, stats): (Outputs, Arc<Stats>),
+    (outputs, stats, packets): (Outputs, Arc<Stats>, Arc<fbp_packets::PacketWatch>),
     concurrency: usize,
 ) {
+    let to = Publishing {
+        outputs,
+        stats,
+        packets,
+    };
     let mut inflight = FuturesUnordered::new();
     let mut framer = Framer::default();
     loop {
@@ -399,12 +406,12 @@ async fn publish(
             // message goes out.
             if let Some(packet) = rx.try_pop() {
                 if let Some(message) = framer.push(packet) {
-                    inflight.push(send(&port, message, &outputs, &stats));
+                    inflight.push(send(&port, message, &to));
                 }
                 continue;
             }
             if let Some(message) = framer.flush() {
-                inflight.push(send(&port, message, &outputs, &stats));
+                inflight.push(send(&port, message, &to));
                 continue;
             }
         }
@@ -414,7 +421,7 @@ async fn publish(
             packet = rx.recv(), if inflight.len() < concurrency => match packet {
                 Some(packet) => {
                     if let Some(message) = framer.push(packet) {
-                        inflight.push(send(&port, message, &outputs, &stats));
+                        inflight.push(send(&port, message, &to));
                     }
                 }
                 None => break,
@@ -422,7 +429,7 @@ async fn publish(
         }
     }
     if let Some(message) = framer.flush() {
-        inflight.push(send(&port, message, &outputs, &stats));
+        inflight.push(send(&port, message, &to));
     }
     while inflight.next().await.is_some() {}
     if framer.stranded() > 0 {
@@ -431,17 +438,31 @@ async fn publish(
     tracing::debug!(%port, "graph outport stopped");
 }
 
-async fn send(port: &PortName, message: Outgoing, outputs: &Outputs, stats: &Stats) {
+/// Where an exported outport's messages go.
+struct Publishing {
+    outputs: Outputs,
+    /// Counts failures.
+    stats: Arc<Stats>,
+    /// Copies for an FBP client (`fbp_packets.rs`).
+    packets: Arc<fbp_packets::PacketWatch>,
+}
+
+async fn send(port: &PortName, message: Outgoing, to: &Publishing) {
     let Outgoing {
         payload,
         headers,
         tokens,
     } = message;
-    if let Err(e) = outputs.send_with(port.as_str(), payload, &headers).await {
-        tracing::warn!(%port, error = %e, "cannot publish a graph output; its input is dead-lettered");
-        stats.error(format_args!("cannot publish to {port}: {e}"));
-        for token in &tokens {
-            token.fail();
+    let copy = payload.clone();
+    match to.outputs.send_with(port.as_str(), payload, &headers).await {
+        Ok(()) => to.packets.published(port.as_str(), &copy).await,
+        Err(e) => {
+            tracing::warn!(%port, error = %e, "cannot publish a graph output; its input is dead-lettered");
+            to.stats
+                .error(format_args!("cannot publish to {port}: {e}"));
+            for token in &tokens {
+                token.fail();
+            }
         }
     }
 }

@@ -26,7 +26,8 @@
 //!   `fbp`, [`Options::calls`]); `stats.rs` — the counters `health` reports.
 //! - `fbp.rs` — a graph participant as an FBP runtime on its control queue;
 //!   `fbp_graph.rs` — `graph:*` edits applied live (and the `save` call);
-//!   `fbp_watch.rs` — `network:edges` / `network:data` of inner edges.
+//!   `fbp_watch.rs` — `network:edges` / `network:data` of inner edges;
+//!   `fbp_packets.rs` — `runtime:packet` out of its exported outports.
 //! - `discovery.rs` — the discovery message and its periodic sending.
 
 mod answer;
@@ -35,6 +36,7 @@ mod control;
 mod discovery;
 mod fbp;
 mod fbp_graph;
+mod fbp_packets;
 mod fbp_watch;
 mod graph;
 mod inport;

@@ -5,14 +5,16 @@
 //!
 //! Prints `edges: chain=10 rate=<edge-hops/s> raw=<ops/s> ratio=<rate/raw>`
 //! and `latency: p50=<µs> p99=<µs>` for the runtime's scheduling (one
-//! cooperative task per graph), then the same two lines for a task per node
+//! cooperative task per graph), the same with an `Editor` taken (as in a
+//! graph participant: the scheduler looks for live edits every round), then
+//! the same two lines for a task per node
 //! (`Scheduling::TaskPerNode`: same nodes, same edges, but every edge
 //! crosses tasks), like for like. An edge-hop is one packet passing one
 //! Repeat node (10 per packet; the two edges in and out are not counted).
 
 use bytes::Bytes;
 use msgflo_participant::protocol::graph::{Connection, Edge, Endpoint, Graph, Process};
-use msgflo_participant::runtime::{builtins, edge, Network, Packet, Scheduling};
+use msgflo_participant::runtime::{builtins, edge, Editor, Network, Packet, Scheduling};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -79,7 +81,14 @@ async fn raw() -> f64 {
     RAW_OPS as f64 / start.elapsed().as_secs_f64()
 }
 
-fn network(scheduling: Scheduling) -> (Network, edge::EdgeTx, edge::EdgeRx) {
+/// How the chain runs: the scheduling, and whether live edits are possible
+/// (an [`Editor`] exists: the scheduler then checks for edits each round).
+#[derive(Clone, Copy)]
+struct Mode(Scheduling, bool);
+
+fn network(
+    Mode(scheduling, editable): Mode,
+) -> (Network, edge::EdgeTx, edge::EdgeRx, Option<Editor>) {
     let graph = chain_graph();
     let mut network = Network::build_scheduled(
         &graph,
@@ -92,11 +101,12 @@ fn network(scheduling: Scheduling) -> (Network, edge::EdgeTx, edge::EdgeRx) {
     let rx = network
         .output(&format!("r{}", CHAIN - 1), "out", None)
         .expect("out");
-    (network, tx, rx)
+    let editor = editable.then(|| network.editor());
+    (network, tx, rx, editor)
 }
 
-async fn chain(scheduling: Scheduling) -> f64 {
-    let (network, tx, rx) = network(scheduling);
+async fn chain(mode: Mode) -> f64 {
+    let (network, tx, rx, _editor) = network(mode);
     let running = tokio::spawn(network.run(std::future::pending()));
     let start = Instant::now();
     let producer = tokio::spawn(produce(tx, PACKETS));
@@ -107,8 +117,8 @@ async fn chain(scheduling: Scheduling) -> f64 {
     (PACKETS * CHAIN) as f64 / elapsed.as_secs_f64()
 }
 
-async fn latency(scheduling: Scheduling) -> (Duration, Duration) {
-    let (network, mut tx, mut rx) = network(scheduling);
+async fn latency(mode: Mode) -> (Duration, Duration) {
+    let (network, mut tx, mut rx, _editor) = network(mode);
     let running = tokio::spawn(network.run(std::future::pending()));
     let mut samples = Vec::with_capacity(LATENCY_SAMPLES);
     for _ in 0..LATENCY_SAMPLES {
@@ -137,12 +147,13 @@ fn main() {
         .expect("tokio runtime");
     runtime.block_on(async {
         let raw = raw().await;
-        for (scheduling, label) in [
-            (Scheduling::Cooperative, ""),
-            (Scheduling::TaskPerNode, " scheduling=task-per-node"),
+        for (mode, label) in [
+            (Mode(Scheduling::Cooperative, false), ""),
+            (Mode(Scheduling::Cooperative, true), " editable"),
+            (Mode(Scheduling::TaskPerNode, false), " scheduling=task-per-node"),
         ] {
-            let rate = chain(scheduling).await;
-            let (p50, p99) = latency(scheduling).await;
+            let rate = chain(mode).await;
+            let (p50, p99) = latency(mode).await;
             println!(
                 "edges: chain={CHAIN}{label} rate={rate:.0} raw={raw:.0} ratio={:.2}",
                 rate / raw

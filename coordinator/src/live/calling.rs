@@ -234,3 +234,7 @@ async fn feed_events(mut events: mpsc::Receiver<Value>, report: mpsc::Sender<Rep
         }
     }
 }
+
+#[cfg(test)]
+#[path = "calling_tests.rs"]
+mod tests;

@@ -5,7 +5,8 @@
 //! to each client that selected the edge — as noflo-ui expects of a
 //! subgraph: `graph` the main graph's id, `subgraph` the path to it,
 //! `[role]` (a role is its node in the main graph). A client that goes
-//! away leaves the union, and the participants are told the smaller one.
+//! away leaves the union, and the participants are told the smaller one; a
+//! participant that joins the role is told the union too.
 //! Forwarding itself is in `forward.rs`.
 
 use super::forward::ForwardKind;
@@ -100,6 +101,23 @@ impl Core {
             };
             self.forward(None, &role, message, ForwardKind::Edges { asked });
         }
+    }
+
+    /// A new participant of `role` joined: the role's participants are told
+    /// the clients' selection on its graph, if there is one.
+    pub(super) fn rewatch(&mut self, role: &str) {
+        if self.watches.union(role).is_empty() {
+            return;
+        }
+        let Some(graph) = self.subgraph_of_role(role) else {
+            return;
+        };
+        let message = self.edges_message(role, &graph);
+        let asked = SelectedEdges {
+            edges: Vec::new(),
+            graph,
+        };
+        self.forward(None, role, message, ForwardKind::Edges { asked });
     }
 
     /// `network:edges` with every client's selection on `role`'s graph.

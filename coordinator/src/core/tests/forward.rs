@@ -374,3 +374,28 @@ fn data_on_a_watched_edge_reaches_its_watchers_as_an_edge_of_the_roles_subgraph(
         "{nobody:?} {unknown:?}"
     );
 }
+
+/// A participant joining the role is told what the clients watch there.
+#[test]
+fn a_participant_joining_the_role_is_told_the_watched_edges() {
+    let mut core = with_graph_participants();
+    assert_eq!(
+        forwards(&core.handle(runtime("pipe-0"), t(3))),
+        [],
+        "nothing watched yet"
+    );
+    let asked = json!({"graph": "Pipeline", "edges": [edge("a", "b")]});
+    core.handle(request(1, "network", "edges", asked), t(4));
+    let joined = one_forward(&core.handle(runtime("pipe-3"), t(5)));
+    assert_eq!(joined.reply_to, None);
+    assert_eq!(
+        joined.participants,
+        [id("pipe-0"), id("pipe-1"), id("pipe-2"), id("pipe-3")]
+    );
+    assert_eq!(joined.message["payload"]["edges"], json!([edge("a", "b")]));
+    assert_eq!(
+        forwards(&core.handle(runtime("pipe-3"), t(6))),
+        [],
+        "a heartbeat is no new participant"
+    );
+}

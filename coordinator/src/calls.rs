@@ -11,6 +11,12 @@
 //!   not answer ([`AllCalls::missing`]).
 //! - Answers that come after their caller stopped waiting (or match no
 //!   request) are dropped and counted ([`Caller::late`]).
+//! - FBP `network` frames (`network:data`, `begingroup`, `endgroup`) that
+//!   a graph participant sends to the caller's queue for the edges it was
+//!   asked to watch (`network:edges` through the `fbp` call) are events,
+//!   not answers: they come out of [`Caller::events`]. Watching is best
+//!   effort: while that reader is [`EVENTS_BACKLOG`] events behind, more
+//!   are dropped (and logged), as data for a slow FBP client is.
 
 use bytes::Bytes;
 use msgflo_protocol::calls::{self, unix_ms, CallRequest, CallResult};
@@ -48,6 +54,13 @@ pub enum CallError {
     },
 }
 
+/// How many events ([`Caller::events`]) may wait for their reader before
+/// more are dropped.
+pub const EVENTS_BACKLOG: usize = 1024;
+
+/// The FBP protocol whose frames on the calls queue are events.
+const EVENT_PROTOCOL: &str = "network";
+
 /// Answers waiting for their request, by request id.
 type Waiting = Arc<Mutex<HashMap<String, mpsc::UnboundedSender<CallResult>>>>;
 
@@ -58,6 +71,8 @@ pub struct Caller {
     waiting: Waiting,
     late: Arc<AtomicU64>,
     router: JoinHandle<()>,
+    /// The events' receiving end, until [`Caller::events`] takes it.
+    events: Mutex<Option<mpsc::Receiver<Value>>>,
 }
 
 impl Drop for Caller {
@@ -92,14 +107,26 @@ impl Caller {
         let consumer = transport.consume(&reply_to, 1000).await?;
         let waiting = Waiting::default();
         let late = Arc::new(AtomicU64::new(0));
-        let router = tokio::spawn(route(consumer, waiting.clone(), late.clone()));
+        let (events, receiver) = mpsc::channel(EVENTS_BACKLOG);
+        let router = tokio::spawn(route(consumer, waiting.clone(), late.clone(), events));
         Ok(Self {
             transport,
             reply_to,
             waiting,
             late,
             router,
+            events: Mutex::new(Some(receiver)),
         })
+    }
+
+    /// The FBP `network` frames participants send to this caller's queue
+    /// (see the module docs), each as it came; `None` after the first
+    /// time: there is one reader.
+    pub fn events(&self) -> Option<mpsc::Receiver<Value>> {
+        self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
     /// Answers dropped: they came after their caller stopped waiting, or
@@ -253,12 +280,25 @@ async fn send(
         .await
 }
 
-/// Passes each answer to whoever waits for it; counts the rest.
-async fn route(mut consumer: Consumer, waiting: Waiting, late: Arc<AtomicU64>) {
+/// Passes each answer to whoever waits for it, each event to `events`;
+/// counts the rest.
+async fn route(
+    mut consumer: Consumer,
+    waiting: Waiting,
+    late: Arc<AtomicU64>,
+    events: mpsc::Sender<Value>,
+) {
     while let Some(delivery) = consumer.next().await {
         let decoded = CallResult::decode(&delivery.payload);
+        let event = decoded.is_err().then(|| event(&delivery.payload)).flatten();
         if let Err(error) = delivery.ack().await {
             tracing::debug!(%error, "ack of a call answer failed");
+        }
+        if let Some(event) = event {
+            if let Err(error) = events.try_send(event) {
+                tracing::debug!(%error, "event from a participant dropped");
+            }
+            continue;
         }
         let answer = match decoded {
             Ok(answer) => answer,
@@ -280,4 +320,14 @@ async fn route(mut consumer: Consumer, waiting: Waiting, late: Arc<AtomicU64>) {
             }
         }
     }
+}
+
+/// `payload` as an event: an FBP frame (`protocol`, `command`, `payload`)
+/// of protocol [`EVENT_PROTOCOL`].
+fn event(payload: &[u8]) -> Option<Value> {
+    let frame: Value = serde_json::from_slice(payload).ok()?;
+    let is_event = frame["protocol"] == EVENT_PROTOCOL
+        && frame["command"].is_string()
+        && frame["payload"].is_object();
+    is_event.then_some(frame)
 }

@@ -27,7 +27,9 @@
 //! - [`spawn`] — starting, stopping and reaping participant processes;
 //!   [`forward`] — how their output lines are passed on.
 //! - [`core`] — the coordinator's decisions, pure: clients, discovery,
-//!   network start/stop, the desired links and taps, IIPs.
+//!   network start/stop, the desired links and taps, IIPs; edits and edge
+//!   watching of a graph participant's graph forwarded to every
+//!   participant of its role (`core/forward.rs`, `core/watches.rs`).
 //! - [`live`] — the executor around the core: the event loop, broker
 //!   operations in tasks with deadlines, child processes.
 //! - [`server`] — the WebSocket server (subprotocol `noflo`); [`client`] —

@@ -289,3 +289,30 @@ async fn the_fbp_call_reaches_a_graph_participants_runtime_only() {
     graph_participant.stop().await.expect("stops");
     plain.stop().await.expect("stops");
 }
+
+/// A graph participant's `network:data` for a watched edge, sent to the
+/// caller's queue, is an event for whoever reads them, not a late answer.
+#[tokio::test(start_paused = true)]
+async fn network_frames_on_the_calls_queue_are_events_not_late_answers() {
+    let broker = broker();
+    let (caller, t) = caller(&broker).await;
+    let mut events = caller.events().expect("the events, once");
+    assert!(caller.events().is_none(), "one reader");
+    let reply = q(".fbp.caller-1.calls");
+    // A stray answer first: the queue is routed in order, so once the
+    // event is out, the stray answer was counted.
+    let stray = json!({"protocol": "participant", "command": "callresult",
+        "payload": {"id": "no-such-request", "participant": "p", "result": 1}});
+    t.send_to_inport(&reply, Bytes::from(stray.to_string()))
+        .await
+        .expect("send");
+    let data = json!({"protocol": "network", "command": "data", "payload": {
+        "id": "a() OUT -> IN b()", "src": {"node": "a", "port": "out"},
+        "tgt": {"node": "b", "port": "in"}, "data": 42, "graph": "Pipeline"}});
+    t.send_to_inport(&reply, Bytes::from(data.to_string()))
+        .await
+        .expect("send");
+    let got = tokio::time::timeout(WAIT, events.recv()).await;
+    assert_eq!(got.expect("in time").expect("an event"), data);
+    assert_eq!(caller.late(), 1, "only the stray answer is late");
+}

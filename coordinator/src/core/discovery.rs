@@ -35,6 +35,9 @@ impl Core {
         if seen == Seen::New && self.network.started() && !self.iips_held() {
             self.iips_for_new(&role);
         }
+        if seen == Seen::New {
+            self.rewatch(&role);
+        }
     }
 
     /// A graph participant (an FBP runtime: `type` and `inqueue` announced)

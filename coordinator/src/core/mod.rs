@@ -26,6 +26,9 @@
 //!   failed; [`PacketError`], why a client's packet is refused.
 //! - `requests.rs` — answering each FBP command; `extension.rs` — the
 //!   `msgflo:` sub-protocol.
+//! - `forward.rs` — `graph:*` edits of a graph participant's graph, sent
+//!   to every participant of its role; `watches.rs` — `network:edges` on
+//!   such a graph, and the data its participants send back.
 //! - `graph.rs` — what a graph change does besides editing: processes,
 //!   auto-save, component list updates.
 //! - `network.rs` — start, stop, status, readiness, IIPs.
@@ -44,6 +47,7 @@ mod desired;
 mod discovery;
 mod errors;
 pub mod extension;
+mod forward;
 mod graph;
 mod network;
 mod packets;
@@ -51,8 +55,10 @@ mod pending;
 pub mod reconcile;
 mod requests;
 mod taps;
+mod watches;
 
 pub use errors::{OpError, PacketError};
+pub use forward::{forwardable, Forward, ForwardKind, FORWARD_TIMEOUT};
 pub use pending::PendingNode;
 
 use crate::bindings::{Link, Mode};
@@ -164,6 +170,20 @@ pub enum Event {
         /// The graph as JSON text.
         outcome: Result<String, String>,
     },
+    /// The participants answered an [`Action::Forward`] (by its deadline).
+    Forwarded {
+        /// What was forwarded.
+        forward: Forward,
+        /// Each answer (its frames) or error, from those that answered;
+        /// the others did not answer in time.
+        answers: Vec<(
+            msgflo_protocol::ids::ParticipantId,
+            Result<serde_json::Value, String>,
+        )>,
+    },
+    /// An FBP `network` frame a graph participant sent for an edge it was
+    /// asked to watch ([`crate::calls::Caller::events`]).
+    SubgraphEvent(serde_json::Value),
     /// Only time passed (a deadline of [`Core::next_deadline`]).
     Tick,
 }
@@ -271,6 +291,9 @@ pub enum Action {
     /// Call participants for a client's `msgflo:call`; each answer comes
     /// back as [`Event::CallAnswer`], the end as [`Event::CallDone`].
     Call(Call),
+    /// Send an FBP message to the runtimes of a role's graph participants
+    /// (the `fbp` call); their answers come back as [`Event::Forwarded`].
+    Forward(Forward),
 }
 
 /// A client's `msgflo:call` ([`Action::Call`]).
@@ -309,6 +332,8 @@ pub struct Core {
     /// answered `component:getsource`; and the components being asked.
     subgraphs: std::collections::HashMap<String, String>,
     fetching: BTreeSet<String>,
+    /// Clients' edge selections inside graph participants' graphs.
+    watches: watches::Watches,
     /// Roles with a participant process started here, running or not.
     spawned: BTreeSet<String>,
     /// Of those, the ones still running.
@@ -336,6 +361,7 @@ impl Core {
             silent: BTreeSet::new(),
             subgraphs: std::collections::HashMap::new(),
             fetching: BTreeSet::new(),
+            watches: watches::Watches::default(),
             spawned: BTreeSet::new(),
             running: BTreeSet::new(),
             next_op: 0,
@@ -357,6 +383,7 @@ impl Core {
             Event::Disconnected(client) => {
                 self.clients.disconnect(client);
                 self.packets_of_gone(client);
+                self.unwatch(client);
             }
             Event::Frame(client, text) => self.request(client, &text, now),
             Event::Discovery(payload) => self.discovered(&payload, now),
@@ -388,6 +415,8 @@ impl Core {
             Event::SubgraphFetched { component, outcome } => {
                 self.subgraph_fetched(component, outcome)
             }
+            Event::Forwarded { forward, answers } => self.forwarded(forward, answers),
+            Event::SubgraphEvent(frame) => self.subgraph_event(&frame),
             Event::Tick => {
                 self.expire(now);
                 self.packets_due(now);

@@ -81,9 +81,9 @@ impl Core {
         let rid = request.request_id.as_deref();
         let replies = match request.input {
             Input::Runtime(input) => self.runtime(client, input, now),
-            Input::Graph(change) => self.graph(change),
+            Input::Graph(change) => self.graph(client, rid, change),
             Input::Component(input) => self.component(input),
-            Input::Network(input) => self.network(client, input, now),
+            Input::Network(input) => self.network(client, rid, input, now),
             Input::Trace(_) => vec![Output::error(
                 Protocol::Trace,
                 "tracing is not supported by this runtime",
@@ -137,18 +137,19 @@ impl Core {
         }
     }
 
-    fn graph(&mut self, change: GraphChange) -> Vec<Output> {
-        let id = crate::fbp::graph_edit::graph_of(&change);
-        if self.graphs.get(id).is_none() {
-            if let Some(owner) = self.catalogue().subgraph_owner(id) {
-                // Not a graph of ours to make (noflo-ui would fall back to
-                // `graph:clear` and send the whole graph, a copy nobody runs).
-                let message = format!(
-                    "graph {id} is the graph participant {} (role {}) runs: editing it from the editor is not supported yet",
-                    owner.id, owner.role
-                );
-                return vec![Output::error(Protocol::Graph, message)];
-            }
+    fn graph(
+        &mut self,
+        client: ClientId,
+        request_id: Option<&str>,
+        change: GraphChange,
+    ) -> Vec<Output> {
+        if self
+            .subgraph_role(crate::fbp::graph_edit::graph_of(&change))
+            .is_some()
+        {
+            // A graph participant runs it: edited there (`forward.rs`).
+            self.forward_edit(client, request_id, change);
+            return Vec::new();
         }
         let effects = super::graph::effects(&change);
         let ports_change = matches!(
@@ -211,7 +212,24 @@ impl Core {
         }
     }
 
-    fn network(&mut self, client: ClientId, input: NetworkInput, now: Instant) -> Vec<Output> {
+    fn network(
+        &mut self,
+        client: ClientId,
+        request_id: Option<&str>,
+        input: NetworkInput,
+        now: Instant,
+    ) -> Vec<Output> {
+        let input = match input {
+            NetworkInput::Edges(asked) => match self.subgraph_role(&asked.graph) {
+                Some(role) => {
+                    // Inside a graph participant (`watches.rs`).
+                    self.forward_edges(client, request_id, &role, asked);
+                    return Vec::new();
+                }
+                None => NetworkInput::Edges(asked),
+            },
+            other => other,
+        };
         match input {
             NetworkInput::Start(target) => self.start_network(&target.graph, now),
             NetworkInput::Stop(target) => self.stop_network(&target.graph),
@@ -281,6 +299,17 @@ impl Core {
             },
             Err(error) => Output::error(Protocol::Component, error.to_string()),
         }
+    }
+
+    /// The role of the graph participant that runs graph `id`, when no
+    /// graph of ours is called so.
+    pub(super) fn subgraph_role(&self, id: &str) -> Option<String> {
+        if self.graphs.get(id).is_some() {
+            return None;
+        }
+        let catalogue = self.catalogue();
+        let owner = catalogue.subgraph_owner(id)?;
+        Some(owner.role.to_string())
     }
 
     /// The components known now: the library's, the participants', and

@@ -6,6 +6,7 @@ use crate::fbp::graph_edit::Graphs;
 use serde_json::{json, Value};
 
 mod calls;
+mod forward;
 mod packets;
 mod subgraphs;
 

@@ -4,11 +4,14 @@
 //! `.fbp.<coordinator>.calls`). Each call runs in a task of its own; each
 //! answer goes back to the core as [`Event::CallAnswer`] as it comes, then
 //! [`Event::CallDone`] at the end. The same caller asks graph participants
-//! for their graphs ([`Calling::fetch_subgraph`]).
+//! for their graphs ([`Calling::fetch_subgraph`]) and passes them the
+//! client's edits of them and its edge selections ([`Calling::forward`]);
+//! the data they send for watched edges comes to the core as
+//! [`Event::SubgraphEvent`], from the moment the caller exists.
 
 use super::Report;
 use crate::calls::{CallError, Caller};
-use crate::core::{Call, Event};
+use crate::core::{Call, Event, Forward};
 use msgflo_protocol::calls;
 use msgflo_protocol::ids::ParticipantId;
 use msgflo_transport::Transport;
@@ -73,6 +76,24 @@ impl Calling {
         });
     }
 
+    /// Sends `forward`'s message to its participants (the `fbp` call) in a
+    /// task; reports their answers, by the deadline, as [`Event::Forwarded`].
+    pub(super) fn forward(&self, forward: Forward) {
+        let caller = self.caller(forward.timeout);
+        let report = self.report.clone();
+        tokio::spawn(async move {
+            let answers = match caller.await {
+                Ok(cell) => match cell.get() {
+                    Some(caller) => forward_with(caller, &forward).await,
+                    None => cannot_call(&forward, "no caller"),
+                },
+                Err(error) => cannot_call(&forward, &error),
+            };
+            let forwarded = Event::Forwarded { forward, answers };
+            let _ = report.send(Report::Core(forwarded)).await;
+        });
+    }
+
     /// The caller, made at the first use (within `wait`).
     fn caller(
         &self,
@@ -84,10 +105,16 @@ impl Calling {
             self.caller.clone(),
             self.caller_id.clone(),
         );
+        let report = self.report.clone();
         async move {
-            let made =
-                tokio::time::timeout(wait, cell.get_or_try_init(|| Caller::new(transport, &id)))
-                    .await;
+            let make = || async move {
+                let caller = Caller::new(transport, &id).await?;
+                if let Some(events) = caller.events() {
+                    tokio::spawn(feed_events(events, report));
+                }
+                Ok::<_, msgflo_transport::TransportError>(caller)
+            };
+            let made = tokio::time::timeout(wait, cell.get_or_try_init(make)).await;
             match made {
                 Ok(Ok(_)) => Ok(cell),
                 Ok(Err(error)) => Err(error.to_string()),
@@ -159,3 +186,55 @@ async fn fail_all(report: &mpsc::Sender<Report>, call: Call, error: &str) {
     };
     let _ = report.send(Report::Core(done)).await;
 }
+
+/// Calls `fbp` with `forward`'s message on each of its participants; the
+/// answers of those that answered by the deadline.
+async fn forward_with(
+    caller: &Caller,
+    forward: &Forward,
+) -> Vec<(ParticipantId, Result<Value, String>)> {
+    let mut all = caller
+        .call_all(
+            &forward.participants,
+            calls::FBP,
+            forward.message.clone(),
+            forward.timeout,
+        )
+        .await;
+    let mut answers = Vec::new();
+    while let Some((participant, outcome)) = all.next().await {
+        let outcome = outcome.map_err(|error| match error {
+            CallError::Failed { message, .. } => message,
+            other => other.to_string(),
+        });
+        answers.push((participant, outcome));
+    }
+    answers
+}
+
+/// No caller: every participant of `forward` failed with `error`.
+fn cannot_call(forward: &Forward, error: &str) -> Vec<(ParticipantId, Result<Value, String>)> {
+    forward
+        .participants
+        .iter()
+        .map(|p| (p.clone(), Err(format!("cannot call: {error}"))))
+        .collect()
+}
+
+/// Passes the caller's events (what graph participants send for watched
+/// edges) to the core, until either end goes.
+async fn feed_events(mut events: mpsc::Receiver<Value>, report: mpsc::Sender<Report>) {
+    while let Some(frame) = events.recv().await {
+        if report
+            .send(Report::Core(Event::SubgraphEvent(frame)))
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "calling_tests.rs"]
+mod tests;

@@ -183,6 +183,7 @@ impl Executor {
                     component,
                 } => self.calling.fetch_subgraph(participant, component),
                 Action::Call(call) => self.calling.call(call),
+                Action::Forward(forward) => self.calling.forward(forward),
             }
         }
         gone

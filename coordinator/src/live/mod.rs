@@ -13,7 +13,9 @@
 //! # Layout
 //! - this file — [`Coordinator`], the event loop.
 //! - `executor.rs` — performing each [`Action`]; `calling.rs` — the
-//!   participant calls a client asked for (`msgflo:call`).
+//!   participant calls a client asked for (`msgflo:call`), and the FBP
+//!   messages forwarded to graph participants (with the data they send
+//!   back for watched edges).
 //! - `feeds.rs` — the tasks that receive from the broker (discovery, taps)
 //!   and ack what they received.
 

@@ -2,7 +2,7 @@
 //! runtime is asked for its graph once at a time; once it answers, its
 //! component is a subgraph whose source is that graph (what noflo-ui opens
 //! when the user drills into the node); a failed ask is tried again at the
-//! next announcement.
+//! next announcement. Edits of that graph are forwarded (`forward.rs`).
 
 use super::*;
 
@@ -134,11 +134,10 @@ fn the_librarys_name_for_a_graph_participant_opens_its_graph() {
     assert_eq!(entry["payload"]["subgraph"], true);
 }
 
-/// Editing a graph participant's graph from the editor is refused with a
-/// clear error (noflo-ui would otherwise make a copy of it with
-/// `graph:clear` that nobody runs); the main graph stays editable.
+/// The main graph stays editable beside a graph participant's graph (whose
+/// edits are forwarded: `forward.rs`).
 #[test]
-fn edits_of_a_participants_graph_are_refused_saying_why() {
+fn the_main_graph_stays_editable_beside_a_participants_graph() {
     let mut core = core("pipe(demo/Pipeline)", Mode::Queues, None);
     core.handle(Event::Connected(1), t(0));
     core.handle(runtime_announces(), t(1));
@@ -147,21 +146,13 @@ fn edits_of_a_participants_graph_are_refused_saying_why() {
         outcome: Ok(CODE.into()),
     };
     core.handle(fetched, t(2));
-    let expected = "graph Pipeline is the graph participant pipe-1 (role pipe) runs: \
-                    editing it from the editor is not supported yet";
-    for (command, payload) in [
-        (
-            "addnode",
-            json!({"id": "x", "component": "core/Repeat", "graph": "Pipeline"}),
-        ),
-        ("clear", json!({"id": "Pipeline"})),
-    ] {
-        let frames = frames_to(&core.handle(frame(1, "graph", command, payload), t(3)), 1);
-        assert_eq!(frames[0]["command"], "error", "{command}: {frames:?}");
-        assert_eq!(frames[0]["payload"]["message"], expected);
-    }
     let main = json!({"id": "y", "component": "core/Repeat", "graph": "g"});
-    let frames = frames_to(&core.handle(frame(1, "graph", "addnode", main), t(4)), 1);
+    let actions = core.handle(frame(1, "graph", "addnode", main), t(4));
+    assert!(
+        !actions.iter().any(|a| matches!(a, Action::Forward(_))),
+        "{actions:?}"
+    );
+    let frames = frames_to(&actions, 1);
     assert!(
         frames.iter().any(|f| f["command"] == "addnode")
             && frames.iter().all(|f| f["command"] != "error"),

@@ -191,6 +191,15 @@ impl Catalogue<'_> {
             .then_some(participant)
     }
 
+    /// A participant that plays component `name` but runs no graph the
+    /// coordinator knows (msgflo-nodejs, msgflo-python, `--component`): there
+    /// is nothing inside it to open.
+    pub fn plain_player(&self, name: &str) -> Option<&Participant> {
+        let key = self.resolve(name, |c| self.is_known(c))?;
+        let participant = self.played_by(&key)?;
+        (!self.subgraphs.contains_key(&participant.component)).then_some(participant)
+    }
+
     /// The graph of `component` when a graph participant plays it: one
     /// announcing it as its own, else one playing a graph node of it (the
     /// library's name for the participant, say `Pipeline` for a participant

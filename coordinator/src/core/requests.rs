@@ -151,6 +151,16 @@ impl Core {
             self.forward_edit(client, request_id, change);
             return Vec::new();
         }
+        let id = crate::fbp::graph_edit::graph_of(&change);
+        if self.graphs.get(id).is_none() && !matches!(change, GraphChange::Clear(_)) {
+            if let Some(plain) = self.catalogue().plain_player(id) {
+                let message = format!(
+                    "{id} is run by participant {} (role {}), which is no FBP runtime: there is no graph inside it to open (only msgflo-rs graph participants are; msgflo-nodejs, msgflo-python and --component participants are not)",
+                    plain.id, plain.role
+                );
+                return vec![Output::error(Protocol::Graph, message)];
+            }
+        }
         let effects = super::graph::effects(&change);
         let ports_change = matches!(
             change,

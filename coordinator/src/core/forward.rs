@@ -37,8 +37,8 @@ use std::time::Duration;
 pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A message for the FBP runtimes of a role's participants
-/// ([`Action::Forward`]); it comes back with their answers in
-/// [`Event::Forwarded`].
+/// ([`Action::Forward`](super::Action::Forward)); it comes back with their answers in
+/// [`Event::Forwarded`](super::Event::Forwarded).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Forward {
     /// Who gets the answer, and its `requestId`; `None`: nobody asked (the

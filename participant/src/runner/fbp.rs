@@ -31,7 +31,8 @@ use msgflo_protocol::ids::QueueName;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use tokio::task::AbortHandle;
 
 /// The FBP protocol version spoken.
 pub const VERSION: &str = "0.7";
@@ -66,7 +67,7 @@ pub(crate) struct Runtime {
     /// Exported inport -> its queue (`runtime:packet`).
     pub(super) inports: HashMap<String, QueueName>,
     /// The edges watched now and where their data goes.
-    pub(super) watch: super::fbp_watch::Watching,
+    pub(super) watch: Watching,
     /// Where the graph came from: the `save` call writes it there.
     pub(super) file: Option<PathBuf>,
     /// Copies of the outputs for a client that sent packets in.
@@ -224,6 +225,25 @@ impl Runtime {
         let graph = payload["graph"].as_str().unwrap_or(&self.name);
         json!({"protocol": "network", "command": command, "payload": {
             "graph": graph, "running": true, "started": true}})
+    }
+}
+
+/// The task sending the events of the edges watched now (`fbp_watch.rs`).
+#[derive(Debug, Default)]
+pub(crate) struct Watching(Mutex<Option<AbortHandle>>);
+
+impl Watching {
+    pub(super) fn replace(&self, task: Option<AbortHandle>) {
+        let mut current = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(old) = std::mem::replace(&mut *current, task) {
+            old.abort();
+        }
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        self.replace(None);
     }
 }
 

@@ -17,31 +17,11 @@ use msgflo_protocol::graph_edit::endpoint;
 use msgflo_protocol::ids::QueueName;
 use msgflo_protocol::messages::{EdgeRef, SelectedEdges};
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use tokio::sync::mpsc;
-use tokio::task::AbortHandle;
 
 /// Copies of watched packets waiting to be sent, at most.
 pub const SAMPLES: usize = 1024;
-
-/// The task sending the current selection's events.
-#[derive(Debug, Default)]
-pub(crate) struct Watching(Mutex<Option<AbortHandle>>);
-
-impl Watching {
-    fn replace(&self, task: Option<AbortHandle>) {
-        let mut current = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(old) = std::mem::replace(&mut *current, task) {
-            old.abort();
-        }
-    }
-}
-
-impl Drop for Watching {
-    fn drop(&mut self) {
-        self.replace(None);
-    }
-}
 
 impl Runtime {
     /// `network:edges`: watch exactly the edges listed.

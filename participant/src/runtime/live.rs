@@ -215,21 +215,15 @@ impl Live {
                 Ok(())
             }
             Edit::AddEdge { src, tgt } => {
-                let (sn, sp, si) = self.resolve(nodes, &src, false)?;
-                let (tn, tp, ti) = self.resolve(nodes, &tgt, true)?;
-                let to = Target {
-                    node: nodes[tn].name.clone(),
-                    port: tp,
-                    index: ti,
-                };
+                let ((sn, sp, si), tn, to) = self.edge(nodes, &src, &tgt)?;
                 if nodes[sn].outputs.feeds(sp, si, &to) {
                     return Err(refused(format!("{} already exists", edge_text(&src, &tgt))));
                 }
                 // Both ends live in this task: the ring needs no signals.
                 let (tx, rx) = edge::with_signals(self.capacity, None, None);
                 nodes[tn].inputs.push(InEdge {
-                    port: tp,
-                    index: ti,
+                    port: to.port,
+                    index: to.index,
                     rx,
                     external: false,
                 });
@@ -239,13 +233,7 @@ impl Live {
                 Ok(())
             }
             Edit::RemoveEdge { src, tgt } => {
-                let (sn, sp, si) = self.resolve(nodes, &src, false)?;
-                let (tn, tp, ti) = self.resolve(nodes, &tgt, true)?;
-                let to = Target {
-                    node: nodes[tn].name.clone(),
-                    port: tp,
-                    index: ti,
-                };
+                let ((sn, sp, si), _, to) = self.edge(nodes, &src, &tgt)?;
                 if nodes[sn].outputs.disconnect(sp, si, &to) {
                     Ok(())
                 } else {
@@ -274,19 +262,9 @@ impl Live {
                         edge,
                         sink: sink.clone(),
                     };
-                    let tapped = match (
-                        self.resolve(nodes, src, false),
-                        self.resolve(nodes, tgt, true),
-                    ) {
-                        (Ok((sn, sp, si)), Ok((tn, tp, ti))) => {
-                            let to = Target {
-                                node: nodes[tn].name.clone(),
-                                port: tp,
-                                index: ti,
-                            };
-                            nodes[sn].outputs.tap(sp, si, &to, tap)
-                        }
-                        _ => false,
+                    let tapped = match self.edge(nodes, src, tgt) {
+                        Ok(((sn, sp, si), _, to)) => nodes[sn].outputs.tap(sp, si, &to, tap),
+                        Err(_) => false,
                     };
                     if !tapped {
                         unknown.push(edge_text(src, tgt));
@@ -337,6 +315,24 @@ impl Live {
             .iter()
             .position(|n| *n.name == *name && !n.retiring)
             .ok_or_else(|| refused(format!("unknown node {name:?}")))
+    }
+
+    /// The edge `src` -> `tgt`: its source resolved, the target node's
+    /// position and the [`Target`] the source's outputs know it by.
+    fn edge(
+        &self,
+        nodes: &[Node],
+        src: &Endpoint,
+        tgt: &Endpoint,
+    ) -> Result<(Resolved, usize, Target), EditError> {
+        let source = self.resolve(nodes, src, false)?;
+        let (tn, port, index) = self.resolve(nodes, tgt, true)?;
+        let to = Target {
+            node: nodes[tn].name.clone(),
+            port,
+            index,
+        };
+        Ok((source, tn, to))
     }
 
     fn resolve(&self, nodes: &[Node], end: &Endpoint, inport: bool) -> Result<Resolved, EditError> {

@@ -43,6 +43,25 @@ async fn take(out: &mut EdgeRx, n: usize) -> Vec<u32> {
     got
 }
 
+/// The network of `fbp` running, fed `0..n` at `a.in` in the background;
+/// its editor and `b.out`.
+fn flowing(fbp: &str, n: u32) -> (Editor, EdgeRx) {
+    let mut net = build(fbp);
+    let mut input = net.input("a", "in", None).expect("a.in");
+    let out = net.output("b", "out", None).expect("b.out");
+    let editor = net.editor();
+    tokio::spawn(net.run(std::future::pending()));
+    tokio::spawn(async move {
+        for i in 0..n {
+            input
+                .push(Packet::data(i.to_string()))
+                .await
+                .expect("running");
+        }
+    });
+    (editor, out)
+}
+
 /// Counts the packets whose token was failed.
 #[derive(Default)]
 struct Failures(AtomicUsize);
@@ -56,19 +75,7 @@ impl Track for Failures {
 #[tokio::test]
 async fn a_node_inserted_into_a_running_chain_loses_nothing() {
     const N: u32 = 20_000;
-    let mut net = build("a(core/Repeat) OUT -> IN b(core/Repeat)");
-    let mut input = net.input("a", "in", None).expect("a.in");
-    let mut out = net.output("b", "out", None).expect("b.out");
-    let editor = net.editor();
-    tokio::spawn(net.run(std::future::pending()));
-    tokio::spawn(async move {
-        for i in 0..N {
-            input
-                .push(Packet::data(i.to_string()))
-                .await
-                .expect("running");
-        }
-    });
+    let (editor, mut out) = flowing("a(core/Repeat) OUT -> IN b(core/Repeat)", N);
     let mut got = take(&mut out, 5_000).await;
     edge(&editor, "a", "b", false).await.expect("removed");
     let component = repeat();
@@ -96,19 +103,8 @@ async fn a_node_inserted_into_a_running_chain_loses_nothing() {
 #[tokio::test]
 async fn a_removed_node_finishes_what_its_rings_hold_before_it_goes() {
     const N: u32 = 10_000;
-    let mut net = build("a(core/Repeat) OUT -> IN x(core/Repeat) OUT -> IN b(core/Repeat)");
-    let mut input = net.input("a", "in", None).expect("a.in");
-    let mut out = net.output("b", "out", None).expect("b.out");
-    let editor = net.editor();
-    tokio::spawn(net.run(std::future::pending()));
-    tokio::spawn(async move {
-        for i in 0..N {
-            input
-                .push(Packet::data(i.to_string()))
-                .await
-                .expect("running");
-        }
-    });
+    let fbp = "a(core/Repeat) OUT -> IN x(core/Repeat) OUT -> IN b(core/Repeat)";
+    let (editor, mut out) = flowing(fbp, N);
     let mut got = take(&mut out, 3_000).await;
     let remove = Edit::RemoveNode { name: "x".into() };
     editor.apply(remove).await.expect("removed");

@@ -35,7 +35,7 @@ pub(crate) struct Target {
 /// A copy of what a watched edge carried, for `network:data`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sample {
-    /// The watch's own number for the edge (see [`Editor::watch`](super::Editor::watch)).
+    /// Its position in the watched edges ([`Edit::Watch`](super::Edit::Watch)).
     pub edge: usize,
     /// What went through.
     pub body: Body,

@@ -16,6 +16,7 @@ pub mod mqtt;
 pub mod noflo_ui;
 pub mod npm;
 pub mod numbered;
+pub mod opened;
 pub mod process;
 pub mod proxy;
 pub mod python;

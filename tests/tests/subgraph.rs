@@ -7,50 +7,18 @@
 
 use anyhow::{ensure, Context, Result};
 use msgflo_protocol::graph::Graph;
-use msgflo_tests::bins::binary;
-use msgflo_tests::fbp_client::{self, Client};
-use msgflo_tests::process::spawn_ready;
+use msgflo_tests::mqtt_url;
+use msgflo_tests::opened::open;
 use msgflo_tests::vhost::Vhost;
-use msgflo_tests::{mqtt_url, unique};
 use serde_json::json;
 use std::time::Duration;
-use tokio::process::Command;
 
 const WAIT: Duration = Duration::from_secs(30);
 const GRAPH: &str = "INPORT=a.IN:IN\nOUTPORT=b.OUT:OUT\na(core/Repeat) OUT -> IN b(core/Repeat)\n";
 
 async fn opened_as_a_subgraph(broker: &str) -> Result<()> {
-    let discovery = unique("subgraph-fbp");
-    let env = [("MSGFLO_DISCOVERY_QUEUE", discovery.as_str())];
-    let coordinator = fbp_client::start_with(broker, &[], &env).await?;
-    let mut fbp = Client::connect(coordinator.port).await?;
-    fbp.send("runtime", "getruntime", json!({}), None).await?;
-    fbp.until("runtime", "runtime", WAIT).await?;
-
-    let dir = tempfile::tempdir()?;
-    let file = dir.path().join("pipeline.fbp");
-    std::fs::write(&file, GRAPH)?;
-    let role = unique("pipe");
-    let mut command = Command::new(binary("msgflo-participant")?);
-    command
-        .args(["--name", &role, "--broker", broker, "--graph"])
-        .arg(&file)
-        .env("MSGFLO_DISCOVERY_QUEUE", &discovery)
-        .env_remove("RUST_LOG");
-    let (participant, _) = spawn_ready(command, WAIT).await?;
-
-    // Told once the coordinator has the participant's graph.
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let component = loop {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let told = fbp.until("component", "component", left).await?;
-        if told["payload"]["subgraph"] == true {
-            break told["payload"]["name"]
-                .as_str()
-                .context("a name")?
-                .to_owned();
-        }
-    };
+    let opened = open(broker, GRAPH).await?;
+    let (mut fbp, component) = (opened.fbp, opened.graph);
     fbp.send("component", "getsource", json!({"name": component}), None)
         .await?;
     let source = fbp.until("component", "source", WAIT).await?;
@@ -65,8 +33,8 @@ async fn opened_as_a_subgraph(broker: &str) -> Result<()> {
     let inports: Vec<String> = graph.inports.keys().map(|k| k.to_lowercase()).collect();
     let outports: Vec<String> = graph.outports.keys().map(|k| k.to_lowercase()).collect();
     ensure!(inports == ["in"] && outports == ["out"], "{code}");
-    drop(participant);
-    drop(coordinator);
+    drop(opened.participant);
+    drop(opened.coordinator);
     Ok(())
 }
 

@@ -12,9 +12,10 @@ use msgflo_participant::protocol::ids::QueueName;
 use msgflo_participant::transport::Transport;
 use msgflo_protocol::graph::Graph;
 use msgflo_tests::bins::binary;
-use msgflo_tests::fbp_client::{self, Client};
+use msgflo_tests::fbp_client::Client;
 use msgflo_tests::numbered::{number_of, send_numbered};
-use msgflo_tests::process::{run_to_end, spawn_ready};
+use msgflo_tests::opened::{open, Opened};
+use msgflo_tests::process::run_to_end;
 use msgflo_tests::vhost::Vhost;
 use msgflo_tests::{mqtt_url, next_payload, unique};
 use serde_json::{json, Value};
@@ -65,43 +66,17 @@ async fn rewire(fbp: &mut Client, graph: &str) -> Result<()> {
 }
 
 async fn edited_live(broker: &str, window: usize) -> Result<()> {
-    let discovery = unique("subgraph-live-fbp");
-    let env = [("MSGFLO_DISCOVERY_QUEUE", discovery.as_str())];
-    let coordinator = fbp_client::start_with(broker, &[], &env).await?;
-    let mut fbp = Client::connect(coordinator.port).await?;
-    fbp.send("runtime", "getruntime", json!({}), None).await?;
-    let runtime = fbp.until("runtime", "runtime", WAIT).await?;
-    let main = runtime["payload"]["graph"]
-        .as_str()
-        .context("main graph")?
-        .to_owned();
-
-    let dir = tempfile::tempdir()?;
-    let file = dir.path().join("pipeline.fbp");
-    std::fs::write(&file, GRAPH)?;
-    let role = unique("live");
-    let mut command = Command::new(binary("msgflo-participant")?);
-    command
-        .args(["--name", &role, "--broker", broker, "--graph"])
-        .arg(&file)
-        .env("MSGFLO_DISCOVERY_QUEUE", &discovery)
-        .env("MSGFLO_DISCOVERY_PERIOD", "1")
-        .env_remove("RUST_LOG");
-    let (participant, _) = spawn_ready(command, WAIT).await?;
-
-    // The coordinator has the participant's graph: the client can open it.
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let graph = loop {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let told = fbp.until("component", "component", left).await?;
-        if told["payload"]["subgraph"] == true {
-            break told["payload"]["name"]
-                .as_str()
-                .context("a name")?
-                .to_owned();
-        }
-    };
-
+    let Opened {
+        coordinator,
+        fbp,
+        participant,
+        main,
+        graph,
+        role,
+        file,
+        discovery,
+        dir: _dir,
+    } = open(broker, GRAPH).await?;
     let t: Arc<dyn Transport> = msgflo_tests::client(broker, "live-client").await?;
     let outq = QueueName::new(format!("{role}.OUT"))?;
     let sinkq = QueueName::new(unique("live.sink"))?;
@@ -113,12 +88,24 @@ async fn edited_live(broker: &str, window: usize) -> Result<()> {
 
     let mut seen = BTreeSet::new();
     let mut duplicates = 0;
-    let mut editing = None;
+    let mut editing: Option<tokio::task::JoinHandle<Result<Client>>> = None;
     let mut fbp = Some(fbp);
     while seen.len() < N {
-        let payload = next_payload(&mut received, WAIT)
-            .await
-            .with_context(|| format!("after {} of {N} messages", seen.len()))?;
+        let payload = match next_payload(&mut received, WAIT).await {
+            Ok(payload) => payload,
+            Err(e) => {
+                // Stuck: the edits may say why.
+                let edits = match editing.take() {
+                    Some(task) if task.is_finished() => match task.await? {
+                        Ok(_) => "the edits were applied".to_owned(),
+                        Err(e) => format!("the edits failed: {e:#}"),
+                    },
+                    Some(_) => "the edits are still going on".to_owned(),
+                    None => "no edits yet".to_owned(),
+                };
+                return Err(e.context(format!("after {} of {N} messages; {edits}", seen.len())));
+            }
+        };
         if seen.insert(number_of(&payload)?) {
             sender.came_out();
         } else {

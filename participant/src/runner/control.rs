@@ -30,6 +30,8 @@ enum ControlError {
 /// What a control message can change.
 pub(crate) struct Rewiring {
     pub transport: Arc<dyn Transport>,
+    /// Where replies go out: the control connection (`mod.rs`).
+    pub replies: Arc<dyn Transport>,
     /// Inport name -> its queue.
     pub inports: HashMap<String, QueueName>,
     pub outputs: Outputs,
@@ -63,7 +65,7 @@ pub(crate) async fn serve(
         };
         for reply in replies {
             if let Err(e) = rewiring
-                .transport
+                .replies
                 .send_to_inport(&rewiring.reply_to, Bytes::from(reply))
                 .await
             {

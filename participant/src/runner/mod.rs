@@ -133,6 +133,8 @@ pub enum RunError {
 pub struct Running {
     id: ParticipantId,
     transport: Arc<dyn Transport>,
+    /// The control queue's connection (the same as `transport` but on MQTT).
+    control: Arc<dyn Transport>,
     stop: watch::Sender<bool>,
     tasks: JoinSet<()>,
     drain_timeout: Duration,
@@ -232,8 +234,9 @@ impl Base {
         // `.fbp.<id>.send`, which whoever sends requests declares and consumes.
         let control_in = named_queue(control_queues::receive_queue(options.id.as_str()))?;
         let control_out = named_queue(control_queues::send_queue(options.id.as_str()))?;
-        self.transport.declare_inport(&control_in).await?;
-        let controls = self.transport.consume(&control_in, 1).await?;
+        let control = control_connection(&self.transport, options).await?;
+        control.declare_inport(&control_in).await?;
+        let controls = control.consume(&control_in, 1).await?;
         let (drain, drained) = watch::channel(false);
         let answering = Arc::new(answer::Answering {
             participant: options.id.to_string(),
@@ -249,6 +252,7 @@ impl Base {
         self.tasks.spawn(control::serve(
             control::Rewiring {
                 transport: self.transport.clone(),
+                replies: control.clone(),
                 inports: self.inports.clone(),
                 outputs: self.outputs.clone(),
                 reply_to: control_out,
@@ -273,6 +277,7 @@ impl Base {
         ));
         Ok(Running {
             id: options.id.clone(),
+            control,
             transport: self.transport,
             stop: self.stop,
             tasks: self.tasks,
@@ -382,9 +387,35 @@ impl Running {
             self.abandoned.store(true, Ordering::SeqCst);
             self.tasks.shutdown().await;
         }
+        if !Arc::ptr_eq(&self.control, &self.transport) {
+            if let Err(e) = self.control.close().await {
+                tracing::debug!(error = %e, "closing the control connection failed");
+            }
+        }
         self.transport.close().await?;
         Ok(())
     }
+}
+
+/// The connection the control queue is consumed on. On MQTT a second one:
+/// a broker sends a client only so many unacked messages at once, across
+/// all its subscriptions (Mosquitto's `max_inflight_messages`, 20), so a
+/// participant holding that many inputs — busy, or with a port held by a
+/// live edit — would never get the call or edit that could help. Elsewhere
+/// (AMQP: prefetch is per consumer) the participant's own connection.
+async fn control_connection(
+    transport: &Arc<dyn Transport>,
+    options: &Options,
+) -> Result<Arc<dyn Transport>, RunError> {
+    if !options.broker.starts_with("mqtt") {
+        return Ok(transport.clone());
+    }
+    let connect = ConnectOptions {
+        client_id: format!("{}.control", options.id),
+        keep_session: false,
+        ..ConnectOptions::default()
+    };
+    Ok(transport::connect(&options.broker, connect).await?)
 }
 
 /// The next delivery of `consumer`, or `None` once `stop` is true or the

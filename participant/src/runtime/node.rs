@@ -85,7 +85,7 @@ pub(crate) struct Node {
     pub(crate) name: Arc<str>,
     pub(crate) component: Arc<str>,
     /// Its component's ports, to resolve live edits by port name.
-    pub(crate) decl: ComponentDecl,
+    pub(crate) decl: Arc<ComponentDecl>,
     /// Removed by a live edit: it takes no new edges and goes once its
     /// inputs are drained (see [`Node::retirable`]).
     pub(crate) retiring: bool,
@@ -106,7 +106,7 @@ impl Node {
             name,
             component: Arc::from(decl.name.as_str()),
             process: decl.instantiate(),
-            decl: decl.clone(),
+            decl: Arc::new(decl.clone()),
             retiring: false,
             inputs: Vec::new(),
             outputs: Outputs::new(decl.outports.len()),

@@ -57,8 +57,9 @@ pub(crate) struct OutEdge {
     /// `None`: held (see the module docs); its packets wait in `overflow`.
     pub(crate) tx: Option<EdgeTx>,
     /// The node it feeds; `None` for an exported outport (or held).
-    pub(crate) to: Option<Target>,
-    tap: Option<Tap>,
+    /// Boxed, as `tap`: cold data, kept out of the hot struct.
+    pub(crate) to: Option<Box<Target>>,
+    tap: Option<Box<Tap>>,
     overflow: VecDeque<Packet>,
 }
 
@@ -76,26 +77,33 @@ impl OutEdge {
     /// An edge into node `to`.
     pub(crate) fn into_node(index: Option<u32>, tx: EdgeTx, to: Target) -> Self {
         Self {
-            to: Some(to),
+            to: Some(Box::new(to)),
             ..Self::new(index, tx)
         }
     }
 
     #[inline]
     fn push(&mut self, packet: Packet) {
+        if self.tap.is_some() {
+            self.sample(&packet);
+        }
+        if let (Some(tx), true) = (&mut self.tx, self.overflow.is_empty()) {
+            if let Err(packet) = tx.try_push(packet) {
+                self.overflow.push_back(packet);
+            }
+            return;
+        }
+        self.overflow.push_back(packet);
+    }
+
+    /// Copies `packet`'s body to the tap (never waits).
+    #[cold]
+    fn sample(&self, packet: &Packet) {
         if let Some(tap) = &self.tap {
             let _ = tap.sink.try_send(Sample {
                 edge: tap.edge,
                 body: packet.body.clone(),
             });
-        }
-        match &mut self.tx {
-            Some(tx) if self.overflow.is_empty() => {
-                if let Err(packet) = tx.try_push(packet) {
-                    self.overflow.push_back(packet);
-                }
-            }
-            _ => self.overflow.push_back(packet),
         }
     }
 
@@ -261,7 +269,7 @@ impl Outputs {
             .get(port)
             .into_iter()
             .flatten()
-            .any(|e| e.index == index && e.to.as_ref() == Some(to))
+            .any(|e| e.index == index && e.to.as_deref() == Some(to))
     }
 
     /// Removes the edge from `port` (slot `index`) into `to`; if it was the
@@ -273,7 +281,7 @@ impl Outputs {
         };
         let Some(at) = edges
             .iter()
-            .position(|e| e.index == index && e.to.as_ref() == Some(to))
+            .position(|e| e.index == index && e.to.as_deref() == Some(to))
         else {
             return false;
         };
@@ -313,7 +321,7 @@ impl Outputs {
             .enumerate()
             .flat_map(|(port, edges)| {
                 edges.iter().filter_map(move |e| {
-                    let to = e.to.as_ref().filter(|t| &*t.node == node)?;
+                    let to = e.to.as_deref().filter(|t| &*t.node == node)?;
                     Some((port, e.index, to.clone()))
                 })
             })
@@ -346,10 +354,10 @@ impl Outputs {
             .get_mut(port)
             .into_iter()
             .flatten()
-            .find(|e| e.index == index && e.to.as_ref() == Some(to));
+            .find(|e| e.index == index && e.to.as_deref() == Some(to));
         match edge {
             Some(edge) => {
-                edge.tap = Some(tap);
+                edge.tap = Some(Box::new(tap));
                 true
             }
             None => false,

@@ -59,7 +59,12 @@ impl Core {
 
     /// A graph participant's graph came (or not): kept, and the component
     /// told to clients again, now as a subgraph.
-    pub(super) fn subgraph_fetched(&mut self, component: String, outcome: Result<String, String>) {
+    pub(super) fn subgraph_fetched(
+        &mut self,
+        _participant: &msgflo_protocol::ids::ParticipantId,
+        component: String,
+        outcome: Result<String, String>,
+    ) {
         self.fetching.remove(&component);
         match outcome {
             Ok(code) => {

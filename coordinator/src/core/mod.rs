@@ -165,6 +165,8 @@ pub enum Event {
     /// A graph participant's graph, or why there is none
     /// ([`Action::FetchSubgraph`]).
     SubgraphFetched {
+        /// Who was asked.
+        participant: msgflo_protocol::ids::ParticipantId,
         /// Its component.
         component: String,
         /// The graph as JSON text.
@@ -412,9 +414,11 @@ impl Core {
                 request_id,
                 missing,
             } => self.call_done(client, request_id.as_deref(), &missing),
-            Event::SubgraphFetched { component, outcome } => {
-                self.subgraph_fetched(component, outcome)
-            }
+            Event::SubgraphFetched {
+                participant,
+                component,
+                outcome,
+            } => self.subgraph_fetched(&participant, component, outcome),
             Event::Forwarded { forward, answers } => self.forwarded(forward, answers),
             Event::SubgraphEvent(frame) => self.subgraph_event(&frame),
             Event::Tick => {

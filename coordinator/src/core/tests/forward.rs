@@ -35,6 +35,7 @@ fn with_graph_participants() -> Core {
     core.handle(runtime("pipe-1"), t(1));
     core.handle(runtime("pipe-2"), t(1));
     let fetched = Event::SubgraphFetched {
+        participant: id("pipe-1"),
         component: "demo/Pipeline".into(),
         outcome: Ok(CODE.into()),
     };
@@ -132,6 +133,7 @@ fn an_edit_goes_to_every_participant_of_the_role_and_is_echoed_once_all_applied_
     let edited =
         r#"{"processes": {"a": {"component": "core/Repeat"}, "x": {"component": "core/Repeat"}}}"#;
     let fetched = Event::SubgraphFetched {
+        participant: id("pipe-1"),
         component: "demo/Pipeline".into(),
         outcome: Ok(edited.into()),
     };

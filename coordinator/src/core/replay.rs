@@ -44,6 +44,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 #[derive(Debug, Default)]
 pub(super) struct Replays {
     roles: BTreeMap<String, RoleEdits>,
+    /// Joiners forgotten while their graph was being fetched: that answer
+    /// is dropped when it comes (it is not the role's graph).
+    abandoned: BTreeSet<ParticipantId>,
 }
 
 #[derive(Debug, Default)]
@@ -134,6 +137,9 @@ impl Replays {
 
     /// The participant no longer counts (expired).
     pub(super) fn forget(&mut self, participant: &ParticipantId) {
+        if self.fetching_from(participant) {
+            self.abandoned.insert(participant.clone());
+        }
         for edits in self.roles.values_mut() {
             edits.joiners.remove(participant);
         }
@@ -219,6 +225,10 @@ impl Core {
         participant: &ParticipantId,
         outcome: &Result<String, String>,
     ) -> bool {
+        if self.replays.abandoned.remove(participant) {
+            tracing::debug!(%participant, "graph of a participant gone meanwhile dropped");
+            return true;
+        }
         let Some((role, joiner)) = self.replays.find(participant) else {
             return false;
         };

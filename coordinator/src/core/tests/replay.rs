@@ -2,7 +2,8 @@
 //! compared with the role's graph, given the role's applied edits one at a
 //! time (each after the previous was acknowledged) when it differs, then
 //! fetched again; a failing replay is reported; a client's edit meanwhile
-//! waits until the replay is over.
+//! waits until the replay is over; a joiner that goes meanwhile, or a role
+//! whose log overflowed, is handled.
 
 use super::forward::{
     addnode, echo, forwards, id, one_forward, refetches, request, runtime, with_graph_participants,
@@ -253,4 +254,46 @@ fn a_late_joiner_waits_for_the_edit_in_flight_and_the_refetch() {
     assert_eq!(refetches(&after), [id("pipe-3")]);
     let replayed = one_forward(&core.handle(fetched("pipe-3", CODE), t(14)));
     assert_eq!(replayed, replay_of(0, edit("addnode", addnode())));
+}
+
+/// A participant that expires while its graph is being compared: its
+/// graph, when it comes, is not taken for the role's.
+#[test]
+fn the_graph_of_a_joiner_gone_meanwhile_is_dropped() {
+    let mut core = edited();
+    core.handle(runtime("pipe-3"), t(20));
+    core.handle(Event::Tick, t(20 + 601_000));
+    let actions = core.handle(fetched("pipe-3", CODE), t(20 + 602_000));
+    assert_eq!((forwards(&actions), refetches(&actions)), (vec![], vec![]));
+    let asked = frame(
+        1,
+        "component",
+        "getsource",
+        json!({"name": "demo/Pipeline"}),
+    );
+    let source = frames_to(&core.handle(asked, t(20 + 603_000)), 1);
+    assert_eq!(source[0]["payload"]["code"], EDITED, "{source:?}");
+}
+
+/// Past [`EDIT_LOG_LIMIT`] edits the log is dropped: a joiner whose graph
+/// differs is reported, not replayed to.
+#[test]
+fn a_role_with_more_edits_than_the_log_keeps_reports_a_differing_joiner() {
+    let mut core = with_graph_participants();
+    let change = json!({"id": "a", "metadata": {"x": 1}, "graph": "Pipeline"});
+    for _ in 0..=crate::core::EDIT_LOG_LIMIT {
+        let asked = core.handle(request(1, "graph", "changenode", change.clone()), t(10));
+        core.handle(acked(one_forward(&asked)), t(11));
+    }
+    core.handle(fetched("pipe-1", CODE), t(12));
+    core.handle(runtime("pipe-3"), t(20));
+    let other = r#"{"processes": {"z": {"component": "core/Repeat"}}}"#;
+    let actions = core.handle(fetched("pipe-3", other), t(21));
+    assert_eq!(forwards(&actions), []);
+    let told = frames_to(&actions, 1);
+    let message = told[0]["payload"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.ends_with("more than 4096 live edits: they are no longer kept for replaying"),
+        "{message}"
+    );
 }

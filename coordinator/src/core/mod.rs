@@ -30,8 +30,9 @@
 //!   to every participant of its role; `watches.rs` — `network:edges` on
 //!   such a graph, and the data its participants send back.
 //! - `replay.rs` — a participant joining such a role after live edits
-//!   gets them replayed; `edit_log.rs` — the role's applied edits,
-//!   bounded; `graph_shape.rs` — whether two such graphs are the same.
+//!   gets them replayed (`joiners.rs` — who is being brought up to date,
+//!   and the client edits held meanwhile); `edit_log.rs` — the role's
+//!   applied edits, bounded; `graph_shape.rs` — whether two such graphs are the same.
 //! - `graph.rs` — what a graph change does besides editing: processes,
 //!   auto-save, component list updates.
 //! - `network.rs` — start, stop, status, readiness, IIPs.
@@ -54,6 +55,7 @@ pub mod extension;
 mod forward;
 mod graph;
 mod graph_shape;
+mod joiners;
 mod network;
 mod packets;
 mod pending;
@@ -345,7 +347,7 @@ pub struct Core {
     watches: watches::Watches,
     /// Each role's live edits, and the participants joining it later
     /// being brought up to date.
-    replays: replay::Replays,
+    replays: joiners::Replays,
     /// Roles with a participant process started here, running or not.
     spawned: BTreeSet<String>,
     /// Of those, the ones still running.
@@ -374,7 +376,7 @@ impl Core {
             subgraphs: std::collections::HashMap::new(),
             fetching: BTreeSet::new(),
             watches: watches::Watches::default(),
-            replays: replay::Replays::default(),
+            replays: joiners::Replays::default(),
             spawned: BTreeSet::new(),
             running: BTreeSet::new(),
             next_op: 0,

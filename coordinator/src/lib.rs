@@ -29,7 +29,8 @@
 //! - [`core`] — the coordinator's decisions, pure: clients, discovery,
 //!   network start/stop, the desired links and taps, IIPs; edits and edge
 //!   watching of a graph participant's graph forwarded to every
-//!   participant of its role (`core/forward.rs`, `core/watches.rs`).
+//!   participant of its role (`core/forward.rs`, `core/watches.rs`), and
+//!   replayed to one that joins the role later (`core/replay.rs`).
 //! - [`live`] — the executor around the core: the event loop, broker
 //!   operations in tasks with deadlines, child processes.
 //! - [`server`] — the WebSocket server (subprotocol `noflo`); [`client`] —

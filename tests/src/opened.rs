@@ -54,13 +54,7 @@ pub async fn open(broker: &str, graph: &str) -> Result<Opened> {
     let file = dir.path().join("pipeline.fbp");
     std::fs::write(&file, graph)?;
     let role = unique("pipe");
-    let mut command = Command::new(binary("msgflo-participant")?);
-    command
-        .args(["--name", &role, "--broker", broker, "--graph"])
-        .arg(&file)
-        .env("MSGFLO_DISCOVERY_QUEUE", &discovery)
-        .env("MSGFLO_DISCOVERY_PERIOD", "1")
-        .env_remove("RUST_LOG");
+    let command = participant_command(broker, &role, &file, &discovery)?;
     let (participant, _) = spawn_ready(command, WAIT).await?;
 
     // Told once the coordinator has the participant's graph.
@@ -86,4 +80,34 @@ pub async fn open(broker: &str, graph: &str) -> Result<Opened> {
         discovery,
         dir,
     })
+}
+
+impl Opened {
+    /// Starts another `msgflo-participant --graph` of the same role, file
+    /// and discovery queue, with participant id `id`; returns once it is
+    /// ready (the coordinator may not have heard of it yet).
+    pub async fn join(&self, broker: &str, id: &str) -> Result<Spawned> {
+        let mut command = participant_command(broker, &self.role, &self.file, &self.discovery)?;
+        command.args(["--id", id]);
+        let (participant, _) = spawn_ready(command, WAIT).await?;
+        Ok(participant)
+    }
+}
+
+/// `msgflo-participant --graph file` of `role`, announcing itself every
+/// second on `discovery`.
+fn participant_command(
+    broker: &str,
+    role: &str,
+    file: &std::path::Path,
+    discovery: &str,
+) -> Result<Command> {
+    let mut command = Command::new(binary("msgflo-participant")?);
+    command
+        .args(["--name", role, "--broker", broker, "--graph"])
+        .arg(file)
+        .env("MSGFLO_DISCOVERY_QUEUE", discovery)
+        .env("MSGFLO_DISCOVERY_PERIOD", "1")
+        .env_remove("RUST_LOG");
+    Ok(command)
 }

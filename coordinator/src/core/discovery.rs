@@ -22,6 +22,7 @@ impl Core {
             }
         };
         let (role, id) = (participant.role.to_string(), participant.id.clone());
+        let runtime = is_runtime(&participant).then(|| participant.component.clone());
         self.fetch_subgraph(&participant);
         let seen = self.registry.seen(participant, now);
         if seen == Seen::Same {
@@ -37,6 +38,9 @@ impl Core {
         }
         if seen == Seen::New {
             self.rewatch(&role);
+            if let Some(component) = runtime {
+                self.joined(&role, id, component);
+            }
         }
     }
 
@@ -44,9 +48,11 @@ impl Core {
     /// whose component's graph is not known yet is asked for it, once at a
     /// time; a failed ask is tried again at its next announcement.
     fn fetch_subgraph(&mut self, participant: &Participant) {
-        let runtime = participant.runtime_type.is_some() && participant.inqueue.is_some();
         let component = &participant.component;
-        if !runtime || self.subgraphs.contains_key(component) {
+        if !is_runtime(participant)
+            || self.subgraphs.contains_key(component)
+            || self.replays.fetching_from(&participant.id)
+        {
             return;
         }
         if self.fetching.insert(component.clone()) {
@@ -58,8 +64,17 @@ impl Core {
     }
 
     /// A graph participant's graph came (or not): kept, and the component
-    /// told to clients again, now as a subgraph.
-    pub(super) fn subgraph_fetched(&mut self, component: String, outcome: Result<String, String>) {
+    /// told to clients again, now as a subgraph. (A participant's that
+    /// joined an edited role is compared instead: `replay.rs`.)
+    pub(super) fn subgraph_fetched(
+        &mut self,
+        participant: &msgflo_protocol::ids::ParticipantId,
+        component: String,
+        outcome: Result<String, String>,
+    ) {
+        if self.joiner_fetched(participant, &outcome) {
+            return;
+        }
         self.fetching.remove(&component);
         match outcome {
             Ok(code) => {
@@ -82,6 +97,8 @@ impl Core {
                 tracing::warn!(%component, %error, "cannot get the graph of a graph participant; asking again at its next announcement");
             }
         }
+        // Participants that joined an edited role may wait for this graph.
+        self.catch_up();
     }
 
     /// A participant said again what it said before. It may have restarted
@@ -110,9 +127,15 @@ impl Core {
 
     /// Forgets participants silent for too long, and tells clients.
     pub(super) fn expire(&mut self, now: Instant) {
+        self.expire_participants(now);
+        self.catch_up();
+    }
+
+    fn expire_participants(&mut self, now: Instant) {
         for participant in self.registry.expire(now) {
             tracing::info!(id = %participant.id, role = %participant.role, "participant expired");
             self.silent.remove(&participant.id);
+            self.replays.forget(&participant.id);
             let message = format!(
                 "participant {} of role {} expired: no discovery message for {:?}",
                 participant.id, participant.role, self.config.participant_timeout
@@ -120,4 +143,10 @@ impl Core {
             self.tell_output(message);
         }
     }
+}
+
+/// Whether `participant` is an FBP runtime (a graph participant): it
+/// announced its `type` and `inqueue`.
+fn is_runtime(participant: &Participant) -> bool {
+    participant.runtime_type.is_some() && participant.inqueue.is_some()
 }

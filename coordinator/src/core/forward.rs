@@ -18,6 +18,9 @@
 //!   renames, groups, `clear`) is answered with an error saying so, at once.
 //! - After an edit some participant applied, its graph is fetched again
 //!   ([`Action::FetchSubgraph`]), so `component:getsource` shows the edit.
+//! - An edit every participant applied is logged for the role; a
+//!   participant that joins later gets the log replayed, and client edits
+//!   wait until it has (`replay.rs`).
 //! - `network:edges` goes the same way, with the union of every client's
 //!   selection on that graph; what the participants send for those edges
 //!   is in `watches.rs`.
@@ -71,6 +74,12 @@ pub enum ForwardKind {
         /// The client's request.
         asked: SelectedEdges,
     },
+    /// A logged edit replayed to one participant that joined the role
+    /// after it (`replay.rs`); nobody gets the answer.
+    Replay {
+        /// The edit's place in the role's log.
+        step: usize,
+    },
 }
 
 /// The edits forwarded to a graph participant (the ones it applies live).
@@ -115,11 +124,18 @@ impl Core {
         }
         let message = json!({"protocol": "graph", "command": change.command(),
                              "payload": change.payload()});
+        let role = owner.role.to_string();
+        if self.replays.catching_up(&role) {
+            tracing::debug!(%role, "edit held until the role's new participants caught up");
+            let request_id = request_id.map(str::to_owned);
+            self.replays.hold(&role, client, request_id, change);
+            return;
+        }
         let kind = ForwardKind::Edit {
             component: owner.component.clone(),
         };
         let reply_to = Some((client, request_id.map(str::to_owned)));
-        self.forward(reply_to, owner.role.as_str(), message, kind);
+        self.forward(reply_to, &role, message, kind);
     }
 
     /// [`Action::Forward`] to every participant of `role` (none: the
@@ -137,6 +153,9 @@ impl Core {
             .map(|e| e.participant.id.clone())
             .collect();
         participants.sort();
+        if matches!(kind, ForwardKind::Edit { .. }) {
+            self.replays.sent(role);
+        }
         let forward = Forward {
             reply_to,
             role: role.to_owned(),
@@ -160,11 +179,13 @@ impl Core {
         forward: Forward,
         answers: Vec<(ParticipantId, Result<Value, String>)>,
     ) {
-        let expected = (
-            forward.message["protocol"].as_str().unwrap_or_default(),
-            forward.message["command"].as_str().unwrap_or_default(),
-        );
-        let (acked, failed) = tally(&forward, &answers, expected);
+        let protocol = match forward.kind {
+            ForwardKind::Edit { .. } => Protocol::Graph,
+            ForwardKind::Edges { .. } => Protocol::Network,
+            ForwardKind::Replay { step } => return self.replayed(&forward, step, &answers),
+        };
+        let expected = expected(&forward.message);
+        let (acked, failed) = tally(&forward, &answers);
         if let (ForwardKind::Edit { component }, Some((first, _))) = (&forward.kind, acked.first())
         {
             self.fetching.insert(component.clone());
@@ -173,10 +194,10 @@ impl Core {
                 component: component.clone(),
             });
         }
-        let protocol = match forward.kind {
-            ForwardKind::Edit { .. } => Protocol::Graph,
-            ForwardKind::Edges { .. } => Protocol::Network,
-        };
+        if let ForwardKind::Edit { .. } = forward.kind {
+            let applied = failed.is_empty() && !acked.is_empty();
+            self.edit_answered(&forward.role, &forward.message, applied);
+        }
         let replies = if forward.participants.is_empty() {
             vec![Output::error(
                 protocol,
@@ -187,8 +208,8 @@ impl Core {
                 (ForwardKind::Edges { asked }, _) => {
                     vec![Output::Network(NetworkOutput::Edges(asked))]
                 }
-                (ForwardKind::Edit { .. }, Some((_, frames))) => frames,
-                (ForwardKind::Edit { .. }, None) => Vec::new(),
+                (_, Some((_, frames))) => frames,
+                (_, None) => Vec::new(),
             }
         } else {
             let applied: Vec<String> = acked.iter().map(|(p, _)| p.to_string()).collect();
@@ -219,13 +240,21 @@ impl Core {
     }
 }
 
+/// The (protocol, command) of an FBP message: what its echo has.
+fn expected(message: &Value) -> (&str, &str) {
+    (
+        message["protocol"].as_str().unwrap_or_default(),
+        message["command"].as_str().unwrap_or_default(),
+    )
+}
+
 /// Each participant's answer to `forward`: the frames of those that
 /// acknowledged it, and for the others, `"<participant>: <why not>"`.
-fn tally(
+pub(super) fn tally(
     forward: &Forward,
     answers: &[(ParticipantId, Result<Value, String>)],
-    expected: (&str, &str),
 ) -> (Vec<(ParticipantId, Vec<Output>)>, Vec<String>) {
+    let expected = expected(&forward.message);
     let mut acked = Vec::new();
     let mut failed = Vec::new();
     for participant in &forward.participants {

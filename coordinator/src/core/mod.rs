@@ -29,6 +29,10 @@
 //! - `forward.rs` — `graph:*` edits of a graph participant's graph, sent
 //!   to every participant of its role; `watches.rs` — `network:edges` on
 //!   such a graph, and the data its participants send back.
+//! - `replay.rs` — a participant joining such a role after live edits
+//!   gets them replayed (`joiners.rs` — who is being brought up to date,
+//!   and the client edits held meanwhile); `edit_log.rs` — the role's
+//!   applied edits, bounded; `graph_shape.rs` — whether two such graphs are the same.
 //! - `graph.rs` — what a graph change does besides editing: processes,
 //!   auto-save, component list updates.
 //! - `network.rs` — start, stop, status, readiness, IIPs.
@@ -45,18 +49,23 @@
 mod clients;
 mod desired;
 mod discovery;
+mod edit_log;
 mod errors;
 pub mod extension;
 mod forward;
 mod graph;
+mod graph_shape;
+mod joiners;
 mod network;
 mod packets;
 mod pending;
 pub mod reconcile;
+mod replay;
 mod requests;
 mod taps;
 mod watches;
 
+pub use edit_log::EDIT_LOG_LIMIT;
 pub use errors::{OpError, PacketError};
 pub use forward::{forwardable, Forward, ForwardKind, FORWARD_TIMEOUT};
 pub use pending::PendingNode;
@@ -165,6 +174,8 @@ pub enum Event {
     /// A graph participant's graph, or why there is none
     /// ([`Action::FetchSubgraph`]).
     SubgraphFetched {
+        /// Who was asked.
+        participant: msgflo_protocol::ids::ParticipantId,
         /// Its component.
         component: String,
         /// The graph as JSON text.
@@ -334,6 +345,9 @@ pub struct Core {
     fetching: BTreeSet<String>,
     /// Clients' edge selections inside graph participants' graphs.
     watches: watches::Watches,
+    /// Each role's live edits, and the participants joining it later
+    /// being brought up to date.
+    replays: joiners::Replays,
     /// Roles with a participant process started here, running or not.
     spawned: BTreeSet<String>,
     /// Of those, the ones still running.
@@ -362,6 +376,7 @@ impl Core {
             subgraphs: std::collections::HashMap::new(),
             fetching: BTreeSet::new(),
             watches: watches::Watches::default(),
+            replays: joiners::Replays::default(),
             spawned: BTreeSet::new(),
             running: BTreeSet::new(),
             next_op: 0,
@@ -412,9 +427,11 @@ impl Core {
                 request_id,
                 missing,
             } => self.call_done(client, request_id.as_deref(), &missing),
-            Event::SubgraphFetched { component, outcome } => {
-                self.subgraph_fetched(component, outcome)
-            }
+            Event::SubgraphFetched {
+                participant,
+                component,
+                outcome,
+            } => self.subgraph_fetched(&participant, component, outcome),
             Event::Forwarded { forward, answers } => self.forwarded(forward, answers),
             Event::SubgraphEvent(frame) => self.subgraph_event(&frame),
             Event::Tick => {

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 mod calls;
 mod forward;
 mod packets;
+mod replay;
 mod subgraphs;
 
 const T0_SECS: u64 = 0;

@@ -71,7 +71,11 @@ impl Calling {
                 },
                 Err(error) => Err(error),
             };
-            let fetched = Event::SubgraphFetched { component, outcome };
+            let fetched = Event::SubgraphFetched {
+                participant,
+                component,
+                outcome,
+            };
             let _ = report.send(Report::Core(fetched)).await;
         });
     }

@@ -9,15 +9,15 @@ use super::*;
 use crate::core::forward::{Forward, ForwardKind, FORWARD_TIMEOUT};
 use msgflo_protocol::ids::ParticipantId;
 
-const CODE: &str = r#"{"processes": {"a": {"component": "core/Repeat"}}}"#;
+pub(super) const CODE: &str = r#"{"processes": {"a": {"component": "core/Repeat"}}}"#;
 
-fn id(text: &str) -> ParticipantId {
+pub(super) fn id(text: &str) -> ParticipantId {
     ParticipantId::new(text).expect("id")
 }
 
 /// A discovery message of graph participant `id` of role `pipe`, component
 /// `demo/Pipeline`, an FBP runtime.
-fn runtime(id: &str) -> Event {
+pub(super) fn runtime(id: &str) -> Event {
     let message = json!({"protocol": "discovery", "command": "participant", "payload": {
         "id": id, "role": "pipe", "component": "demo/Pipeline",
         "inports": [{"id": "in", "queue": "pipe.IN"}], "outports": [],
@@ -28,13 +28,14 @@ fn runtime(id: &str) -> Event {
 
 /// A core whose node `pipe` is played by graph participants `pipe-1` and
 /// `pipe-2` (graph known), with clients 1 and 2 connected.
-fn with_graph_participants() -> Core {
+pub(super) fn with_graph_participants() -> Core {
     let mut core = core("pipe(demo/Pipeline)", Mode::Queues, None);
     core.handle(Event::Connected(1), t(0));
     core.handle(Event::Connected(2), t(0));
     core.handle(runtime("pipe-1"), t(1));
     core.handle(runtime("pipe-2"), t(1));
     let fetched = Event::SubgraphFetched {
+        participant: id("pipe-1"),
         component: "demo/Pipeline".into(),
         outcome: Ok(CODE.into()),
     };
@@ -43,13 +44,13 @@ fn with_graph_participants() -> Core {
 }
 
 /// `protocol:command` from `client` with `requestId` `r1`.
-fn request(client: ClientId, protocol: &str, command: &str, payload: Value) -> Event {
+pub(super) fn request(client: ClientId, protocol: &str, command: &str, payload: Value) -> Event {
     let text = json!({"protocol": protocol, "command": command, "payload": payload,
                       "requestId": "r1"});
     Event::Frame(client, text.to_string())
 }
 
-fn forwards(actions: &[Action]) -> Vec<Forward> {
+pub(super) fn forwards(actions: &[Action]) -> Vec<Forward> {
     actions
         .iter()
         .filter_map(|a| match a {
@@ -59,13 +60,13 @@ fn forwards(actions: &[Action]) -> Vec<Forward> {
         .collect()
 }
 
-fn one_forward(actions: &[Action]) -> Forward {
+pub(super) fn one_forward(actions: &[Action]) -> Forward {
     let forwards = forwards(actions);
     assert_eq!(forwards.len(), 1, "{actions:?}");
     forwards[0].clone()
 }
 
-fn refetches(actions: &[Action]) -> Vec<ParticipantId> {
+pub(super) fn refetches(actions: &[Action]) -> Vec<ParticipantId> {
     actions
         .iter()
         .filter_map(|a| match a {
@@ -78,11 +79,11 @@ fn refetches(actions: &[Action]) -> Vec<ParticipantId> {
         .collect()
 }
 
-fn addnode() -> Value {
+pub(super) fn addnode() -> Value {
     json!({"id": "x", "component": "core/Repeat", "graph": "Pipeline"})
 }
 
-fn echo(command: &str, payload: &Value) -> Result<Value, String> {
+pub(super) fn echo(command: &str, payload: &Value) -> Result<Value, String> {
     Ok(json!([{"protocol": "graph", "command": command, "payload": payload}]))
 }
 
@@ -132,6 +133,7 @@ fn an_edit_goes_to_every_participant_of_the_role_and_is_echoed_once_all_applied_
     let edited =
         r#"{"processes": {"a": {"component": "core/Repeat"}, "x": {"component": "core/Repeat"}}}"#;
     let fetched = Event::SubgraphFetched {
+        participant: id("pipe-1"),
         component: "demo/Pipeline".into(),
         outcome: Ok(edited.into()),
     };

@@ -5,6 +5,7 @@
 //! next announcement. Edits of that graph are forwarded (`forward.rs`).
 
 use super::*;
+use msgflo_protocol::ids::ParticipantId;
 
 /// A discovery message of graph participant `pipe-1` (component
 /// `demo/Pipeline`), an FBP runtime.
@@ -43,6 +44,7 @@ fn a_runtime_is_asked_for_its_graph_once_at_a_time() {
         "asked twice"
     );
     let failed = Event::SubgraphFetched {
+        participant: ParticipantId::new("pipe-1").expect("id"),
         component: "demo/Pipeline".into(),
         outcome: Err("did not answer".into()),
     };
@@ -62,6 +64,7 @@ fn its_component_becomes_a_subgraph_whose_source_is_the_graph() {
     core.handle(Event::Connected(1), t(0));
     core.handle(runtime_announces(), t(1));
     let fetched = Event::SubgraphFetched {
+        participant: ParticipantId::new("pipe-1").expect("id"),
         component: "demo/Pipeline".into(),
         outcome: Ok(CODE.into()),
     };
@@ -109,6 +112,7 @@ fn the_librarys_name_for_a_graph_participant_opens_its_graph() {
         .iter()
         .any(|a| matches!(a, Action::FetchSubgraph { component, .. } if component == "inner")));
     let fetched = Event::SubgraphFetched {
+        participant: ParticipantId::new("g-1").expect("id"),
         component: "inner".into(),
         outcome: Ok(CODE.into()),
     };
@@ -142,6 +146,7 @@ fn the_main_graph_stays_editable_beside_a_participants_graph() {
     core.handle(Event::Connected(1), t(0));
     core.handle(runtime_announces(), t(1));
     let fetched = Event::SubgraphFetched {
+        participant: ParticipantId::new("pipe-1").expect("id"),
         component: "demo/Pipeline".into(),
         outcome: Ok(CODE.into()),
     };

@@ -7,8 +7,8 @@ use crate::bins::binary;
 use crate::fbp_client::{self, Client, Coordinator};
 use crate::process::{spawn_ready, Spawned};
 use crate::unique;
-use anyhow::{Context, Result};
-use serde_json::json;
+use anyhow::{ensure, Context, Result};
+use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::process::Command;
@@ -110,4 +110,35 @@ fn participant_command(
         .env("MSGFLO_DISCOVERY_PERIOD", "1")
         .env_remove("RUST_LOG");
     Ok(command)
+}
+
+/// Sends `graph:command` about `graph` and waits for its acknowledgement
+/// (the echo).
+pub async fn edit(fbp: &mut Client, command: &str, graph: &str, mut payload: Value) -> Result<()> {
+    payload["graph"] = json!(graph);
+    fbp.send("graph", command, payload, None).await?;
+    let reply = fbp.reply(WAIT).await?;
+    ensure!(
+        reply["protocol"] == "graph" && reply["command"] == command,
+        "graph:{command} answered {reply}"
+    );
+    Ok(())
+}
+
+/// `{node, port}`.
+pub fn port(node: &str, port: &str) -> Value {
+    json!({"node": node, "port": port})
+}
+
+/// Puts a new node `c` (`core/Repeat`) into the edge `a -> b` of `graph`,
+/// in the order noflo-ui sends it when a node is dropped onto an edge: the
+/// old edge goes, the node comes, then its edges.
+pub async fn insert_c(fbp: &mut Client, graph: &str) -> Result<()> {
+    let (a_out, b_in) = (port("a", "OUT"), port("b", "IN"));
+    let (c_in, c_out) = (port("c", "IN"), port("c", "OUT"));
+    edit(fbp, "removeedge", graph, json!({"src": a_out, "tgt": b_in})).await?;
+    let node = json!({"id": "c", "component": "core/Repeat", "metadata": {"x": 200, "y": 100}});
+    edit(fbp, "addnode", graph, node).await?;
+    edit(fbp, "addedge", graph, json!({"src": a_out, "tgt": c_in})).await?;
+    edit(fbp, "addedge", graph, json!({"src": c_out, "tgt": b_in})).await
 }

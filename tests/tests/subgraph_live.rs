@@ -14,11 +14,11 @@ use msgflo_protocol::graph::Graph;
 use msgflo_tests::bins::binary;
 use msgflo_tests::fbp_client::Client;
 use msgflo_tests::numbered::{number_of, send_numbered};
-use msgflo_tests::opened::{open, Opened};
+use msgflo_tests::opened::{insert_c, open, port, Opened};
 use msgflo_tests::process::run_to_end;
 use msgflo_tests::vhost::Vhost;
 use msgflo_tests::{mqtt_url, next_payload, unique};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,32 +28,9 @@ const WAIT: Duration = Duration::from_secs(30);
 const N: usize = 10_000;
 const GRAPH: &str = "INPORT=a.IN:IN\nOUTPORT=b.OUT:OUT\na(core/Repeat) OUT -> IN b(core/Repeat)\n";
 
-/// Sends `graph:command` about `graph` and waits for its acknowledgement.
-async fn edit(fbp: &mut Client, command: &str, graph: &str, mut payload: Value) -> Result<()> {
-    payload["graph"] = json!(graph);
-    fbp.send("graph", command, payload, None).await?;
-    let reply = fbp.reply(WAIT).await?;
-    ensure!(
-        reply["protocol"] == "graph" && reply["command"] == command,
-        "graph:{command} answered {reply}"
-    );
-    Ok(())
-}
-
-fn port(node: &str, port: &str) -> Value {
-    json!({"node": node, "port": port})
-}
-
-/// The edits, in the order noflo-ui sends them when a node is dropped
-/// onto an edge: the old edge goes, the node comes, then its edges.
+/// Inserts `c` into `a -> b` and watches `c -> b`.
 async fn rewire(fbp: &mut Client, graph: &str) -> Result<()> {
-    let (a_out, b_in) = (port("a", "OUT"), port("b", "IN"));
-    let (c_in, c_out) = (port("c", "IN"), port("c", "OUT"));
-    edit(fbp, "removeedge", graph, json!({"src": a_out, "tgt": b_in})).await?;
-    let node = json!({"id": "c", "component": "core/Repeat", "metadata": {"x": 200, "y": 100}});
-    edit(fbp, "addnode", graph, node).await?;
-    edit(fbp, "addedge", graph, json!({"src": a_out, "tgt": c_in})).await?;
-    edit(fbp, "addedge", graph, json!({"src": c_out, "tgt": b_in})).await?;
+    insert_c(fbp, graph).await?;
     let edges =
         json!({"graph": graph, "edges": [{"src": port("c", "out"), "tgt": port("b", "in")}]});
     fbp.send("network", "edges", edges, None).await?;

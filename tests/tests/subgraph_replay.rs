@@ -12,29 +12,13 @@ use anyhow::{ensure, Context, Result};
 use msgflo_protocol::graph::Graph;
 use msgflo_tests::fbp_client::Client;
 use msgflo_tests::mqtt_url;
-use msgflo_tests::opened::open;
+use msgflo_tests::opened::{edit, insert_c, open};
 use msgflo_tests::vhost::Vhost;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(30);
 const GRAPH: &str = "INPORT=a.IN:IN\nOUTPORT=b.OUT:OUT\na(core/Repeat) OUT -> IN b(core/Repeat)\n";
-
-/// Sends `graph:command` about `graph` and waits for its acknowledgement.
-async fn edit(fbp: &mut Client, command: &str, graph: &str, mut payload: Value) -> Result<()> {
-    payload["graph"] = json!(graph);
-    fbp.send("graph", command, payload, None).await?;
-    let reply = fbp.reply(WAIT).await?;
-    ensure!(
-        reply["protocol"] == "graph" && reply["command"] == command,
-        "graph:{command} answered {reply}"
-    );
-    Ok(())
-}
-
-fn port(node: &str, port: &str) -> Value {
-    json!({"node": node, "port": port})
-}
 
 /// Waits until the coordinator lists participant `id`: asks, and when it
 /// is not listed yet, waits for the next participant the coordinator tells
@@ -78,13 +62,7 @@ async fn late_joiner_replayed(broker: &str) -> Result<()> {
     let mut opened = open(broker, GRAPH).await?;
     let (graph, role) = (&opened.graph.clone(), opened.role.clone());
     let fbp = &mut opened.fbp;
-    let (a_out, b_in) = (port("a", "OUT"), port("b", "IN"));
-    let (c_in, c_out) = (port("c", "IN"), port("c", "OUT"));
-    edit(fbp, "removeedge", graph, json!({"src": a_out, "tgt": b_in})).await?;
-    let node = json!({"id": "c", "component": "core/Repeat", "metadata": {"x": 200, "y": 100}});
-    edit(fbp, "addnode", graph, node).await?;
-    edit(fbp, "addedge", graph, json!({"src": a_out, "tgt": c_in})).await?;
-    edit(fbp, "addedge", graph, json!({"src": c_out, "tgt": b_in})).await?;
+    insert_c(fbp, graph).await?;
 
     let late = format!("{role}-late");
     let joiner = opened.join(broker, &late).await?;

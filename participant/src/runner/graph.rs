@@ -111,12 +111,14 @@ async fn start(
         base.tasks.spawn(note_errors(errors, base.stats.clone()));
     }
     let (settled, outcomes) = mpsc::unbounded_channel();
+    let (parked, consumers) = mpsc::unbounded_channel();
     let settled = Settled {
         outcomes: settled,
         abandoned: base.abandoned.clone(),
         stats: base.stats.clone(),
+        parked,
     };
-    base.tasks.spawn(settle(outcomes));
+    base.tasks.spawn(settle(outcomes, consumers));
     let prefetch = options.prefetch.max(1);
     for (port, tx) in inputs {
         let queue = &base.inports[port.as_str()];
@@ -275,6 +277,11 @@ struct Settled {
     abandoned: Arc<AtomicBool>,
     /// Counts each delivery's end.
     stats: Arc<Stats>,
+    /// Where an inport's consumer goes once it stopped taking messages: it
+    /// lives on until the last delivery is settled, because on AMQP its
+    /// channel closes with it, and a delivery still in the graph could then
+    /// not be acked — the broker would deliver it again, a duplicate.
+    parked: mpsc::UnboundedSender<Consumer>,
 }
 
 /// The token of one delivery: settles it when the last clone is dropped.
@@ -314,14 +321,20 @@ impl Drop for Tracker {
 
 /// Acks or nacks each delivery the graph is done with, several at a time
 /// (their order does not matter to the broker); ends once every token and
-/// every inport task is gone and the last ack went out.
-async fn settle(mut outcomes: mpsc::UnboundedReceiver<Outcome>) {
+/// every inport task is gone and the last ack went out — and only then
+/// drops the inports' consumers (parked by `feed` when it stopped).
+async fn settle(
+    mut outcomes: mpsc::UnboundedReceiver<Outcome>,
+    mut parked: mpsc::UnboundedReceiver<Consumer>,
+) {
     const AT_ONCE: usize = 256;
     let mut pending = FuturesUnordered::new();
+    let mut consumers = Vec::new();
     loop {
         tokio::select! {
             biased;
             Some(()) = pending.next(), if !pending.is_empty() => {}
+            Some(consumer) = parked.recv() => consumers.push(consumer),
             outcome = outcomes.recv(), if pending.len() < AT_ONCE => match outcome {
                 Some((delivery, failed)) => pending.push(settle_one(delivery, failed)),
                 None => break,
@@ -329,6 +342,7 @@ async fn settle(mut outcomes: mpsc::UnboundedReceiver<Outcome>) {
         }
     }
     while pending.next().await.is_some() {}
+    drop(consumers);
 }
 
 async fn settle_one(delivery: Delivery, failed: bool) {
@@ -382,6 +396,8 @@ async fn feed(
         }
     }
     tracing::debug!(%port, "graph inport stopped");
+    // Kept until every delivery is settled (see `Settled::parked`).
+    let _ = settled.parked.send(consumer);
 }
 
 /// Publishes what reaches one exported outport (up to `concurrency` awaiting

@@ -158,6 +158,18 @@ pub enum ChildEvent {
     },
 }
 
+/// A child exited ([`Children::exits`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildExit {
+    /// Its role.
+    pub role: String,
+    /// How.
+    pub status: ExitStatus,
+    /// Whether it was being stopped ([`Children::stop`] and friends), as
+    /// opposed to exiting on its own.
+    pub stopped: bool,
+}
+
 /// A participant process could not be started.
 #[derive(Debug, thiserror::Error)]
 pub enum SpawnError {
@@ -238,8 +250,8 @@ pub struct Children {
     broker: String,
     options: ChildOptions,
     children: std::collections::BTreeMap<String, Child>,
-    /// Told the role of every child that exits ([`Children::exits`]).
-    exits: Option<mpsc::UnboundedSender<String>>,
+    /// Told of every child that exits ([`Children::exits`]).
+    exits: Option<mpsc::UnboundedSender<ChildExit>>,
 }
 
 impl Children {
@@ -258,9 +270,9 @@ impl Children {
         }
     }
 
-    /// From now on, the role of every child that exits (stopped or on its
-    /// own) arrives here.
-    pub fn exits(&mut self) -> mpsc::UnboundedReceiver<String> {
+    /// From now on, every child that exits (stopped or on its own) is told
+    /// here.
+    pub fn exits(&mut self) -> mpsc::UnboundedReceiver<ChildExit> {
         let (tx, rx) = mpsc::unbounded_channel();
         self.exits = Some(tx);
         rx
@@ -357,7 +369,11 @@ impl Children {
             }
             let _ = exit_tx.send(Some(status));
             if let Some(exits) = exits {
-                let _ = exits.send(role_owned.clone());
+                let _ = exits.send(ChildExit {
+                    role: role_owned.clone(),
+                    status,
+                    stopped: stopping_flag.load(Ordering::SeqCst),
+                });
             }
             if let Some(events) = events {
                 let _ = events

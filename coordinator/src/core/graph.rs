@@ -1,6 +1,7 @@
 //! What a graph change asks of the coordinator besides editing the graph:
 //! a participant process started for an added node, stopped for a removed
-//! one, the main graph written back (`--auto-save`). The links follow from
+//! one (and no longer supervised: never started again), the main graph
+//! written back (`--auto-save`). The links follow from
 //! the desired state (`desired.rs`) after every event.
 
 use super::{Action, Core};
@@ -37,15 +38,16 @@ pub(super) fn effects(change: &GraphChange) -> Effect {
 }
 
 impl Core {
-    pub(super) fn after_graph_change(&mut self, effect: Effect) {
+    pub(super) fn after_graph_change(&mut self, effect: Effect, now: Instant) {
         match effect {
             Effect::None => {}
-            Effect::Spawn { role, component } => self.spawn(&role, &component),
+            Effect::Spawn { role, component } => self.spawn(&role, &component, now),
             Effect::Stop { role } => {
                 if self.running.remove(&role) {
                     self.out.push(Action::Stop { role: role.clone() });
                 }
                 self.spawned.remove(&role);
+                self.supervisor.forget(&role);
             }
         }
         self.save();
@@ -57,7 +59,7 @@ impl Core {
     /// elsewhere). Participants of the role started elsewhere do not stop
     /// it: a role may have several, and an old discovery message waiting on
     /// `fbp` says nothing about whether its sender still runs.
-    pub(super) fn spawn(&mut self, role: &str, component: &str) {
+    pub(super) fn spawn(&mut self, role: &str, component: &str, now: Instant) {
         if !routes::is_participant(component)
             || self.config.ignore.iter().any(|r| r == role)
             || self.running.contains(role)
@@ -71,6 +73,7 @@ impl Core {
         };
         self.spawned.insert(role.to_owned());
         self.running.insert(role.to_owned());
+        self.supervisor.started(role, &command, now);
         self.out.push(Action::Spawn {
             role: role.to_owned(),
             command,
@@ -103,7 +106,7 @@ impl Core {
             .map(|(role, p)| (role.clone(), p.component.clone()))
             .collect();
         for (role, component) in nodes {
-            self.spawn(&role, &component);
+            self.spawn(&role, &component, now);
         }
         let id = self.config.graph_id.clone();
         let _ = self.start_network(&id, now);

@@ -18,7 +18,8 @@
 //! - what the broker should have — links and taps — as one desired state,
 //!   reconciled against what is applied, failures retried with back-off
 //!   (`desired.rs`, [`reconcile`]);
-//! - the participant processes started for graph nodes.
+//! - the participant processes started for graph nodes, and when to
+//!   start them again after they exit on their own (`supervise.rs`).
 //!
 //! # Layout
 //! - this file — [`Core`], [`Event`], [`Action`], [`Config`].
@@ -43,6 +44,9 @@
 //!   its brackets as `begingroup` / `endgroup`.
 //! - `discovery.rs` — participants appearing, heartbeats, expiry.
 //! - `pending.rs` — graph nodes nothing serves, and why.
+//! - [`supervise`] — when a participant started here that exited is
+//!   started again, and when it is given up on; `restarts.rs` — doing so,
+//!   and telling the log and the clients.
 //! - `clients.rs` — connections, trust, watched edges.
 //! - [`reconcile`] — applied vs wanted, with retries.
 
@@ -62,6 +66,8 @@ mod pending;
 pub mod reconcile;
 mod replay;
 mod requests;
+mod restarts;
+pub mod supervise;
 mod taps;
 mod watches;
 
@@ -146,6 +152,11 @@ pub enum Event {
     ChildExited {
         /// Its role.
         role: String,
+        /// How; `None`: it could not be started.
+        status: Option<std::process::ExitStatus>,
+        /// Whether the coordinator was stopping it (then it is not started
+        /// again).
+        stopped: bool,
     },
     /// The broker connection was made again: it may have lost what was
     /// applied (non-durable bindings, subscriptions).
@@ -352,6 +363,8 @@ pub struct Core {
     spawned: BTreeSet<String>,
     /// Of those, the ones still running.
     running: BTreeSet<String>,
+    /// When to start them again after they exit on their own.
+    supervisor: supervise::Supervisor,
     next_op: OpId,
     /// The actions decided while handling the current event.
     out: Vec<Action>,
@@ -379,6 +392,7 @@ impl Core {
             replays: joiners::Replays::default(),
             spawned: BTreeSet::new(),
             running: BTreeSet::new(),
+            supervisor: supervise::Supervisor::default(),
             next_op: 0,
             out: Vec::new(),
         }
@@ -409,9 +423,11 @@ impl Core {
             } => self.tapped(&queue, &payload, &brackets),
             Event::Done { op, result } => self.done(op, result, now),
             Event::Silent { participant } => self.silenced(participant),
-            Event::ChildExited { role } => {
-                self.running.remove(&role);
-            }
+            Event::ChildExited {
+                role,
+                status,
+                stopped,
+            } => self.child_exited(&role, status, stopped, now),
             Event::Reconnected => {
                 self.links.forget_applied();
                 self.taps.forget_applied();
@@ -437,6 +453,7 @@ impl Core {
             Event::Tick => {
                 self.expire(now);
                 self.packets_due(now);
+                self.restarts_due(now);
             }
         }
         self.settle(now)
@@ -451,6 +468,7 @@ impl Core {
             self.taps.next_retry(),
             self.network.deadline(),
             self.packets.deadline(),
+            self.supervisor.next_due(),
         ]
         .into_iter()
         .flatten()

@@ -62,7 +62,9 @@ impl Core {
             })
             .map(|(role, node)| {
                 let component = node.component.clone();
-                let reason = if running.contains(role) {
+                let reason = if let Some(reason) = self.supervision_reason(role) {
+                    reason
+                } else if running.contains(role) {
                     "started; waiting for its discovery message".to_owned()
                 } else if self.config.ignore.contains(role) {
                     "not started here (--ignore); waiting for a participant started elsewhere"

@@ -81,7 +81,7 @@ impl Core {
         let rid = request.request_id.as_deref();
         let replies = match request.input {
             Input::Runtime(input) => self.runtime(client, input, now),
-            Input::Graph(change) => self.graph(client, rid, change),
+            Input::Graph(change) => self.graph(client, rid, change, now),
             Input::Component(input) => self.component(input),
             Input::Network(input) => self.network(client, rid, input, now),
             Input::Trace(_) => vec![Output::error(
@@ -142,6 +142,7 @@ impl Core {
         client: ClientId,
         request_id: Option<&str>,
         change: GraphChange,
+        now: Instant,
     ) -> Vec<Output> {
         if self
             .subgraph_role(crate::fbp::graph_edit::graph_of(&change))
@@ -175,7 +176,7 @@ impl Core {
         );
         match self.graphs.apply(change) {
             Ok(replies) => {
-                self.after_graph_change(effects);
+                self.after_graph_change(effects, now);
                 let mut outputs: Vec<Output> = replies.into_iter().map(Output::Graph).collect();
                 if ports_change {
                     // Clients learn the main graph's exported ports (noflo-ui

@@ -9,6 +9,7 @@ mod calls;
 mod forward;
 mod packets;
 mod replay;
+mod restarts;
 mod subgraphs;
 
 const T0_SECS: u64 = 0;

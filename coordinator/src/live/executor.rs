@@ -163,7 +163,12 @@ impl Executor {
                         tracing::warn!(role, %error, "could not start the participant");
                         let report = self.report.clone();
                         tokio::spawn(async move {
-                            let _ = report.send(Report::Core(Event::ChildExited { role })).await;
+                            let exited = Event::ChildExited {
+                                role,
+                                status: None,
+                                stopped: false,
+                            };
+                            let _ = report.send(Report::Core(exited)).await;
                         });
                     }
                 }

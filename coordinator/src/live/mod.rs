@@ -31,7 +31,7 @@ use crate::core::{Action, Core, Event as CoreEvent, OpError};
 use crate::fbp::graph_edit::Graphs;
 use crate::library::Library;
 use crate::server::{ClientId, Event, Outbox};
-use crate::spawn::Children;
+use crate::spawn::{ChildExit, Children};
 use msgflo_transport::{Consumer, Transport};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -44,7 +44,7 @@ pub struct Coordinator {
     /// Results of operations, copies from taps, discovery: everything the
     /// executor's tasks report.
     reports: mpsc::Receiver<Report>,
-    exits: mpsc::UnboundedReceiver<String>,
+    exits: mpsc::UnboundedReceiver<ChildExit>,
 }
 
 impl Coordinator {
@@ -122,7 +122,11 @@ impl Coordinator {
                     }
                     None => break,
                 },
-                Some(role) = self.exits.recv() => CoreEvent::ChildExited { role },
+                Some(exit) = self.exits.recv() => CoreEvent::ChildExited {
+                    role: exit.role,
+                    status: Some(exit.status),
+                    stopped: exit.stopped,
+                },
                 () = sleep_until(deadline) => CoreEvent::Tick,
             };
             let actions = self.core.handle(event, now());

@@ -9,13 +9,17 @@
 //!   {"id":"repeater-1","role":"repeater","component":"Repeat", ...,
 //!    "inports":[...],"outports":[...],"first_seen_ms_ago":5012,"last_seen_ms_ago":12}],
 //!  "pending":[{"role":"helloA","component":"Hello","reason":"waiting for ..."}],
-//!  "forwarded":[{"outport":"a.OUT","inport":"shout/in"}]}}
+//!  "forwarded":[{"outport":"a.OUT","inport":"shout/in"}],
+//!  "restarted":[{"role":"helloB","restarts":2,"state":"running"}]}}
 //! ```
 //!
 //! Each participant is what it said in its last discovery message, plus
 //! when it was first and last heard of; each pending node says why nothing
 //! serves it (`pending.rs`); each forwarded edge is one whose messages the
-//! coordinator passes on, for a participant that takes no `connectinport`.
+//! coordinator passes on, for a participant that takes no `connectinport`;
+//! each restarted role is one whose participant, started here, exited on its
+//! own and was started again (`state` `running` or `waiting`) or given up
+//! on (`failed`) (`restarts.rs`).
 //!
 //! `call` calls participants ([`crate::calls`]): payload `{"call": NAME,
 //! "args": ..., "role": R, "participants": [ID, ...], "timeout": MS}`
@@ -80,6 +84,7 @@ impl Core {
                 let participants: Vec<Value> =
                     self.registry.entries().map(|e| describe(e, now)).collect();
                 let pending = serde_json::to_value(self.pending_nodes()).unwrap_or_default();
+                let restarted = serde_json::to_value(self.restarted()).unwrap_or_default();
                 let forwarded: Vec<Value> = self
                     .links
                     .applied()
@@ -93,7 +98,7 @@ impl Core {
                     .collect();
                 json!({"protocol": PROTOCOL, "command": "participants",
                        "payload": {"participants": participants, "pending": pending,
-                                   "forwarded": forwarded}})
+                                   "forwarded": forwarded, "restarted": restarted}})
             }
             other => json!({"protocol": PROTOCOL, "command": "error",
                             "payload": {"message": format!("unknown command msgflo:{other}")}}),

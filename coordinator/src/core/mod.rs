@@ -75,6 +75,7 @@ pub use edit_log::EDIT_LOG_LIMIT;
 pub use errors::{OpError, PacketError};
 pub use forward::{forwardable, Forward, ForwardKind, FORWARD_TIMEOUT};
 pub use pending::PendingNode;
+pub use restarts::Restarted;
 
 use crate::bindings::{Link, Mode};
 use crate::fbp::graph_edit::Graphs;

@@ -8,12 +8,27 @@
 //!   (the node's id, why) to FBP clients; `msgflo:participants` names it
 //!   among the pending nodes ([`Core::supervision_reason`]).
 //! - The exit of a participant the coordinator was stopping says nothing.
+//! - `msgflo:participants` lists each role started again or given up on,
+//!   with its restarts and state ([`Restarted`]); `msgflo-participants`
+//!   shows them after its table.
 
 use super::supervise::{State, Verdict, FAIL_WINDOW};
 use super::{Action, Core};
 use msgflo_protocol::messages::{NetworkOutput, Output, OutputMessage, ProcessError};
+use serde::{Deserialize, Serialize};
 use std::process::ExitStatus;
 use std::time::Instant;
+
+/// A role whose participant the coordinator started again, or gave up on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Restarted {
+    /// The node, which is the role.
+    pub role: String,
+    /// How often its participant was started again.
+    pub restarts: u32,
+    /// `running`, `waiting` (to be started again) or `failed` (given up on).
+    pub state: String,
+}
 
 impl Core {
     /// The participant started for `role` exited (`status`; `None`: it could
@@ -92,6 +107,23 @@ impl Core {
                 status.restarts
             )),
         }
+    }
+
+    /// The roles started again or given up on, by role.
+    pub(super) fn restarted(&self) -> Vec<Restarted> {
+        self.supervisor
+            .troubled()
+            .map(|(role, status)| Restarted {
+                role: role.to_owned(),
+                restarts: status.restarts,
+                state: match status.state {
+                    State::Running => "running",
+                    State::Waiting(_) => "waiting",
+                    State::Failed => "failed",
+                }
+                .to_owned(),
+            })
+            .collect()
     }
 
     /// The graph the network runs, else the main graph.

@@ -5,7 +5,8 @@
 //!   `ws://localhost:3569` when something listens there), asked with the
 //!   msgflo-rs FBP extension `msgflo:participants`
 //!   ([`crate::core::extension`]); `--secret` as for any FBP client. It
-//!   also names the graph's nodes that no participant serves, and why
+//!   also names the graph's nodes that no participant serves, and why,
+//!   and the roles whose participants it started again after they exited
 //!   (after the table; on stderr with `--json`);
 //! - else the broker's discovery messages, heard for `--listen` seconds
 //!   (default 30: participants announce themselves every
@@ -25,7 +26,7 @@ pub use super::listed::Listed;
 use super::{call, table};
 use super::{close, connect, CONNECT_TIMEOUT};
 use crate::client;
-use crate::core::PendingNode;
+use crate::core::{PendingNode, Restarted};
 use clap::{ArgAction, Parser};
 use futures_util::{SinkExt, StreamExt};
 use msgflo_cli as cli;
@@ -91,13 +92,13 @@ pub async fn run(args: Args) -> Result<(), String> {
     let secret = args.secret.clone().or_else(|| cli::env("MSGFLO_SECRET"));
     let heard = |listed| Answer {
         listed,
-        pending: Vec::new(),
-        forwarded: Vec::new(),
+        ..Answer::default()
     };
     let Answer {
         mut listed,
         pending,
         forwarded,
+        restarted,
     } = match (&args.listen, &args.runtime) {
         (Some(seconds), _) => heard(listen(&args, *seconds).await?),
         (None, Some(runtime)) => ask(runtime, secret.as_deref()).await?,
@@ -134,6 +135,12 @@ pub async fn run(args: Args) -> Result<(), String> {
         for (outport, inport) in &forwarded {
             eprintln!("forwarded by the coordinator: {outport} -> {inport}");
         }
+        for role in &restarted {
+            eprintln!(
+                "restarted by the coordinator: {} {} times, {}",
+                role.role, role.restarts, role.state
+            );
+        }
     } else {
         print!("{}", table::render(&listed));
         if !pending.is_empty() {
@@ -141,6 +148,9 @@ pub async fn run(args: Args) -> Result<(), String> {
         }
         if !forwarded.is_empty() {
             print!("\n{}", table::render_forwarded(&forwarded));
+        }
+        if !restarted.is_empty() {
+            print!("\n{}", table::render_restarted(&restarted));
         }
     }
     Ok(())
@@ -202,6 +212,8 @@ pub struct Answer {
     pub pending: Vec<PendingNode>,
     /// Edges whose messages it passes on itself: (outport, inport).
     pub forwarded: Vec<(String, String)>,
+    /// The roles whose participants it started again, or gave up on.
+    pub restarted: Vec<Restarted>,
 }
 
 /// Asks the coordinator at `runtime` for its registry, its pending nodes
@@ -263,8 +275,10 @@ pub async fn ask(runtime: &str, secret: Option<&str>) -> Result<Answer, String> 
         .into_iter()
         .map(Listed::from_json)
         .collect::<Result<_, _>>()?;
-    // An older coordinator sends no pending or forwarded list.
+    // An older coordinator sends no pending, forwarded or restarted list.
     let pending = serde_json::from_value(reply["payload"]["pending"].clone()).unwrap_or_default();
+    let restarted =
+        serde_json::from_value(reply["payload"]["restarted"].clone()).unwrap_or_default();
     let text = |v: &Value, key: &str| v[key].as_str().unwrap_or_default().to_owned();
     let forwarded = reply["payload"]["forwarded"]
         .as_array()
@@ -279,6 +293,7 @@ pub async fn ask(runtime: &str, secret: Option<&str>) -> Result<Answer, String> 
         listed,
         pending,
         forwarded,
+        restarted,
     })
 }
 

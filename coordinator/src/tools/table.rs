@@ -54,6 +54,23 @@ pub fn render_pending(pending: &[PendingNode]) -> String {
     aligned(&rows)
 }
 
+/// The roles the coordinator started again (or gave up on), under a heading.
+pub fn render_restarted(restarted: &[crate::core::Restarted]) -> String {
+    let mut rows = vec![vec![
+        "RESTARTED ROLE".to_owned(),
+        "RESTARTS".to_owned(),
+        "STATE".to_owned(),
+    ]];
+    for role in restarted {
+        rows.push(vec![
+            role.role.clone(),
+            role.restarts.to_string(),
+            role.state.clone(),
+        ]);
+    }
+    aligned(&rows)
+}
+
 /// The edges the coordinator passes on itself, under a heading.
 pub fn render_forwarded(forwarded: &[(String, String)]) -> String {
     let mut rows = vec![vec![

@@ -55,6 +55,16 @@ fn reason(core: &mut Core, role: &str, now: Instant) -> Option<String> {
     })
 }
 
+/// The `restarted` list of `msgflo:participants`.
+fn restarted(core: &mut Core, now: Instant) -> Value {
+    let asked = core.handle(frame(1, "msgflo", "participants", json!({})), now);
+    frames_to(&asked, 1)
+        .iter()
+        .find(|f| f["command"] == "participants")
+        .map(|f| f["payload"]["restarted"].clone())
+        .unwrap_or_default()
+}
+
 #[test]
 fn an_exit_on_its_own_starts_the_participant_again_after_the_back_off() {
     let (mut core, now) = started();
@@ -78,6 +88,10 @@ fn an_exit_on_its_own_starts_the_participant_again_after_the_back_off() {
     assert!(spawns(&core.handle(Event::Tick, now + FIRST_RESTART / 2)).is_empty());
     let again = core.handle(Event::Tick, now + FIRST_RESTART);
     assert_eq!(spawns(&again), ["a"]);
+    assert_eq!(
+        restarted(&mut core, now + FIRST_RESTART),
+        json!([{"role": "a", "restarts": 1, "state": "running"}])
+    );
 }
 
 #[test]
@@ -118,6 +132,11 @@ fn a_role_that_keeps_exiting_is_failed_and_clients_are_told() {
     assert!(spawns(&core.handle(Event::Tick, now + Duration::from_secs(3600))).is_empty());
     let failed = reason(&mut core, "a", now).unwrap_or_default();
     assert!(failed.contains("failed"), "{failed}");
+    let restarts = FAIL_AFTER_EXITS - 1;
+    assert_eq!(
+        restarted(&mut core, now),
+        json!([{"role": "a", "restarts": restarts, "state": "failed"}])
+    );
 }
 
 #[test]

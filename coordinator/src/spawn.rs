@@ -271,7 +271,7 @@ impl Children {
     }
 
     /// From now on, every child that exits (stopped or on its own) is told
-    /// here.
+    /// here; the listener logs an exit on its own (here it is a debug line).
     pub fn exits(&mut self) -> mpsc::UnboundedReceiver<ChildExit> {
         let (tx, rx) = mpsc::unbounded_channel();
         self.exits = Some(tx);
@@ -364,6 +364,9 @@ impl Children {
             }
             if stopping_flag.load(Ordering::SeqCst) {
                 tracing::debug!(role = %role_owned, %status, "participant stopped");
+            } else if exits.is_some() {
+                // Whoever listens says what follows (the coordinator: a restart).
+                tracing::debug!(role = %role_owned, %status, "participant exited");
             } else {
                 tracing::warn!(role = %role_owned, %status, "participant exited");
             }

@@ -97,6 +97,13 @@ async fn a_killed_library_participant_is_started_again() -> Result<()> {
             && l.contains(&role)),
         "no warning of the exit: {stderr}"
     );
+    ensure!(
+        stderr.lines().any(|l| l.contains(" WARN ")
+            && l.contains("starting the participant again")
+            && l.contains("restart=1")
+            && l.contains(&role)),
+        "no line of the restart: {stderr}"
+    );
     Ok(())
 }
 

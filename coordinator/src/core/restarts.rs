@@ -3,7 +3,7 @@
 //!
 //! - Each exit on its own is a warning in the log (role, exit status, the
 //!   next delay) and a `network:output` to FBP clients; each restart is a
-//!   line in the log with its number.
+//!   warning too, with its number (both show at the default level).
 //! - A role given up on is an error in the log and a `network:processerror`
 //!   (the node's id, why) to FBP clients; `msgflo:participants` names it
 //!   among the pending nodes ([`Core::supervision_reason`]).
@@ -86,7 +86,7 @@ impl Core {
             if !self.spawned.contains(&role) || self.running.contains(&role) {
                 continue;
             }
-            tracing::info!(role, restart, "starting the participant again");
+            tracing::warn!(role, restart, "starting the participant again");
             self.running.insert(role.clone());
             self.out.push(Action::Spawn { role, command });
         }

@@ -38,7 +38,7 @@ fn an_exit_schedules_a_restart_after_the_first_back_off() {
 }
 
 #[test]
-fn repeated_exits_double_the_back_off_up_to_the_last() {
+fn quick_exits_double_the_back_off_spaced_ones_do_not() {
     let mut s = Supervisor::default();
     s.started("a", "run a", t(0));
     let mut now = t(0);

@@ -116,3 +116,5 @@ mod amqp;
 mod peers;
 #[path = "transport_amqp/proxy.rs"]
 mod proxy;
+#[path = "transport_amqp/taps.rs"]
+mod taps;

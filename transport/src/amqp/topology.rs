@@ -16,7 +16,9 @@
 //! - a participant's control queue `.fbp.<id>.receive` lives only as long as
 //!   the participant: not durable, auto-delete, no dead-letter queue (ids are
 //!   new on every start; durable control queues would pile up on the broker).
-//!   So does a tap (`.tap.<uuid>`, [`Transport::tap`](super::super::Transport::tap)).
+//!   So does a tap (`.tap.<uuid>`, [`Transport::tap`](super::super::Transport::tap)),
+//!   which is also bounded: at most [`TAP_MAX_LENGTH`] ready messages, the
+//!   oldest dropped first.
 //!
 //! # Ours and theirs
 //! A participant's own ports are declared whatever is there ([`Step::Always`]):
@@ -53,6 +55,12 @@ const CONTROL_PREFIX: &str = msgflo_protocol::queues::CONTROL_PREFIX;
 /// Prefix of taps (`.tap.<uuid>`): private copies of an outport.
 const TAP_PREFIX: &str = super::super::TAP_PREFIX;
 
+/// Most messages a tap's queue keeps ready (`x-max-length`); past that the
+/// oldest go (`x-overflow: drop-head`). A tap is a copy for a watcher: one
+/// that falls behind loses old copies, and can never grow the broker's
+/// memory toward an alarm that would block every publisher.
+pub(super) const TAP_MAX_LENGTH: i64 = 10_000;
+
 /// One thing on the broker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Declaration {
@@ -79,17 +87,31 @@ pub(super) enum Declaration {
 
 impl Declaration {
     /// The `arguments` table of the declaration (empty but for queues with a
-    /// dead-letter exchange).
+    /// dead-letter exchange, and taps: bounded, see [`TAP_MAX_LENGTH`]).
     pub(super) fn arguments(&self) -> FieldTable {
         let mut table = FieldTable::default();
-        if let Declaration::Queue {
-            dead_letter_exchange: Some(exchange),
+        let Declaration::Queue {
+            name,
+            dead_letter_exchange,
             ..
         } = self
-        {
+        else {
+            return table;
+        };
+        if let Some(exchange) = dead_letter_exchange {
             table.insert(
                 DEAD_LETTER_ARGUMENT.into(),
                 AMQPValue::LongString(exchange.as_str().into()),
+            );
+        }
+        if name.starts_with(TAP_PREFIX) {
+            table.insert(
+                "x-max-length".into(),
+                AMQPValue::LongLongInt(TAP_MAX_LENGTH),
+            );
+            table.insert(
+                "x-overflow".into(),
+                AMQPValue::LongString("drop-head".into()),
             );
         }
         table
@@ -324,6 +346,23 @@ mod tests {
         let value = args.inner().get(DEAD_LETTER_ARGUMENT);
         assert_eq!(value, Some(&AMQPValue::LongString("dead-a.IN".into())));
         assert_eq!(args.inner().len(), 1);
+    }
+
+    #[test]
+    fn a_tap_queue_is_bounded_dropping_its_oldest() {
+        let args = inport(&q(".tap.0123"))[0].arguments();
+        assert_eq!(
+            args.inner().get("x-max-length"),
+            Some(&AMQPValue::LongLongInt(TAP_MAX_LENGTH))
+        );
+        assert_eq!(
+            args.inner().get("x-overflow"),
+            Some(&AMQPValue::LongString("drop-head".into()))
+        );
+        assert!(inport(&q(".fbp.x.receive"))[0]
+            .arguments()
+            .inner()
+            .is_empty());
     }
 
     #[test]

@@ -34,8 +34,15 @@
 //! msgflo (`setup.startProcess`) runs the command split on spaces unless `--shell` is
 //! given, SIGTERMs only the direct child and waits for it without a bound, and leaves
 //! grandchildren and, when it is killed, all children running.
+//!
+//! # Layout
+//! - this file — [`Children`]: spawning, stopping, exits, process groups.
+//! - `spawn/lines.rs` — one child's stdout or stderr, line by line: to the
+//!   log, the coordinator's own output (`--forward`) and the events channel.
 
-use crate::forward;
+mod lines;
+
+use lines::{take, Lines};
 use msgflo_cli::logging::{LogFormat, LOG_FORMAT_ENV};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -43,7 +50,6 @@ use std::process::{ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::{mpsc, oneshot, watch};
 
 /// How long [`Children::stop`] waits after SIGTERM before SIGKILL.
@@ -512,91 +518,6 @@ async fn finish(role: &str, mut child: Child, was_running: bool, bound: Duration
 fn signal_group(pgid: i32, signal: libc::c_int) -> bool {
     // SAFETY: kill(2) has no memory-safety preconditions.
     unsafe { libc::kill(-pgid, signal) == 0 }
-}
-
-type StartedTx = Arc<Mutex<Option<oneshot::Sender<Result<String, ExitStatus>>>>>;
-
-fn take(tx: &StartedTx) -> Option<oneshot::Sender<Result<String, ExitStatus>>> {
-    tx.lock()
-        .map(|mut s| s.take())
-        .unwrap_or_else(|p| p.into_inner().take())
-}
-
-/// Forwards one output stream of one child.
-struct Lines {
-    role: String,
-    stream: Stream,
-    forward: bool,
-    log_format: LogFormat,
-    events: Option<mpsc::Sender<ChildEvent>>,
-    started: Option<StartedTx>,
-}
-
-impl Lines {
-    fn new(role: &str, stream: Stream, options: &ChildOptions, started: Option<StartedTx>) -> Self {
-        let forward = match stream {
-            Stream::Stdout => options.forward_stdout,
-            Stream::Stderr => options.forward_stderr,
-        };
-        Lines {
-            role: role.to_owned(),
-            stream,
-            forward,
-            log_format: options.log_format,
-            events: options.events.clone(),
-            started,
-        }
-    }
-
-    async fn run(self, pipe: impl AsyncRead + Unpin) {
-        let mut reader = BufReader::new(pipe);
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            match reader.read_until(b'\n', &mut buf).await {
-                Ok(0) => return,
-                Ok(_) => self.line(&buf),
-                Err(error) => {
-                    tracing::debug!(role = %self.role, %error, "participant output unreadable");
-                    return;
-                }
-            }
-        }
-    }
-
-    fn line(&self, raw: &[u8]) {
-        let text = String::from_utf8_lossy(raw);
-        let line = forward::strip_ansi(text.trim_end_matches(['\n', '\r']));
-        let line = line.as_ref();
-        let role = &self.role;
-        match self.stream {
-            Stream::Stdout => {
-                tracing::debug!(target: "msgflo::participant", %role, "{line}");
-                if self.forward {
-                    println!("{}", forward::stdout_line(role, line));
-                }
-            }
-            Stream::Stderr => {
-                tracing::info!(target: "msgflo::participant", %role, "{line}");
-                if self.forward {
-                    eprintln!("{}", forward::stderr_line(self.log_format, role, line));
-                }
-            }
-        }
-        if let Some(tx) = self.started.as_ref().and_then(take) {
-            let _ = tx.send(Ok(line.to_owned()));
-        }
-        if let Some(events) = &self.events {
-            let event = ChildEvent::Line {
-                role: role.clone(),
-                stream: self.stream,
-                line: line.to_owned(),
-            };
-            if events.try_send(event).is_err() {
-                tracing::debug!(%role, "participant output dropped (events channel full)");
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -159,35 +159,24 @@ async fn a_client_on_the_fbp_channel_edits_sends_packets_and_sees_outputs() -> R
         }
     };
     let graph_id = "demo/Pipeline";
+    let port = |node: &str, port: &str| json!({"node": node, "port": port});
+    let edge = |src: Value, tgt: Value| json!({"src": src, "tgt": tgt, "graph": graph_id});
+    let (a_out, b_in) = (port("a", "OUT"), port("b", "IN"));
+    let (c_in, c_out) = (port("c", "IN"), port("c", "OUT"));
+    let watched = json!({"src": c_out, "tgt": b_in});
     let commands = [
-        (
-            "graph",
-            "removeedge",
-            json!({"src": {"node": "a", "port": "OUT"},
-                                        "tgt": {"node": "b", "port": "IN"}, "graph": graph_id}),
-        ),
+        ("graph", "removeedge", edge(a_out.clone(), b_in.clone())),
         (
             "graph",
             "addnode",
             json!({"id": "c", "component": "core/Repeat", "graph": graph_id}),
         ),
-        (
-            "graph",
-            "addedge",
-            json!({"src": {"node": "a", "port": "OUT"},
-                                     "tgt": {"node": "c", "port": "IN"}, "graph": graph_id}),
-        ),
-        (
-            "graph",
-            "addedge",
-            json!({"src": {"node": "c", "port": "OUT"},
-                                     "tgt": {"node": "b", "port": "IN"}, "graph": graph_id}),
-        ),
+        ("graph", "addedge", edge(a_out, c_in)),
+        ("graph", "addedge", edge(c_out, b_in)),
         (
             "network",
             "edges",
-            json!({"graph": graph_id, "edges": [
-            {"src": {"node": "c", "port": "OUT"}, "tgt": {"node": "b", "port": "IN"}}]}),
+            json!({"graph": graph_id, "edges": [watched]}),
         ),
     ];
     for (protocol, command, payload) in commands {

@@ -79,7 +79,9 @@ async fn start(
 ) -> Result<Running, RunError> {
     let mut network =
         Network::build(graph, |c| lookup(c)).map_err(|e| RunError::Config(e.to_string()))?;
-    let editor = network.editor();
+    // Only an FBP runtime edits its network (a network with no editor
+    // never looks for edits).
+    let editor = runtime.then(|| network.editor());
     if graph.inports.is_empty() && graph.outports.is_empty() {
         return Err(RunError::Config(
             "the graph exports no ports (INPORT=node.PORT:NAME / OUTPORT=...)".into(),
@@ -141,7 +143,7 @@ async fn start(
             usize::from(prefetch),
         ));
     }
-    let runtime = runtime.then(|| {
+    let runtime = editor.map(|editor| {
         fbp::Runtime::new(fbp::Parts {
             id: options.id.to_string(),
             name: spec.name.clone(),

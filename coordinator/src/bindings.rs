@@ -275,16 +275,8 @@ pub fn diff(desired: &BTreeSet<Link>, actual: &BTreeSet<Link>) -> Diff {
     }
 }
 
-/// `A OUT -> IN B`, as noflo names edges (`network:data` ids too).
-pub fn edge_name(src: &Endpoint, tgt: &Endpoint) -> String {
-    format!(
-        "{}() {} -> {} {}()",
-        src.process,
-        src.port.to_uppercase(),
-        tgt.port.to_uppercase(),
-        tgt.process
-    )
-}
+/// `A() OUT -> IN B()`, as noflo names edges (`network:data` ids too).
+pub use msgflo_protocol::graph::edge_name;
 
 /// The queue a route's messages are read from: the outport's, or the dead
 /// letters of the inport; named by the participants, else by msgflo's

@@ -13,6 +13,7 @@
 use super::fbp::{error, Runtime};
 use crate::runtime::{Body, Edit, Sample};
 use crate::transport::Transport;
+use msgflo_protocol::graph::edge_name;
 use msgflo_protocol::graph_edit::endpoint;
 use msgflo_protocol::ids::QueueName;
 use msgflo_protocol::messages::{EdgeRef, SelectedEdges};
@@ -44,6 +45,7 @@ impl Runtime {
                 (Err(e), _) | (_, Err(e)) => return error("network", e.to_string()),
             }
         }
+        let ids = edges.iter().map(|(src, tgt)| edge_name(src, tgt)).collect();
         let (sink, samples) = mpsc::channel(SAMPLES);
         let watching = !edges.is_empty();
         let watched = self.editor.apply(Edit::Watch { edges, sink }).await;
@@ -53,6 +55,7 @@ impl Runtime {
                 to: events_to.clone(),
                 graph: selected.graph.clone(),
                 edges: selected.edges.clone(),
+                ids,
             };
             tokio::spawn(events.send(samples)).abort_handle()
         });
@@ -71,6 +74,8 @@ struct Events {
     graph: String,
     /// As the client named them; a sample's `edge` is a position here.
     edges: Vec<EdgeRef>,
+    /// Their names (`a() OUT -> IN b()`), in the same order.
+    ids: Vec<String>,
 }
 
 impl Events {
@@ -90,8 +95,8 @@ impl Events {
     }
 
     fn frame(&self, sample: &Sample) -> Option<Value> {
-        let edge = self.edges.get(sample.edge)?;
-        let mut payload = json!({"id": edge_id(edge), "src": edge.src, "tgt": edge.tgt,
+        let (edge, id) = (self.edges.get(sample.edge)?, self.ids.get(sample.edge)?);
+        let mut payload = json!({"id": id, "src": edge.src, "tgt": edge.tgt,
                                  "graph": self.graph});
         let command = match &sample.body {
             Body::Data(bytes) => {
@@ -110,15 +115,4 @@ impl Events {
         };
         Some(json!({"protocol": "network", "command": command, "payload": payload}))
     }
-}
-
-/// `a() OUT -> IN b()`, as noflo names edges in network events.
-fn edge_id(edge: &EdgeRef) -> String {
-    format!(
-        "{}() {} -> {} {}()",
-        edge.src.node,
-        edge.src.port.to_uppercase(),
-        edge.tgt.port.to_uppercase(),
-        edge.tgt.node
-    )
 }

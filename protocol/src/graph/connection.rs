@@ -80,6 +80,18 @@ impl Endpoint {
     }
 }
 
+/// `A() OUT -> IN B()`: how noflo names an edge, in `network:data` ids and
+/// the like.
+pub fn edge_name(src: &Endpoint, tgt: &Endpoint) -> String {
+    format!(
+        "{}() {} -> {} {}()",
+        src.process,
+        src.port.to_uppercase(),
+        tgt.port.to_uppercase(),
+        tgt.process
+    )
+}
+
 impl Connection {
     /// The inport this connection feeds.
     pub fn tgt(&self) -> &Endpoint {

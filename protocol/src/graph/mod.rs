@@ -17,7 +17,7 @@ mod connection;
 #[cfg(test)]
 mod tests;
 
-pub use connection::{Connection, Edge, Endpoint, Initial};
+pub use connection::{edge_name, Connection, Edge, Endpoint, Initial};
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};

@@ -37,7 +37,13 @@ impl Runtime {
         if let Some(payload) = payload.as_object_mut() {
             payload.remove("secret");
         }
-        if !self.graph().await.case_sensitive {
+        let case_sensitive = self
+            .graphs
+            .lock()
+            .await
+            .get(&self.name)
+            .map(|g| g.case_sensitive);
+        if case_sensitive == Some(false) {
             lower_ports(&mut payload);
         }
         let change = match GraphChange::decode(command, payload) {
@@ -57,8 +63,10 @@ impl Runtime {
     /// The change, made to a copy of the graph and to the network.
     async fn apply(&self, change: GraphChange) -> Result<Vec<GraphOutput>, String> {
         let mut graphs = self.graphs.lock().await;
-        let current = graphs.get(&self.name).cloned().unwrap_or_default();
-        if let Some(why) = refused(&change, &current) {
+        let refusal = graphs
+            .get(&self.name)
+            .and_then(|graph| refused(&change, graph));
+        if let Some(why) = refusal {
             return Err(why);
         }
         let mut edited = graphs.clone();

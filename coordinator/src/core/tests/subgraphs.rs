@@ -87,15 +87,7 @@ fn its_component_becomes_a_subgraph_whose_source_is_the_graph() {
         source[0]["payload"],
         json!({"name": "Pipeline", "library": "demo", "language": "json", "code": CODE})
     );
-    let listed = frames_to(
-        &core.handle(frame(1, "component", "list", json!({})), t(4)),
-        1,
-    );
-    let entry = listed
-        .iter()
-        .find(|f| f["payload"]["name"] == "demo/Pipeline")
-        .expect("listed");
-    assert_eq!(entry["payload"]["subgraph"], true);
+    assert!(listed_as_subgraph(&mut core, "demo/Pipeline"));
 }
 
 /// The main graph names the node's component as the library does
@@ -127,15 +119,7 @@ fn the_librarys_name_for_a_graph_participant_opens_its_graph() {
     let source = frames_to(&core.handle(asked, t(3)), 1);
     assert_eq!(source[0]["payload"]["language"], "json", "{source:?}");
     assert_eq!(source[0]["payload"]["code"], CODE);
-    let listed = frames_to(
-        &core.handle(frame(1, "component", "list", json!({})), t(4)),
-        1,
-    );
-    let entry = listed
-        .iter()
-        .find(|f| f["payload"]["name"] == "Pipeline")
-        .expect("listed");
-    assert_eq!(entry["payload"]["subgraph"], true);
+    assert!(listed_as_subgraph(&mut core, "Pipeline"));
 }
 
 /// The main graph stays editable beside a graph participant's graph (whose
@@ -163,4 +147,14 @@ fn the_main_graph_stays_editable_beside_a_participants_graph() {
             && frames.iter().all(|f| f["command"] != "error"),
         "{frames:?}"
     );
+}
+
+/// Whether `component:list` lists `name` with `subgraph: true`.
+fn listed_as_subgraph(core: &mut Core, name: &str) -> bool {
+    let listed = frames_to(
+        &core.handle(frame(1, "component", "list", json!({})), t(4)),
+        1,
+    );
+    let entry = listed.iter().find(|f| f["payload"]["name"] == name);
+    entry.is_some_and(|f| f["payload"]["subgraph"] == true)
 }

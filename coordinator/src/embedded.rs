@@ -30,6 +30,14 @@
 //!   watchdog client notices the router's death and the broker starts afresh
 //!   on the same address (clients reconnect and subscribe again; messages in
 //!   flight and queued in sessions are lost);
+//! - unsubscribing from a shared subscription whose reader is idle leaves
+//!   that reader behind (0.20 looks it up under its `$share/...` name, not
+//!   the topic's): the client keeps getting the topic's messages (our
+//!   transport holds them until an inport takes the topic again), and
+//!   subscribing again gives it a second reader. Debug builds of rumqttd
+//!   assert against that and kill the router; release builds — what users
+//!   run — do not, and the workspace's test builds skip rumqttd's debug
+//!   assertions too (`Cargo.toml`), so tests run what ships;
 //! - a message delivered again carries no DUP flag (`redelivered` is false);
 //! - a share group's read position lives only while the group has a member:
 //!   what an inport's only consumer misses while it reconnects is skipped;

@@ -116,5 +116,7 @@ mod amqp;
 mod peers;
 #[path = "transport_amqp/proxy.rs"]
 mod proxy;
+#[path = "transport_amqp/stamps.rs"]
+mod stamps;
 #[path = "transport_amqp/taps.rs"]
 mod taps;

@@ -398,6 +398,10 @@ pub struct Delivery {
     pub redelivered: bool,
     /// The message's headers (empty where the transport has none).
     pub headers: Headers,
+    /// When the message was published, where the transport says (AMQP's
+    /// `timestamp` property, in whole seconds: msgflo-rs sets it on every
+    /// message it publishes; other clients may not).
+    pub sent_at: Option<std::time::SystemTime>,
     acker: Box<dyn Acker>,
 }
 
@@ -408,8 +412,15 @@ impl Delivery {
             payload,
             redelivered,
             headers: Headers::new(),
+            sent_at: None,
             acker,
         }
+    }
+
+    /// The same delivery, published at `sent_at`.
+    pub fn with_sent_at(mut self, sent_at: Option<std::time::SystemTime>) -> Self {
+        self.sent_at = sent_at;
+        self
     }
 
     /// The same delivery, with `headers`.

@@ -66,7 +66,9 @@ impl Publisher {
         headers: &Headers,
     ) -> lapin::Result<Confirmation> {
         let channel = self.channel().await?;
-        let mut properties = BasicProperties::default().with_delivery_mode(PERSISTENT);
+        let mut properties = BasicProperties::default()
+            .with_delivery_mode(PERSISTENT)
+            .with_timestamp(super::headers::unix_seconds_now());
         if !headers.is_empty() {
             properties = properties.with_headers(field_table(headers));
         }

@@ -214,8 +214,10 @@ impl Feeder {
             queue: self.queue.clone(),
         });
         let headers = text_headers(&delivery.properties);
+        let sent_at = super::headers::sent_at(&delivery.properties);
         let delivery = Delivery::new(Bytes::from(delivery.data), delivery.redelivered, acker)
-            .with_headers(headers);
+            .with_headers(headers)
+            .with_sent_at(sent_at);
         tokio::select! {
             sent = self.deliveries.send(delivery) => if sent.is_err() { return Err(Stop::Done) },
             _ = self.shutdown.wait_for(|closing| *closing) => return Err(Stop::Done),

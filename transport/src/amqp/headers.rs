@@ -1,5 +1,8 @@
 //! Message headers between [`Headers`] and AMQP field tables: text
-//! headers only, as msgflo-nodejs sets them.
+//! headers only, as msgflo-nodejs sets them; and the `timestamp` property
+//! (seconds since the Unix epoch) every message we publish carries, so that
+//! a reader can tell how old it is (the coordinator ignores discovery
+//! messages older than its participant timeout).
 
 use super::super::Headers;
 use lapin::types::{AMQPValue, FieldTable};
@@ -12,6 +15,19 @@ pub(super) fn field_table(headers: &Headers) -> FieldTable {
         table.insert(name.into(), AMQPValue::LongString(value.into()));
     }
     table
+}
+
+/// Now, as an AMQP `timestamp` (whole seconds since the Unix epoch).
+pub(super) fn unix_seconds_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+/// When a delivered message was published, from its `timestamp`.
+pub(super) fn sent_at(properties: &BasicProperties) -> Option<std::time::SystemTime> {
+    let seconds = *properties.timestamp().as_ref()?;
+    std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(seconds))
 }
 
 /// The text headers of a delivered message; headers of other types (numbers,

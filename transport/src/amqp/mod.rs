@@ -25,8 +25,10 @@
 //!
 //! Publishing uses publisher confirms on one channel per connection shared by
 //! every task; confirms are awaited concurrently (pipelined), messages are
-//! persistent (delivery mode 2). Each consumer has its own channel with its
-//! prefetch and manual acks; nack = reject without requeue (dead-letters).
+//! persistent (delivery mode 2) and stamped with the time they were sent
+//! (`timestamp`, seconds; a delivery's [`crate::Delivery::sent_at`]). Each
+//! consumer has its own channel with its prefetch and manual acks; nack =
+//! reject without requeue (dead-letters).
 //! The connection is named after [`ConnectOptions::client_id`].
 //!
 //! `amqps://` is AMQP over TLS: lapin opens the TCP connection and we do the

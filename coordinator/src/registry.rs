@@ -156,6 +156,11 @@ impl Registry {
             .map(|(last_seen, _)| *last_seen + self.timeout)
     }
 
+    /// The participant `id`, if known.
+    pub fn get(&self, id: &ParticipantId) -> Option<&Entry> {
+        self.entries.get(id)
+    }
+
     /// Every known participant, by id.
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
         self.entries.values()

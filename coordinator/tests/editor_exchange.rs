@@ -66,6 +66,7 @@ async fn coordinator(
         ignore: Vec::new(),
         wait_timeout: Duration::from_secs(5),
         try_it: None,
+        limits: Default::default(),
     };
     let children = Children::new(broker.clone());
     let mut coordinator = Coordinator::new(

@@ -51,6 +51,7 @@ async fn coordinator(broker: &str) -> u16 {
         ignore: Vec::new(),
         wait_timeout: Duration::from_secs(5),
         try_it: None,
+        limits: Default::default(),
     };
     let coordinator = Coordinator::new(
         config,

@@ -5,6 +5,7 @@
 
 use clap::{ArgAction, Parser};
 use msgflo_cli as cli;
+use msgflo_coordinator::core::Limits;
 use msgflo_coordinator::fbp::graph_edit::Graphs;
 use msgflo_coordinator::library::Library;
 use msgflo_coordinator::live::{Config, Coordinator};
@@ -83,6 +84,14 @@ struct Args {
     /// Seconds after which a silent participant is forgotten.
     #[arg(long, default_value_t = 600)]
     participant_timeout: u64,
+    /// Most participants known at once; more announcing themselves are not
+    /// registered (said once in the log and to clients) until some expire.
+    #[arg(long, default_value_t = 10_000)]
+    max_participants: usize,
+    /// New participants registered per role and second, on average; a role
+    /// may announce ten times as many at once (a fleet starting).
+    #[arg(long, default_value_t = 100.0, value_parser = positive_rate)]
+    discovery_rate: f64,
     #[command(flatten)]
     log: msgflo_cli::logging::LogArgs,
 }
@@ -147,6 +156,11 @@ async fn run(args: Args) -> Result<(), String> {
             broker: broker.url().to_owned(),
             tools: tools_beside_us(),
         }),
+        limits: Limits {
+            max_participants: args.max_participants,
+            new_per_second: args.discovery_rate,
+            burst: (args.discovery_rate * 10.0).max(1.0),
+        },
     };
 
     let options = ConnectOptions {
@@ -240,4 +254,14 @@ fn tools_beside_us() -> try_it::ToolPath {
 fn main() -> ExitCode {
     let args = Args::parse();
     cli::main("msgflo", args.log, run(args))
+}
+
+/// `--discovery-rate`: a number of participants per second above zero.
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!(
+            "expected a number of participants per second above 0, got {text:?}"
+        )),
+    }
 }

@@ -1,19 +1,26 @@
 //! Participants appearing (discovery on `fbp`), announcing themselves again,
-//! and expiring.
+//! and expiring. What the registry takes at all: `admission.rs`.
 
+use super::admission::{Announcement, Refusal};
 use super::{Action, Core};
 use crate::bindings::Link;
 use crate::registry::Seen;
 use msgflo_protocol::discovery::Participant;
 use msgflo_protocol::messages::{ComponentOutput, Output};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// A participant announcing itself faster than this gets its
+/// `connectinport`s said again at most this often.
+const REFRESH_AT_MOST_EVERY: Duration = Duration::from_secs(1);
 
 impl Core {
     /// A discovery message: malformed ones are logged with the reason and
     /// dropped; new or changed participants are told to clients (the
     /// desired links follow), get their role's IIPs; a heartbeat says the
-    /// participant's `connectinport`s again.
-    pub(super) fn discovered(&mut self, payload: &[u8], now: Instant) {
+    /// participant's `connectinport`s again (at most every
+    /// [`REFRESH_AT_MOST_EVERY`]). Announcements the limits refuse change
+    /// nothing (`admission.rs`).
+    pub(super) fn discovered(&mut self, payload: &[u8], age: Option<Duration>, now: Instant) {
         let participant = match Participant::decode(payload) {
             Ok(participant) => participant,
             Err(error) => {
@@ -22,11 +29,24 @@ impl Core {
             }
         };
         let (role, id) = (participant.role.to_string(), participant.id.clone());
+        let announcement = Announcement {
+            role: &role,
+            known: self.registry.get(&id).is_some(),
+            age,
+        };
+        if let Err((refusal, line)) = self.admission.judge(announcement, self.registry.len(), now) {
+            if let Some(line) = line {
+                self.say_refusal(refusal, line);
+            }
+            return;
+        }
         let runtime = is_runtime(&participant).then(|| participant.component.clone());
         self.fetch_subgraph(&participant);
         let seen = self.registry.seen(participant, now);
         if seen == Seen::Same {
-            self.refresh_links_of(&id);
+            if self.refresh_due(&id, now) {
+                self.refresh_links_of(&id);
+            }
             return;
         }
         tracing::info!(%role, ?seen, "participant");
@@ -122,6 +142,44 @@ impl Core {
                 link,
                 graph: graph.clone(),
             });
+        }
+    }
+
+    /// Whether `id`'s `connectinport`s were said longer ago than
+    /// [`REFRESH_AT_MOST_EVERY`] (then now is noted as the last time).
+    fn refresh_due(&mut self, id: &msgflo_protocol::ids::ParticipantId, now: Instant) -> bool {
+        if let Some(last) = self.refreshed.get(id) {
+            if now.saturating_duration_since(*last) < REFRESH_AT_MOST_EVERY {
+                return false;
+            }
+        }
+        // Of participants gone since: forgotten, so that the map stays as
+        // small as the registry.
+        if self.refreshed.len() > 2 * self.registry.len() + 64 {
+            let registry = &self.registry;
+            self.refreshed.retain(|id, _| registry.get(id).is_some());
+        }
+        self.refreshed.insert(id.clone(), now);
+        true
+    }
+
+    /// Says that announcements are being refused: in the log, and to
+    /// clients unless they are only old (a backlog, no news to anyone).
+    fn say_refusal(&mut self, refusal: Refusal, line: String) {
+        if refusal == Refusal::Stale {
+            tracing::info!("{line}");
+        } else {
+            tracing::warn!("{line}");
+            self.tell_output(line);
+        }
+    }
+
+    /// Every [`super::admission::SUMMARY_EVERY`] while announcements are
+    /// refused: how many were.
+    pub(super) fn sum_up_refusals(&mut self, now: Instant) {
+        if let Some(line) = self.admission.summary(now) {
+            tracing::warn!("{line}");
+            self.tell_output(line);
         }
     }
 

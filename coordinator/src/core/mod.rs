@@ -42,7 +42,9 @@
 //!   the `msgflo-brackets` header of the data they surround.
 //! - `taps.rs` — a tapped message as `network:data` / `runtime:packet`,
 //!   its brackets as `begingroup` / `endgroup`.
-//! - `discovery.rs` — participants appearing, heartbeats, expiry.
+//! - `discovery.rs` — participants appearing, heartbeats, expiry;
+//!   `admission.rs` — which announcements the registry takes (stale, cap,
+//!   rate per role).
 //! - `pending.rs` — graph nodes nothing serves, and why.
 //! - [`supervise`] — when a participant started here that exited is
 //!   started again, and when it is given up on; `restarts.rs` — doing so,
@@ -50,6 +52,7 @@
 //! - `clients.rs` — connections, trust, watched edges.
 //! - [`reconcile`] — applied vs wanted, with retries.
 
+mod admission;
 mod clients;
 mod desired;
 mod discovery;
@@ -71,6 +74,7 @@ pub mod supervise;
 mod taps;
 mod watches;
 
+pub use admission::Limits;
 pub use edit_log::EDIT_LOG_LIMIT;
 pub use errors::{OpError, PacketError};
 pub use forward::{forwardable, Forward, ForwardKind, FORWARD_TIMEOUT};
@@ -114,6 +118,9 @@ pub struct Config {
     /// Print the commands that try the graph when its IIPs go out
     /// (`msgflo --broker embedded`).
     pub try_it: Option<crate::try_it::TryIt>,
+    /// How many participants the registry takes, and how fast
+    /// (`admission.rs`).
+    pub limits: Limits,
 }
 
 /// Something that happened.
@@ -126,7 +133,13 @@ pub enum Event {
     /// A text frame from a client.
     Frame(ClientId, String),
     /// A message on the discovery queue (already acked).
-    Discovery(Bytes),
+    Discovery {
+        /// The message.
+        payload: Bytes,
+        /// How long ago it was sent, where the message says (AMQP's
+        /// `timestamp`).
+        age: Option<Duration>,
+    },
     /// A copy of a message on a watched queue (already acked).
     Tapped {
         /// The watched queue (an outport, or dead letters).
@@ -342,6 +355,10 @@ pub struct Core {
     mode: Mode,
     graphs: Graphs,
     registry: Registry,
+    /// Which announcements the registry takes.
+    admission: admission::Admission,
+    /// When each participant's `connectinport`s were last said again.
+    refreshed: std::collections::HashMap<msgflo_protocol::ids::ParticipantId, Instant>,
     library: Library,
     clients: Clients,
     packets: packets::Streams,
@@ -377,6 +394,8 @@ impl Core {
     pub fn new(config: Config, mode: Mode, graphs: Graphs, library: Library) -> Self {
         Self {
             registry: Registry::new(config.participant_timeout),
+            admission: admission::Admission::new(config.limits, config.participant_timeout),
+            refreshed: std::collections::HashMap::new(),
             config,
             mode,
             graphs,
@@ -416,7 +435,7 @@ impl Core {
                 self.unwatch(client);
             }
             Event::Frame(client, text) => self.request(client, &text, now),
-            Event::Discovery(payload) => self.discovered(&payload, now),
+            Event::Discovery { payload, age } => self.discovered(&payload, age, now),
             Event::Tapped {
                 queue,
                 payload,
@@ -453,6 +472,7 @@ impl Core {
             Event::SubgraphEvent(frame) => self.subgraph_event(&frame),
             Event::Tick => {
                 self.expire(now);
+                self.sum_up_refusals(now);
                 self.packets_due(now);
                 self.restarts_due(now);
             }
@@ -465,6 +485,7 @@ impl Core {
     pub fn next_deadline(&self) -> Option<Instant> {
         [
             self.registry.next_expiry(),
+            self.admission.next_deadline(),
             self.links.next_retry(),
             self.taps.next_retry(),
             self.network.deadline(),

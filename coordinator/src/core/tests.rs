@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 mod calls;
 mod forward;
 mod packets;
+mod registry_limits;
 mod replay;
 mod restarts;
 mod subgraphs;
@@ -29,6 +30,7 @@ fn config(secret: Option<&str>) -> Config {
         ignore: Vec::new(),
         wait_timeout: Duration::from_secs(5),
         try_it: None,
+        limits: Default::default(),
     }
 }
 
@@ -49,7 +51,15 @@ fn announce(role: &str) -> Event {
         "id": format!("{role}-1"), "role": role, "component": "C",
         "inports": [{"id": "in", "queue": format!("{role}.IN")}],
         "outports": [{"id": "out", "queue": format!("{role}.OUT")}]}});
-    Event::Discovery(message.to_string().into())
+    discovery(&message)
+}
+
+/// A discovery message as the feed passes it on (not stamped: no age).
+fn discovery(message: &Value) -> Event {
+    Event::Discovery {
+        payload: message.to_string().into(),
+        age: None,
+    }
 }
 
 fn frame(client: ClientId, protocol: &str, command: &str, payload: Value) -> Event {
@@ -433,7 +443,7 @@ fn an_undiscovered_role_gets_no_guessed_queue_its_edges_and_iips_wait_for_it() {
         "id": "py-1", "role": "py", "component": "C",
         "inports": [{"id": "in", "queue": "py/in"}],
         "outports": [{"id": "out", "queue": "py/out"}]}});
-    let appeared = core.handle(Event::Discovery(python.to_string().into()), t(10_001));
+    let appeared = core.handle(discovery(&python), t(10_001));
     let made: Vec<Link> = links(&appeared).into_iter().map(|(_, link)| link).collect();
     assert_eq!(
         made,
@@ -531,7 +541,7 @@ fn core_takes_discovery_at_scale() {
                 "id": format!("{role}-1"), "role": role, "component": format!("comp/{role}"),
                 "inports": [{"id": "in", "queue": format!("{role}.IN")}],
                 "outports": [{"id": "out", "queue": format!("{role}.OUT")}]}});
-            Event::Discovery(message.to_string().into())
+            discovery(&message)
         })
         .collect();
     let started = std::time::Instant::now();

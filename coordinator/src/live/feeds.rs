@@ -19,9 +19,12 @@ pub(super) fn discovery(mut consumer: Consumer, report: mpsc::Sender<Report>) ->
     tokio::spawn(async move {
         while let Some(delivery) = consumer.next().await {
             let payload = delivery.payload.clone();
+            let age = delivery
+                .sent_at
+                .and_then(|sent| std::time::SystemTime::now().duration_since(sent).ok());
             ack(delivery, "discovery").await;
             if report
-                .send(Report::Core(Event::Discovery(payload)))
+                .send(Report::Core(Event::Discovery { payload, age }))
                 .await
                 .is_err()
             {

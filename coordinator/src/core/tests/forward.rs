@@ -23,7 +23,7 @@ pub(super) fn runtime(id: &str) -> Event {
         "inports": [{"id": "in", "queue": "pipe.IN"}], "outports": [],
         "type": "msgflo-rs", "version": "0.7",
         "inqueue": format!(".fbp.{id}.receive"), "outqueue": format!(".fbp.{id}.send")}});
-    Event::Discovery(message.to_string().into())
+    super::discovery(&message)
 }
 
 /// A core whose node `pipe` is played by graph participants `pipe-1` and

@@ -22,7 +22,7 @@ fn runtime_of(role: &str, component: &str) -> Event {
         "inports": [{"id": "in", "queue": format!("{role}.IN")}], "outports": [],
         "type": "msgflo-rs", "version": "0.7",
         "inqueue": format!(".fbp.{id}.receive"), "outqueue": format!(".fbp.{id}.send")}});
-    Event::Discovery(message.to_string().into())
+    super::discovery(&message)
 }
 
 fn fetches(actions: &[Action]) -> usize {

@@ -47,6 +47,12 @@ impl ParticipantArgs {
         if let Some(id) = &self.id {
             options.id = ParticipantId::new(id.as_str()).map_err(|e| e.to_string())?;
             options.keep_session = true;
+        } else if is_mqtt(&options.broker) {
+            // A session left by a killed process is resumed by the next
+            // one: see `slot.rs`.
+            let id = crate::slot::claim(options.role.as_str(), &options.broker)
+                .map_err(|e| e.to_string())?;
+            options.id = ParticipantId::new(id).map_err(|e| e.to_string())?;
         }
         if self.prefetch == 0 {
             return Err("--prefetch must be at least 1".into());
@@ -86,4 +92,10 @@ pub async fn run_participant(
 ) -> Result<(), String> {
     println!("{role} connected to {}", running.broker());
     running.run_until(shutdown).await.map_err(|e| e.to_string())
+}
+
+/// Whether `broker` is an MQTT URL (`mqtt://`, `mqtts://`).
+fn is_mqtt(broker: &str) -> bool {
+    let scheme = broker.split("://").next().unwrap_or_default();
+    scheme.eq_ignore_ascii_case("mqtt") || scheme.eq_ignore_ascii_case("mqtts")
 }

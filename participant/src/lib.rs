@@ -22,6 +22,8 @@
 //!   bounded SPSC edges, run by one cooperative task; the built-in components
 //!   ([`runtime::builtins`]: `core/Repeat`, ...), which run alone as a
 //!   one-node graph ([`runner::start_component`]).
+//! - [`slot`] — the stable id of an MQTT participant started without
+//!   `--id`, so that a process started after a crash resumes its session.
 //! - [`cli`] — what the command-line programs share (runtime, signals,
 //!   broker from the environment); [`logging`] — their logs (`--log-format`,
 //!   colour only on a terminal).
@@ -38,3 +40,4 @@ pub mod errors;
 pub mod outputs;
 pub mod runner;
 pub mod runtime;
+pub mod slot;

@@ -137,12 +137,20 @@ enum Halfway {
     Kill,
     /// SIGTERM (a clean stop), then a new participant with the same id.
     Term,
+    /// SIGKILL of a participant started without `--id`, then another one
+    /// started the same way (on MQTT it takes the dead one's process slot).
+    KillWithoutId,
 }
 
 async fn round_trip(broker: &str, n: usize, halfway: Halfway) -> Result<()> {
     let role = unique("e2e-repeat");
     let id = format!("{role}-fixed");
-    let mut running = Some(start(broker, &role, &["--id", &id]).await?);
+    let id_args = if halfway == Halfway::KillWithoutId {
+        Vec::new()
+    } else {
+        vec!["--id", id.as_str()]
+    };
+    let mut running = Some(start(broker, &role, &id_args).await?);
     let t = client(broker).await?;
     let inq = QueueName::new(format!("{role}.IN"))?;
     let mut received = sink(&t, &QueueName::new(format!("{role}.OUT"))?).await?;
@@ -162,7 +170,7 @@ async fn round_trip(broker: &str, n: usize, halfway: Halfway) -> Result<()> {
         }
         if halfway != Halfway::Nothing && seen.len() == n / 2 {
             if let Some(child) = running.take() {
-                if halfway == Halfway::Kill {
+                if matches!(halfway, Halfway::Kill | Halfway::KillWithoutId) {
                     child.kill().await?;
                 } else {
                     let (code, stderr) = child.terminate(Duration::from_secs(10)).await?;
@@ -171,7 +179,7 @@ async fn round_trip(broker: &str, n: usize, halfway: Halfway) -> Result<()> {
                         "exit code after SIGTERM: {code:?}: {stderr}"
                     );
                 }
-                running = Some(start(broker, &role, &["--id", &id]).await?);
+                running = Some(start(broker, &role, &id_args).await?);
             }
         }
     }
@@ -179,7 +187,7 @@ async fn round_trip(broker: &str, n: usize, halfway: Halfway) -> Result<()> {
     ensure!(seen == (0..n as u64).collect(), "lost messages");
     // A clean stop acks what it finished before its connection closes.
     ensure!(
-        halfway == Halfway::Kill || duplicates == 0,
+        matches!(halfway, Halfway::Kill | Halfway::KillWithoutId) || duplicates == 0,
         "{duplicates} duplicates without a crash"
     );
     if let Some(child) = running {
@@ -270,6 +278,19 @@ async fn amqp_sigkill_halfway_loses_nothing() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mqtt_sigkill_halfway_loses_nothing() -> Result<()> {
     round_trip(&mqtt_url(), 10_000, Halfway::Kill).await
+}
+
+/// Issue 15, item 1: killed without `--id`, an MQTT participant's session
+/// stayed in the share group and swallowed every second message after a
+/// restart. The next process now takes its slot, so its id and session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mqtt_sigkill_without_an_id_loses_nothing() -> Result<()> {
+    round_trip(&mqtt_url(), 10_000, Halfway::KillWithoutId).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amqp_sigkill_without_an_id_loses_nothing() -> Result<()> {
+    round_trip(&amqp_url(), 10_000, Halfway::KillWithoutId).await
 }
 
 /// Any built-in runs alone: `core/Counter` with an IIP counts it at start,

@@ -26,8 +26,13 @@ fn announcement(id: &str, role: &str) -> Bytes {
 
 /// The ids the coordinator lists (`msgflo:participants`).
 async fn listed(fbp: &mut Client) -> Result<Vec<String>> {
+    listed_within(fbp, REPLY).await
+}
+
+/// [`listed`], answered within `wait` (a list of 50,000 takes a while).
+async fn listed_within(fbp: &mut Client, wait: Duration) -> Result<Vec<String>> {
     fbp.send("msgflo", "participants", json!({}), None).await?;
-    let reply = fbp.until("msgflo", "participants", REPLY).await?;
+    let reply = fbp.until("msgflo", "participants", wait).await?;
     let participants = reply["payload"]["participants"]
         .as_array()
         .with_context(|| format!("participants: {reply}"))?;
@@ -212,12 +217,12 @@ async fn flood(count: usize, cap: usize) -> Result<Flood> {
     let deadline = Instant::now() + Duration::from_secs(120);
     let registered = loop {
         slowest_answer = slowest_answer.max(ask_runtime(&mut fbp).await?);
-        let ids = listed(&mut fbp).await?;
+        let ids = listed_within(&mut fbp, WAIT).await?;
         let mut count_now = ids.len();
         if count_now >= cap.min(count) || Instant::now() > deadline {
             // Read on a little: a full registry must stay full, not grow.
             tokio::time::sleep(Duration::from_millis(500)).await;
-            count_now = listed(&mut fbp).await?.len();
+            count_now = listed_within(&mut fbp, WAIT).await?.len();
             break count_now;
         }
         tokio::time::sleep(Duration::from_secs(1)).await;

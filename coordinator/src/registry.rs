@@ -55,6 +55,9 @@ pub struct Registry {
     by_role: HashMap<String, Ids>,
     by_component: HashMap<String, Ids>,
     by_last_seen: BTreeSet<(Instant, ParticipantId)>,
+    /// Each role's first-seen participant ([`Registry::any_of_role`], asked
+    /// at every announcement): kept, not searched for among thousands.
+    first_of_role: HashMap<String, (Instant, ParticipantId)>,
     timeout: Duration,
 }
 
@@ -72,6 +75,7 @@ impl Registry {
             by_role: HashMap::new(),
             by_component: HashMap::new(),
             by_last_seen: BTreeSet::new(),
+            first_of_role: HashMap::new(),
             timeout,
         }
     }
@@ -94,6 +98,15 @@ impl Registry {
         }
         self.remove(&id);
         self.index(&participant);
+        let first = (first_seen, id.clone());
+        match self.first_of_role.get_mut(participant.role.as_str()) {
+            Some(known) if *known <= first => {}
+            Some(known) => *known = first,
+            None => {
+                self.first_of_role
+                    .insert(participant.role.to_string(), first);
+            }
+        }
         self.by_last_seen.insert((now, id.clone()));
         let entry = Entry {
             participant,
@@ -135,6 +148,34 @@ impl Registry {
         let entry = self.entries.remove(id)?;
         self.by_last_seen.remove(&(entry.last_seen, id.clone()));
         let participant = entry.participant;
+        let role = participant.role.as_str();
+        if self
+            .first_of_role
+            .get(role)
+            .is_some_and(|(_, first)| first == id)
+        {
+            // The role's first one left: the next is searched for, once.
+            let next = self
+                .by_role
+                .get(role)
+                .into_iter()
+                .flatten()
+                .filter(|other| *other != id)
+                .filter_map(|other| {
+                    self.entries
+                        .get(other)
+                        .map(|e| (e.first_seen, other.clone()))
+                })
+                .min();
+            match next {
+                Some(next) => {
+                    self.first_of_role.insert(role.to_owned(), next);
+                }
+                None => {
+                    self.first_of_role.remove(role);
+                }
+            }
+        }
         for (index, key) in [
             (&mut self.by_role, participant.role.as_str()),
             (&mut self.by_component, participant.component.as_str()),
@@ -190,9 +231,8 @@ impl Registry {
 
     /// One participant of `role` (the first seen), to read its ports.
     pub fn any_of_role(&self, role: &str) -> Option<&Participant> {
-        self.of_role(role)
-            .min_by_key(|e| e.first_seen)
-            .map(|e| &e.participant)
+        let (_, id) = self.first_of_role.get(role)?;
+        self.entries.get(id).map(|e| &e.participant)
     }
 
     /// How many participants are known.
@@ -245,6 +285,29 @@ mod tests {
         assert_eq!(r.any_of_role("a").map(|p| p.id.as_str()), Some("a-1"));
         assert!(r.any_of_role("c").is_none());
         assert_eq!(r.len(), 3);
+    }
+
+    #[test]
+    fn when_the_first_seen_leaves_the_next_first_speaks_for_the_role() {
+        let t = Instant::now();
+        let mut r = Registry::default();
+        for (i, id) in ["a-3", "a-1", "a-2"].into_iter().enumerate() {
+            r.seen(participant(id, "a"), t + Duration::from_secs(i as u64));
+        }
+        assert_eq!(r.any_of_role("a").map(|p| p.id.as_str()), Some("a-3"));
+        r.remove(&ParticipantId::new("a-3").expect("id"));
+        assert_eq!(r.any_of_role("a").map(|p| p.id.as_str()), Some("a-1"));
+        // A change keeps its first-seen time, so its place.
+        let changed = Participant::new(
+            ParticipantId::new("a-1").expect("id"),
+            Role::new("a").expect("role"),
+            "core/Drop",
+        );
+        assert_eq!(r.seen(changed, t + Duration::from_secs(9)), Seen::Changed);
+        assert_eq!(r.any_of_role("a").map(|p| p.id.as_str()), Some("a-1"));
+        r.remove(&ParticipantId::new("a-1").expect("id"));
+        r.remove(&ParticipantId::new("a-2").expect("id"));
+        assert!(r.any_of_role("a").is_none());
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! forwards nothing either way but keeps the connections open, as a
 //! broker that stopped answering (or a network that dropped every packet)
 //! looks to a client — calls neither succeed nor fail until some timeout.
+//! It can also play a broker restart ([`CutProxy::go_down`], then
+//! [`CutProxy::come_up`]): every connection closes, and new ones are closed
+//! at once until it is up again.
 
 use anyhow::{Context, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,6 +19,9 @@ pub struct CutProxy {
     pub port: u16,
     cut: watch::Sender<bool>,
     accepting: Arc<AtomicBool>,
+    /// Counts the restarts: each closes the connections made before it.
+    restarts: watch::Sender<u64>,
+    down: Arc<AtomicBool>,
 }
 
 impl CutProxy {
@@ -24,13 +30,18 @@ impl CutProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let port = listener.local_addr()?.port();
         let (cut, cut_rx) = watch::channel(false);
+        let (restarts, restarts_rx) = watch::channel(0);
         let accepting = Arc::new(AtomicBool::new(true));
-        let open = accepting.clone();
+        let down = Arc::new(AtomicBool::new(false));
+        let (open, is_down) = (accepting.clone(), down.clone());
         tokio::spawn(async move {
             while open.load(Ordering::Relaxed) {
                 let Ok((client, _)) = listener.accept().await else {
                     continue;
                 };
+                if is_down.load(Ordering::Relaxed) {
+                    continue;
+                }
                 let Ok(server) = TcpStream::connect(&upstream).await else {
                     continue;
                 };
@@ -38,15 +49,40 @@ impl CutProxy {
                 let _ = server.set_nodelay(true);
                 let (cr, cw) = client.into_split();
                 let (sr, sw) = server.into_split();
-                tokio::spawn(pipe(cr, sw, cut_rx.clone()));
-                tokio::spawn(pipe(sr, cw, cut_rx.clone()));
+                let mut restarted = restarts_rx.clone();
+                restarted.mark_unchanged();
+                let forward = pipe(cr, sw, cut_rx.clone());
+                let back = pipe(sr, cw, cut_rx.clone());
+                // Both directions end together: at a restart, or when one
+                // side closes (the other half is dropped with it).
+                tokio::spawn(async move {
+                    tokio::select! {
+                        () = forward => {}
+                        () = back => {}
+                        _ = restarted.changed() => {}
+                    }
+                });
             }
         });
         Ok(Self {
             port,
             cut,
             accepting,
+            restarts,
+            down,
         })
+    }
+
+    /// A broker going down: every connection through the proxy closes, and
+    /// connections made until [`come_up`](Self::come_up) are closed at once.
+    pub fn go_down(&self) {
+        self.down.store(true, Ordering::Relaxed);
+        self.restarts.send_modify(|n| *n += 1);
+    }
+
+    /// The broker is back: connections are forwarded again.
+    pub fn come_up(&self) {
+        self.down.store(false, Ordering::Relaxed);
     }
 
     /// Stops forwarding (`true`) or forwards again (`false`).

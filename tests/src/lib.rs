@@ -20,6 +20,7 @@ pub mod opened;
 pub mod process;
 pub mod proxy;
 pub mod python;
+pub mod repeat_pair;
 pub mod tls;
 pub mod tools;
 pub mod vhost;

@@ -14,6 +14,7 @@ use msgflo_participant::protocol::ids::QueueName;
 use msgflo_tests::bins::binary;
 use msgflo_tests::fbp_client::{start, Client};
 use msgflo_tests::proxy::CutProxy;
+use msgflo_tests::repeat_pair::RepeatPair;
 use msgflo_tests::vhost::Vhost;
 use msgflo_tests::{client, next_payload, unique};
 use serde_json::json;
@@ -81,21 +82,8 @@ async fn restarts(count: usize) -> Result<Restarts> {
     let through_proxy = url.to_string();
     let [a, b] = ["ra", "rb"].map(|r| unique(r).replace(['.', '-'], ""));
     let dir = tempfile::tempdir()?;
-    let graph = dir.path().join("graph.fbp");
-    std::fs::write(
-        &graph,
-        format!("{a}(core/Repeat) OUT -> IN {b}(core/Repeat)\n"),
-    )?;
-    let library = dir.path().join("package.json");
-    let command = "msgflo-participant --name #ROLE --component core/Repeat";
-    let config = json!({"msgflo": {"components": {"core/Repeat": command}}});
-    std::fs::write(&library, config.to_string())?;
-    let args = [
-        "--graph",
-        graph.to_str().context("a UTF-8 path")?,
-        "--library",
-        library.to_str().context("a UTF-8 path")?,
-    ];
+    let files = RepeatPair::write(dir.path(), &a, &b)?;
+    let args = files.args()?;
     // The coordinator and its participants reach RabbitMQ through the
     // proxy; the test's own load and sink do not.
     let coordinator = start(&through_proxy, &args).await?;

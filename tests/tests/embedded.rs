@@ -8,6 +8,7 @@ use msgflo_participant::protocol::ids::QueueName;
 use msgflo_tests::bins::binary;
 use msgflo_tests::fbp_client::{self, Client, REPLY};
 use msgflo_tests::numbered::{number_of, send_numbered};
+use msgflo_tests::repeat_pair::RepeatPair;
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -34,18 +35,8 @@ async fn whole_system(messages: usize) -> Result<()> {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let (a, b) = (format!("a{id}"), format!("b{id}"));
     let dir = tempfile::tempdir()?;
-    let graph = dir.path().join("graph.fbp");
-    std::fs::write(
-        &graph,
-        format!("{a}(core/Repeat) OUT -> IN {b}(core/Repeat)\n"),
-    )?;
-    let library = dir.path().join("package.json");
-    let command = "msgflo-participant --name #ROLE --component core/Repeat";
-    let config = json!({"msgflo": {"components": {"core/Repeat": command}}});
-    std::fs::write(&library, config.to_string())?;
-
-    // A PATH without the workspace's binaries: only the PATH rule finds them.
-    let args = ["--graph", path(&graph)?, "--library", path(&library)?];
+    let files = RepeatPair::write(dir.path(), &a, &b)?;
+    let args = files.args()?;
     let coordinator =
         fbp_client::start_with("embedded:0", &args, &[("PATH", "/usr/bin:/bin")]).await?;
     let broker = coordinator
@@ -153,10 +144,6 @@ async fn wait_for_the_edge(
             "no probe came through {inport} within {SETTLE:?}"
         );
     }
-}
-
-fn path(p: &std::path::Path) -> Result<&str> {
-    p.to_str().context("temp path is not UTF-8")
 }
 
 /// Pids of processes whose command line mentions `text`.

@@ -17,6 +17,7 @@ pub mod noflo_ui;
 pub mod npm;
 pub mod numbered;
 pub mod opened;
+pub mod own_mosquitto;
 pub mod process;
 pub mod proxy;
 pub mod python;

@@ -141,7 +141,7 @@ impl TlsMosquitto {
         );
         std::fs::write(ca.path("mosquitto.conf"), config)?;
         let log = std::fs::File::create(ca.path("mosquitto.log"))?;
-        let mut child = Command::new(mosquitto_program()?)
+        let mut child = Command::new(crate::own_mosquitto::program()?)
             .arg("-c")
             .arg(ca.path("mosquitto.conf"))
             .stdin(Stdio::null())
@@ -217,18 +217,4 @@ fn make_readable(path: &std::path::Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))?;
     Ok(())
-}
-
-/// The `mosquitto` program: on `PATH`, or in the `sbin` directories Debian
-/// installs it to.
-fn mosquitto_program() -> Result<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin".into(), "/usr/local/sbin".into(), "/sbin".into()])
-        .map(|dir| dir.join("mosquitto"))
-        .find(|candidate| candidate.is_file())
-        .context(
-            "the `mosquitto` program is needed to run a TLS broker \
-             (Debian package mosquitto; scripts/test installs it)",
-        )
 }

@@ -189,6 +189,14 @@ async fn restarts(count: usize) -> Result<Restarts> {
         .terminate(Duration::from_secs(30))
         .await?;
     let sigterm_exit = asked_to_stop.elapsed();
+    if sigterm_exit > Duration::from_secs(2) {
+        // What held the stop up (see RELIABILITY.md: not explained yet).
+        let tail: Vec<&str> = stderr.lines().rev().take(20).collect();
+        eprintln!(
+            "slow stop; the coordinator's last lines, newest first:\n{}",
+            tail.join("\n")
+        );
+    }
     ensure!(
         code == Some(0),
         "exit code {code:?} after SIGTERM: {stderr}"

@@ -197,7 +197,9 @@ pub struct ConnectOptions {
     /// fails with [`TransportError::Disconnected`].
     pub publish_timeout: Duration,
     /// Longest pause between two reconnection attempts (back-off doubles from
-    /// 100 ms up to this).
+    /// 100 ms up to this). 1 s by default: output resumes within about a
+    /// second of a broker coming back (issue 15's recovery target), for one
+    /// failed TCP connect a second per client while it is away.
     pub max_backoff: Duration,
     /// MQTT: keep the broker-side session after [`Transport::close`], so a
     /// process that connects again under the same `client_id` gets what was
@@ -222,7 +224,7 @@ impl Default for ConnectOptions {
         Self {
             client_id: format!("msgflo-{}", uuid::Uuid::new_v4().simple()),
             publish_timeout: Duration::from_secs(30),
-            max_backoff: Duration::from_secs(5),
+            max_backoff: Duration::from_secs(1),
             keep_session: false,
             extra_root_certs: Vec::new(),
             keep_subscriptions: false,

@@ -100,12 +100,15 @@ async fn a_rust_participant_feeds_a_python_one_through_the_coordinator() -> Resu
         test.send_to_inport(&inport, text.into_bytes().into())
             .await?;
     }
-    let sent = read(&mut sent.consumer, MESSAGES)
-        .await
-        .context("the Rust source's output")?;
-    let given = read(&mut given.consumer, MESSAGES)
-        .await
-        .context("what the Python participant was given")?;
+    // Both copies read as they come: a tap read only later would have the
+    // broker queue its copies meanwhile, up to Mosquitto's per-client
+    // limit (`max_queued_messages`, 1,000 by default).
+    let (sent, given) = tokio::join!(
+        read(&mut sent.consumer, MESSAGES),
+        read(&mut given.consumer, MESSAGES)
+    );
+    let sent = sent.context("the Rust source's output")?;
+    let given = given.context("what the Python participant was given")?;
     ensure!(sent == given, "forwarded bytes differ from the sent ones");
     let out = read(&mut out.consumer, WORKED)
         .await

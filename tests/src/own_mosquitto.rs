@@ -3,7 +3,7 @@
 //! start again: the shared broker is never restarted.
 
 use anyhow::{bail, Context, Result};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
@@ -66,38 +66,45 @@ impl OwnMosquitto {
     }
 
     async fn up(&mut self) -> Result<()> {
-        let log_path = self.dir.path().join("mosquitto.log");
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)?;
-        let mut child = Command::new(program()?)
-            .arg("-c")
-            .arg(self.dir.path().join("mosquitto.conf"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .context("cannot start mosquitto")?;
-        let deadline = Instant::now() + STARTUP;
-        while TcpStream::connect(("127.0.0.1", self.port)).await.is_err() {
-            let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
-            if let Some(status) = child.try_wait()? {
-                bail!("mosquitto exited ({status}): {}", log().trim());
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "mosquitto did not open port {} in time: {}",
-                    self.port,
-                    log().trim()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        self.child = Some(child);
+        let config = self.dir.path().join("mosquitto.conf");
+        let log = self.dir.path().join("mosquitto.log");
+        self.child = Some(run(&config, &log, self.port).await?);
         Ok(())
     }
+}
+
+/// Starts `mosquitto -c config`, its output appended to `log`, and waits
+/// until it takes connections on `port` of 127.0.0.1; if it exits or is not
+/// there within 10 s, the error quotes its log. Killed when dropped.
+pub(crate) async fn run(config: &Path, log: &Path, port: u16) -> Result<Child> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)?;
+    let mut child = Command::new(program()?)
+        .arg("-c")
+        .arg(config)
+        .stdin(Stdio::null())
+        .stdout(file.try_clone()?)
+        .stderr(file)
+        .kill_on_drop(true)
+        .spawn()
+        .context("cannot start mosquitto")?;
+    let deadline = Instant::now() + STARTUP;
+    while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        let log = || std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(status) = child.try_wait()? {
+            bail!("mosquitto exited ({status}): {}", log().trim());
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "mosquitto did not open port {port} within {STARTUP:?}: {}",
+                log().trim()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(child)
 }
 
 fn make_writable(dir: &std::path::Path) -> Result<()> {
@@ -107,7 +114,7 @@ fn make_writable(dir: &std::path::Path) -> Result<()> {
 }
 
 /// The `mosquitto` program: on `PATH`, or where Debian installs it.
-pub(crate) fn program() -> Result<PathBuf> {
+fn program() -> Result<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain(["/usr/sbin".into(), "/usr/local/sbin".into(), "/sbin".into()])

@@ -7,18 +7,13 @@
 //! Needs the `openssl` and `mosquitto` programs (`scripts/test` installs
 //! them); without them the tests fail saying so, they never skip.
 
-use anyhow::{anyhow, bail, ensure, Context, Result};
+use anyhow::{anyhow, ensure, Result};
 use rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tokio::task::JoinHandle;
-
-/// How long Mosquitto may take to open its port.
-const STARTUP: Duration = Duration::from_secs(10);
 
 /// The X.509 extensions of the two certificates: rustls wants a real CA, and
 /// the server's names as subjectAltName.
@@ -140,30 +135,9 @@ impl TlsMosquitto {
             ca.path("server.key").display(),
         );
         std::fs::write(ca.path("mosquitto.conf"), config)?;
-        let log = std::fs::File::create(ca.path("mosquitto.log"))?;
-        let mut child = Command::new(crate::own_mosquitto::program()?)
-            .arg("-c")
-            .arg(ca.path("mosquitto.conf"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .context("cannot start mosquitto")?;
-        let deadline = Instant::now() + STARTUP;
-        while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            let log = || std::fs::read_to_string(ca.path("mosquitto.log")).unwrap_or_default();
-            if let Some(status) = child.try_wait()? {
-                bail!("mosquitto exited ({status}): {}", log().trim());
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "mosquitto did not open port {port} within {STARTUP:?}: {}",
-                    log().trim()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let child =
+            crate::own_mosquitto::run(&ca.path("mosquitto.conf"), &ca.path("mosquitto.log"), port)
+                .await?;
         Ok(Self {
             port,
             _child: child,

@@ -47,11 +47,10 @@ impl ParticipantArgs {
         if let Some(id) = &self.id {
             options.id = ParticipantId::new(id.as_str()).map_err(|e| e.to_string())?;
             options.keep_session = true;
-        } else if is_mqtt(&options.broker) {
+        } else if let Some(mqtt) = mqtt_broker(&options.broker) {
             // A session left by a killed process is resumed by the next
             // one: see `slot.rs`.
-            let id = crate::slot::claim(options.role.as_str(), &options.broker)
-                .map_err(|e| e.to_string())?;
+            let id = crate::slot::claim(options.role.as_str(), &mqtt).map_err(|e| e.to_string())?;
             options.id = ParticipantId::new(id).map_err(|e| e.to_string())?;
         }
         if self.prefetch == 0 {
@@ -94,8 +93,11 @@ pub async fn run_participant(
     running.run_until(shutdown).await.map_err(|e| e.to_string())
 }
 
-/// Whether `broker` is an MQTT URL (`mqtt://`, `mqtts://`).
-fn is_mqtt(broker: &str) -> bool {
-    let scheme = broker.split("://").next().unwrap_or_default();
-    scheme.eq_ignore_ascii_case("mqtt") || scheme.eq_ignore_ascii_case("mqtts")
+/// `broker` parsed, if it is an MQTT URL (`mqtt://`, `mqtts://`); a URL
+/// that does not parse is reported when the participant connects.
+fn mqtt_broker(broker: &str) -> Option<crate::transport::BrokerUrl> {
+    use crate::transport::{BrokerUrl, Scheme};
+    BrokerUrl::parse(broker)
+        .ok()
+        .filter(|url| matches!(url.scheme, Scheme::Mqtt | Scheme::Mqtts))
 }

@@ -26,6 +26,7 @@
 //! for a dead session are bounded by its limits (Mosquitto's
 //! `max_queued_messages`, 1,000 by default).
 
+use crate::transport::BrokerUrl;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -55,21 +56,23 @@ pub enum SlotError {
     },
 }
 
-/// Takes the lowest free slot of `role` on `broker` (a URL) and returns the
+/// Takes the lowest free slot of `role` on `broker` and returns the
 /// participant id it gives: `<role>-<host>-<n>`. The slot is held until the
 /// process exits.
-pub fn claim(role: &str, broker: &str) -> Result<String, SlotError> {
+pub fn claim(role: &str, broker: &BrokerUrl) -> Result<String, SlotError> {
     claim_in(&default_dir(), role, broker)
 }
 
 /// [`claim`] with slot files in `dir`.
-pub fn claim_in(dir: &Path, role: &str, broker: &str) -> Result<String, SlotError> {
+pub fn claim_in(dir: &Path, role: &str, broker: &BrokerUrl) -> Result<String, SlotError> {
     let io = |source| SlotError::Io {
         dir: dir.to_owned(),
         source,
     };
     std::fs::create_dir_all(dir).map_err(io)?;
-    let prefix = format!("{}-{}", file_safe(broker_key(broker)), file_safe(role));
+    // The broker by host and port, without credentials or path.
+    let broker = format!("{}:{}", broker.host, broker.port);
+    let prefix = format!("{}-{}", file_safe(broker), file_safe(role));
     for n in 0..MAX_SLOTS {
         let path = dir.join(format!("{prefix}.{n}.lock"));
         let file = OpenOptions::new()
@@ -97,19 +100,6 @@ pub fn claim_in(dir: &Path, role: &str, broker: &str) -> Result<String, SlotErro
 /// `<temp dir>/msgflo-slots`.
 fn default_dir() -> PathBuf {
     std::env::temp_dir().join("msgflo-slots")
-}
-
-/// The part of a broker URL that names the broker: host and port, without
-/// credentials or path.
-fn broker_key(broker: &str) -> String {
-    match url::Url::parse(broker) {
-        Ok(url) => format!(
-            "{}:{}",
-            url.host_str().unwrap_or("localhost"),
-            url.port_or_known_default().unwrap_or(0)
-        ),
-        Err(_) => broker.to_owned(),
-    }
 }
 
 /// `text` with every character that is not ASCII alphanumeric, `.` or `_`
@@ -148,6 +138,10 @@ fn host() -> String {
 mod tests {
     use super::*;
 
+    fn url(text: &str) -> BrokerUrl {
+        BrokerUrl::parse(text).expect("a broker URL")
+    }
+
     fn dir() -> PathBuf {
         std::env::temp_dir().join(format!("msgflo-slot-test-{}", uuid::Uuid::new_v4()))
     }
@@ -155,14 +149,14 @@ mod tests {
     #[test]
     fn the_lowest_free_slot_is_taken_and_held() {
         let dir = dir();
-        let first = claim_in(&dir, "r", "mqtt://127.0.0.1:1883").expect("a slot");
-        let second = claim_in(&dir, "r", "mqtt://127.0.0.1:1883").expect("a slot");
+        let first = claim_in(&dir, "r", &url("mqtt://127.0.0.1:1883")).expect("a slot");
+        let second = claim_in(&dir, "r", &url("mqtt://127.0.0.1:1883")).expect("a slot");
         assert!(first.starts_with("r-") && first.ends_with("-0"), "{first}");
         assert!(second.ends_with("-1"), "{second}");
         // Another role, or another broker, has slots of its own.
-        let other = claim_in(&dir, "s", "mqtt://127.0.0.1:1883").expect("a slot");
+        let other = claim_in(&dir, "s", &url("mqtt://127.0.0.1:1883")).expect("a slot");
         assert!(other.ends_with("-0"), "{other}");
-        let elsewhere = claim_in(&dir, "r", "mqtt://user:pw@10.0.0.1:1883/").expect("a slot");
+        let elsewhere = claim_in(&dir, "r", &url("mqtt://user:pw@10.0.0.1:1883/")).expect("a slot");
         assert!(elsewhere.ends_with("-0"), "{elsewhere}");
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -172,9 +166,9 @@ mod tests {
         let dir = dir();
         std::fs::create_dir_all(&dir).expect("dir");
         // A lock file left by a process that died: present, not locked.
-        let key = format!("{}-r.0.lock", file_safe(broker_key("mqtt://b:1883")));
+        let key = format!("{}-r.0.lock", file_safe("b:1883"));
         std::fs::write(dir.join(key), b"").expect("file");
-        let id = claim_in(&dir, "r", "mqtt://b:1883").expect("a slot");
+        let id = claim_in(&dir, "r", &url("mqtt://b:1883")).expect("a slot");
         assert!(id.ends_with("-0"), "{id}");
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -183,7 +177,7 @@ mod tests {
     fn a_slot_folder_that_cannot_be_made_is_one_clear_error() {
         let file = std::env::temp_dir().join(format!("msgflo-slot-file-{}", uuid::Uuid::new_v4()));
         std::fs::write(&file, b"").expect("file");
-        let error = claim_in(&file.join("slots"), "r", "mqtt://b").expect_err("not a folder");
+        let error = claim_in(&file.join("slots"), "r", &url("mqtt://b")).expect_err("not a folder");
         assert!(
             error
                 .to_string()

@@ -153,12 +153,6 @@ impl Core {
                 return false;
             }
         }
-        // Of participants gone since: forgotten, so that the map stays as
-        // small as the registry.
-        if self.refreshed.len() > 2 * self.registry.len() + 64 {
-            let registry = &self.registry;
-            self.refreshed.retain(|id, _| registry.get(id).is_some());
-        }
         self.refreshed.insert(id.clone(), now);
         true
     }
@@ -193,6 +187,7 @@ impl Core {
         for participant in self.registry.expire(now) {
             tracing::info!(id = %participant.id, role = %participant.role, "participant expired");
             self.silent.remove(&participant.id);
+            self.refreshed.remove(&participant.id);
             self.replays.forget(&participant.id);
             let message = format!(
                 "participant {} of role {} expired: no discovery message for {:?}",

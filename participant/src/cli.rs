@@ -34,6 +34,12 @@ pub struct ParticipantArgs {
     /// Initial packets as a JSON object: {"port": data, ...}.
     #[arg(long)]
     pub iips: Option<String>,
+    /// RabbitMQ type of the inport queues this participant declares: classic
+    /// or quorum (replicated over a cluster's nodes; a queue's type cannot
+    /// change, so only where every participant of the role agrees)
+    /// [default: $MSGFLO_QUEUE_TYPE, classic]. MQTT ignores it.
+    #[arg(long, value_name = "TYPE")]
+    pub queue_type: Option<String>,
     /// `--log-format`.
     #[command(flatten)]
     pub log: LogArgs,
@@ -52,6 +58,12 @@ impl ParticipantArgs {
             // one: see `slot.rs`.
             let id = crate::slot::claim(options.role.as_str(), &mqtt).map_err(|e| e.to_string())?;
             options.id = ParticipantId::new(id).map_err(|e| e.to_string())?;
+        }
+        if let Some(kind) = self.queue_type.clone().or_else(|| env("MSGFLO_QUEUE_TYPE")) {
+            options.queue_type = kind
+                .trim()
+                .parse()
+                .map_err(|e| format!("--queue-type: {e}"))?;
         }
         if self.prefetch == 0 {
             return Err("--prefetch must be at least 1".into());
@@ -95,9 +107,11 @@ pub async fn run_participant(
 
 /// `broker` parsed, if it is an MQTT URL (`mqtt://`, `mqtts://`); a URL
 /// that does not parse is reported when the participant connects.
+/// Of a list of brokers, the first names the slot.
 fn mqtt_broker(broker: &str) -> Option<crate::transport::BrokerUrl> {
-    use crate::transport::{BrokerUrl, Scheme};
-    BrokerUrl::parse(broker)
+    use crate::transport::{Brokers, Scheme};
+    Brokers::parse(broker)
         .ok()
+        .map(|brokers| brokers.primary().clone())
         .filter(|url| matches!(url.scheme, Scheme::Mqtt | Scheme::Mqtts))
 }

@@ -4,6 +4,7 @@
 //! `scripts/test` starts), deleted when dropped.
 
 use anyhow::{bail, Context, Result};
+use std::collections::BTreeMap;
 use std::process::Command;
 
 /// A virtual host that lives as long as this value.
@@ -48,19 +49,33 @@ impl Vhost {
     }
 
     /// Its queues, each with whether it is durable.
-    pub fn durable_queues(&self) -> Result<std::collections::BTreeMap<String, bool>> {
+    pub fn durable_queues(&self) -> Result<BTreeMap<String, bool>> {
+        Ok(self
+            .queue_info("durable")?
+            .into_iter()
+            .map(|(name, durable)| (name, durable == "true"))
+            .collect())
+    }
+
+    /// Its queues, each with its type (`classic`, `quorum`).
+    pub fn queue_types(&self) -> Result<BTreeMap<String, String>> {
+        self.queue_info("type")
+    }
+
+    /// Its queues, each with the `rabbitmqctl list_queues` column `item`.
+    fn queue_info(&self, item: &str) -> Result<BTreeMap<String, String>> {
         let out = rabbitmqctl(&[
             "list_queues",
             "-p",
             &self.name,
             "name",
-            "durable",
+            item,
             "--no-table-headers",
         ])?;
         Ok(out
             .lines()
             .filter_map(|line| line.rsplit_once('\t'))
-            .map(|(name, durable)| (name.to_owned(), durable.trim() == "true"))
+            .map(|(name, value)| (name.to_owned(), value.trim().to_owned()))
             .collect())
     }
 

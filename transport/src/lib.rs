@@ -51,6 +51,10 @@
 //! [`ConnectOptions::extra_root_certs`]; the broker's certificate must name
 //! the URL's host.
 //!
+//! Several brokers: a comma-separated list of URLs ([`Brokers`]) is tried in
+//! order at the start; a lost connection tries the next broker at once, each
+//! in turn, and backs off only after all failed once.
+//!
 //! Connection loss: every transport reconnects with back-off, declares its
 //! topology and bindings again and resumes its consumers; messages that were
 //! not acked come back from the broker; publishing while disconnected waits (up
@@ -59,6 +63,7 @@
 //! # Layout
 //! - this file — the trait, [`Delivery`], [`Consumer`], [`connect`].
 //! - `url.rs` — [`BrokerUrl`]: parsing and printing (without password).
+//! - `brokers.rs` — [`Brokers`]: a list of broker URLs to fail over between.
 //! - `backoff.rs` — pauses between reconnection attempts (AMQP and MQTT).
 //! - `error.rs` — [`TransportError`].
 //! - `tls.rs` — the TLS client configuration both broker transports use.
@@ -66,12 +71,14 @@
 
 pub mod amqp;
 mod backoff;
+mod brokers;
 mod error;
 pub mod memory;
 pub mod mqtt;
 mod tls;
 mod url;
 
+pub use brokers::Brokers;
 pub use error::TransportError;
 pub use url::{BrokerUrl, Scheme};
 
@@ -217,6 +224,39 @@ pub struct ConnectOptions {
     /// shared-subscription group it is in, which stalls its other
     /// subscriptions. Off by default.
     pub keep_subscriptions: bool,
+    /// AMQP: the type of the inport queues (and their dead-letter queues)
+    /// this connection declares. Classic by default, as msgflo-nodejs and
+    /// msgflo-python declare theirs; MQTT and the memory broker ignore it.
+    pub queue_type: QueueType,
+}
+
+/// The RabbitMQ queue type of declared inports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum QueueType {
+    /// A classic queue: on one node of a cluster, away while that node is.
+    #[default]
+    Classic,
+    /// A quorum queue (`x-queue-type: quorum`): replicated over the
+    /// cluster's nodes (up to 3 by default), available while most of its
+    /// replicas are; its messages survive the loss of a minority. A queue's
+    /// type cannot change: declaring an existing classic queue as quorum (or
+    /// the reverse) is refused by the broker, and peers that declare the
+    /// same inport classic (msgflo-nodejs, msgflo-python) are refused too.
+    Quorum,
+}
+
+impl std::str::FromStr for QueueType {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Self, String> {
+        match text {
+            "classic" => Ok(QueueType::Classic),
+            "quorum" => Ok(QueueType::Quorum),
+            other => Err(format!(
+                "unknown queue type {other:?}: use classic or quorum"
+            )),
+        }
+    }
 }
 
 impl Default for ConnectOptions {
@@ -228,6 +268,7 @@ impl Default for ConnectOptions {
             keep_session: false,
             extra_root_certs: Vec::new(),
             keep_subscriptions: false,
+            queue_type: QueueType::Classic,
         }
     }
 }
@@ -236,7 +277,8 @@ impl Default for ConnectOptions {
 /// method may be called from any task.
 #[async_trait]
 pub trait Transport: Send + Sync + 'static {
-    /// The broker this is connected to (printable: no password).
+    /// The broker this is connected to (printable: no password); of a list
+    /// of brokers, the one that took the first connection.
     fn broker(&self) -> &BrokerUrl;
 
     /// What this transport can do: callers ask this rather than the URL's
@@ -476,12 +518,14 @@ impl Consumer {
     }
 }
 
-/// Connects to the broker at `url`.
+/// Connects to the broker at `url`, or to the first of a comma-separated
+/// list of brokers that answers (see [`Brokers`]: the transport fails over
+/// between them).
 pub async fn connect(url: &str, options: ConnectOptions) -> Result<Arc<dyn Transport>> {
-    let url = BrokerUrl::parse(url)?;
-    match url.scheme {
-        Scheme::Amqp | Scheme::Amqps => amqp::connect(url, options).await,
-        Scheme::Mqtt | Scheme::Mqtts => mqtt::connect(url, options).await,
-        Scheme::Memory => memory::connect(url, options).await,
+    let brokers = Brokers::parse(url)?;
+    match brokers.primary().scheme {
+        Scheme::Amqp | Scheme::Amqps => amqp::connect(brokers, options).await,
+        Scheme::Mqtt | Scheme::Mqtts => mqtt::connect(brokers, options).await,
+        Scheme::Memory => memory::connect(brokers.primary().clone(), options).await,
     }
 }

@@ -69,9 +69,9 @@ pub async fn connect(
     }
 }
 
-/// `broker` without its password, as far as it parses.
+/// `broker` (one URL or a list) without passwords, as far as it parses.
 fn printable(broker: &str) -> String {
-    transport::BrokerUrl::parse(broker)
+    transport::Brokers::parse(broker)
         .map(|url| url.to_string())
         .unwrap_or_else(|_| broker.to_owned())
 }

@@ -45,7 +45,7 @@ mod stats;
 use crate::calls::Calls;
 use crate::component::{Component, ComponentSpec, Message};
 use crate::outputs::Outputs;
-use crate::transport::{self, ConnectOptions, Transport, TransportError};
+use crate::transport::{self, ConnectOptions, QueueType, Transport, TransportError};
 use bytes::Bytes;
 use msgflo_protocol::control as control_queues;
 use msgflo_protocol::ids::{ParticipantId, PortName, QueueName, Role};
@@ -74,8 +74,11 @@ pub struct Options {
     pub role: Role,
     /// Unique id; `<role>-<uuid>` by default.
     pub id: ParticipantId,
-    /// Broker URL.
+    /// Broker URL, or several comma-separated (the nodes of a cluster, to
+    /// fail over between).
     pub broker: String,
+    /// RabbitMQ type of the inport queues it declares (classic by default).
+    pub queue_type: QueueType,
     /// Unacked messages per inport, processed concurrently.
     pub prefetch: u16,
     /// Initial packets by inport name, processed once at start.
@@ -104,6 +107,7 @@ impl Options {
             id: ParticipantId::new(id).unwrap_or_else(|_| unreachable!("role is not empty")),
             role,
             broker: broker.into(),
+            queue_type: QueueType::Classic,
             prefetch: DEFAULT_PREFETCH,
             iips: Map::new(),
             discovery_period: Duration::from_secs(msgflo_protocol::discovery::DEFAULT_PERIOD_SECS),
@@ -186,6 +190,7 @@ impl Base {
         let connect = ConnectOptions {
             client_id: options.id.to_string(),
             keep_session: options.keep_session,
+            queue_type: options.queue_type,
             ..ConnectOptions::default()
         };
         let transport = transport::connect(&options.broker, connect).await?;

@@ -10,6 +10,7 @@ use super::errors;
 use super::state::{elapsed_ms, State};
 use super::topology::{Declaration, Step, Topology};
 use crate::backoff::Backoff;
+use crate::brokers;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
@@ -115,20 +116,23 @@ impl DriverHandle {
     }
 }
 
-/// Starts the driver on an open connection.
+/// Starts the driver on an open connection to `targets[current]`; the
+/// first of `targets` names the transport.
 pub(super) fn spawn(
-    target: Target,
+    targets: Vec<(BrokerUrl, Target)>,
+    current: usize,
     link: Link,
     session: Session,
-    broker: BrokerUrl,
     max_backoff: Duration,
 ) -> DriverHandle {
     let session = Arc::new(session);
     let (state_tx, state) = watch::channel(State::Up(session.clone()));
     let (commands, receiver) = mpsc::channel(64);
+    let broker = targets[0].0.clone();
     let driver = Driver {
-        target,
-        broker: broker.clone(),
+        broker: targets[current].0.clone(),
+        targets,
+        current,
         max_backoff,
         commands: receiver,
         state: state_tx,
@@ -145,7 +149,11 @@ pub(super) fn spawn(
 }
 
 struct Driver {
-    target: Target,
+    /// The brokers to connect to (one, or the nodes of a cluster), and
+    /// which of them the connection is to.
+    targets: Vec<(BrokerUrl, Target)>,
+    current: usize,
+    /// The broker connected to, or last connected to: for logs.
     broker: BrokerUrl,
     max_backoff: Duration,
     commands: mpsc::Receiver<Command>,
@@ -276,13 +284,20 @@ impl Driver {
         let mut backoff = Backoff::new(self.max_backoff);
         let down_since = Instant::now();
         let mut attempts: u32 = 0;
+        let lost = self.current;
         loop {
             attempts += 1;
-            let target = self.target.clone();
+            let index = brokers::nth_after(lost, attempts, self.targets.len());
+            let (url, target) = self.targets[index].clone();
             match self.accepting(async move { target.open().await }).await? {
                 Ok((mut link, session)) => match self.replay(&mut link).await {
                     Ok(()) => {
                         let down_ms = down_since.elapsed().as_millis();
+                        if index != self.current {
+                            warn!(from = %self.broker, to = %url, "failed over to another broker");
+                        }
+                        self.current = index;
+                        self.broker = url;
                         info!(broker = %self.broker, attempts, down_ms, "reconnected");
                         let session = Arc::new(session);
                         self.state.send_replace(State::Up(session.clone()));
@@ -295,14 +310,16 @@ impl Driver {
                 Err(error) => {
                     let reason = errors::reason(&error);
                     if attempts == 1 {
-                        warn!(broker = %self.broker, %reason, "cannot reconnect yet; retrying with back-off");
+                        warn!(broker = %url, %reason, "cannot reconnect yet; retrying with back-off");
                     } else {
-                        debug!(broker = %self.broker, %reason, attempts, "reconnection attempt failed");
+                        debug!(broker = %url, %reason, attempts, "reconnection attempt failed");
                     }
                 }
             }
-            let pause = backoff.next_delay();
-            self.accepting(tokio::time::sleep(pause)).await?;
+            if brokers::round_done(attempts, self.targets.len()) {
+                let pause = backoff.next_delay();
+                self.accepting(tokio::time::sleep(pause)).await?;
+            }
         }
     }
 

@@ -2,6 +2,7 @@
 //! "the broker refused this" apart from "the connection is gone".
 
 use super::super::TransportError;
+use super::topology::QUEUE_TYPE_ARGUMENT;
 use lapin::{protocol::AMQPErrorKind, ErrorKind};
 
 /// What the broker or the OS said, without lapin's wrapping ("IO error: ",
@@ -21,14 +22,24 @@ pub(super) fn is_refusal(error: &lapin::Error) -> bool {
     matches!(error.kind(), ErrorKind::ProtocolError(e) if matches!(e.kind(), AMQPErrorKind::Soft(_)))
 }
 
-/// `operation queue failed: reason`.
+/// `operation queue failed: reason`; when the queue exists with another
+/// type, also what to do.
 pub(super) fn broker(operation: &'static str, queue: &str, error: &lapin::Error) -> TransportError {
+    let mut reason = reason(error);
+    if reason.contains(&format!("inequivalent arg '{QUEUE_TYPE_ARGUMENT}'")) {
+        reason.push_str(TYPE_HINT);
+    }
     TransportError::Broker {
         operation,
         queue: queue.to_owned(),
-        reason: reason(error),
+        reason,
     }
 }
+
+/// Said after the broker's refusal to declare a queue as another type.
+const TYPE_HINT: &str = " (a queue's type cannot change: every participant of a role must \
+     declare its inports with the same queue type, msgflo-participant --queue-type or \
+     MSGFLO_QUEUE_TYPE; or delete the queue)";
 
 #[cfg(test)]
 mod tests {
@@ -54,6 +65,17 @@ mod tests {
             err,
             "declare inport a.IN failed: PRECONDITION_FAILED - inequivalent arg"
         );
+    }
+
+    #[test]
+    fn a_queue_of_another_type_says_what_to_do() {
+        let pre = protocol(
+            AMQPSoftError::PRECONDITIONFAILED.into(),
+            "PRECONDITION_FAILED - inequivalent arg 'x-queue-type' for queue 'a.IN' in vhost '/': received none but current is the value 'quorum' of type 'longstr'",
+        );
+        let err = broker("declare inport", "a.IN", &pre).to_string();
+        assert!(err.ends_with(TYPE_HINT), "{err}");
+        assert!(!err.contains('\n'), "{err}");
     }
 
     #[test]

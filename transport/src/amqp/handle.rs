@@ -123,8 +123,12 @@ impl Transport for AmqpTransport {
     }
 
     async fn declare_inport(&self, queue: &QueueName) -> Result<()> {
-        self.declare("declare inport", queue, topology::inport(queue))
-            .await
+        self.declare(
+            "declare inport",
+            queue,
+            topology::inport(queue, self.options.queue_type),
+        )
+        .await
     }
 
     async fn declare_outport(&self, queue: &QueueName) -> Result<()> {
@@ -245,7 +249,7 @@ impl Transport for AmqpTransport {
         self.apply(Op::Declare {
             operation: "bind",
             queue: format!("{inport} to {outport}"),
-            steps: topology::bind(outport, inport),
+            steps: topology::bind(outport, inport, self.options.queue_type),
         })
         .await
     }

@@ -52,6 +52,16 @@
 //! first connection too, so an unreachable broker would hang `connect` instead
 //! of failing fast.
 //!
+//! # Several nodes
+//! Given a list of URLs ([`Brokers`], the nodes of one cluster), `connect`
+//! takes the first node that answers, and a reconnection tries the next node
+//! at once, each in turn, backing off only after a round in which all failed.
+//! Everything declared so far is declared again on the node reached, which
+//! for durable queues is a no-op: they are the cluster's. Messages in a
+//! classic queue live on one node and are away while it is; declare inports
+//! as quorum queues ([`QueueType::Quorum`](super::QueueType)) to keep them
+//! through the loss of a node.
+//!
 //! # Layout
 //! - this file — [`connect`].
 //! - `handle.rs` — the [`Transport`] implementation.
@@ -64,7 +74,7 @@
 //! - `headers.rs` — message headers to and from AMQP field tables.
 //! - `consumer.rs` — subscriptions, the task feeding a [`Consumer`], acks.
 //! - `topology.rs` — what to declare, and the record replayed (pure).
-//! - `errors.rs` — lapin errors to one-line [`TransportError`]s.
+//! - `errors.rs` — lapin errors to one-line [`TransportError`](super::TransportError)s.
 //!
 //! [`Consumer`]: super::Consumer
 
@@ -79,32 +89,40 @@ mod publish;
 mod state;
 mod topology;
 
-use super::{BrokerUrl, ConnectOptions, Result, Transport, TransportError};
+use super::{Brokers, ConnectOptions, Result, Transport};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// Connects to `url`; fails fast (with the cause, never the password) if the
 /// broker cannot be reached or refuses us.
-pub async fn connect(url: BrokerUrl, options: ConnectOptions) -> Result<Arc<dyn Transport>> {
-    let target = connection::Target::new(&url, &options)?;
-    let (link, session) = target
-        .open()
-        .await
-        .map_err(|error| TransportError::Connect {
-            broker: url.to_string(),
-            reason: errors::reason(&error),
-        })?;
-    tracing::info!(broker = %url, client_id = %options.client_id, "connected");
-    let driver = driver::spawn(target, link, session, url.clone(), options.max_backoff);
-    Ok(Arc::new(handle::AmqpTransport::new(url, options, driver)))
+pub async fn connect(brokers: Brokers, options: ConnectOptions) -> Result<Arc<dyn Transport>> {
+    let targets = brokers
+        .urls()
+        .iter()
+        .map(|url| Ok((url.clone(), connection::Target::new(url, &options)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let mut failures = Vec::new();
+    for (index, (url, target)) in targets.iter().enumerate() {
+        match target.open().await {
+            Ok((link, session)) => {
+                tracing::info!(broker = %url, client_id = %options.client_id, "connected");
+                let driver =
+                    driver::spawn(targets.clone(), index, link, session, options.max_backoff);
+                let url = url.clone();
+                return Ok(Arc::new(handle::AmqpTransport::new(url, options, driver)));
+            }
+            Err(error) => failures.push((url.to_string(), errors::reason(&error))),
+        }
+    }
+    Err(super::brokers::unreachable(failures))
 }
 
-/// Locks `mutex`, ignoring poisoning (no invariant spans a panic here).
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::BrokerUrl;
     use super::*;
     use std::time::{Duration, Instant};
 
@@ -119,7 +137,7 @@ mod tests {
     async fn a_closed_port_fails_fast_naming_the_broker_not_the_password() {
         let url = BrokerUrl::parse("amqp://guest:secret@127.0.0.1:1/%2f").unwrap();
         let started = Instant::now();
-        let err = connect(url, options()).await.err().unwrap();
+        let err = connect(url.into(), options()).await.err().unwrap();
         assert!(
             started.elapsed() < Duration::from_secs(5),
             "took {:?}",
@@ -148,7 +166,11 @@ mod tests {
         });
         let url = BrokerUrl::parse(&format!("amqps://guest:secret@127.0.0.1:{port}/%2f")).unwrap();
         let started = Instant::now();
-        let err = connect(url, options()).await.err().unwrap().to_string();
+        let err = connect(url.into(), options())
+            .await
+            .err()
+            .unwrap()
+            .to_string();
         assert!(
             started.elapsed() < Duration::from_secs(5),
             "took {:?}",
@@ -170,7 +192,11 @@ mod tests {
             extra_root_certs: vec!["/nonexistent/ca.pem".into()],
             ..options()
         };
-        let err = connect(url, options).await.err().unwrap().to_string();
+        let err = connect(url.into(), options)
+            .await
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("/nonexistent/ca.pem"), "{err}");
         assert!(!err.contains("secret"), "{err}");
     }

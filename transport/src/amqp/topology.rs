@@ -39,12 +39,15 @@
 //! 0.4.1 (like our participants) declares its queues before it announces
 //! itself, so there the queue is always found.
 
-use super::super::{dead_letter_queue, is_discovery};
+use super::super::{dead_letter_queue, is_discovery, QueueType};
 use lapin::types::{AMQPValue, FieldTable};
 use msgflo_protocol::ids::QueueName;
 
 /// The queue argument naming where rejected messages go.
 pub(super) const DEAD_LETTER_ARGUMENT: &str = "x-dead-letter-exchange";
+
+/// The queue argument naming a queue's type (absent: classic).
+pub(super) const QUEUE_TYPE_ARGUMENT: &str = "x-queue-type";
 
 /// Prefix of dead-letter exchanges and queues.
 const DEAD_PREFIX: &str = msgflo_protocol::queues::DEAD_LETTER_PREFIX;
@@ -75,6 +78,8 @@ pub(super) enum Declaration {
         /// Not durable and deleted with its last consumer (control queues);
         /// otherwise durable.
         transient: bool,
+        /// A quorum queue (`x-queue-type: quorum`); else classic.
+        quorum: bool,
     },
     /// `queue` gets the messages of `exchange` (routing key `""`).
     Binding {
@@ -93,11 +98,18 @@ impl Declaration {
         let Declaration::Queue {
             name,
             dead_letter_exchange,
+            quorum,
             ..
         } = self
         else {
             return table;
         };
+        if *quorum {
+            table.insert(
+                QUEUE_TYPE_ARGUMENT.into(),
+                AMQPValue::LongString("quorum".into()),
+            );
+        }
         if let Some(exchange) = dead_letter_exchange {
             table.insert(
                 DEAD_LETTER_ARGUMENT.into(),
@@ -157,9 +169,13 @@ pub(super) fn always(declarations: Vec<Declaration>) -> Vec<Step> {
 }
 
 /// What `bind(outport, inport)` does: the outport's exchange and the
-/// inport (with its exchange and dead-letter queue) each declared only if
-/// missing, then the binding.
-pub(super) fn bind(outport_queue: &QueueName, inport_queue: &QueueName) -> Vec<Step> {
+/// inport (with its exchange and dead-letter queue, of `queue_type`) each
+/// declared only if missing, then the binding.
+pub(super) fn bind(
+    outport_queue: &QueueName,
+    inport_queue: &QueueName,
+    queue_type: QueueType,
+) -> Vec<Step> {
     vec![
         Step::IfAbsent {
             absent: Probe::Exchange(outport_queue.as_str().to_owned()),
@@ -167,14 +183,17 @@ pub(super) fn bind(outport_queue: &QueueName, inport_queue: &QueueName) -> Vec<S
         },
         Step::IfAbsent {
             absent: Probe::Queue(inport_queue.as_str().to_owned()),
-            declarations: inport(inport_queue),
+            declarations: inport(inport_queue, queue_type),
         },
         Step::Always(binding(outport_queue, inport_queue)),
     ]
 }
 
-/// Everything an inport needs, in the order to declare it.
-pub(super) fn inport(queue: &QueueName) -> Vec<Declaration> {
+/// Everything an inport needs, in the order to declare it. `queue_type`
+/// applies to a participant's inport and its dead-letter queue; the
+/// discovery queue, control queues and taps are always classic.
+pub(super) fn inport(queue: &QueueName, queue_type: QueueType) -> Vec<Declaration> {
+    let quorum = queue_type == QueueType::Quorum;
     let name = queue.as_str();
     if is_discovery(name) {
         return plain_queue(queue);
@@ -184,10 +203,11 @@ pub(super) fn inport(queue: &QueueName) -> Vec<Declaration> {
             name: name.to_owned(),
             dead_letter_exchange: None,
             transient: true,
+            quorum: false,
         }];
     }
     if name.starts_with(DEAD_PREFIX) {
-        return dead_letter_inport(name);
+        return dead_letter_inport(name, quorum);
     }
     let dead = dead_letter_queue(queue).as_str().to_owned();
     let mut out = vec![
@@ -195,6 +215,7 @@ pub(super) fn inport(queue: &QueueName) -> Vec<Declaration> {
             name: name.to_owned(),
             dead_letter_exchange: Some(dead.clone()),
             transient: false,
+            quorum,
         },
         Declaration::Exchange(name.to_owned()),
         Declaration::Binding {
@@ -202,19 +223,20 @@ pub(super) fn inport(queue: &QueueName) -> Vec<Declaration> {
             exchange: name.to_owned(),
         },
     ];
-    out.extend(dead_letter_inport(&dead));
+    out.extend(dead_letter_inport(&dead, quorum));
     out
 }
 
 /// A dead-letter queue with its same-named exchange (the one named by
 /// `x-dead-letter-exchange`).
-fn dead_letter_inport(name: &str) -> Vec<Declaration> {
+fn dead_letter_inport(name: &str, quorum: bool) -> Vec<Declaration> {
     vec![
         Declaration::Exchange(name.to_owned()),
         Declaration::Queue {
             name: name.to_owned(),
             dead_letter_exchange: None,
             transient: false,
+            quorum,
         },
         Declaration::Binding {
             queue: name.to_owned(),
@@ -234,6 +256,7 @@ pub(super) fn plain_queue(queue: &QueueName) -> Vec<Declaration> {
         name: queue.as_str().to_owned(),
         dead_letter_exchange: None,
         transient: false,
+        quorum: false,
     }]
 }
 
@@ -303,17 +326,19 @@ mod tests {
             name: name.into(),
             dead_letter_exchange: dlx.map(Into::into),
             transient: false,
+            quorum: false,
         }
     }
 
     #[test]
     fn control_queues_are_transient_without_dead_letters() {
         assert_eq!(
-            inport(&q(".fbp.repeat-1.receive")),
+            inport(&q(".fbp.repeat-1.receive"), QueueType::Classic),
             [Declaration::Queue {
                 name: ".fbp.repeat-1.receive".into(),
                 dead_letter_exchange: None,
                 transient: true,
+                quorum: false,
             }]
         );
     }
@@ -328,7 +353,7 @@ mod tests {
     #[test]
     fn inport_is_msgflo_shaped_with_a_kept_dead_letter_queue() {
         assert_eq!(
-            inport(&q("repeater.IN")),
+            inport(&q("repeater.IN"), QueueType::Classic),
             vec![
                 queue("repeater.IN", Some("dead-repeater.IN")),
                 Declaration::Exchange("repeater.IN".into()),
@@ -342,7 +367,7 @@ mod tests {
 
     #[test]
     fn dead_letter_argument_is_a_long_string() {
-        let args = inport(&q("a.IN"))[0].arguments();
+        let args = inport(&q("a.IN"), QueueType::Classic)[0].arguments();
         let value = args.inner().get(DEAD_LETTER_ARGUMENT);
         assert_eq!(value, Some(&AMQPValue::LongString("dead-a.IN".into())));
         assert_eq!(args.inner().len(), 1);
@@ -350,7 +375,7 @@ mod tests {
 
     #[test]
     fn a_tap_queue_is_bounded_dropping_its_oldest() {
-        let args = inport(&q(".tap.0123"))[0].arguments();
+        let args = inport(&q(".tap.0123"), QueueType::Classic)[0].arguments();
         assert_eq!(
             args.inner().get("x-max-length"),
             Some(&AMQPValue::LongLongInt(TAP_MAX_LENGTH))
@@ -359,7 +384,7 @@ mod tests {
             args.inner().get("x-overflow"),
             Some(&AMQPValue::LongString("drop-head".into()))
         );
-        assert!(inport(&q(".fbp.x.receive"))[0]
+        assert!(inport(&q(".fbp.x.receive"), QueueType::Classic)[0]
             .arguments()
             .inner()
             .is_empty());
@@ -367,15 +392,51 @@ mod tests {
 
     #[test]
     fn declaring_a_dead_letter_queue_does_not_recurse() {
-        let decls = inport(&q("dead-a.IN"));
+        let decls = inport(&q("dead-a.IN"), QueueType::Classic);
         assert!(decls.iter().all(|d| d.arguments().inner().is_empty()));
         assert!(!format!("{decls:?}").contains("dead-dead-"));
-        assert_eq!(decls, dead_letter_inport("dead-a.IN"));
+        assert_eq!(decls, dead_letter_inport("dead-a.IN", false));
+    }
+
+    #[test]
+    fn a_quorum_inport_and_its_dead_letters_are_quorum_queues_nothing_else_is() {
+        let quorum = |decls: Vec<Declaration>| -> Vec<bool> {
+            decls
+                .iter()
+                .filter_map(|d| match d {
+                    Declaration::Queue { .. } => Some(
+                        d.arguments().inner().get(QUEUE_TYPE_ARGUMENT)
+                            == Some(&AMQPValue::LongString("quorum".into())),
+                    ),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(quorum(inport(&q("a.IN"), QueueType::Quorum)), [true, true]);
+        assert_eq!(
+            quorum(inport(&q("a.IN"), QueueType::Classic)),
+            [false, false]
+        );
+        for always_classic in ["fbp", ".fbp.x.receive", ".tap.1"] {
+            assert_eq!(
+                quorum(inport(&q(always_classic), QueueType::Quorum)),
+                [false],
+                "{always_classic}"
+            );
+        }
+        let args = inport(&q("a.IN"), QueueType::Quorum)[0].arguments();
+        assert_eq!(
+            args.inner().get(DEAD_LETTER_ARGUMENT),
+            Some(&AMQPValue::LongString("dead-a.IN".into()))
+        );
     }
 
     #[test]
     fn discovery_queue_is_plain() {
-        assert_eq!(inport(&q("fbp")), vec![queue("fbp", None)]);
+        assert_eq!(
+            inport(&q("fbp"), QueueType::Classic),
+            vec![queue("fbp", None)]
+        );
         assert_eq!(implicit(&q("fbp")), Some(vec![queue("fbp", None)]));
         assert_eq!(implicit(&q("a.IN")), None);
         assert!(queue("fbp", None).arguments().inner().is_empty());
@@ -396,7 +457,7 @@ mod tests {
         let tap = q(".tap.1");
         for step in always(outport(&q("a.OUT")))
             .into_iter()
-            .chain(always(inport(&tap)))
+            .chain(always(inport(&tap, QueueType::Classic)))
         {
             t.record(step);
         }
@@ -407,7 +468,7 @@ mod tests {
             &[Step::Always(Declaration::Exchange("a.OUT".into()))]
         );
         // Also when a bind declared it (it was missing then).
-        for step in bind(&q("a.OUT"), &tap) {
+        for step in bind(&q("a.OUT"), &tap, QueueType::Classic) {
             t.record(step);
         }
         t.forget_queue(tap.as_str());
@@ -426,7 +487,7 @@ mod tests {
     #[test]
     fn record_keeps_first_order_once_and_forgets_unbound() {
         let mut t = Topology::default();
-        for step in always(inport(&q("b.IN")))
+        for step in always(inport(&q("b.IN"), QueueType::Classic))
             .into_iter()
             .chain(always(outport(&q("a.OUT"))))
         {
@@ -454,7 +515,7 @@ mod tests {
 
     #[test]
     fn bind_declares_each_end_only_if_missing_then_binds() {
-        let steps = bind(&q("py/out"), &q("py/in"));
+        let steps = bind(&q("py/out"), &q("py/in"), QueueType::Classic);
         assert_eq!(
             steps,
             [
@@ -464,7 +525,7 @@ mod tests {
                 },
                 Step::IfAbsent {
                     absent: Probe::Queue("py/in".into()),
-                    declarations: inport(&q("py/in")),
+                    declarations: inport(&q("py/in"), QueueType::Classic),
                 },
                 Step::Always(bind_decl("py/in", "py/out")),
             ]
@@ -474,7 +535,7 @@ mod tests {
     #[test]
     fn forgetting_a_binding_keeps_the_ends_declared_for_it() {
         let mut t = Topology::default();
-        for step in bind(&q("a.OUT"), &q("b.IN")) {
+        for step in bind(&q("a.OUT"), &q("b.IN"), QueueType::Classic) {
             t.record(step);
         }
         t.forget(&binding(&q("a.OUT"), &q("b.IN")));

@@ -16,6 +16,7 @@
 use super::ack_order::AckOrder;
 use super::consumer::MqttAcker;
 use super::dispatch::{Dispatch, MakeDelivery, Target};
+use super::failover::Failover;
 use super::handle::{Command, Handle, Shared};
 use super::outbox::{Op, Reply};
 use super::requests::{answer, Kind, Requests};
@@ -70,6 +71,8 @@ pub(super) struct Driver {
     untapped: HashSet<String>,
     connected: bool,
     backoff: Backoff,
+    /// The brokers to connect to, and which one is in use.
+    failover: Failover,
     /// `close` was called: who waits, and until when.
     closing: Option<(oneshot::Sender<()>, Instant)>,
     done: bool,
@@ -95,6 +98,7 @@ impl Driver {
         commands: mpsc::WeakSender<Command>,
         publisher: Option<Handle>,
         max_backoff: Duration,
+        failover: Failover,
     ) -> Self {
         Self {
             client,
@@ -110,6 +114,7 @@ impl Driver {
             untapped: HashSet::new(),
             connected: true,
             backoff: Backoff::new(max_backoff),
+            failover,
             closing: None,
             done: false,
         }
@@ -422,6 +427,7 @@ impl Driver {
         self.connected = true;
         self.shared.connected.store(true, Ordering::Release);
         self.backoff.reset();
+        self.failover.connected();
         // Subscriptions first, then whatever waited for the connection.
         let filters = self.routes.filters();
         self.requests.resubscribe_first(&filters);
@@ -461,7 +467,11 @@ impl Driver {
             self.done = true;
             return Duration::ZERO;
         }
-        let delay = self.backoff.next_delay();
+        let delay = if self.failover.next(eventloop) {
+            self.backoff.next_delay()
+        } else {
+            Duration::ZERO
+        };
         debug!(
             broker = %self.shared.broker,
             reason,

@@ -82,16 +82,18 @@ mod confirms;
 mod consumer;
 mod dispatch;
 mod driver;
+mod failover;
 mod handle;
 mod outbox;
 mod requests;
 mod routes;
 mod session;
 
-use super::{BrokerUrl, ConnectOptions, Consumer, Result, Transport, TransportError};
+use super::{BrokerUrl, Brokers, ConnectOptions, Consumer, Result, Transport, TransportError};
 use async_trait::async_trait;
 use bytes::Bytes;
 use driver::Driver;
+use failover::Failover;
 use handle::{Command, Handle, Shared};
 use msgflo_protocol::ids::QueueName;
 use rumqttc::AsyncClient;
@@ -114,11 +116,17 @@ fn window(prefetch: u16) -> usize {
 }
 
 /// Connects to the MQTT broker at `url`; fails at once if it cannot.
-pub async fn connect(url: BrokerUrl, options: ConnectOptions) -> Result<Arc<dyn Transport>> {
-    let mqtt = session::publisher_options(&url, &options)?;
-    let publisher = start_driver(&url, &options, mqtt, None).await?;
-    let mqtt = session::mqtt_options(&url, &options)?;
-    let consumer = start_driver(&url, &options, mqtt, Some(publisher.clone())).await?;
+pub async fn connect(brokers: Brokers, options: ConnectOptions) -> Result<Arc<dyn Transport>> {
+    let each = |make: fn(&BrokerUrl, &ConnectOptions) -> Result<rumqttc::MqttOptions>| {
+        brokers
+            .urls()
+            .iter()
+            .map(|url| Ok((url.clone(), make(url, &options)?)))
+            .collect::<Result<Vec<_>>>()
+    };
+    let publisher = start_driver(&options, each(session::publisher_options)?, None).await?;
+    let mqtt = each(session::mqtt_options)?;
+    let consumer = start_driver(&options, mqtt, Some(publisher.clone())).await?;
     Ok(Arc::new(MqttTransport {
         consumer,
         publisher,
@@ -126,28 +134,28 @@ pub async fn connect(url: BrokerUrl, options: ConnectOptions) -> Result<Arc<dyn 
     }))
 }
 
-/// Connects one client and starts the driver task that owns its event loop;
-/// `publisher` is where that driver's nacks publish dead letters (itself if
-/// `None`).
+/// Connects one client, to the first of `each` broker that takes it, and
+/// starts the driver task that owns its event loop; `publisher` is where
+/// that driver's nacks publish dead letters (itself if `None`).
 async fn start_driver(
-    url: &BrokerUrl,
     options: &ConnectOptions,
-    mqtt: rumqttc::MqttOptions,
+    each: Vec<(BrokerUrl, rumqttc::MqttOptions)>,
     publisher: Option<Handle>,
 ) -> Result<Handle> {
-    let client_id = mqtt.client_id();
-    let (client, mut eventloop) = AsyncClient::new(mqtt, session::REQUESTS);
+    let client_id = each[0].1.client_id();
+    let (client, mut eventloop) = AsyncClient::new(each[0].1.clone(), session::REQUESTS);
     // Small packets go out at once (no Nagle delay behind an unacked one).
     let mut network = eventloop.network_options();
     network.set_tcp_nodelay(true);
     eventloop.set_network_options(network);
-    let ack = session::first_connect(&mut eventloop, url).await?;
+    let (current, ack) = session::first_connect_any(&mut eventloop, &each).await?;
     info!(
-        broker = %url,
+        broker = %each[current].0,
         %client_id,
         session_present = ack.session_present,
         "connected"
     );
+    let url = &each[current].0;
     let (commands, receiver) = mpsc::channel(COMMANDS);
     let shared = Arc::new(Shared {
         broker: url.clone(),
@@ -162,6 +170,7 @@ async fn start_driver(
         commands.downgrade(),
         publisher,
         options.max_backoff,
+        Failover::new(each, current),
     );
     tokio::spawn(driver.run(eventloop, receiver));
     Ok(Handle { commands, shared })

@@ -2,7 +2,7 @@
 //! (TLS for `mqtts://`), the first connection, and one-line reasons for
 //! connection errors.
 
-use super::super::{tls, BrokerUrl, ConnectOptions, Result, TransportError};
+use super::super::{brokers, tls, BrokerUrl, ConnectOptions, Result, TransportError};
 use rumqttc::{ConnAck, ConnectionError, Event, EventLoop, MqttOptions, Packet, TlsConfiguration};
 use std::time::Duration;
 
@@ -113,6 +113,24 @@ pub(super) async fn first_connect(eventloop: &mut EventLoop, url: &BrokerUrl) ->
             }
         }
     }
+}
+
+/// Connects `eventloop` to the first of `brokers` that accepts it: which,
+/// and its CONNACK. Fails naming each broker and why when none does.
+pub(super) async fn first_connect_any(
+    eventloop: &mut EventLoop,
+    brokers: &[(BrokerUrl, MqttOptions)],
+) -> Result<(usize, ConnAck)> {
+    let mut failures = Vec::new();
+    for (index, (url, options)) in brokers.iter().enumerate() {
+        eventloop.mqtt_options = options.clone();
+        match first_connect(eventloop, url).await {
+            Ok(ack) => return Ok((index, ack)),
+            Err(TransportError::Connect { broker, reason }) => failures.push((broker, reason)),
+            Err(other) => return Err(other),
+        }
+    }
+    Err(brokers::unreachable(failures))
 }
 
 /// `error` in one line, without rumqttc's prefixes.

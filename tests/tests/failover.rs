@@ -1,0 +1,155 @@
+//! Several brokers in one `--broker` list: a participant connects to the first
+//! that answers, and when its broker goes away for good it fails over to the
+//! next one while messages flow — nothing lost. The first broker is a proxy
+//! in front of the real one (RabbitMQ in a vhost of the test's own,
+//! Mosquitto), which goes down halfway and never comes back; the second is
+//! the real broker itself, so the queues (and the MQTT session) are the
+//! same, as on the nodes of one cluster.
+
+use anyhow::{ensure, Context, Result};
+use msgflo_participant::protocol::ids::QueueName;
+use msgflo_participant::transport::{Consumer, Transport};
+use msgflo_tests::bins::binary;
+use msgflo_tests::numbered::{number_of, send_numbered};
+use msgflo_tests::process::{run_to_end, spawn_ready};
+use msgflo_tests::proxy::CutProxy;
+use msgflo_tests::vhost::Vhost;
+use msgflo_tests::{mqtt_url, next_payload, unique};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::process::Command;
+
+const READY: Duration = Duration::from_secs(30);
+
+fn participant(broker: &str, role: &str) -> Result<Command> {
+    let mut command = Command::new(binary("msgflo-participant")?);
+    command
+        .args([
+            "--name",
+            role,
+            "--component",
+            "core/Repeat",
+            "--broker",
+            broker,
+        ])
+        .args(["--id", &format!("{role}-fixed")])
+        .env("MSGFLO_DISCOVERY_PERIOD", "1")
+        .env_remove("RUST_LOG");
+    Ok(command)
+}
+
+/// `url` with its port replaced by `port`.
+fn via(url: &str, port: u16) -> Result<String> {
+    let mut url = url::Url::parse(url)?;
+    url.set_port(Some(port))
+        .map_err(|()| anyhow::anyhow!("{url} takes no port"))?;
+    Ok(url.to_string())
+}
+
+/// A queue bound to `outport`, consumed by `t`.
+async fn sink(t: &Arc<dyn Transport>, outport: &QueueName) -> Result<Consumer> {
+    let sink = QueueName::new(unique("failover.sink"))?;
+    t.declare_outport(outport).await?;
+    t.declare_inport(&sink).await?;
+    let consumer = t.consume(&sink, 500).await?;
+    t.bind(outport, &sink).await?;
+    Ok(consumer)
+}
+
+/// `n` numbered messages through a Repeat participant given
+/// `<proxy>,<broker>`; the proxy goes down for good after half came out.
+async fn fails_over_losing_nothing(broker: &str, n: usize, window: usize) -> Result<()> {
+    let upstream = {
+        let url = url::Url::parse(broker)?;
+        format!(
+            "{}:{}",
+            url.host_str().context("broker host")?,
+            url.port_or_known_default().context("broker port")?
+        )
+    };
+    let proxy = CutProxy::start(upstream).await?;
+    let list = format!("{},{broker}", via(broker, proxy.port)?);
+    let role = unique("failover");
+    let (child, line) = spawn_ready(participant(&list, &role)?, READY).await?;
+    ensure!(
+        line.starts_with(&format!("{role} connected to "))
+            && line.contains(&proxy.port.to_string()),
+        "connects to the first broker of the list first: {line:?}"
+    );
+    let t = msgflo_tests::client(broker, "failover-client").await?;
+    let mut received = sink(&t, &QueueName::new(format!("{role}.OUT"))?).await?;
+    let sender = send_numbered(t.clone(), QueueName::new(format!("{role}.IN"))?, n, window);
+    let (mut seen, mut duplicates) = (BTreeSet::new(), 0usize);
+    let mut went_down = false;
+    while seen.len() < n {
+        let payload = next_payload(&mut received, Duration::from_secs(30))
+            .await
+            .with_context(|| format!("after {} of {n} messages", seen.len()))?;
+        if seen.insert(number_of(&payload)?) {
+            sender.came_out();
+        } else {
+            duplicates += 1;
+        }
+        if seen.len() == n / 2 && !went_down {
+            proxy.go_down();
+            went_down = true;
+        }
+    }
+    sender.finish().await?;
+    ensure!(seen == (0..n as u64).collect(), "lost messages");
+    let shown = msgflo_participant::transport::BrokerUrl::parse(broker)?;
+    eprintln!("{shown}: {n} of {n} through a failover, {duplicates} duplicates");
+    let (code, stderr) = child.terminate(Duration::from_secs(10)).await?;
+    ensure!(
+        code == Some(0),
+        "exit code after SIGTERM: {code:?}: {stderr}"
+    );
+    ensure!(
+        stderr.contains("failed over to another broker"),
+        "the failover is said: {stderr}"
+    );
+    t.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn amqp_participant_fails_over_to_the_next_broker_losing_nothing() -> Result<()> {
+    let vhost = Vhost::new("failover")?;
+    fails_over_losing_nothing(vhost.url(), 4_000, usize::MAX >> 4).await
+}
+
+#[tokio::test]
+async fn mqtt_participant_fails_over_to_the_next_broker_losing_nothing() -> Result<()> {
+    fails_over_losing_nothing(&mqtt_url(), 2_000, 100).await
+}
+
+#[tokio::test]
+async fn a_dead_first_broker_is_skipped_and_none_alive_is_one_line_naming_each() -> Result<()> {
+    let vhost = Vhost::new("failover-dead")?;
+    let dead = via(vhost.url(), 1)?;
+    let role = unique("failover-skip");
+    let list = format!("{dead},{}", vhost.url());
+    let (child, line) = spawn_ready(participant(&list, &role)?, READY).await?;
+    ensure!(
+        line.starts_with(&format!("{role} connected to amqp://guest@127.0.0.1:5672")),
+        "names the broker it reached: {line:?}"
+    );
+    let (code, _) = child.terminate(Duration::from_secs(10)).await?;
+    ensure!(code == Some(0), "exit code {code:?}");
+
+    let both_dead = format!("{dead},{}", via(vhost.url(), 2)?);
+    let (code, stdout, stderr) =
+        run_to_end(participant(&both_dead, &role)?, Duration::from_secs(30)).await?;
+    ensure!(code == Some(1), "exit code {code:?}, stdout {stdout:?}");
+    let line = stderr.trim();
+    ensure!(!line.contains('\n'), "one line: {stderr}");
+    ensure!(
+        line.contains("cannot connect to any of amqp://guest@127.0.0.1:1/")
+            && line.contains("amqp://guest@127.0.0.1:2/")
+            && line.matches("refused").count() == 2,
+        "names each broker and why: {line}"
+    );
+    ensure!(!line.contains(":guest@"), "no password: {line}");
+    Ok(())
+}

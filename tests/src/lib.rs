@@ -21,6 +21,7 @@ pub mod own_mosquitto;
 pub mod process;
 pub mod proxy;
 pub mod python;
+pub mod rabbitmq_cluster;
 pub mod repeat_pair;
 pub mod tls;
 pub mod tools;

@@ -1,0 +1,150 @@
+//! A three-node RabbitMQ cluster on this machine (`scripts/rabbitmq-cluster`,
+//! nodes of the test's own on free ports) with quorum-queue inports, and the
+//! node that leads the participant's inport SIGKILLed under load — the node
+//! the participant is connected to, or another one: nothing lost. The participant and the test's client each get all three nodes as
+//! one broker list and fail over; publisher confirms and acks do the rest.
+//!
+//! A measurement of the chaos suite (about a minute, 30 s of it starting the
+//! nodes), run outside the test command:
+//! `cargo test -p msgflo-tests --test rabbitmq_cluster -- --ignored --nocapture`
+//! (`MESSAGES=N`, default 10,000). Figures in RELIABILITY.md.
+
+use anyhow::{ensure, Context, Result};
+use msgflo_participant::protocol::ids::QueueName;
+use msgflo_participant::transport::{connect, ConnectOptions, QueueType};
+use msgflo_tests::bins::binary;
+use msgflo_tests::numbered::{number_of, send_numbered};
+use msgflo_tests::process::spawn_ready;
+use msgflo_tests::rabbitmq_cluster::Cluster;
+use msgflo_tests::{next_payload, unique};
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+use tokio::process::Command;
+
+/// Where things are before the kill: the participant connects to node 0
+/// first; its inport is declared first through `leader` (quorum queues are
+/// led by the node they were declared on); the test's client (sender and
+/// sink) connects to `client` first.
+struct Placement {
+    leader: usize,
+    client: usize,
+}
+
+#[tokio::test]
+#[ignore = "chaos suite: starts a three-node RabbitMQ cluster (about a minute)"]
+async fn killing_the_leader_of_a_quorum_inport_and_the_participants_node_loses_nothing(
+) -> Result<()> {
+    leader_killed_under_load(Placement {
+        leader: 0,
+        client: 1,
+    })
+    .await
+}
+
+#[tokio::test]
+#[ignore = "chaos suite: starts a three-node RabbitMQ cluster (about a minute)"]
+async fn killing_the_leader_of_a_quorum_inport_on_another_node_loses_nothing() -> Result<()> {
+    leader_killed_under_load(Placement {
+        leader: 1,
+        client: 2,
+    })
+    .await
+}
+
+async fn leader_killed_under_load(placement: Placement) -> Result<()> {
+    let n: usize = std::env::var("MESSAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let started = Instant::now();
+    let cluster = Cluster::start(3)?;
+    eprintln!("three nodes clustered in {:?}", started.elapsed());
+    let quorum = |name: &str| ConnectOptions {
+        client_id: unique(name),
+        queue_type: QueueType::Quorum,
+        ..ConnectOptions::default()
+    };
+    let role = unique("cluster");
+    let inport = format!("{role}.IN");
+    let placing = connect(&cluster.nodes[placement.leader].1, quorum("placing")).await?;
+    placing
+        .declare_inport(&QueueName::new(inport.as_str())?)
+        .await?;
+    placing.close().await?;
+
+    let mut command = Command::new(binary("msgflo-participant")?);
+    command
+        .args(["--name", &role, "--component", "core/Repeat"])
+        .args(["--broker", &cluster.urls_from(0), "--queue-type", "quorum"])
+        .args(["--id", &format!("{role}-1")])
+        .env("MSGFLO_DISCOVERY_PERIOD", "1")
+        .env_remove("RUST_LOG");
+    let (participant, _) = spawn_ready(command, Duration::from_secs(30)).await?;
+
+    let t = connect(
+        &cluster.urls_from(placement.client),
+        quorum("cluster-client"),
+    )
+    .await?;
+    let sink = QueueName::new(unique("cluster.sink"))?;
+    let outport = QueueName::new(format!("{role}.OUT"))?;
+    t.declare_outport(&outport).await?;
+    t.declare_inport(&sink).await?;
+    let mut received = t.consume(&sink, 500).await?;
+    t.bind(&outport, &sink).await?;
+    let sender = send_numbered(
+        t.clone(),
+        QueueName::new(inport.as_str())?,
+        n,
+        usize::MAX >> 4,
+    );
+
+    let (mut seen, mut duplicates) = (BTreeSet::new(), 0usize);
+    let mut killed = None;
+    let mut last_new = Instant::now();
+    let mut longest_stall = Duration::ZERO;
+    while seen.len() < n {
+        let payload = next_payload(&mut received, Duration::from_secs(60))
+            .await
+            .with_context(|| format!("after {} of {n}", seen.len()))?;
+        if seen.insert(number_of(&payload)?) {
+            sender.came_out();
+            if killed.is_some() {
+                longest_stall = longest_stall.max(last_new.elapsed());
+            }
+            last_new = Instant::now();
+        } else {
+            duplicates += 1;
+        }
+        if seen.len() == n / 2 && killed.is_none() {
+            let survivor = (placement.leader + 2) % 3;
+            let leader = cluster.leader_of(&inport, survivor)?;
+            ensure!(
+                leader == placement.leader,
+                "{inport} is led by node {} instead of node {}",
+                leader + 1,
+                placement.leader + 1
+            );
+            cluster.kill(leader)?;
+            killed = Some(leader);
+        }
+    }
+    sender.finish().await?;
+    ensure!(seen == (0..n as u64).collect(), "lost messages");
+    eprintln!(
+        "{n} sent, the node leading {role}.IN SIGKILLed halfway (node {} of 3; the participant's: {}, \
+         the client's: {}): 0 lost, {duplicates} duplicates, longest pause in new output {longest_stall:?}, \
+         {:?} in all",
+        placement.leader + 1,
+        placement.leader == 0,
+        placement.leader == placement.client,
+        started.elapsed()
+    );
+    let (code, stderr) = participant.terminate(Duration::from_secs(10)).await?;
+    ensure!(
+        code == Some(0),
+        "exit code after SIGTERM: {code:?}: {stderr}"
+    );
+    t.close().await?;
+    Ok(())
+}

@@ -11,6 +11,7 @@
 //! a broker is missing: they fail, saying which broker they could not reach.
 
 pub mod bins;
+pub mod chaos;
 pub mod fbp_client;
 pub mod mqtt;
 pub mod noflo_ui;

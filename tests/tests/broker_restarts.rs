@@ -12,6 +12,7 @@ use anyhow::{ensure, Context, Result};
 use bytes::Bytes;
 use msgflo_participant::protocol::ids::QueueName;
 use msgflo_tests::bins::binary;
+use msgflo_tests::chaos;
 use msgflo_tests::fbp_client::{start, Client};
 use msgflo_tests::proxy::CutProxy;
 use msgflo_tests::repeat_pair::RepeatPair;
@@ -29,7 +30,7 @@ const DOWN: Duration = Duration::from_millis(500);
 const UP: Duration = Duration::from_millis(1_500);
 
 #[derive(Debug)]
-#[allow(dead_code)] // Read through Debug.
+#[allow(dead_code)] // Partly read through Debug.
 struct Restarts {
     restarts: usize,
     sent: u64,
@@ -62,6 +63,18 @@ async fn restarts_50() -> Result<()> {
         .unwrap_or(50);
     let figures = restarts(count).await?;
     println!("{figures:?}");
+    let scenario = format!(
+        "{count} broker restarts under a coordinator (slowest FBP answer {} ms)",
+        figures.slowest_answer.as_millis()
+    );
+    chaos::report(&chaos::Outcome {
+        scenario: &scenario,
+        broker: "AMQP",
+        sent: figures.sent,
+        lost: figures.lost as u64,
+        duplicates: figures.duplicates as u64,
+        recovery: None,
+    });
     ensure!(figures.lost == 0, "{figures:?}");
     Ok(())
 }

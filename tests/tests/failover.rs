@@ -10,12 +10,12 @@ use anyhow::{ensure, Context, Result};
 use msgflo_participant::protocol::ids::QueueName;
 use msgflo_participant::transport::{Consumer, Transport};
 use msgflo_tests::bins::binary;
+use msgflo_tests::chaos::{self, Tally};
 use msgflo_tests::numbered::{number_of, send_numbered};
 use msgflo_tests::process::{run_to_end, spawn_ready};
 use msgflo_tests::proxy::CutProxy;
 use msgflo_tests::vhost::Vhost;
 use msgflo_tests::{mqtt_url, next_payload, unique};
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::process::Command;
@@ -80,26 +80,26 @@ async fn fails_over_losing_nothing(broker: &str, n: usize, window: usize) -> Res
     let t = msgflo_tests::client(broker, "failover-client").await?;
     let mut received = sink(&t, &QueueName::new(format!("{role}.OUT"))?).await?;
     let sender = send_numbered(t.clone(), QueueName::new(format!("{role}.IN"))?, n, window);
-    let (mut seen, mut duplicates) = (BTreeSet::new(), 0usize);
-    let mut went_down = false;
-    while seen.len() < n {
+    let mut tally = Tally::new();
+    while tally.distinct() < n {
         let payload = next_payload(&mut received, Duration::from_secs(30))
             .await
-            .with_context(|| format!("after {} of {n} messages", seen.len()))?;
-        if seen.insert(number_of(&payload)?) {
+            .with_context(|| format!("after {} of {n} messages", tally.distinct()))?;
+        if tally.count(number_of(&payload)?) {
             sender.came_out();
-        } else {
-            duplicates += 1;
         }
-        if seen.len() == n / 2 && !went_down {
+        if tally.distinct() == n / 2 && !tally.faulted() {
             proxy.go_down();
-            went_down = true;
+            tally.fault();
         }
     }
     sender.finish().await?;
-    ensure!(seen == (0..n as u64).collect(), "lost messages");
-    let shown = msgflo_participant::transport::BrokerUrl::parse(broker)?;
-    eprintln!("{shown}: {n} of {n} through a failover, {duplicates} duplicates");
+    tally.report(
+        "first broker of the list gone for good: failover to the next",
+        chaos::broker_kind(broker),
+        n as u64,
+    );
+    ensure!(tally.lost(n as u64) == 0, "lost messages");
     let (code, stderr) = child.terminate(Duration::from_secs(10)).await?;
     ensure!(
         code == Some(0),

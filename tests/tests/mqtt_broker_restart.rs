@@ -11,6 +11,7 @@ use anyhow::Result;
 use bytes::Bytes;
 use msgflo_participant::protocol::ids::QueueName;
 use msgflo_tests::bins::binary;
+use msgflo_tests::chaos;
 use msgflo_tests::own_mosquitto::OwnMosquitto;
 use msgflo_tests::process::spawn_ready;
 use msgflo_tests::{client, unique};
@@ -42,7 +43,16 @@ async fn a_mosquitto_restart_under_load() -> Result<()> {
         .and_then(|n| n.parse().ok())
         .unwrap_or(3);
     for _ in 0..runs {
-        println!("{:?}", one_run().await?);
+        let run = one_run().await?;
+        println!("{run:?}");
+        chaos::report(&chaos::Outcome {
+            scenario: "broker restarted (2 s down, persistence on)",
+            broker: "MQTT",
+            sent: run.sent,
+            lost: run.lost as u64,
+            duplicates: run.duplicates as u64,
+            recovery: run.resumed_after_up,
+        });
     }
     Ok(())
 }

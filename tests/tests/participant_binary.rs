@@ -9,6 +9,7 @@ use msgflo_participant::protocol::discovery::Participant;
 use msgflo_participant::protocol::ids::QueueName;
 use msgflo_participant::transport::{discovery_queue, Consumer, Transport};
 use msgflo_tests::bins::binary;
+use msgflo_tests::chaos::{self, Tally};
 use msgflo_tests::numbered::{number_of, send_numbered};
 use msgflo_tests::process::{run_to_end, spawn_ready, Spawned};
 use msgflo_tests::{amqp_url, mqtt_url, next_payload, unique};
@@ -142,6 +143,18 @@ enum Halfway {
     KillWithoutId,
 }
 
+impl Halfway {
+    /// The chaos suite's name for the fault (`tests/src/chaos.rs`).
+    fn scenario(self) -> Option<&'static str> {
+        match self {
+            Halfway::Nothing => None,
+            Halfway::Kill => Some("participant SIGKILLed, restarted with its --id"),
+            Halfway::Term => Some("participant stopped with SIGTERM, restarted"),
+            Halfway::KillWithoutId => Some("participant SIGKILLed, restarted without --id"),
+        }
+    }
+}
+
 async fn round_trip(broker: &str, n: usize, halfway: Halfway) -> Result<()> {
     let role = unique("e2e-repeat");
     let id = format!("{role}-fixed");
@@ -157,19 +170,17 @@ async fn round_trip(broker: &str, n: usize, halfway: Halfway) -> Result<()> {
 
     let sender = send_numbered(t.clone(), inq, n, window(broker));
 
-    let mut seen = BTreeSet::new();
-    let mut duplicates = 0usize;
-    while seen.len() < n {
+    let mut tally = Tally::new();
+    while tally.distinct() < n {
         let payload = next_payload(&mut received, Duration::from_secs(30))
             .await
-            .with_context(|| format!("after {} of {n} messages", seen.len()))?;
-        if seen.insert(number_of(&payload)?) {
+            .with_context(|| format!("after {} of {n} messages", tally.distinct()))?;
+        if tally.count(number_of(&payload)?) {
             sender.came_out();
-        } else {
-            duplicates += 1;
         }
-        if halfway != Halfway::Nothing && seen.len() == n / 2 {
+        if halfway != Halfway::Nothing && tally.distinct() == n / 2 {
             if let Some(child) = running.take() {
+                tally.fault();
                 if matches!(halfway, Halfway::Kill | Halfway::KillWithoutId) {
                     child.kill().await?;
                 } else {
@@ -184,8 +195,12 @@ async fn round_trip(broker: &str, n: usize, halfway: Halfway) -> Result<()> {
         }
     }
     sender.finish().await?;
-    ensure!(seen == (0..n as u64).collect(), "lost messages");
+    if let Some(scenario) = halfway.scenario() {
+        tally.report(scenario, chaos::broker_kind(broker), n as u64);
+    }
+    ensure!(tally.lost(n as u64) == 0, "lost messages");
     // A clean stop acks what it finished before its connection closes.
+    let duplicates = tally.duplicates();
     ensure!(
         matches!(halfway, Halfway::Kill | Halfway::KillWithoutId) || duplicates == 0,
         "{duplicates} duplicates without a crash"

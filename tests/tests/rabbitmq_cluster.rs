@@ -13,11 +13,11 @@ use anyhow::{ensure, Context, Result};
 use msgflo_participant::protocol::ids::QueueName;
 use msgflo_participant::transport::{connect, ConnectOptions, QueueType};
 use msgflo_tests::bins::binary;
+use msgflo_tests::chaos::Tally;
 use msgflo_tests::numbered::{number_of, send_numbered};
 use msgflo_tests::process::spawn_ready;
 use msgflo_tests::rabbitmq_cluster::Cluster;
 use msgflo_tests::{next_payload, unique};
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use tokio::process::Command;
 
@@ -28,6 +28,16 @@ use tokio::process::Command;
 struct Placement {
     leader: usize,
     client: usize,
+}
+
+impl Placement {
+    fn scenario(&self) -> &'static str {
+        if self.leader == 0 {
+            "node leading a quorum inport SIGKILLed: the participant's node"
+        } else {
+            "node leading a quorum inport SIGKILLed: another node"
+        }
+    }
 }
 
 #[tokio::test]
@@ -99,24 +109,16 @@ async fn leader_killed_under_load(placement: Placement) -> Result<()> {
         usize::MAX >> 4,
     );
 
-    let (mut seen, mut duplicates) = (BTreeSet::new(), 0usize);
+    let mut tally = Tally::new();
     let mut killed = None;
-    let mut last_new = Instant::now();
-    let mut longest_stall = Duration::ZERO;
-    while seen.len() < n {
+    while tally.distinct() < n {
         let payload = next_payload(&mut received, Duration::from_secs(60))
             .await
-            .with_context(|| format!("after {} of {n}", seen.len()))?;
-        if seen.insert(number_of(&payload)?) {
+            .with_context(|| format!("after {} of {n}", tally.distinct()))?;
+        if tally.count(number_of(&payload)?) {
             sender.came_out();
-            if killed.is_some() {
-                longest_stall = longest_stall.max(last_new.elapsed());
-            }
-            last_new = Instant::now();
-        } else {
-            duplicates += 1;
         }
-        if seen.len() == n / 2 && killed.is_none() {
+        if tally.distinct() == n / 2 && killed.is_none() {
             let survivor = (placement.leader + 2) % 3;
             let leader = cluster.leader_of(&inport, survivor)?;
             ensure!(
@@ -126,20 +128,14 @@ async fn leader_killed_under_load(placement: Placement) -> Result<()> {
                 placement.leader + 1
             );
             cluster.kill(leader)?;
+            tally.fault();
             killed = Some(leader);
         }
     }
     sender.finish().await?;
-    ensure!(seen == (0..n as u64).collect(), "lost messages");
-    eprintln!(
-        "{n} sent, the node leading {role}.IN SIGKILLed halfway (node {} of 3; the participant's: {}, \
-         the client's: {}): 0 lost, {duplicates} duplicates, longest pause in new output {longest_stall:?}, \
-         {:?} in all",
-        placement.leader + 1,
-        placement.leader == 0,
-        placement.leader == placement.client,
-        started.elapsed()
-    );
+    tally.report(placement.scenario(), "AMQP, 3-node cluster", n as u64);
+    ensure!(tally.lost(n as u64) == 0, "lost messages");
+    eprintln!("{:?} in all", started.elapsed());
     let (code, stderr) = participant.terminate(Duration::from_secs(10)).await?;
     ensure!(
         code == Some(0),

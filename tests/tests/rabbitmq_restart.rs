@@ -1,0 +1,83 @@
+//! A real RabbitMQ node of the test's own (`scripts/rabbitmq-cluster`, one
+//! node on free ports) SIGKILLed and started again while numbered messages
+//! flow through a `core/Repeat` participant: the participant and the
+//! client reconnect (RabbitMQ refuses connections while it boots), classic
+//! durable queues keep what was confirmed, nothing is lost. The proxy
+//! restarts of `broker_restarts.rs` only close connections; this is the
+//! broker itself going away.
+//!
+//! A measurement of the chaos suite (about 40 s), outside the test command:
+//! `cargo test -p msgflo-tests --test rabbitmq_restart -- --ignored --nocapture`.
+
+use anyhow::{ensure, Context, Result};
+use msgflo_participant::protocol::ids::QueueName;
+use msgflo_tests::bins::binary;
+use msgflo_tests::chaos::Tally;
+use msgflo_tests::numbered::{number_of, send_numbered};
+use msgflo_tests::process::spawn_ready;
+use msgflo_tests::rabbitmq_cluster::Cluster;
+use msgflo_tests::{client, next_payload, unique};
+use std::time::Duration;
+use tokio::process::Command;
+
+/// How long the node stays dead before it is started again.
+const DOWN: Duration = Duration::from_secs(2);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "chaos suite: starts a RabbitMQ node of its own (about 40 s)"]
+async fn a_rabbitmq_node_killed_and_started_again_under_load_loses_nothing() -> Result<()> {
+    let n: usize = std::env::var("MESSAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let node = Cluster::start(1)?;
+    let broker = node.urls_from(0);
+    let role = unique("restart");
+    let mut command = Command::new(binary("msgflo-participant")?);
+    command
+        .args(["--name", &role, "--component", "core/Repeat"])
+        .args(["--broker", &broker, "--id", &format!("{role}-1")])
+        .env("MSGFLO_DISCOVERY_PERIOD", "1")
+        .env_remove("RUST_LOG");
+    let (participant, _) = spawn_ready(command, Duration::from_secs(30)).await?;
+    let t = client(&broker, "restart-client").await?;
+    let sink = QueueName::new(unique("restart.sink"))?;
+    let outport = QueueName::new(format!("{role}.OUT"))?;
+    t.declare_outport(&outport).await?;
+    t.declare_inport(&sink).await?;
+    let mut received = t.consume(&sink, 500).await?;
+    t.bind(&outport, &sink).await?;
+    let sender = send_numbered(t.clone(), QueueName::new(format!("{role}.IN"))?, n, 2_000);
+
+    let mut tally = Tally::new();
+    while tally.distinct() < n {
+        let payload = next_payload(&mut received, Duration::from_secs(60))
+            .await
+            .with_context(|| format!("after {} of {n}", tally.distinct()))?;
+        if tally.count(number_of(&payload)?) {
+            sender.came_out();
+        }
+        if tally.distinct() == n / 2 && !tally.faulted() {
+            node.kill(0)?;
+            tally.fault();
+            tokio::time::sleep(DOWN).await;
+            // Boots for some seconds: the transports' tasks run meanwhile.
+            tokio::task::block_in_place(|| node.start_node(0))?;
+            tally.back();
+        }
+    }
+    sender.finish().await?;
+    tally.report(
+        "broker SIGKILLed, started again 2 s later (recovery: from its start)",
+        "AMQP",
+        n as u64,
+    );
+    ensure!(tally.lost(n as u64) == 0, "lost messages");
+    let (code, stderr) = participant.terminate(Duration::from_secs(10)).await?;
+    ensure!(
+        code == Some(0),
+        "exit code after SIGTERM: {code:?}: {stderr}"
+    );
+    t.close().await?;
+    Ok(())
+}

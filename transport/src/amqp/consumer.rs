@@ -326,17 +326,28 @@ impl AmqpAcker {
 #[async_trait]
 impl Acker for AmqpAcker {
     async fn ack(self: Box<Self>) -> Result<()> {
-        let outcome = self.acker.ack(BasicAckOptions::default()).await;
+        let outcome = bounded(self.acker.ack(BasicAckOptions::default())).await;
         self.settled("ack", outcome);
         Ok(())
     }
 
     async fn nack(self: Box<Self>) -> Result<()> {
-        let outcome = self
-            .acker
-            .reject(BasicRejectOptions { requeue: false })
-            .await;
+        let outcome = bounded(self.acker.reject(BasicRejectOptions { requeue: false })).await;
         self.settled("nack", outcome);
         Ok(())
     }
+}
+
+/// Longest an ack or reject waits to be written: on a connection whose IO
+/// loop is gone lapin may never resolve it, and the broker delivers an
+/// unsettled message again anyway.
+const SETTLE_WAIT: Duration = Duration::from_secs(5);
+
+/// `settle`, or `Ok(false)` (not settled) after [`SETTLE_WAIT`].
+async fn bounded(
+    settle: impl std::future::Future<Output = lapin::Result<bool>>,
+) -> lapin::Result<bool> {
+    tokio::time::timeout(SETTLE_WAIT, settle)
+        .await
+        .unwrap_or(Ok(false))
 }

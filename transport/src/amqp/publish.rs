@@ -5,7 +5,7 @@
 
 use super::super::{BrokerUrl, Headers, Result, TransportError};
 use super::errors;
-use super::state::{elapsed_ms, live_session, State};
+use super::state::{elapsed_ms, live_session, replaced, State};
 use lapin::Confirmation;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -56,7 +56,14 @@ pub(super) async fn publish(
             session
                 .publisher
                 .publish(route.exchange, route.routing_key, payload, headers);
-        let Ok(outcome) = tokio::time::timeout_at(deadline, attempt).await else {
+        let outcome = tokio::select! {
+            outcome = tokio::time::timeout_at(deadline, attempt) => outcome,
+            () = replaced(&mut state, &session) => {
+                tracing::debug!(queue = route.queue, "connection lost before the confirm; publishing again once reconnected");
+                continue;
+            }
+        };
+        let Ok(outcome) = outcome else {
             return Err(TransportError::NotConfirmed {
                 queue: route.queue.to_owned(),
             });

@@ -61,6 +61,16 @@ pub(super) async fn live_session(
     }
 }
 
+/// Completes once `session` is no longer the live one: the driver noticed
+/// its connection was lost (or the transport closed). What waits on that
+/// connection (a confirm, say) may never resolve by itself: lapin can leave
+/// such a future pending when the connection's IO loop is gone.
+pub(super) async fn replaced(state: &mut watch::Receiver<State>, session: &Arc<Session>) {
+    let _ = state
+        .wait_for(|s| !matches!(s, State::Up(current) if Arc::ptr_eq(current, session)))
+        .await;
+}
+
 /// Milliseconds since `started`, for errors.
 pub(super) fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)

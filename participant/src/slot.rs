@@ -71,8 +71,7 @@ pub fn claim_in(dir: &Path, role: &str, broker: &BrokerUrl) -> Result<String, Sl
     };
     std::fs::create_dir_all(dir).map_err(io)?;
     // The broker by host and port, without credentials or path.
-    let broker = format!("{}:{}", broker.host, broker.port);
-    let prefix = format!("{}-{}", file_safe(broker), file_safe(role));
+    let prefix = prefix(role, broker);
     for n in 0..MAX_SLOTS {
         let path = dir.join(format!("{prefix}.{n}.lock"));
         let file = OpenOptions::new()
@@ -83,6 +82,7 @@ pub fn claim_in(dir: &Path, role: &str, broker: &BrokerUrl) -> Result<String, Sl
             .map_err(io)?;
         match file.try_lock() {
             Ok(()) => {
+                mark(&file, SESSION_HELD).map_err(io)?;
                 HELD.lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .push(file);
@@ -95,6 +95,101 @@ pub fn claim_in(dir: &Path, role: &str, broker: &BrokerUrl) -> Result<String, Sl
     Err(SlotError::Full {
         role: role.to_owned(),
     })
+}
+
+/// What a slot file says while its holder may have a session on the
+/// broker; empty once the session was ended (a clean stop) or adopted.
+const SESSION_HELD: &[u8] = b"session\n";
+
+/// Writes `content` as the whole of the slot file `file` (held locked).
+fn mark(file: &File, content: &[u8]) -> std::io::Result<()> {
+    use std::io::{Seek, Write};
+    let mut file = file;
+    file.set_len(0)?;
+    file.seek(std::io::SeekFrom::Start(0))?;
+    file.write_all(content)
+}
+
+/// The slots this process holds ended their sessions (a clean stop): no
+/// one is to adopt them.
+pub fn mark_ended() {
+    let held = HELD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for file in held.iter() {
+        if let Err(error) = mark(file, b"") {
+            tracing::debug!(%error, "could not mark a slot file as ended");
+        }
+    }
+}
+
+/// A slot of this role whose holder died with its session on the broker:
+/// locked by this process until [`Orphan::adopted`] or dropped.
+#[derive(Debug)]
+pub struct Orphan {
+    /// The participant id (MQTT client id) the dead holder had.
+    pub id: String,
+    file: File,
+}
+
+impl Orphan {
+    /// Its session was adopted: nobody needs to again.
+    pub fn adopted(self) {
+        if let Err(error) = mark(&self.file, b"") {
+            tracing::debug!(%error, id = %self.id, "could not mark an adopted slot file");
+        }
+    }
+}
+
+/// The slots of `role` on `broker` on this machine that no process holds
+/// while their holder's session may still be on the broker: the holder was
+/// killed. Each is locked for the caller (so nobody starts in it, and no
+/// other process adopts it) until the [`Orphan`] is dropped.
+pub fn orphans(role: &str, broker: &BrokerUrl) -> Vec<Orphan> {
+    orphans_in(&default_dir(), role, broker)
+}
+
+/// [`orphans`] with slot files in `dir`.
+pub fn orphans_in(dir: &Path, role: &str, broker: &BrokerUrl) -> Vec<Orphan> {
+    let prefix = format!("{}.", prefix(role, broker));
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(n) = name
+            .to_str()
+            .and_then(|name| name.strip_prefix(&prefix))
+            .and_then(|rest| rest.strip_suffix(".lock"))
+            .and_then(|n| n.parse::<usize>().ok())
+        else {
+            continue;
+        };
+        let Ok(file) = OpenOptions::new().read(true).write(true).open(entry.path()) else {
+            continue;
+        };
+        if file.try_lock().is_err() {
+            continue; // held: its process lives (maybe this one)
+        }
+        let held = std::fs::read(entry.path())
+            .map(|c| !c.is_empty())
+            .unwrap_or(false);
+        if held {
+            found.push(Orphan {
+                id: format!("{role}-{}-{n}", host()),
+                file,
+            });
+        }
+    }
+    found
+}
+
+/// The start of the slot file names of `role` on `broker` (by host and
+/// port, without credentials or path).
+fn prefix(role: &str, broker: &BrokerUrl) -> String {
+    let broker = format!("{}:{}", broker.host, broker.port);
+    format!("{}-{}", file_safe(broker), file_safe(role))
 }
 
 /// `<temp dir>/msgflo-slots`.
@@ -170,6 +265,37 @@ mod tests {
         std::fs::write(dir.join(key), b"").expect("file");
         let id = claim_in(&dir, "r", &url("mqtt://b:1883")).expect("a slot");
         assert!(id.ends_with("-0"), "{id}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn orphans_are_unheld_slots_whose_session_was_not_ended() {
+        let dir = dir();
+        let broker = url("mqtt://b:1883");
+        let held = claim_in(&dir, "r", &broker).expect("a slot");
+        assert!(held.ends_with("-0"), "{held}");
+        let own = prefix("r", &broker);
+        // Slot 1: its holder was killed; slot 2: it stopped cleanly.
+        std::fs::write(dir.join(format!("{own}.1.lock")), SESSION_HELD).expect("file");
+        std::fs::write(dir.join(format!("{own}.2.lock")), b"").expect("file");
+        std::fs::write(
+            dir.join(format!("{}.1.lock", prefix("s", &broker))),
+            SESSION_HELD,
+        )
+        .expect("another role's");
+        let found = orphans_in(&dir, "r", &broker);
+        let ids: Vec<&str> = found.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(ids.len(), 1, "{ids:?}");
+        assert!(
+            ids[0].starts_with("r-") && ids[0].ends_with("-1"),
+            "{ids:?}"
+        );
+        // While it is being adopted, nobody starts in it or adopts it too.
+        assert!(orphans_in(&dir, "r", &broker).is_empty());
+        let next = claim_in(&dir, "r", &broker).expect("a slot");
+        assert!(next.ends_with("-2"), "{next}");
+        found.into_iter().for_each(Orphan::adopted);
+        assert!(orphans_in(&dir, "r", &broker).is_empty(), "adopted once");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -389,6 +389,17 @@ pub trait Transport: Send + Sync + 'static {
     /// harmless.
     async fn untap(&self, outport: &QueueName, tap: &QueueName) -> Result<()>;
 
+    /// Takes over the broker-side session `client_id` that a dead
+    /// participant consuming the same inports left behind, and puts what
+    /// waited there back on the inports: how many messages. MQTT only
+    /// (`mqtt/adopt.rs`); on AMQP and in memory what a dead consumer held
+    /// goes back to the shared queue by itself, so there is nothing to
+    /// adopt (0).
+    async fn adopt_session(&self, client_id: &str) -> Result<usize> {
+        let _ = client_id;
+        Ok(0)
+    }
+
     /// Consumes discovery messages, as a coordinator or tool: on AMQP the
     /// `fbp` queue (shared by whoever consumes it, as msgflo's coordinator
     /// does); on MQTT a plain subscription to the `fbp` topic, so several

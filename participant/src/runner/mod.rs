@@ -29,7 +29,10 @@
 //!   `fbp_watch.rs` — `network:edges` / `network:data` of inner edges;
 //!   `fbp_packets.rs` — `runtime:packet` out of its exported outports.
 //! - `discovery.rs` — the discovery message and its periodic sending.
+//! - `adopt.rs` — taking over the MQTT sessions killed participants of the
+//!   role left behind.
 
+mod adopt;
 mod answer;
 pub mod brackets;
 mod control;
@@ -94,6 +97,10 @@ pub struct Options {
     pub drain_timeout: Duration,
     /// The calls it answers besides the built-in `health` and `drain`.
     pub calls: Calls,
+    /// Takes over the sessions that killed participants of its role on
+    /// this machine left on the broker (MQTT participants in process slots;
+    /// `adopt.rs`).
+    pub adopt_orphans: bool,
     /// The file a graph participant's graph came from: the `save` call
     /// writes the graph as edited live back there (never before).
     pub graph_file: Option<std::path::PathBuf>,
@@ -115,6 +122,7 @@ impl Options {
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             calls: Calls::new(),
             graph_file: None,
+            adopt_orphans: false,
         }
     }
 }
@@ -274,6 +282,15 @@ impl Base {
         }
         let message = Bytes::from(message.encode());
         self.transport.announce(message.clone()).await?;
+        if options.adopt_orphans {
+            let broker = transport::Brokers::parse(&options.broker)?;
+            self.tasks.spawn(adopt::orphans(
+                self.transport.clone(),
+                options.role.clone(),
+                broker.primary().clone(),
+                self.stopped.clone(),
+            ));
+        }
         self.tasks.spawn(discovery::keep_announcing(
             self.transport.clone(),
             message,
@@ -398,6 +415,8 @@ impl Running {
             }
         }
         self.transport.close().await?;
+        // The session ended with the connection: nobody is to adopt it.
+        crate::slot::mark_ended();
         Ok(())
     }
 }

@@ -169,6 +169,9 @@ impl Driver {
             return; // Dropping the reply answers `Closed`.
         }
         match command {
+            Command::Takers { reply } => {
+                let _ = reply.send(self.routes.takers());
+            }
             Command::Publish {
                 topic,
                 payload,

@@ -61,6 +61,11 @@ pub(super) enum Command {
     },
     /// Flush acks, say goodbye, end consumers.
     Close { reply: oneshot::Sender<()> },
+    /// Which topics each consumed inport takes (its own and those of the
+    /// outports bound to it): answered at once.
+    Takers {
+        reply: oneshot::Sender<Vec<(QueueName, Vec<QueueName>)>>,
+    },
 }
 
 /// What the handles and the driver share.
@@ -163,5 +168,6 @@ fn describe(command: &Command) -> String {
         Command::Untap { outport, tap, .. } => format!("untap {tap} from {outport}"),
         Command::Ack { .. } => "ack".into(),
         Command::Close { .. } => "close".into(),
+        Command::Takers { .. } => "list the inports' topics".into(),
     }
 }

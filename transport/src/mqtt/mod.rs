@@ -78,6 +78,7 @@
 //!   4.6.0-2; rumqttd drops a client that acks out of order).
 
 mod ack_order;
+mod adopt;
 mod confirms;
 mod consumer;
 mod dispatch;
@@ -317,6 +318,29 @@ impl Transport for MqttTransport {
     async fn watch_discovery(&self) -> Result<Consumer> {
         // A share group of its own: every watcher gets every message.
         Ok(self.tap(&super::discovery_queue()).await?.consumer)
+    }
+
+    async fn adopt_session(&self, client_id: &str) -> Result<usize> {
+        self.consumer.check_open()?;
+        let (reply, takers) = oneshot::channel();
+        self.consumer
+            .commands
+            .send(Command::Takers { reply })
+            .await
+            .map_err(|_| TransportError::Closed)?;
+        let takers = takers.await.map_err(|_| TransportError::Closed)?;
+        let broker = &self.consumer.shared.broker;
+        adopt::adopt(
+            broker,
+            &self.options,
+            client_id,
+            takers,
+            |inport, payload| {
+                let publisher = self.publisher.clone();
+                async move { publisher.publish(&inport, payload).await }
+            },
+        )
+        .await
     }
 
     async fn close(&self) -> Result<()> {

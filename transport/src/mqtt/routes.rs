@@ -156,6 +156,22 @@ impl Routes {
             .collect()
     }
 
+    /// Each inport consumed here, with the topics it takes (its own first,
+    /// then those of the outports bound to it).
+    pub fn takers(&self) -> Vec<(QueueName, Vec<QueueName>)> {
+        self.inports
+            .iter()
+            .filter(|(_, i)| i.consumed && !i.retired)
+            .map(|(q, i)| {
+                let topics = std::iter::once(q)
+                    .chain(i.bound.iter().filter(|o| *o != q))
+                    .cloned()
+                    .collect();
+                (q.clone(), topics)
+            })
+            .collect()
+    }
+
     /// The inport a message on `topic` goes to, or `None` if no inport
     /// consumed here takes that topic.
     pub fn route(&mut self, topic: &str) -> Option<&QueueName> {

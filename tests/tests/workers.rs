@@ -1,0 +1,100 @@
+//! Two workers of one role (`msgflo-participant` without `--id`, as a
+//! Procfile or `docker compose --scale` starts them); one is SIGKILLed
+//! under load and never started again. On RabbitMQ the inport is one queue,
+//! and what the dead one held unacked goes back to it. On Mosquitto the dead
+//! one's session stays in the role's share group and keeps taking its turn
+//! (issue 15: half the messages, swallowed); the live worker adopts it
+//! (`participant/src/runner/adopt.rs`) and its messages come back. Nothing
+//! lost either way.
+
+use anyhow::{ensure, Context, Result};
+use msgflo_participant::protocol::ids::QueueName;
+use msgflo_participant::transport::Consumer;
+use msgflo_tests::bins::binary;
+use msgflo_tests::chaos::{self, Tally};
+use msgflo_tests::numbered::{number_of, send_numbered};
+use msgflo_tests::process::{spawn_ready, Spawned};
+use msgflo_tests::vhost::Vhost;
+use msgflo_tests::{mqtt_url, next_payload, unique};
+use std::time::Duration;
+use tokio::process::Command;
+
+async fn worker(broker: &str, role: &str) -> Result<Spawned> {
+    let mut command = Command::new(binary("msgflo-participant")?);
+    command
+        .args([
+            "--name",
+            role,
+            "--component",
+            "core/Repeat",
+            "--broker",
+            broker,
+        ])
+        .env("MSGFLO_DISCOVERY_PERIOD", "1")
+        .env_remove("RUST_LOG");
+    Ok(spawn_ready(command, Duration::from_secs(30)).await?.0)
+}
+
+async fn one_of_two_killed(broker: &str, n: usize, window: usize) -> Result<()> {
+    let role = unique("workers");
+    let survivor = worker(broker, &role).await?;
+    let victim = worker(broker, &role).await?;
+    let t = msgflo_tests::client(broker, "workers-client").await?;
+    let mut received: Consumer = {
+        let sink = QueueName::new(unique("workers.sink"))?;
+        let outport = QueueName::new(format!("{role}.OUT"))?;
+        t.declare_outport(&outport).await?;
+        t.declare_inport(&sink).await?;
+        let consumer = t.consume(&sink, 500).await?;
+        t.bind(&outport, &sink).await?;
+        consumer
+    };
+    let sender = send_numbered(t.clone(), QueueName::new(format!("{role}.IN"))?, n, window);
+    let mut tally = Tally::new();
+    let mut victim = Some(victim);
+    while tally.distinct() < n {
+        let payload = next_payload(&mut received, Duration::from_secs(30))
+            .await
+            .with_context(|| format!("after {} of {n} messages", tally.distinct()))?;
+        if tally.count(number_of(&payload)?) {
+            sender.came_out();
+        }
+        if tally.distinct() == n / 4 {
+            if let Some(victim) = victim.take() {
+                victim.kill().await?;
+                tally.fault();
+            }
+        }
+    }
+    sender.finish().await?;
+    tally.report(
+        "one of two workers SIGKILLed, never restarted",
+        chaos::broker_kind(broker),
+        n as u64,
+    );
+    ensure!(tally.lost(n as u64) == 0, "lost messages");
+    let (code, stderr) = survivor.terminate(Duration::from_secs(10)).await?;
+    ensure!(
+        code == Some(0),
+        "exit code after SIGTERM: {code:?}: {stderr}"
+    );
+    if broker.starts_with("mqtt") {
+        ensure!(
+            stderr.contains("adopted the session of a participant of this role that died"),
+            "the survivor says it adopted the dead one's session: {stderr}"
+        );
+    }
+    t.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn amqp_one_of_two_workers_killed_loses_nothing() -> Result<()> {
+    let vhost = Vhost::new("workers")?;
+    one_of_two_killed(vhost.url(), 4_000, 1_000).await
+}
+
+#[tokio::test]
+async fn mqtt_one_of_two_workers_killed_and_never_restarted_loses_nothing() -> Result<()> {
+    one_of_two_killed(&mqtt_url(), 4_000, 100).await
+}

@@ -13,6 +13,7 @@
 pub mod bins;
 pub mod chaos;
 pub mod fbp_client;
+pub mod flow;
 pub mod mqtt;
 pub mod noflo_ui;
 pub mod npm;

@@ -8,15 +8,14 @@
 
 use anyhow::{ensure, Context, Result};
 use msgflo_participant::protocol::ids::QueueName;
-use msgflo_participant::transport::{Consumer, Transport};
 use msgflo_tests::bins::binary;
-use msgflo_tests::chaos::{self, Tally};
-use msgflo_tests::numbered::{number_of, send_numbered};
+use msgflo_tests::chaos;
+use msgflo_tests::flow::{sink, through_fault, Recovery};
+use msgflo_tests::numbered::send_numbered;
 use msgflo_tests::process::{run_to_end, spawn_ready};
 use msgflo_tests::proxy::CutProxy;
 use msgflo_tests::vhost::Vhost;
-use msgflo_tests::{mqtt_url, next_payload, unique};
-use std::sync::Arc;
+use msgflo_tests::{mqtt_url, unique};
 use std::time::Duration;
 use tokio::process::Command;
 
@@ -47,16 +46,6 @@ fn via(url: &str, port: u16) -> Result<String> {
     Ok(url.to_string())
 }
 
-/// A queue bound to `outport`, consumed by `t`.
-async fn sink(t: &Arc<dyn Transport>, outport: &QueueName) -> Result<Consumer> {
-    let sink = QueueName::new(unique("failover.sink"))?;
-    t.declare_outport(outport).await?;
-    t.declare_inport(&sink).await?;
-    let consumer = t.consume(&sink, 500).await?;
-    t.bind(outport, &sink).await?;
-    Ok(consumer)
-}
-
 /// `n` numbered messages through a Repeat participant given
 /// `<proxy>,<broker>`; the proxy goes down for good after half came out.
 async fn fails_over_losing_nothing(broker: &str, n: usize, window: usize) -> Result<()> {
@@ -78,21 +67,15 @@ async fn fails_over_losing_nothing(broker: &str, n: usize, window: usize) -> Res
         "connects to the first broker of the list first: {line:?}"
     );
     let t = msgflo_tests::client(broker, "failover-client").await?;
-    let mut received = sink(&t, &QueueName::new(format!("{role}.OUT"))?).await?;
+    let outport = QueueName::new(format!("{role}.OUT"))?;
+    let mut received = sink(&t, &outport, "failover.sink").await?;
     let sender = send_numbered(t.clone(), QueueName::new(format!("{role}.IN"))?, n, window);
-    let mut tally = Tally::new();
-    while tally.distinct() < n {
-        let payload = next_payload(&mut received, Duration::from_secs(30))
-            .await
-            .with_context(|| format!("after {} of {n} messages", tally.distinct()))?;
-        if tally.count(number_of(&payload)?) {
-            sender.came_out();
-        }
-        if tally.distinct() == n / 2 && !tally.faulted() {
-            proxy.go_down();
-            tally.fault();
-        }
-    }
+    let go_down = || async {
+        proxy.go_down();
+        Ok(((), Recovery::FromFault))
+    };
+    let wait = Duration::from_secs(30);
+    let (tally, _) = through_fault(&mut received, &sender, n, wait, n / 2, go_down).await?;
     sender.finish().await?;
     tally.report(
         "first broker of the list gone for good: failover to the next",

@@ -7,10 +7,11 @@ use anyhow::{ensure, Context, Result};
 use bytes::Bytes;
 use msgflo_participant::protocol::discovery::Participant;
 use msgflo_participant::protocol::ids::QueueName;
-use msgflo_participant::transport::{discovery_queue, Consumer, Transport};
+use msgflo_participant::transport::{discovery_queue, Transport};
 use msgflo_tests::bins::binary;
-use msgflo_tests::chaos::{self, Tally};
-use msgflo_tests::numbered::{number_of, send_numbered};
+use msgflo_tests::chaos;
+use msgflo_tests::flow::{sink, through_fault, Recovery};
+use msgflo_tests::numbered::send_numbered;
 use msgflo_tests::process::{run_to_end, spawn_ready, Spawned};
 use msgflo_tests::{amqp_url, mqtt_url, next_payload, unique};
 use std::collections::BTreeSet;
@@ -42,16 +43,6 @@ async fn start(broker: &str, role: &str, extra: &[&str]) -> Result<Spawned> {
 
 async fn client(broker: &str) -> Result<Arc<dyn Transport>> {
     msgflo_tests::client(broker, "e2e-client").await
-}
-
-/// A queue bound to `outport`, consumed by `t`.
-async fn sink(t: &Arc<dyn Transport>, outport: &QueueName) -> Result<Consumer> {
-    let sink = QueueName::new(unique("e2e.sink"))?;
-    t.declare_outport(outport).await?;
-    t.declare_inport(&sink).await?;
-    let consumer = t.consume(&sink, 500).await?;
-    t.bind(outport, &sink).await?;
-    Ok(consumer)
 }
 
 /// msgflo's `spec/heterogenous` check: discovery on `fbp` with exactly the
@@ -102,7 +93,7 @@ async fn msgflo_participant_check(broker: &str) -> Result<()> {
         Ok(QueueName::new(queue)?)
     };
     let (inq, outq) = (queue_of("inports", "in")?, queue_of("outports", "out")?);
-    let mut received = sink(&t, &outq).await?;
+    let mut received = sink(&t, &outq, "e2e.sink").await?;
     t.send_to_inport(&inq, Bytes::from_static(br#"{ "bar": "foo" }"#))
         .await?;
     let payload = next_payload(&mut received, Duration::from_secs(10)).await?;
@@ -163,37 +154,36 @@ async fn round_trip(broker: &str, n: usize, halfway: Halfway) -> Result<()> {
     } else {
         vec!["--id", id.as_str()]
     };
-    let mut running = Some(start(broker, &role, &id_args).await?);
+    let mut first = Some(start(broker, &role, &id_args).await?);
     let t = client(broker).await?;
     let inq = QueueName::new(format!("{role}.IN"))?;
-    let mut received = sink(&t, &QueueName::new(format!("{role}.OUT"))?).await?;
+    let mut received = sink(&t, &QueueName::new(format!("{role}.OUT"))?, "e2e.sink").await?;
 
     let sender = send_numbered(t.clone(), inq, n, window(broker));
-
-    let mut tally = Tally::new();
-    while tally.distinct() < n {
-        let payload = next_payload(&mut received, Duration::from_secs(30))
-            .await
-            .with_context(|| format!("after {} of {n} messages", tally.distinct()))?;
-        if tally.count(number_of(&payload)?) {
-            sender.came_out();
-        }
-        if halfway != Halfway::Nothing && tally.distinct() == n / 2 {
-            if let Some(child) = running.take() {
-                tally.fault();
-                if matches!(halfway, Halfway::Kill | Halfway::KillWithoutId) {
-                    child.kill().await?;
-                } else {
-                    let (code, stderr) = child.terminate(Duration::from_secs(10)).await?;
-                    ensure!(
-                        code == Some(0),
-                        "exit code after SIGTERM: {code:?}: {stderr}"
-                    );
-                }
-                running = Some(start(broker, &role, &id_args).await?);
+    let replace = || {
+        let (child, role, id_args) = (first.take(), role.clone(), id_args.clone());
+        async move {
+            let child = child.context("the first participant")?;
+            if matches!(halfway, Halfway::Kill | Halfway::KillWithoutId) {
+                child.kill().await?;
+            } else {
+                let (code, stderr) = child.terminate(Duration::from_secs(10)).await?;
+                ensure!(
+                    code == Some(0),
+                    "exit code after SIGTERM: {code:?}: {stderr}"
+                );
             }
+            Ok((start(broker, &role, &id_args).await?, Recovery::FromFault))
         }
-    }
+    };
+    let fault_at = match halfway {
+        Halfway::Nothing => usize::MAX,
+        _ => n / 2,
+    };
+    let wait = Duration::from_secs(30);
+    let (tally, replaced) =
+        through_fault(&mut received, &sender, n, wait, fault_at, replace).await?;
+    let running = replaced.or(first);
     sender.finish().await?;
     if let Some(scenario) = halfway.scenario() {
         tally.report(scenario, chaos::broker_kind(broker), n as u64);
@@ -225,7 +215,7 @@ async fn replaced_participant_takes_all_messages(broker: &str) -> Result<()> {
     ensure!(code == Some(0), "first participant exit code {code:?}");
     let _second = start(broker, &role, &[]).await?;
     let t = client(broker).await?;
-    let mut received = sink(&t, &QueueName::new(format!("{role}.OUT"))?).await?;
+    let mut received = sink(&t, &QueueName::new(format!("{role}.OUT"))?, "e2e.sink").await?;
     let inq = QueueName::new(format!("{role}.IN"))?;
     for i in 0..20 {
         t.send_to_inport(&inq, Bytes::from(format!("{i}"))).await?;
@@ -315,7 +305,7 @@ async fn a_builtin_with_an_iip_runs_as_a_participant() -> Result<()> {
     let broker = amqp_url();
     let role = unique("e2e-counter");
     let t = client(&broker).await?;
-    let mut counts = sink(&t, &QueueName::new(format!("{role}.COUNT"))?).await?;
+    let mut counts = sink(&t, &QueueName::new(format!("{role}.COUNT"))?, "e2e.sink").await?;
     let command = participant(
         &broker,
         &role,

@@ -11,11 +11,11 @@ use bytes::Bytes;
 use msgflo_participant::protocol::ids::QueueName;
 use msgflo_participant::transport::{connect, ConnectOptions, QueueType};
 use msgflo_tests::bins::binary;
-use msgflo_tests::numbered::{number_of, send_numbered};
+use msgflo_tests::flow::{no_fault, sink, through_fault};
+use msgflo_tests::numbered::send_numbered;
 use msgflo_tests::process::{run_to_end, spawn_ready};
 use msgflo_tests::vhost::Vhost;
 use msgflo_tests::{next_payload, unique};
-use std::collections::BTreeSet;
 use std::time::Duration;
 use tokio::process::Command;
 
@@ -60,12 +60,8 @@ async fn a_quorum_participant_declares_quorum_queues_and_loses_nothing() -> Resu
     );
 
     let t = msgflo_tests::client(vhost.url(), "quorum-client").await?;
-    let sink = QueueName::new(unique("quorum.sink"))?;
     let outport = QueueName::new(format!("{role}.OUT"))?;
-    t.declare_outport(&outport).await?;
-    t.declare_inport(&sink).await?;
-    let mut received = t.consume(&sink, 500).await?;
-    t.bind(&outport, &sink).await?;
+    let mut received = sink(&t, &outport, "quorum.sink").await?;
     let n = 2_000;
     let sender = send_numbered(
         t.clone(),
@@ -73,17 +69,10 @@ async fn a_quorum_participant_declares_quorum_queues_and_loses_nothing() -> Resu
         n,
         usize::MAX >> 4,
     );
-    let mut seen = BTreeSet::new();
-    while seen.len() < n {
-        let payload = next_payload(&mut received, Duration::from_secs(30))
-            .await
-            .with_context(|| format!("after {} of {n}", seen.len()))?;
-        if seen.insert(number_of(&payload)?) {
-            sender.came_out();
-        }
-    }
+    let wait = Duration::from_secs(30);
+    let (tally, _) = through_fault(&mut received, &sender, n, wait, usize::MAX, no_fault).await?;
     sender.finish().await?;
-    ensure!(seen == (0..n as u64).collect(), "lost messages");
+    ensure!(tally.lost(n as u64) == 0, "lost messages");
 
     // A second participant of the role that wants classic queues is refused,
     // in one line naming the queue and the way out.

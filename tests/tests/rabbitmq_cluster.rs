@@ -13,11 +13,11 @@ use anyhow::{ensure, Context, Result};
 use msgflo_participant::protocol::ids::QueueName;
 use msgflo_participant::transport::{connect, ConnectOptions, QueueType};
 use msgflo_tests::bins::binary;
-use msgflo_tests::chaos::Tally;
-use msgflo_tests::numbered::{number_of, send_numbered};
+use msgflo_tests::flow::{sink, through_fault, Recovery};
+use msgflo_tests::numbered::send_numbered;
 use msgflo_tests::process::spawn_ready;
 use msgflo_tests::rabbitmq_cluster::Cluster;
-use msgflo_tests::{next_payload, unique};
+use msgflo_tests::unique;
 use std::time::{Duration, Instant};
 use tokio::process::Command;
 
@@ -96,42 +96,30 @@ async fn leader_killed_under_load(placement: Placement) -> Result<()> {
         quorum("cluster-client"),
     )
     .await?;
-    let sink = QueueName::new(unique("cluster.sink"))?;
     let outport = QueueName::new(format!("{role}.OUT"))?;
-    t.declare_outport(&outport).await?;
-    t.declare_inport(&sink).await?;
-    let mut received = t.consume(&sink, 500).await?;
-    t.bind(&outport, &sink).await?;
+    let mut received = sink(&t, &outport, "cluster.sink").await?;
     let sender = send_numbered(
         t.clone(),
         QueueName::new(inport.as_str())?,
         n,
         usize::MAX >> 4,
     );
-
-    let mut tally = Tally::new();
-    let mut killed = None;
-    while tally.distinct() < n {
-        let payload = next_payload(&mut received, Duration::from_secs(60))
-            .await
-            .with_context(|| format!("after {} of {n}", tally.distinct()))?;
-        if tally.count(number_of(&payload)?) {
-            sender.came_out();
-        }
-        if tally.distinct() == n / 2 && killed.is_none() {
-            let survivor = (placement.leader + 2) % 3;
-            let leader = cluster.leader_of(&inport, survivor)?;
-            ensure!(
-                leader == placement.leader,
-                "{inport} is led by node {} instead of node {}",
-                leader + 1,
-                placement.leader + 1
-            );
-            cluster.kill(leader)?;
-            tally.fault();
-            killed = Some(leader);
-        }
-    }
+    let kill_leader = || async {
+        let survivor = (placement.leader + 2) % 3;
+        let leader = cluster.leader_of(&inport, survivor)?;
+        ensure!(
+            leader == placement.leader,
+            "{inport} is led by node {} instead of node {}",
+            leader + 1,
+            placement.leader + 1
+        );
+        cluster.kill(leader)?;
+        Ok(((), Recovery::FromFault))
+    };
+    let wait = Duration::from_secs(60);
+    let (tally, killed) =
+        through_fault(&mut received, &sender, n, wait, n / 2, kill_leader).await?;
+    killed.context("no node was killed")?;
     sender.finish().await?;
     tally.report(placement.scenario(), "AMQP, 3-node cluster", n as u64);
     ensure!(tally.lost(n as u64) == 0, "lost messages");

@@ -9,14 +9,14 @@
 //! A measurement of the chaos suite (about 40 s), outside the test command:
 //! `cargo test -p msgflo-tests --test rabbitmq_restart -- --ignored --nocapture`.
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{ensure, Result};
 use msgflo_participant::protocol::ids::QueueName;
 use msgflo_tests::bins::binary;
-use msgflo_tests::chaos::Tally;
-use msgflo_tests::numbered::{number_of, send_numbered};
+use msgflo_tests::flow::{sink, through_fault, Recovery};
+use msgflo_tests::numbered::send_numbered;
 use msgflo_tests::process::spawn_ready;
 use msgflo_tests::rabbitmq_cluster::Cluster;
-use msgflo_tests::{client, next_payload, unique};
+use msgflo_tests::{client, unique};
 use std::time::Duration;
 use tokio::process::Command;
 
@@ -41,31 +41,18 @@ async fn a_rabbitmq_node_killed_and_started_again_under_load_loses_nothing() -> 
         .env_remove("RUST_LOG");
     let (participant, _) = spawn_ready(command, Duration::from_secs(30)).await?;
     let t = client(&broker, "restart-client").await?;
-    let sink = QueueName::new(unique("restart.sink"))?;
     let outport = QueueName::new(format!("{role}.OUT"))?;
-    t.declare_outport(&outport).await?;
-    t.declare_inport(&sink).await?;
-    let mut received = t.consume(&sink, 500).await?;
-    t.bind(&outport, &sink).await?;
+    let mut received = sink(&t, &outport, "restart.sink").await?;
     let sender = send_numbered(t.clone(), QueueName::new(format!("{role}.IN"))?, n, 2_000);
-
-    let mut tally = Tally::new();
-    while tally.distinct() < n {
-        let payload = next_payload(&mut received, Duration::from_secs(60))
-            .await
-            .with_context(|| format!("after {} of {n}", tally.distinct()))?;
-        if tally.count(number_of(&payload)?) {
-            sender.came_out();
-        }
-        if tally.distinct() == n / 2 && !tally.faulted() {
-            node.kill(0)?;
-            tally.fault();
-            tokio::time::sleep(DOWN).await;
-            // Boots for some seconds: the transports' tasks run meanwhile.
-            tokio::task::block_in_place(|| node.start_node(0))?;
-            tally.back();
-        }
-    }
+    let restart = || async {
+        node.kill(0)?;
+        tokio::time::sleep(DOWN).await;
+        // Boots for some seconds: the transports' tasks run meanwhile.
+        tokio::task::block_in_place(|| node.start_node(0))?;
+        Ok(((), Recovery::FromItsEnd))
+    };
+    let wait = Duration::from_secs(60);
+    let (tally, _) = through_fault(&mut received, &sender, n, wait, n / 2, restart).await?;
     sender.finish().await?;
     tally.report(
         "broker SIGKILLed, started again 2 s later (recovery: from its start)",

@@ -7,15 +7,15 @@
 //! (`participant/src/runner/adopt.rs`) and its messages come back. Nothing
 //! lost either way.
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{ensure, Result};
 use msgflo_participant::protocol::ids::QueueName;
-use msgflo_participant::transport::Consumer;
 use msgflo_tests::bins::binary;
-use msgflo_tests::chaos::{self, Tally};
-use msgflo_tests::numbered::{number_of, send_numbered};
+use msgflo_tests::chaos;
+use msgflo_tests::flow::{sink, through_fault, Recovery};
+use msgflo_tests::numbered::send_numbered;
 use msgflo_tests::process::{spawn_ready, Spawned};
 use msgflo_tests::vhost::Vhost;
-use msgflo_tests::{mqtt_url, next_payload, unique};
+use msgflo_tests::{mqtt_url, unique};
 use std::time::Duration;
 use tokio::process::Command;
 
@@ -40,32 +40,15 @@ async fn one_of_two_killed(broker: &str, n: usize, window: usize) -> Result<()> 
     let survivor = worker(broker, &role).await?;
     let victim = worker(broker, &role).await?;
     let t = msgflo_tests::client(broker, "workers-client").await?;
-    let mut received: Consumer = {
-        let sink = QueueName::new(unique("workers.sink"))?;
-        let outport = QueueName::new(format!("{role}.OUT"))?;
-        t.declare_outport(&outport).await?;
-        t.declare_inport(&sink).await?;
-        let consumer = t.consume(&sink, 500).await?;
-        t.bind(&outport, &sink).await?;
-        consumer
-    };
+    let outport = QueueName::new(format!("{role}.OUT"))?;
+    let mut received = sink(&t, &outport, "workers.sink").await?;
     let sender = send_numbered(t.clone(), QueueName::new(format!("{role}.IN"))?, n, window);
-    let mut tally = Tally::new();
-    let mut victim = Some(victim);
-    while tally.distinct() < n {
-        let payload = next_payload(&mut received, Duration::from_secs(30))
-            .await
-            .with_context(|| format!("after {} of {n} messages", tally.distinct()))?;
-        if tally.count(number_of(&payload)?) {
-            sender.came_out();
-        }
-        if tally.distinct() == n / 4 {
-            if let Some(victim) = victim.take() {
-                victim.kill().await?;
-                tally.fault();
-            }
-        }
-    }
+    let kill = || async {
+        victim.kill().await?;
+        Ok(((), Recovery::FromFault))
+    };
+    let wait = Duration::from_secs(30);
+    let (tally, _) = through_fault(&mut received, &sender, n, wait, n / 4, kill).await?;
     sender.finish().await?;
     tally.report(
         "one of two workers SIGKILLed, never restarted",

@@ -229,3 +229,17 @@ async fn stop_group(group: u32) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// `msgflo-participant --name ROLE --component COMPONENT --broker BROKER
+/// EXTRA...`, announcing every second (`MSGFLO_DISCOVERY_PERIOD=1`), with
+/// neither the test's `RUST_LOG` nor its `MSGFLO_QUEUE_TYPE`.
+pub fn participant(broker: &str, role: &str, component: &str, extra: &[&str]) -> Result<Command> {
+    let mut command = Command::new(crate::bins::binary("msgflo-participant")?);
+    command
+        .args(["--name", role, "--component", component, "--broker", broker])
+        .args(extra)
+        .env("MSGFLO_DISCOVERY_PERIOD", "1")
+        .env_remove("MSGFLO_QUEUE_TYPE")
+        .env_remove("RUST_LOG");
+    Ok(command)
+}

@@ -8,11 +8,10 @@
 
 use anyhow::{ensure, Context, Result};
 use msgflo_participant::protocol::ids::QueueName;
-use msgflo_tests::bins::binary;
 use msgflo_tests::chaos;
 use msgflo_tests::flow::{sink, through_fault, Recovery};
 use msgflo_tests::numbered::send_numbered;
-use msgflo_tests::process::{run_to_end, spawn_ready};
+use msgflo_tests::process::{participant, run_to_end, spawn_ready};
 use msgflo_tests::proxy::CutProxy;
 use msgflo_tests::vhost::Vhost;
 use msgflo_tests::{mqtt_url, unique};
@@ -21,21 +20,13 @@ use tokio::process::Command;
 
 const READY: Duration = Duration::from_secs(30);
 
-fn participant(broker: &str, role: &str) -> Result<Command> {
-    let mut command = Command::new(binary("msgflo-participant")?);
-    command
-        .args([
-            "--name",
-            role,
-            "--component",
-            "core/Repeat",
-            "--broker",
-            broker,
-        ])
-        .args(["--id", &format!("{role}-fixed")])
-        .env("MSGFLO_DISCOVERY_PERIOD", "1")
-        .env_remove("RUST_LOG");
-    Ok(command)
+fn repeat(broker: &str, role: &str) -> Result<Command> {
+    participant(
+        broker,
+        role,
+        "core/Repeat",
+        &["--id", &format!("{role}-fixed")],
+    )
 }
 
 /// `url` with its port replaced by `port`.
@@ -60,7 +51,7 @@ async fn fails_over_losing_nothing(broker: &str, n: usize, window: usize) -> Res
     let proxy = CutProxy::start(upstream).await?;
     let list = format!("{},{broker}", via(broker, proxy.port)?);
     let role = unique("failover");
-    let (child, line) = spawn_ready(participant(&list, &role)?, READY).await?;
+    let (child, line) = spawn_ready(repeat(&list, &role)?, READY).await?;
     ensure!(
         line.starts_with(&format!("{role} connected to "))
             && line.contains(&proxy.port.to_string()),
@@ -113,7 +104,7 @@ async fn a_dead_first_broker_is_skipped_and_none_alive_is_one_line_naming_each()
     let dead = via(vhost.url(), 1)?;
     let role = unique("failover-skip");
     let list = format!("{dead},{}", vhost.url());
-    let (child, line) = spawn_ready(participant(&list, &role)?, READY).await?;
+    let (child, line) = spawn_ready(repeat(&list, &role)?, READY).await?;
     ensure!(
         line.starts_with(&format!("{role} connected to amqp://guest@127.0.0.1:5672")),
         "names the broker it reached: {line:?}"
@@ -123,7 +114,7 @@ async fn a_dead_first_broker_is_skipped_and_none_alive_is_one_line_naming_each()
 
     let both_dead = format!("{dead},{}", via(vhost.url(), 2)?);
     let (code, stdout, stderr) =
-        run_to_end(participant(&both_dead, &role)?, Duration::from_secs(30)).await?;
+        run_to_end(repeat(&both_dead, &role)?, Duration::from_secs(30)).await?;
     ensure!(code == Some(1), "exit code {code:?}, stdout {stdout:?}");
     let line = stderr.trim();
     ensure!(!line.contains('\n'), "one line: {stderr}");

@@ -8,28 +8,16 @@ use bytes::Bytes;
 use msgflo_participant::protocol::discovery::Participant;
 use msgflo_participant::protocol::ids::QueueName;
 use msgflo_participant::transport::{discovery_queue, Transport};
-use msgflo_tests::bins::binary;
 use msgflo_tests::chaos;
 use msgflo_tests::flow::{sink, through_fault, Recovery};
 use msgflo_tests::numbered::send_numbered;
-use msgflo_tests::process::{run_to_end, spawn_ready, Spawned};
+use msgflo_tests::process::{participant, run_to_end, spawn_ready, Spawned};
 use msgflo_tests::{amqp_url, mqtt_url, next_payload, unique};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::process::Command;
 
 const READY: Duration = Duration::from_secs(30);
-
-fn participant(broker: &str, role: &str, component: &str, extra: &[&str]) -> Result<Command> {
-    let mut command = Command::new(binary("msgflo-participant")?);
-    command
-        .args(["--name", role, "--component", component, "--broker", broker])
-        .args(extra)
-        .env("MSGFLO_DISCOVERY_PERIOD", "1")
-        .env_remove("RUST_LOG");
-    Ok(command)
-}
 
 async fn start(broker: &str, role: &str, extra: &[&str]) -> Result<Spawned> {
     let (child, line) =

@@ -10,25 +10,12 @@ use anyhow::{ensure, Context, Result};
 use bytes::Bytes;
 use msgflo_participant::protocol::ids::QueueName;
 use msgflo_participant::transport::{connect, ConnectOptions, QueueType};
-use msgflo_tests::bins::binary;
 use msgflo_tests::flow::{no_fault, sink, through_fault};
 use msgflo_tests::numbered::send_numbered;
-use msgflo_tests::process::{run_to_end, spawn_ready};
+use msgflo_tests::process::{participant, run_to_end, spawn_ready};
 use msgflo_tests::vhost::Vhost;
 use msgflo_tests::{next_payload, unique};
 use std::time::Duration;
-use tokio::process::Command;
-
-fn participant(broker: &str, role: &str, component: &str, extra: &[&str]) -> Result<Command> {
-    let mut command = Command::new(binary("msgflo-participant")?);
-    command
-        .args(["--name", role, "--component", component, "--broker", broker])
-        .args(extra)
-        .env("MSGFLO_DISCOVERY_PERIOD", "1")
-        .env_remove("MSGFLO_QUEUE_TYPE")
-        .env_remove("RUST_LOG");
-    Ok(command)
-}
 
 #[tokio::test]
 async fn a_quorum_participant_declares_quorum_queues_and_loses_nothing() -> Result<()> {

@@ -12,14 +12,12 @@
 use anyhow::{ensure, Context, Result};
 use msgflo_participant::protocol::ids::QueueName;
 use msgflo_participant::transport::{connect, ConnectOptions, QueueType};
-use msgflo_tests::bins::binary;
 use msgflo_tests::flow::{sink, through_fault, Recovery};
 use msgflo_tests::numbered::send_numbered;
-use msgflo_tests::process::spawn_ready;
+use msgflo_tests::process::{participant, spawn_ready};
 use msgflo_tests::rabbitmq_cluster::Cluster;
 use msgflo_tests::unique;
 use std::time::{Duration, Instant};
-use tokio::process::Command;
 
 /// Where things are before the kill: the participant connects to node 0
 /// first; its inport is declared first through `leader` (quorum queues are
@@ -82,13 +80,9 @@ async fn leader_killed_under_load(placement: Placement) -> Result<()> {
         .await?;
     placing.close().await?;
 
-    let mut command = Command::new(binary("msgflo-participant")?);
-    command
-        .args(["--name", &role, "--component", "core/Repeat"])
-        .args(["--broker", &cluster.urls_from(0), "--queue-type", "quorum"])
-        .args(["--id", &format!("{role}-1")])
-        .env("MSGFLO_DISCOVERY_PERIOD", "1")
-        .env_remove("RUST_LOG");
+    let id = format!("{role}-1");
+    let extra = ["--queue-type", "quorum", "--id", &id];
+    let command = participant(&cluster.urls_from(0), &role, "core/Repeat", &extra)?;
     let (participant, _) = spawn_ready(command, Duration::from_secs(30)).await?;
 
     let t = connect(

@@ -11,14 +11,12 @@
 
 use anyhow::{ensure, Result};
 use msgflo_participant::protocol::ids::QueueName;
-use msgflo_tests::bins::binary;
 use msgflo_tests::flow::{sink, through_fault, Recovery};
 use msgflo_tests::numbered::send_numbered;
-use msgflo_tests::process::spawn_ready;
+use msgflo_tests::process::{participant, spawn_ready};
 use msgflo_tests::rabbitmq_cluster::Cluster;
 use msgflo_tests::{client, unique};
 use std::time::Duration;
-use tokio::process::Command;
 
 /// How long the node stays dead before it is started again.
 const DOWN: Duration = Duration::from_secs(2);
@@ -33,12 +31,8 @@ async fn a_rabbitmq_node_killed_and_started_again_under_load_loses_nothing() -> 
     let node = Cluster::start(1)?;
     let broker = node.urls_from(0);
     let role = unique("restart");
-    let mut command = Command::new(binary("msgflo-participant")?);
-    command
-        .args(["--name", &role, "--component", "core/Repeat"])
-        .args(["--broker", &broker, "--id", &format!("{role}-1")])
-        .env("MSGFLO_DISCOVERY_PERIOD", "1")
-        .env_remove("RUST_LOG");
+    let id = format!("{role}-1");
+    let command = participant(&broker, &role, "core/Repeat", &["--id", &id])?;
     let (participant, _) = spawn_ready(command, Duration::from_secs(30)).await?;
     let t = client(&broker, "restart-client").await?;
     let outport = QueueName::new(format!("{role}.OUT"))?;

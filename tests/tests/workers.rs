@@ -9,29 +9,16 @@
 
 use anyhow::{ensure, Result};
 use msgflo_participant::protocol::ids::QueueName;
-use msgflo_tests::bins::binary;
 use msgflo_tests::chaos;
 use msgflo_tests::flow::{sink, through_fault, Recovery};
 use msgflo_tests::numbered::send_numbered;
-use msgflo_tests::process::{spawn_ready, Spawned};
+use msgflo_tests::process::{participant, spawn_ready, Spawned};
 use msgflo_tests::vhost::Vhost;
 use msgflo_tests::{mqtt_url, unique};
 use std::time::Duration;
-use tokio::process::Command;
 
 async fn worker(broker: &str, role: &str) -> Result<Spawned> {
-    let mut command = Command::new(binary("msgflo-participant")?);
-    command
-        .args([
-            "--name",
-            role,
-            "--component",
-            "core/Repeat",
-            "--broker",
-            broker,
-        ])
-        .env("MSGFLO_DISCOVERY_PERIOD", "1")
-        .env_remove("RUST_LOG");
+    let command = participant(broker, role, "core/Repeat", &[])?;
     Ok(spawn_ready(command, Duration::from_secs(30)).await?.0)
 }
 

@@ -30,6 +30,31 @@
 //! took without acking come back marked redelivered. A process that dies
 //! without `close` leaves its session behind until it comes back.
 //!
+//! # At least once, per fault (the mechanism, issue 15)
+//! - A participant killed and started again: a stable client id resumes its
+//!   session — `--id`, or without one a *process slot* (`<role>-<host>-<n>`,
+//!   the participant's `slot.rs`) that the process started in the dead one's
+//!   place takes again.
+//! - One of several workers killed and not started again: its session stays
+//!   in the share groups and the broker keeps queueing its turn there. A
+//!   live worker of the role on the same machine adopts it
+//!   ([`Transport::adopt_session`], `adopt.rs`): out of the groups, what
+//!   waited put back on the inports, session ended. Across machines, give
+//!   `--id` and restart the worker.
+//! - Broker restart (Mosquitto with persistence): sessions and their queued
+//!   messages come back, their *shared* subscriptions do not (Mosquitto 2.0),
+//!   so messages published after the restart and before a participant
+//!   subscribes again are lost — a few per 10,000 at 2,000 msg/s
+//!   (RELIABILITY.md). The reconnect back-off stops at 1 s to keep that
+//!   window short; closing it needs MQTT 5 (a PUBACK says when no one
+//!   subscribes, and the publisher can resend), which this transport does
+//!   not speak yet.
+//! - The embedded broker (rumqttd 0.20) lives in the coordinator's process,
+//!   in memory: stopping the coordinator ends every session and what was
+//!   queued there; a share group's last member leaving with messages in
+//!   flight restarts it, losing those (the coordinator's `embedded.rs` lists
+//!   its limits). Use Mosquitto where that matters.
+//!
 //! Flow control: MQTT 3.1.1 has no per-subscription prefetch. Each consumer
 //! gets at most `prefetch` unacked deliveries; more messages wait in the
 //! driver, unacked, normally bounded by the broker's in-flight limit per
@@ -71,6 +96,8 @@
 //!   - `outbox.rs` — on their way into rumqttc's request channel;
 //!   - `confirms.rs` — which request an ack answers (pkid bookkeeping).
 //! - `routes.rs` — which topics to subscribe and where messages go.
+//! - `failover.rs` — the next broker of a list after a lost connection.
+//! - `adopt.rs` — taking over a dead participant's session.
 //! - `dispatch.rs` — consumers, prefetch windows, messages waiting for them
 //!   (tests in `dispatch_tests.rs`).
 //! - `consumer.rs` — ack and nack of one delivery.

@@ -400,6 +400,15 @@ pub trait Transport: Send + Sync + 'static {
         Ok(0)
     }
 
+    /// Ends the broker-side session `client_id` that a dead process left
+    /// behind, with whatever waited in it (for sessions nobody needs, such as
+    /// a dead participant's control session). MQTT only; elsewhere nothing
+    /// to do.
+    async fn end_session(&self, client_id: &str) -> Result<()> {
+        let _ = client_id;
+        Ok(())
+    }
+
     /// Consumes discovery messages, as a coordinator or tool: on AMQP the
     /// `fbp` queue (shared by whoever consumes it, as msgflo's coordinator
     /// does); on MQTT a plain subscription to the `fbp` topic, so several

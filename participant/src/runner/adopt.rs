@@ -6,7 +6,8 @@
 //! dead one's session comes back to the role's share group, and the
 //! session leaves it, so it stops taking turns. A process started in the
 //! dead one's place first would have resumed the session instead; the slot
-//! lock lets only one of them have it.
+//! lock lets only one of them have it. The dead one's control session is
+//! ended too.
 
 use crate::slot;
 use crate::transport::{BrokerUrl, Transport};
@@ -17,6 +18,12 @@ use tokio::sync::watch;
 
 /// How often slots are looked at.
 const EVERY: Duration = Duration::from_secs(1);
+
+/// The client id of participant `id`'s control connection (see
+/// `control_connection` in `mod.rs`).
+fn control_client_id(id: &str) -> String {
+    format!("{id}{}", super::CONTROL_SUFFIX)
+}
 
 /// Adopts orphaned sessions of `role` on `broker` until `stopped`.
 pub(crate) async fn orphans(
@@ -36,6 +43,11 @@ pub(crate) async fn orphans(
             match transport.adopt_session(&orphan.id).await {
                 Ok(messages) => {
                     tracing::warn!(id = %orphan.id, messages, "adopted the session of a participant of this role that died: its messages are back on the inports");
+                    // Its control session (calls to a dead participant) goes too.
+                    let control = control_client_id(&orphan.id);
+                    if let Err(error) = transport.end_session(&control).await {
+                        tracing::debug!(%control, %error, "could not end a dead participant's control session");
+                    }
                     orphan.adopted();
                 }
                 Err(error) => {

@@ -421,6 +421,10 @@ impl Running {
     }
 }
 
+/// What a participant's control connection adds to its id, as its MQTT
+/// client id.
+pub(crate) const CONTROL_SUFFIX: &str = ".control";
+
 /// The connection the control queue is consumed on. On MQTT a second one:
 /// a broker sends a client only so many unacked messages at once, across
 /// all its subscriptions (Mosquitto's `max_inflight_messages`, 20), so a
@@ -435,7 +439,7 @@ async fn control_connection(
         return Ok(transport.clone());
     }
     let connect = ConnectOptions {
-        client_id: format!("{}.control", options.id),
+        client_id: format!("{}{CONTROL_SUFFIX}", options.id),
         keep_session: false,
         ..ConnectOptions::default()
     };

@@ -370,6 +370,15 @@ impl Transport for MqttTransport {
         .await
     }
 
+    async fn end_session(&self, client_id: &str) -> Result<()> {
+        self.consumer.check_open()?;
+        let options = ConnectOptions {
+            client_id: client_id.to_owned(),
+            ..self.options.clone()
+        };
+        session::end_session(&self.consumer.shared.broker, &options).await
+    }
+
     async fn close(&self) -> Result<()> {
         if self.consumer.shared.closed.swap(true, Ordering::AcqRel) {
             return Err(TransportError::Closed);

@@ -130,7 +130,6 @@ pub(super) fn spawn(
     let (commands, receiver) = mpsc::channel(64);
     let broker = targets[0].0.clone();
     let driver = Driver {
-        broker: targets[current].0.clone(),
         targets,
         current,
         max_backoff,
@@ -153,8 +152,6 @@ struct Driver {
     /// which of them the connection is to.
     targets: Vec<(BrokerUrl, Target)>,
     current: usize,
-    /// The broker connected to, or last connected to: for logs.
-    broker: BrokerUrl,
     max_backoff: Duration,
     commands: mpsc::Receiver<Command>,
     state: watch::Sender<State>,
@@ -176,6 +173,11 @@ enum Applied {
 }
 
 impl Driver {
+    /// The broker connected to, or last connected to: for logs.
+    fn broker(&self) -> &BrokerUrl {
+        &self.targets[self.current].0
+    }
+
     async fn run(mut self, link: Link, session: Arc<Session>) {
         let mut current = Some((link, session));
         loop {
@@ -188,7 +190,7 @@ impl Driver {
             };
             match self.serve(&mut link).await {
                 Served::Lost => {
-                    warn!(broker = %self.broker, "connection lost; reconnecting");
+                    warn!(broker = %self.broker(), "connection lost; reconnecting");
                     self.state.send_replace(State::Connecting);
                 }
                 Served::Closed => {
@@ -205,7 +207,7 @@ impl Driver {
         if let Some(reply) = self.close_reply.take() {
             let _ = reply.send(());
         }
-        debug!(broker = %self.broker, "connection closed");
+        debug!(broker = %self.broker(), "connection closed");
     }
 
     /// Applies queued and incoming operations until the connection is lost or
@@ -294,17 +296,16 @@ impl Driver {
                     Ok(()) => {
                         let down_ms = down_since.elapsed().as_millis();
                         if index != self.current {
-                            warn!(from = %self.broker, to = %url, "failed over to another broker");
+                            warn!(from = %self.broker(), to = %url, "failed over to another broker");
                         }
                         self.current = index;
-                        self.broker = url;
-                        info!(broker = %self.broker, attempts, down_ms, "reconnected");
+                        info!(broker = %url, attempts, down_ms, "reconnected");
                         let session = Arc::new(session);
                         self.state.send_replace(State::Up(session.clone()));
                         return Some((link, session));
                     }
                     Err(error) => {
-                        debug!(broker = %self.broker, %error, "connection lost again while declaring")
+                        debug!(broker = %self.broker(), %error, "connection lost again while declaring")
                     }
                 },
                 Err(error) => {
@@ -334,7 +335,7 @@ impl Driver {
                     return Err(error);
                 }
                 let reason = errors::reason(&error);
-                warn!(broker = %self.broker, ?step, %reason, "doing again after reconnecting failed");
+                warn!(broker = %self.broker(), ?step, %reason, "doing again after reconnecting failed");
             }
         }
         Ok(())

@@ -116,6 +116,7 @@ pub async fn connect(brokers: Brokers, options: ConnectOptions) -> Result<Arc<dy
     Err(super::brokers::unreachable(failures))
 }
 
+/// Locks `mutex`, ignoring poisoning (no invariant spans a panic here).
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -79,6 +79,12 @@ struct Inport {
 }
 
 impl Inport {
+    /// The topics inport `own` takes: its own, then those of the outports
+    /// bound to it.
+    fn topics<'a>(&'a self, own: &'a QueueName) -> impl Iterator<Item = &'a QueueName> {
+        std::iter::once(own).chain(self.bound.iter().filter(move |o| *o != own))
+    }
+
     fn takes(&self, own: &QueueName, topic: &str) -> bool {
         self.consumed && (own.as_str() == topic || self.bound.iter().any(|o| o.as_str() == topic))
     }
@@ -162,13 +168,7 @@ impl Routes {
         self.inports
             .iter()
             .filter(|(_, i)| i.consumed && !i.retired)
-            .map(|(q, i)| {
-                let topics = std::iter::once(q)
-                    .chain(i.bound.iter().filter(|o| *o != q))
-                    .cloned()
-                    .collect();
-                (q.clone(), topics)
-            })
+            .map(|(q, i)| (q.clone(), i.topics(q).cloned().collect()))
             .collect()
     }
 
@@ -195,8 +195,8 @@ impl Routes {
         let Some(entry) = self.inports.get(inport) else {
             return Vec::new();
         };
-        std::iter::once(inport)
-            .chain(entry.bound.iter().filter(|o| *o != inport))
+        entry
+            .topics(inport)
             .map(|topic| filter(inport, topic))
             .collect()
     }

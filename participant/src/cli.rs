@@ -58,7 +58,7 @@ impl ParticipantArgs {
             // one: see `slot.rs`.
             let id = crate::slot::claim(options.role.as_str(), &mqtt).map_err(|e| e.to_string())?;
             options.id = ParticipantId::new(id).map_err(|e| e.to_string())?;
-            options.adopt_orphans = true;
+            options.adopt_orphans = Some(mqtt);
         }
         if let Some(kind) = self.queue_type.clone().or_else(|| env("MSGFLO_QUEUE_TYPE")) {
             options.queue_type = kind

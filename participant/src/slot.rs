@@ -70,7 +70,6 @@ pub fn claim_in(dir: &Path, role: &str, broker: &BrokerUrl) -> Result<String, Sl
         source,
     };
     std::fs::create_dir_all(dir).map_err(io)?;
-    // The broker by host and port, without credentials or path.
     let prefix = prefix(role, broker);
     for n in 0..MAX_SLOTS {
         let path = dir.join(format!("{prefix}.{n}.lock"));
@@ -86,7 +85,7 @@ pub fn claim_in(dir: &Path, role: &str, broker: &BrokerUrl) -> Result<String, Sl
                 HELD.lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .push(file);
-                return Ok(format!("{role}-{}-{n}", host()));
+                return Ok(slot_id(role, n));
             }
             Err(std::fs::TryLockError::WouldBlock) => {}
             Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
@@ -172,17 +171,21 @@ pub fn orphans_in(dir: &Path, role: &str, broker: &BrokerUrl) -> Vec<Orphan> {
         if file.try_lock().is_err() {
             continue; // held: its process lives (maybe this one)
         }
-        let held = std::fs::read(entry.path())
-            .map(|c| !c.is_empty())
-            .unwrap_or(false);
+        let mut content = Vec::new();
+        let held = std::io::Read::read_to_end(&mut &file, &mut content).is_ok_and(|len| len > 0);
         if held {
             found.push(Orphan {
-                id: format!("{role}-{}-{n}", host()),
+                id: slot_id(role, n),
                 file,
             });
         }
     }
     found
+}
+
+/// The participant id slot `n` of `role` gives: `<role>-<host>-<n>`.
+fn slot_id(role: &str, n: usize) -> String {
+    format!("{role}-{}-{n}", host())
 }
 
 /// The start of the slot file names of `role` on `broker` (by host and

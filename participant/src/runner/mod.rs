@@ -97,10 +97,11 @@ pub struct Options {
     pub drain_timeout: Duration,
     /// The calls it answers besides the built-in `health` and `drain`.
     pub calls: Calls,
-    /// Takes over the sessions that killed participants of its role on
-    /// this machine left on the broker (MQTT participants in process slots;
-    /// `adopt.rs`).
-    pub adopt_orphans: bool,
+    /// The broker whose process slots this participant's role holds on
+    /// this machine (MQTT participants without `--id`): it takes over the
+    /// sessions that killed participants of its role left there
+    /// (`adopt.rs`). `None`: no slots, nothing to adopt.
+    pub adopt_orphans: Option<transport::BrokerUrl>,
     /// The file a graph participant's graph came from: the `save` call
     /// writes the graph as edited live back there (never before).
     pub graph_file: Option<std::path::PathBuf>,
@@ -122,7 +123,7 @@ impl Options {
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             calls: Calls::new(),
             graph_file: None,
-            adopt_orphans: false,
+            adopt_orphans: None,
         }
     }
 }
@@ -282,12 +283,11 @@ impl Base {
         }
         let message = Bytes::from(message.encode());
         self.transport.announce(message.clone()).await?;
-        if options.adopt_orphans {
-            let broker = transport::Brokers::parse(&options.broker)?;
+        if let Some(broker) = &options.adopt_orphans {
             self.tasks.spawn(adopt::orphans(
                 self.transport.clone(),
                 options.role.clone(),
-                broker.primary().clone(),
+                broker.clone(),
                 self.stopped.clone(),
             ));
         }

@@ -82,19 +82,8 @@ impl Cluster {
 
     /// `rabbitmqctl -q -n <node> ARGS` on a node that runs; its output.
     pub fn ctl(&self, node: usize, args: &[&str]) -> Result<String> {
-        let output = Command::new("rabbitmqctl")
-            .args(["-q", "-n", &self.nodes[node].0])
-            .args(args)
-            .output()
-            .context("cannot run rabbitmqctl")?;
-        if !output.status.success() {
-            bail!(
-                "rabbitmqctl {} failed: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&output.stderr).trim()
-            );
-        }
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        let on_node = ["-n", self.nodes[node].0.as_str()];
+        crate::vhost::rabbitmqctl(&[&on_node[..], args].concat())
     }
 
     /// Which node leads quorum queue `queue` (vhost `/`), asked of `via`.

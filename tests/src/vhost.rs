@@ -151,12 +151,14 @@ impl Drop for Vhost {
 }
 
 /// Runs `rabbitmqctl -q ARGS`; its standard output.
-fn rabbitmqctl(args: &[&str]) -> Result<String> {
+pub(crate) fn rabbitmqctl(args: &[&str]) -> Result<String> {
     let output = Command::new("rabbitmqctl")
         .arg("-q")
         .args(args)
         .output()
-        .context("cannot run rabbitmqctl (tests that run a coordinator on RabbitMQ make a vhost of their own with it)")?;
+        .context(
+            "cannot run rabbitmqctl (tests make RabbitMQ vhosts, and nodes, of their own with it)",
+        )?;
     if !output.status.success() {
         bail!(
             "rabbitmqctl {} failed: {}",

@@ -72,7 +72,7 @@ pub(super) struct Driver {
     connected: bool,
     backoff: Backoff,
     /// The brokers to connect to, and which one is in use.
-    failover: Failover,
+    failover: Failover<rumqttc::MqttOptions>,
     /// `close` was called: who waits, and until when.
     closing: Option<(oneshot::Sender<()>, Instant)>,
     done: bool,
@@ -98,7 +98,7 @@ impl Driver {
         commands: mpsc::WeakSender<Command>,
         publisher: Option<Handle>,
         max_backoff: Duration,
-        failover: Failover,
+        failover: Failover<rumqttc::MqttOptions>,
     ) -> Self {
         Self {
             client,
@@ -470,7 +470,7 @@ impl Driver {
             self.done = true;
             return Duration::ZERO;
         }
-        let delay = if self.failover.next(eventloop) {
+        let delay = if self.failover.next(&mut eventloop.mqtt_options) {
             self.backoff.next_delay()
         } else {
             Duration::ZERO

@@ -11,12 +11,12 @@
 
 use super::super::brokers;
 use super::super::BrokerUrl;
-use rumqttc::{EventLoop, MqttOptions};
 use tracing::warn;
 
-/// The brokers one client may connect to, each with its client options.
-pub(super) struct Failover {
-    brokers: Vec<(BrokerUrl, MqttOptions)>,
+/// The brokers one client may connect to, each with its client options
+/// (`O`: rumqttc's MQTT 3.1.1 or MQTT 5 options).
+pub(super) struct Failover<O> {
+    brokers: Vec<(BrokerUrl, O)>,
     /// The broker connected to, or last connected to.
     current: usize,
     /// The broker tried last.
@@ -25,9 +25,9 @@ pub(super) struct Failover {
     attempts: u32,
 }
 
-impl Failover {
+impl<O: Clone> Failover<O> {
     /// `brokers[current]` is connected.
-    pub(super) fn new(brokers: Vec<(BrokerUrl, MqttOptions)>, current: usize) -> Self {
+    pub(super) fn new(brokers: Vec<(BrokerUrl, O)>, current: usize) -> Self {
         Self {
             brokers,
             current,
@@ -36,10 +36,10 @@ impl Failover {
         }
     }
 
-    /// The connection is lost, or an attempt failed: points `eventloop` at
-    /// the broker to try next. True when every broker failed once since
-    /// the last pause (time to back off).
-    pub(super) fn next(&mut self, eventloop: &mut EventLoop) -> bool {
+    /// The connection is lost, or an attempt failed: points `options` (the
+    /// event loop's) at the broker to try next. True when every broker
+    /// failed once since the last pause (time to back off).
+    pub(super) fn next(&mut self, options: &mut O) -> bool {
         let count = self.brokers.len();
         if count == 1 {
             return true;
@@ -47,7 +47,7 @@ impl Failover {
         self.attempts += 1;
         let pause = self.attempts > 1 && brokers::round_done(self.attempts - 1, count);
         self.trying = brokers::nth_after(self.current, self.attempts, count);
-        eventloop.mqtt_options = self.brokers[self.trying].1.clone();
+        *options = self.brokers[self.trying].1.clone();
         pause
     }
 

@@ -39,16 +39,33 @@ pub(super) fn mqtt_options(url: &BrokerUrl, options: &ConnectOptions) -> Result<
     if let Some(user) = &url.username {
         mqtt.set_credentials(user.clone(), url.password.clone().unwrap_or_default());
     }
-    if url.scheme.is_tls() {
-        // rumqttc checks the certificate against the host as given (so an
-        // IPv6 address in brackets cannot be used with TLS).
-        tls::check_server_name(&url.host).map_err(|reason| refuse(&reason))?;
-        let config = tls::client_config(&options.extra_root_certs).map_err(|r| refuse(&r))?;
-        mqtt.set_transport(rumqttc::Transport::tls_with_config(
-            TlsConfiguration::Rustls(config),
-        ));
+    if let Some(transport) = tls_transport(url, options)? {
+        mqtt.set_transport(transport);
     }
     Ok(mqtt)
+}
+
+/// TLS for `mqtts://` (rustls, the certificate checked against the URL's
+/// host), `None` for plain `mqtt://`. rumqttc's MQTT 3.1.1 and MQTT 5
+/// clients take the same transport.
+pub(super) fn tls_transport(
+    url: &BrokerUrl,
+    options: &ConnectOptions,
+) -> Result<Option<rumqttc::Transport>> {
+    if !url.scheme.is_tls() {
+        return Ok(None);
+    }
+    let refuse = |reason: String| TransportError::Connect {
+        broker: url.to_string(),
+        reason,
+    };
+    // rumqttc checks the certificate against the host as given (so an IPv6
+    // address in brackets cannot be used with TLS).
+    tls::check_server_name(&url.host).map_err(refuse)?;
+    let config = tls::client_config(&options.extra_root_certs).map_err(refuse)?;
+    Ok(Some(rumqttc::Transport::tls_with_config(
+        TlsConfiguration::Rustls(config),
+    )))
 }
 
 /// `id` as an MQTT client id: `/`, `+`, `#` and `$`, which some brokers
@@ -75,12 +92,14 @@ const PUBLISHER_SUFFIX: &str = "-pub";
 /// every unconfirmed publish again itself, so there is nothing to keep).
 pub(super) fn publisher_options(url: &BrokerUrl, options: &ConnectOptions) -> Result<MqttOptions> {
     let mut mqtt = mqtt_options(url, options)?;
-    mqtt.set_client_id(format!(
-        "{}{PUBLISHER_SUFFIX}",
-        client_id(&options.client_id)
-    ))
-    .set_clean_session(true);
+    mqtt.set_client_id(publisher_id(options))
+        .set_clean_session(true);
     Ok(mqtt)
+}
+
+/// The publishing connection's client id.
+pub(super) fn publisher_id(options: &ConnectOptions) -> String {
+    format!("{}{PUBLISHER_SUFFIX}", client_id(&options.client_id))
 }
 
 /// Ends the persistent session of `options.client_id` on the broker: a

@@ -49,9 +49,10 @@ impl Tally {
         true
     }
 
-    /// The fault happens now.
+    /// The fault happens now (recovery counts from here, afresh).
     pub fn fault(&mut self) {
         self.fault_at = Some(Instant::now());
+        self.longest_pause = Duration::ZERO;
     }
 
     /// The broker is back (after a restart): recovery is counted from now,

@@ -50,9 +50,59 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<(T, Recovery)>>,
 {
-    let mut tally = Tally::new();
     let mut fault = Some(fault);
-    let mut made = None;
+    let (tally, mut made) = through_faults(received, sender, n, wait, &[fault_at], || {
+        let fault = fault.take();
+        async move {
+            match fault {
+                Some(fault) => fault().await,
+                None => anyhow::bail!("the fault was played once already"),
+            }
+        }
+    })
+    .await?;
+    Ok((tally, made.pop().map(|faulted| faulted.value)))
+}
+
+/// What one fault of [`through_faults`] came to.
+#[derive(Debug)]
+pub struct Faulted<T> {
+    /// What the fault returned.
+    pub value: T,
+    /// How long the flow took to recover ([`Tally::recovery`] until the
+    /// next fault).
+    pub recovery: Duration,
+    /// Copies seen again from the fault until the next one.
+    pub duplicates: u64,
+}
+
+/// [`through_fault`] with a fault each time `faults_at[i]` messages came out
+/// (in increasing order); returns the tally and what each fault played came
+/// to.
+pub async fn through_faults<T, F, Fut>(
+    received: &mut Consumer,
+    sender: &NumberedSender,
+    n: usize,
+    wait: Duration,
+    faults_at: &[usize],
+    mut fault: F,
+) -> Result<(Tally, Vec<Faulted<T>>)>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(T, Recovery)>>,
+{
+    let mut tally = Tally::new();
+    let mut next = faults_at.iter().copied().peekable();
+    let mut made: Vec<Faulted<T>> = Vec::new();
+    // Copies seen again before the last fault.
+    let mut duplicates_before = 0;
+    // Sets the last fault's figures from the tally, before the next one.
+    let close = |made: &mut Vec<Faulted<T>>, tally: &Tally, before: u64| {
+        if let Some(last) = made.last_mut() {
+            last.recovery = tally.recovery();
+            last.duplicates = tally.duplicates() - before;
+        }
+    };
     while tally.distinct() < n {
         let payload = next_payload(received, wait)
             .await
@@ -60,17 +110,22 @@ where
         if tally.count(number_of(&payload)?) {
             sender.came_out();
         }
-        if tally.distinct() >= fault_at {
-            if let Some(fault) = fault.take() {
-                tally.fault();
-                let (value, recovery) = fault().await?;
-                if recovery == Recovery::FromItsEnd {
-                    tally.back();
-                }
-                made = Some(value);
+        if next.next_if(|at| tally.distinct() >= *at).is_some() {
+            close(&mut made, &tally, duplicates_before);
+            duplicates_before = tally.duplicates();
+            tally.fault();
+            let (value, recovery) = fault().await?;
+            if recovery == Recovery::FromItsEnd {
+                tally.back();
             }
+            made.push(Faulted {
+                value,
+                recovery: Duration::ZERO,
+                duplicates: 0,
+            });
         }
     }
+    close(&mut made, &tally, duplicates_before);
     Ok((tally, made))
 }
 

@@ -55,7 +55,8 @@
 //!   What this needs: every publisher into the flow is a msgflo-rs
 //!   transport (an MQTT 3.1.1 client publishing into an inport in that
 //!   window still loses its message), the broker speaks MQTT 5, and the
-//!   subscribers come back within 10 s. The reconnect back-off stops at 1 s.
+//!   subscribers come back within 10 s. The reconnect back-off stops at
+//!   500 ms.
 //! - The embedded broker (rumqttd 0.20) lives in the coordinator's process,
 //!   in memory: stopping the coordinator ends every session and what was
 //!   queued there; a share group's last member leaving with messages in

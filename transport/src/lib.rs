@@ -453,6 +453,13 @@ pub trait Acker: Send + Sync + 'static {
     async fn ack(self: Box<Self>) -> Result<()>;
     /// The message failed: reject it without requeue (dead-letter it).
     async fn nack(self: Box<Self>) -> Result<()>;
+    /// The broker will certainly deliver this message again, and this copy
+    /// can no longer be acked: handling it would only make a duplicate. AMQP:
+    /// the channel it came on is gone and the message is persistent (a
+    /// durable queue keeps it across a broker restart too). Elsewhere never.
+    fn superseded(&self) -> bool {
+        false
+    }
 }
 
 /// A message taken from an inport. Ack or nack it; dropping it without either
@@ -504,6 +511,12 @@ impl Delivery {
     pub async fn nack(self) -> Result<()> {
         self.acker.nack().await
     }
+
+    /// The broker will certainly deliver this message again (see
+    /// [`Acker::superseded`]): what is done with this copy is a duplicate.
+    pub fn superseded(&self) -> bool {
+        self.acker.superseded()
+    }
 }
 
 impl std::fmt::Debug for Delivery {
@@ -534,9 +547,22 @@ impl Consumer {
         &self.queue
     }
 
-    /// The next message; `None` once the transport was closed.
+    /// The next message; `None` once the transport was closed. Messages
+    /// that waited here while their connection was lost and that the broker
+    /// delivers again anyway ([`Delivery::superseded`]) are skipped: after a
+    /// fault, a consumer handles each of its waiting messages once, not twice.
     pub async fn next(&mut self) -> Option<Delivery> {
-        self.deliveries.recv().await
+        let mut skipped = 0u32;
+        loop {
+            let delivery = self.deliveries.recv().await?;
+            if !delivery.superseded() {
+                if skipped > 0 {
+                    tracing::debug!(queue = %self.queue, skipped, "messages of a lost connection skipped: the broker delivers them again");
+                }
+                return Some(delivery);
+            }
+            skipped += 1;
+        }
     }
 }
 

@@ -262,6 +262,80 @@ async fn outage_waits_then_resumes() -> Result<()> {
     Ok(())
 }
 
+/// Messages that waited in a consumer while its connection was lost are not
+/// handed out: the broker delivers them again (they are persistent), so
+/// each comes once — marked redelivered — instead of twice. Without that a
+/// consumer with prefetch N made up to N duplicates per broker restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_messages_of_a_lost_connection_come_once() -> Result<()> {
+    const N: usize = 10;
+    let proxy = Proxy::start("127.0.0.1:5672").await?;
+    let url = format!("amqp://guest:guest@127.0.0.1:{}/%2f", proxy.port());
+    let (t, direct) = (
+        transport(&url, WAIT).await?,
+        transport(&amqp_url(), WAIT).await?,
+    );
+    let q = queue("superseded.IN");
+    direct.declare_inport(&q).await?;
+    for i in 0..N {
+        direct
+            .send_to_inport(&q, Bytes::from(i.to_string()))
+            .await?;
+    }
+    let mut consumer = t.consume(&q, N as u16).await?;
+    let first = tokio::time::timeout(WAIT, consumer.next())
+        .await?
+        .context("consumer ended")?;
+    // Every message is out of the queue, on its way to the consumer.
+    let (_conn, ch) = raw_channel().await?;
+    let passive = QueueDeclareOptions {
+        passive: true,
+        ..QueueDeclareOptions::default()
+    };
+    let deadline = Instant::now() + WAIT;
+    while ch
+        .queue_declare(q.as_str().into(), passive, FieldTable::default())
+        .await?
+        .message_count()
+        > 0
+    {
+        ensure!(
+            Instant::now() < deadline,
+            "the messages stayed in the queue"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    proxy.cut();
+    let deadline = Instant::now() + WAIT;
+    while t.is_connected() {
+        ensure!(Instant::now() < deadline, "the cut went unnoticed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    proxy.restore();
+    drop(first); // Not acked: it comes again too.
+    let mut seen = Vec::new();
+    for _ in 0..N {
+        let delivery = tokio::time::timeout(WAIT, consumer.next())
+            .await
+            .with_context(|| format!("after {seen:?}"))?
+            .context("consumer ended")?;
+        ensure!(
+            delivery.redelivered,
+            "a copy from the lost connection was handed out: {:?} after {seen:?}",
+            delivery.payload
+        );
+        seen.push(String::from_utf8_lossy(&delivery.payload).into_owned());
+        delivery.ack().await?;
+    }
+    seen.sort_by_key(|n| n.parse::<usize>().unwrap_or(usize::MAX));
+    let expected: Vec<String> = (0..N).map(|i| i.to_string()).collect();
+    ensure!(seen == expected, "{seen:?}");
+    t.close().await?;
+    direct.close().await?;
+    Ok(())
+}
+
 /// An unbound binding is not declared again when the connection comes
 /// back: the record forgets it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

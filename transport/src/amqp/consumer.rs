@@ -212,6 +212,7 @@ impl Feeder {
         let acker = Box::new(AmqpAcker {
             acker: delivery.acker,
             queue: self.queue.clone(),
+            persistent: delivery.properties.delivery_mode() == &Some(PERSISTENT),
         });
         let headers = text_headers(&delivery.properties);
         let sent_at = super::headers::sent_at(&delivery.properties);
@@ -301,10 +302,16 @@ async fn cancel(subscription: &Subscription) {
     }
 }
 
+/// AMQP's `delivery_mode` of a persistent message.
+const PERSISTENT: u8 = 2;
+
 /// Acks or rejects one delivery on the channel it came from.
 struct AmqpAcker {
     acker: lapin::Acker,
     queue: Arc<QueueName>,
+    /// Published persistent: it outlives a broker restart in a durable
+    /// queue (the inports are), so a copy whose channel is gone comes again.
+    persistent: bool,
 }
 
 impl AmqpAcker {
@@ -335,6 +342,14 @@ impl Acker for AmqpAcker {
         let outcome = bounded(self.acker.reject(BasicRejectOptions { requeue: false })).await;
         self.settled("nack", outcome);
         Ok(())
+    }
+
+    /// Its channel closed (lapin poisons the ackers of a closed channel):
+    /// the broker requeued the message, or — after a crash — finds it on
+    /// disk again, if it was persistent. A transient message may be gone
+    /// with a broker restart, so it is handled anyway.
+    fn superseded(&self) -> bool {
+        self.persistent && self.acker.poisoned()
     }
 }
 

@@ -45,7 +45,11 @@
 //! only if missing again), and only then publishes the new
 //! session. Consumers subscribe again and keep feeding the same [`Consumer`];
 //! acks of deliveries from the dead channel are ignored (the broker delivers
-//! those again, marked redelivered). Publishes and declarations wait up to
+//! those again, marked redelivered), and persistent ones still waiting in the
+//! [`Consumer`] are not handed out at all ([`Acker::superseded`](crate::Acker::superseded)): handled,
+//! they would each be a duplicate of the copy to come (a consumer with
+//! prefetch 500 made 500 duplicates per broker restart; now 0 when the broker
+//! stops cleanly). Publishes and declarations wait up to
 //! [`ConnectOptions::publish_timeout`] for the connection, and a publish whose
 //! confirm was lost with the connection is published again: at-least-once.
 //! lapin's own recovery is not used: its one back-off setting governs the

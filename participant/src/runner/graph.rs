@@ -9,6 +9,9 @@
 //! the last clone of the token is dropped — published, or consumed by a sink
 //! such as `core/Drop` — the delivery is acked; if a node failed on it,
 //! panicked holding it or was stopped, it is nacked (dead-lettered) instead.
+//! An output whose every delivery was superseded (its connection lost, the
+//! broker delivers it again: `Delivery::superseded`) is not published, nor
+//! published again by the transport: it is made again from the new copy.
 //!
 //! Brackets that reach an exported outport ride on the data messages in a
 //! header, and come back out as bracket packets in a graph participant that
@@ -299,6 +302,14 @@ impl Track for Tracker {
     fn fail(&self) {
         self.failed.store(true, Ordering::Relaxed);
     }
+
+    fn superseded(&self) -> bool {
+        self.delivery
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(Delivery::superseded)
+    }
 }
 
 impl Drop for Tracker {
@@ -465,14 +476,48 @@ struct Publishing {
     packets: Arc<fbp_packets::PacketWatch>,
 }
 
+/// How often a publish in progress checks whether its inputs were
+/// superseded (their connection lost).
+const SUPERSEDED_CHECK: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Whether every token is superseded: the broker delivers each input again,
+/// and this output will be made again from it (none: an output of IIPs or
+/// of a component's own, always published).
+fn all_superseded(tokens: &[Token]) -> bool {
+    !tokens.is_empty() && tokens.iter().all(|token| token.superseded())
+}
+
+/// Resolves once every token is superseded (never, for no tokens).
+async fn superseded(tokens: &[Token]) {
+    let mut tick = tokio::time::interval(SUPERSEDED_CHECK);
+    loop {
+        tick.tick().await;
+        if all_superseded(tokens) {
+            return;
+        }
+    }
+}
+
 async fn send(port: &PortName, message: Outgoing, to: &Publishing) {
     let Outgoing {
         payload,
         headers,
         tokens,
     } = message;
+    // Publishing the output of an input the broker delivers again would only
+    // make a duplicate: it is made again from that copy. Also when the
+    // connection is lost while the output waits for its confirm (the
+    // transport would publish it again).
     let copy = payload.clone();
-    match to.outputs.send_with(port.as_str(), payload, &headers).await {
+    let published = tokio::select! {
+        biased;
+        () = superseded(&tokens) => {
+            tracing::debug!(%port, "output not published: its input comes again (its connection was lost)");
+            return;
+        }
+        published = to.outputs.send_with(port.as_str(), payload, &headers) => published,
+    };
+    match published {
         Ok(()) => to.packets.published(port.as_str(), &copy).await,
         Err(e) => {
             tracing::warn!(%port, error = %e, "cannot publish a graph output; its input is dead-lettered");

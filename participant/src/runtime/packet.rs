@@ -19,6 +19,14 @@ pub trait Track: Send + Sync {
     /// A node failed on (or panicked with, or discarded) a packet carrying
     /// this token.
     fn fail(&self);
+    /// What this token stands for will be done again anyway (its broker
+    /// delivery comes again: [`Delivery::superseded`]), so outputs carrying
+    /// only such tokens need not be published.
+    ///
+    /// [`Delivery::superseded`]: crate::transport::Delivery::superseded
+    fn superseded(&self) -> bool {
+        false
+    }
 }
 
 /// A handle that travels with a packet and its descendants (see the module

@@ -460,7 +460,17 @@ pub trait Acker: Send + Sync + 'static {
     fn superseded(&self) -> bool {
         false
     }
+    /// Resolves when this message may have become [`superseded`]
+    /// (then ask again); `None` when it never will.
+    ///
+    /// [`superseded`]: Acker::superseded
+    fn superseded_signal(&self) -> Option<Signal> {
+        None
+    }
 }
+
+/// A future that resolves once something may have happened.
+pub type Signal = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'static>>;
 
 /// A message taken from an inport. Ack or nack it; dropping it without either
 /// leaves it unacked, and the broker delivers it again after a reconnect.
@@ -516,6 +526,12 @@ impl Delivery {
     /// [`Acker::superseded`]): what is done with this copy is a duplicate.
     pub fn superseded(&self) -> bool {
         self.acker.superseded()
+    }
+
+    /// Resolves when [`superseded`](Self::superseded) may have turned
+    /// true; `None` if it never will.
+    pub fn superseded_signal(&self) -> Option<Signal> {
+        self.acker.superseded_signal()
     }
 }
 

@@ -310,6 +310,14 @@ impl Track for Tracker {
             .as_ref()
             .is_some_and(Delivery::superseded)
     }
+
+    fn superseded_signal(&self) -> Option<crate::transport::Signal> {
+        self.delivery
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .and_then(Delivery::superseded_signal)
+    }
 }
 
 impl Drop for Tracker {
@@ -476,25 +484,21 @@ struct Publishing {
     packets: Arc<fbp_packets::PacketWatch>,
 }
 
-/// How often a publish in progress checks whether its inputs were
-/// superseded (their connection lost).
-const SUPERSEDED_CHECK: std::time::Duration = std::time::Duration::from_millis(20);
-
-/// Whether every token is superseded: the broker delivers each input again,
-/// and this output will be made again from it (none: an output of IIPs or
-/// of a component's own, always published).
-fn all_superseded(tokens: &[Token]) -> bool {
-    !tokens.is_empty() && tokens.iter().all(|token| token.superseded())
-}
-
-/// Resolves once every token is superseded (never, for no tokens).
+/// Resolves once every token is superseded: the broker delivers each input
+/// again, and this output will be made again from it. Never for no tokens
+/// (an output of IIPs or of a component's own is always published), nor
+/// when one of them cannot be superseded.
 async fn superseded(tokens: &[Token]) {
-    let mut tick = tokio::time::interval(SUPERSEDED_CHECK);
-    loop {
-        tick.tick().await;
-        if all_superseded(tokens) {
-            return;
+    let signals: Option<Vec<_>> = tokens.iter().map(|t| t.superseded_signal()).collect();
+    match signals {
+        Some(signals) if !signals.is_empty() => {
+            futures_util::future::join_all(signals).await;
+            if tokens.iter().all(|token| token.superseded()) {
+                return;
+            }
+            std::future::pending().await
         }
+        _ => std::future::pending().await,
     }
 }
 
@@ -534,5 +538,55 @@ async fn send(port: &PortName, message: Outgoing, to: &Publishing) {
 async fn note_errors(mut errors: mpsc::Receiver<crate::runtime::NodeError>, stats: Arc<Stats>) {
     while let Some(error) = errors.recv().await {
         stats.error(error);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::Signal;
+    use std::time::Duration;
+
+    /// A token superseded once `gone` turns true (`None`: never).
+    struct Fake(Option<watch::Receiver<bool>>);
+
+    impl Track for Fake {
+        fn fail(&self) {}
+        fn superseded(&self) -> bool {
+            self.0.as_ref().is_some_and(|gone| *gone.borrow())
+        }
+        fn superseded_signal(&self) -> Option<Signal> {
+            let mut gone = self.0.clone()?;
+            Some(Box::pin(async move {
+                let _ = gone.wait_for(|gone| *gone).await;
+            }))
+        }
+    }
+
+    async fn resolves(tokens: &[Token]) -> bool {
+        tokio::time::timeout(Duration::from_millis(100), superseded(tokens))
+            .await
+            .is_ok()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_output_is_superseded_once_all_its_inputs_are() {
+        let (a, a_gone) = watch::channel(false);
+        let (b, b_gone) = watch::channel(false);
+        let tokens: Vec<Token> = vec![Arc::new(Fake(Some(a_gone))), Arc::new(Fake(Some(b_gone)))];
+        assert!(!resolves(&tokens).await, "neither input is gone");
+        a.send_replace(true);
+        assert!(!resolves(&tokens).await, "one input is still live");
+        b.send_replace(true);
+        assert!(resolves(&tokens).await);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn outputs_without_inputs_or_with_one_that_cannot_be_superseded_are_published() {
+        assert!(!resolves(&[]).await, "an output of IIPs");
+        let (a, a_gone) = watch::channel(true);
+        let tokens: Vec<Token> = vec![Arc::new(Fake(Some(a_gone))), Arc::new(Fake(None))];
+        assert!(!resolves(&tokens).await);
+        drop(a);
     }
 }

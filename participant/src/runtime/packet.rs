@@ -27,6 +27,11 @@ pub trait Track: Send + Sync {
     fn superseded(&self) -> bool {
         false
     }
+    /// Resolves when [`superseded`](Track::superseded) may have turned
+    /// true; `None` when it never will.
+    fn superseded_signal(&self) -> Option<crate::transport::Signal> {
+        None
+    }
 }
 
 /// A handle that travels with a packet and its descendants (see the module

@@ -15,11 +15,11 @@
 //! and multiplied the three-hop p99 when every consumer used it
 //! (BENCHMARKS.md, same session).
 
-use super::super::{Acker, BrokerUrl, Delivery, Result, TransportError};
+use super::super::{Acker, BrokerUrl, Delivery, Result, Signal, TransportError};
 use super::connection::Session;
 use super::errors;
 use super::headers::text_headers;
-use super::state::{elapsed_ms, live_session, State};
+use super::state::{elapsed_ms, live_session, replaced, State};
 use crate::backoff::Backoff;
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -162,7 +162,7 @@ impl Feeder {
                 }
                 continue;
             };
-            if let Err(stop) = self.pass_on(next).await {
+            if let Err(stop) = self.pass_on(next, &current.session).await {
                 return stop;
             }
         }
@@ -187,7 +187,7 @@ impl Feeder {
             .map_err(ended)?;
         // A cancelled consumer's stream ends after what was already sent.
         while let Some(next) = current.stream.next().await {
-            self.pass_on(Some(next)).await?;
+            self.pass_on(Some(next), &current.session).await?;
         }
         current.stream = consume_on(&current.channel, self.queue.as_str(), prefetch)
             .await
@@ -200,6 +200,7 @@ impl Feeder {
     async fn pass_on(
         &mut self,
         next: Option<lapin::Result<lapin::message::Delivery>>,
+        session: &Arc<Session>,
     ) -> Result<(), Stop> {
         let delivery = match next {
             Some(Ok(delivery)) => delivery,
@@ -213,6 +214,8 @@ impl Feeder {
             acker: delivery.acker,
             queue: self.queue.clone(),
             persistent: delivery.properties.delivery_mode() == &Some(PERSISTENT),
+            session: session.clone(),
+            state: self.state.clone(),
         });
         let headers = text_headers(&delivery.properties);
         let sent_at = super::headers::sent_at(&delivery.properties);
@@ -312,6 +315,10 @@ struct AmqpAcker {
     /// Published persistent: it outlives a broker restart in a durable
     /// queue (the inports are), so a copy whose channel is gone comes again.
     persistent: bool,
+    /// The session it came on, and the transport's state, which says when
+    /// that session was replaced.
+    session: Arc<Session>,
+    state: watch::Receiver<State>,
 }
 
 impl AmqpAcker {
@@ -349,7 +356,20 @@ impl Acker for AmqpAcker {
     /// disk again, if it was persistent. A transient message may be gone
     /// with a broker restart, so it is handled anyway.
     fn superseded(&self) -> bool {
-        self.persistent && self.acker.poisoned()
+        self.persistent
+            && (self.acker.poisoned()
+                || !self.session.alive()
+                || !matches!(&*self.state.borrow(), State::Up(current) if Arc::ptr_eq(current, &self.session)))
+    }
+
+    fn superseded_signal(&self) -> Option<Signal> {
+        if !self.persistent {
+            return None;
+        }
+        let (mut state, session) = (self.state.clone(), self.session.clone());
+        Some(Box::pin(
+            async move { replaced(&mut state, &session).await },
+        ))
     }
 }
 

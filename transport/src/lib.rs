@@ -456,7 +456,9 @@ pub trait Acker: Send + Sync + 'static {
     /// The broker will certainly deliver this message again, and this copy
     /// can no longer be acked: handling it would only make a duplicate. AMQP:
     /// the channel it came on is gone and the message is persistent (a
-    /// durable queue keeps it across a broker restart too). Elsewhere never.
+    /// durable queue keeps it across a broker restart too). MQTT: the
+    /// connection it came on is gone and it is QoS 1 (the persistent session
+    /// gets it again). The in-memory broker: never.
     fn superseded(&self) -> bool {
         false
     }

@@ -7,7 +7,7 @@
 //! older connection would name a packet id of that connection, so the driver
 //! drops it (the broker sends the message again anyway).
 
-use super::super::{dead_letter_queue, Acker, Result};
+use super::super::{dead_letter_queue, Acker, Result, Signal};
 use super::handle::{Command, Handle};
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -43,5 +43,22 @@ impl Acker for MqttAcker {
         let dead = dead_letter_queue(&self.inport);
         self.publisher.publish(&dead, self.payload.clone()).await?;
         self.ack().await
+    }
+
+    /// Its connection was lost: the broker sends an unacked QoS 1 message
+    /// of the session again (MQTT 3.1.1, 4.4; the session is persistent),
+    /// and this copy's PUBACK would name a packet id of a dead connection.
+    fn superseded(&self) -> bool {
+        self.pkid != 0 && self.generation < *self.handle.shared.generation.borrow()
+    }
+
+    fn superseded_signal(&self) -> Option<Signal> {
+        if self.pkid == 0 {
+            return None;
+        }
+        let (mut generation, mine) = (self.handle.shared.generation.subscribe(), self.generation);
+        Some(Box::pin(async move {
+            let _ = generation.wait_for(|now| *now > mine).await;
+        }))
     }
 }

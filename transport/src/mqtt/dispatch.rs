@@ -253,6 +253,11 @@ impl Dispatch {
         self.overflowed && self.held <= self.cap / 2
     }
 
+    /// The current connection generation.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// The connection was lost: forget what waits (it comes again) and start
     /// every window empty.
     pub fn new_generation(&mut self) {

@@ -458,6 +458,9 @@ impl Driver {
         self.acks.clear();
         if was_connected {
             self.dispatch.new_generation();
+            self.shared
+                .generation
+                .send_replace(self.dispatch.generation());
             self.untapped.clear();
             warn!(
                 broker = %self.shared.broker,

@@ -8,7 +8,7 @@ use msgflo_protocol::ids::QueueName;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// What the transport, its consumers and ackers ask of the driver.
 #[derive(Debug)]
@@ -79,6 +79,10 @@ pub(super) struct Shared {
     pub keep_subscriptions: bool,
     /// The driver has a live connection.
     pub connected: AtomicBool,
+    /// The session's connection generation: a lost connection starts the
+    /// next, and the broker sends the unacked messages of the ones before
+    /// again (see `consumer.rs`). The publisher's stays 0.
+    pub generation: watch::Sender<u64>,
     /// `close` was called (or the driver ended).
     pub closed: AtomicBool,
 }

@@ -74,6 +74,10 @@
 //! are left unacked, and once the consumers caught up the driver reconnects
 //! so that the broker sends them again.
 //!
+//! Deliveries of a lost connection are superseded ([`Acker::superseded`](crate::Acker::superseded)):
+//! the resumed session gets them again, so a [`Consumer`] skips those still
+//! waiting in it and a participant does not publish their outputs.
+//!
 //! When the connection drops, the driver reconnects with back-off (100 ms
 //! doubling up to [`ConnectOptions::max_backoff`]), subscribes to everything
 //! in its record again, then publishes again whatever was not confirmed
@@ -230,6 +234,7 @@ async fn start_driver(
         keep_subscriptions: options.keep_subscriptions,
         connected: AtomicBool::new(true),
         closed: AtomicBool::new(false),
+        generation: tokio::sync::watch::Sender::new(0),
     });
     let driver = Driver::new(
         client,

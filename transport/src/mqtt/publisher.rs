@@ -64,6 +64,7 @@ pub(super) async fn start(
         keep_subscriptions: options.keep_subscriptions,
         connected: AtomicBool::new(true),
         closed: AtomicBool::new(false),
+        generation: tokio::sync::watch::Sender::new(0),
     });
     let publisher = Publisher {
         client,

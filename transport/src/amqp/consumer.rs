@@ -20,6 +20,7 @@ use super::connection::Session;
 use super::errors;
 use super::headers::text_headers;
 use super::state::{elapsed_ms, live_session, replaced, State};
+use super::topology;
 use crate::backoff::Backoff;
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -213,7 +214,8 @@ impl Feeder {
         let acker = Box::new(AmqpAcker {
             acker: delivery.acker,
             queue: self.queue.clone(),
-            persistent: delivery.properties.delivery_mode() == &Some(PERSISTENT),
+            persistent: delivery.properties.delivery_mode() == &Some(PERSISTENT)
+                && topology::is_durable(self.queue.as_str()),
             session: session.clone(),
             state: self.state.clone(),
         });
@@ -312,8 +314,9 @@ const PERSISTENT: u8 = 2;
 struct AmqpAcker {
     acker: lapin::Acker,
     queue: Arc<QueueName>,
-    /// Published persistent: it outlives a broker restart in a durable
-    /// queue (the inports are), so a copy whose channel is gone comes again.
+    /// Published persistent into a durable queue (inports are; control and
+    /// tap queues are not): it outlives its channel and a broker restart,
+    /// so a copy whose channel is gone comes again.
     persistent: bool,
     /// The session it came on, and the transport's state, which says when
     /// that session was replaced.

@@ -198,7 +198,7 @@ pub(super) fn inport(queue: &QueueName, queue_type: QueueType) -> Vec<Declaratio
     if is_discovery(name) {
         return plain_queue(queue);
     }
-    if name.starts_with(CONTROL_PREFIX) || name.starts_with(TAP_PREFIX) {
+    if !is_durable(name) {
         return vec![Declaration::Queue {
             name: name.to_owned(),
             dead_letter_exchange: None,
@@ -248,6 +248,12 @@ fn dead_letter_inport(name: &str, quorum: bool) -> Vec<Declaration> {
 /// An outport: its fanout exchange.
 pub(super) fn outport(queue: &QueueName) -> Vec<Declaration> {
     vec![Declaration::Exchange(queue.as_str().to_owned())]
+}
+
+/// Whether [`inport`] declares `queue` durable: control and tap queues are
+/// not (they go with their consumer's connection, and what was in them).
+pub(super) fn is_durable(queue: &str) -> bool {
+    !(queue.starts_with(CONTROL_PREFIX) || queue.starts_with(TAP_PREFIX))
 }
 
 /// A plain durable queue without arguments (the discovery queue).
@@ -341,6 +347,24 @@ mod tests {
                 quorum: false,
             }]
         );
+    }
+
+    #[test]
+    fn only_control_and_tap_queues_are_not_durable() {
+        let tap = format!("{TAP_PREFIX}x.OUT-1");
+        for (name, durable) in [
+            ("repeat.IN", true),
+            ("dead-repeat.IN", true),
+            ("fbp", true),
+            (".fbp.repeat-1.receive", false),
+            (tap.as_str(), false),
+        ] {
+            assert_eq!(is_durable(name), durable, "{name}");
+            let declared_durable = inport(&q(name), QueueType::Classic).iter().any(
+                |d| matches!(d, Declaration::Queue { name: n, transient: false, .. } if n == name),
+            );
+            assert_eq!(declared_durable, durable, "{name} as declared");
+        }
     }
 
     fn bind_decl(queue: &str, exchange: &str) -> Declaration {

@@ -23,7 +23,19 @@ pub struct Link {
 /// The link that opens the coordinator at `ws://host:port` (runtime `id`)
 /// in the editor at `ide`, with `secret` when the link can carry it.
 pub fn link(ide: &str, host: &str, port: u16, id: &str, secret: Option<&str>) -> Link {
-    let address = format!("ws://{}:{port}", reachable_host(host));
+    link_with_scheme(ide, "ws", host, port, id, secret)
+}
+
+/// [`link`] to `scheme://host:port`: `wss` for a coordinator serving TLS.
+pub fn link_with_scheme(
+    ide: &str,
+    scheme: &str,
+    host: &str,
+    port: u16,
+    id: &str,
+    secret: Option<&str>,
+) -> Link {
+    let address = format!("{scheme}://{}:{port}", reachable_host(host));
     let mut params = format!("protocol=websocket&address={address}&id={id}");
     let mut secret_left_out = None;
     match secret {
@@ -91,6 +103,19 @@ fn encode(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_tls_coordinator_is_linked_at_wss_on_a_reachable_host() {
+        let link =
+            super::link_with_scheme("https://app.flowhub.io", "wss", "0.0.0.0", 3569, "rt", None);
+        let decoded = link
+            .url
+            .replace("%3A", ":")
+            .replace("%2F", "/")
+            .replace("%3D", "=");
+        assert!(decoded.contains("address=wss://"), "{}", link.url);
+        assert!(!decoded.contains("0.0.0.0"), "{}", link.url);
+    }
+
     use super::*;
     use std::collections::BTreeMap;
 

@@ -40,6 +40,7 @@
 //! - [`try_it`] — the commands `msgflo --broker embedded` prints for trying
 //!   its graph from another terminal.
 //! - [`ping`] — `--ping-url`: telling a registry the runtime is alive.
+//! - [`tls`] — `--tls-cert` / `--tls-key`: the server's `wss://` identity.
 //! - [`graph_file`] — graph files in either format (`.fbp` or JSON): detect the
 //!   format, load, convert, write (atomically for `--auto-save`).
 //! - [`tools`] — the command-line tools' logic: `msgflo-send-message`,
@@ -68,5 +69,6 @@ pub mod relay;
 pub mod routes;
 pub mod server;
 pub mod spawn;
+pub mod tls;
 pub mod tools;
 pub mod try_it;

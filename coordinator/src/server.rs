@@ -8,7 +8,7 @@
 use futures_util::{SinkExt, StreamExt};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -67,8 +67,13 @@ pub enum Event {
     Disconnected(ClientId),
 }
 
-/// Accepts clients on `listener` until `events` is closed.
-pub async fn serve(listener: TcpListener, events: mpsc::Sender<Event>) {
+/// Accepts clients on `listener` until `events` is closed; over TLS when
+/// `tls` is given (`wss://`, see `tls.rs`).
+pub async fn serve(
+    listener: TcpListener,
+    events: mpsc::Sender<Event>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -88,7 +93,23 @@ pub async fn serve(listener: TcpListener, events: mpsc::Sender<Event>) {
         }
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(client = id, %peer, "client connecting");
-        tokio::spawn(connection(id, stream, events.clone()));
+        match &tls {
+            None => drop(tokio::spawn(connection(id, stream, events.clone()))),
+            Some(tls) => {
+                let (tls, events) = (tls.clone(), events.clone());
+                tokio::spawn(async move {
+                    match tokio::time::timeout(crate::tls::HANDSHAKE, tls.accept(stream)).await {
+                        Ok(Ok(stream)) => connection(id, stream, events).await,
+                        Ok(Err(error)) => {
+                            tracing::debug!(client = id, %peer, %error, "TLS handshake failed");
+                        }
+                        Err(_) => {
+                            tracing::debug!(client = id, %peer, "TLS handshake timed out");
+                        }
+                    }
+                });
+            }
+        }
     }
 }
 
@@ -112,7 +133,10 @@ fn subprotocol(request: &Request, mut response: Response) -> Result<Response, Er
 
 type ErrorResponse = tokio_tungstenite::tungstenite::handshake::server::ErrorResponse;
 
-async fn connection(id: ClientId, stream: TcpStream, events: mpsc::Sender<Event>) {
+async fn connection<S>(id: ClientId, stream: S, events: mpsc::Sender<Event>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let ws = match tokio_tungstenite::accept_hdr_async(stream, subprotocol).await {
         Ok(ws) => ws,
         Err(error) => {

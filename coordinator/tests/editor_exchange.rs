@@ -81,7 +81,7 @@ async fn coordinator(
         .expect("listen");
     let port = listener.local_addr().expect("address").port();
     let (events, requests) = tokio::sync::mpsc::channel(1024);
-    tokio::spawn(server::serve(listener, events));
+    tokio::spawn(server::serve(listener, events, None));
     coordinator.start_main().await;
     tokio::spawn(coordinator.run(requests, discovery, std::future::pending()));
 

@@ -65,7 +65,7 @@ async fn coordinator(broker: &str) -> u16 {
         .expect("listen");
     let port = listener.local_addr().expect("address").port();
     let (events, requests) = mpsc::channel(1024);
-    tokio::spawn(server::serve(listener, events));
+    tokio::spawn(server::serve(listener, events, None));
     tokio::spawn(coordinator.run(requests, discovery, std::future::pending()));
     port
 }

@@ -82,7 +82,8 @@ pub async fn start_with(broker: &str, args: &[&str], env: &[(&str, &str)]) -> Re
             .context("no ready line after the embedded broker's")??
             .context("exited after the embedded broker's line")?;
     }
-    if line != format!("msgflo started on ws://127.0.0.1:{port}") {
+    let ready = |scheme: &str| format!("msgflo started on {scheme}://127.0.0.1:{port}");
+    if line != ready("ws") && line != ready("wss") {
         bail!("ready line: {line:?}");
     }
     Ok(Coordinator {

@@ -81,6 +81,13 @@ struct Args {
     /// Secret every FBP protocol message must carry [default: $MSGFLO_SECRET].
     #[arg(long)]
     secret: Option<String>,
+    /// PEM certificate chain: serve the FBP protocol over TLS (`wss://`);
+    /// needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Seconds after which a silent participant is forgotten.
     #[arg(long, default_value_t = 600)]
     participant_timeout: u64,
@@ -97,6 +104,11 @@ struct Args {
 }
 
 async fn run(args: Args) -> Result<(), String> {
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(msgflo_coordinator::tls::acceptor(cert, key)?),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "wss" } else { "ws" };
     let broker = cli::broker(args.broker.as_deref());
     // Runs until the coordinator returns, after it stopped its children.
     let embedded_broker = match embedded::parse(&broker) {
@@ -222,11 +234,12 @@ async fn run(args: Args) -> Result<(), String> {
     let children = Children::with_options(broker.clone(), child_options);
     let mut coordinator = Coordinator::new(config, transport, graphs, library, children);
     let (events, requests) = tokio::sync::mpsc::channel(1024);
-    tokio::spawn(server::serve(listener, events));
+    tokio::spawn(server::serve(listener, events, tls));
 
-    println!("msgflo started on ws://{}:{}", args.host, args.port);
-    let link = flowhub::link(
+    println!("msgflo started on {scheme}://{}:{}", args.host, args.port);
+    let link = flowhub::link_with_scheme(
         &args.ide,
+        scheme,
         &args.host,
         args.port,
         &runtime_id,

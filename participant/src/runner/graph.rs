@@ -304,19 +304,22 @@ impl Track for Tracker {
     }
 
     fn superseded(&self) -> bool {
-        self.delivery
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            .is_some_and(Delivery::superseded)
+        self.with_delivery(Delivery::superseded).unwrap_or(false)
     }
 
     fn superseded_signal(&self) -> Option<crate::transport::Signal> {
+        self.with_delivery(Delivery::superseded_signal).flatten()
+    }
+}
+
+impl Tracker {
+    /// `f` of the delivery, while it is not settled yet.
+    fn with_delivery<T>(&self, f: impl FnOnce(&Delivery) -> T) -> Option<T> {
         self.delivery
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .as_ref()
-            .and_then(Delivery::superseded_signal)
+            .map(f)
     }
 }
 

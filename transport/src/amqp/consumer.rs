@@ -19,7 +19,7 @@ use super::super::{Acker, BrokerUrl, Delivery, Result, Signal, TransportError};
 use super::connection::Session;
 use super::errors;
 use super::headers::text_headers;
-use super::state::{elapsed_ms, live_session, replaced, State};
+use super::state::{elapsed_ms, is_live, live_session, replaced, State};
 use super::topology;
 use crate::backoff::Backoff;
 use async_trait::async_trait;
@@ -362,7 +362,7 @@ impl Acker for AmqpAcker {
         self.persistent
             && (self.acker.poisoned()
                 || !self.session.alive()
-                || !matches!(&*self.state.borrow(), State::Up(current) if Arc::ptr_eq(current, &self.session)))
+                || !is_live(&self.state.borrow(), &self.session))
     }
 
     fn superseded_signal(&self) -> Option<Signal> {

@@ -66,9 +66,12 @@ pub(super) async fn live_session(
 /// connection (a confirm, say) may never resolve by itself: lapin can leave
 /// such a future pending when the connection's IO loop is gone.
 pub(super) async fn replaced(state: &mut watch::Receiver<State>, session: &Arc<Session>) {
-    let _ = state
-        .wait_for(|s| !matches!(s, State::Up(current) if Arc::ptr_eq(current, session)))
-        .await;
+    let _ = state.wait_for(|s| !is_live(s, session)).await;
+}
+
+/// Whether `session` is the live one in `state`.
+pub(super) fn is_live(state: &State, session: &Arc<Session>) -> bool {
+    matches!(state, State::Up(current) if Arc::ptr_eq(current, session))
 }
 
 /// Milliseconds since `started`, for errors.

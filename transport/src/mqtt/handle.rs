@@ -87,6 +87,20 @@ pub(super) struct Shared {
     pub closed: AtomicBool,
 }
 
+impl Shared {
+    /// The state of a client just connected to `broker`.
+    pub fn connected(broker: BrokerUrl, options: &crate::ConnectOptions) -> Arc<Self> {
+        Arc::new(Self {
+            broker,
+            publish_timeout: options.publish_timeout,
+            keep_subscriptions: options.keep_subscriptions,
+            connected: AtomicBool::new(true),
+            generation: watch::Sender::new(0),
+            closed: AtomicBool::new(false),
+        })
+    }
+}
+
 /// Sends commands to the driver. Cheap to clone.
 #[derive(Debug, Clone)]
 pub(super) struct Handle {

@@ -17,8 +17,8 @@
 //! Each transport holds two connections: the session that subscribes,
 //! receives and acks, and a second client (id `<client id>-pub`, clean
 //! session) that publishes — over MQTT 5 when the broker takes it (see
-//! "Broker restart" below), else over MQTT 3.1.1 (said once in the log). A participant acks a message only once its
-//! outputs are confirmed; on one connection a broker that answers a client's
+//! "Broker restart" below), else over MQTT 3.1.1 (said once in the log). A
+//! participant acks a message only once its outputs are confirmed; on one connection a broker that answers a client's
 //! publishes only when that client has room for more deliveries (rumqttd
 //! gates PUBACKs and PINGRESPs on its 100-message in-flight window) would
 //! wait for those acks while the participant waits for its PUBACKs: two
@@ -142,7 +142,7 @@ use failover::Failover;
 use handle::{Command, Handle, Shared};
 use msgflo_protocol::ids::QueueName;
 use rumqttc::AsyncClient;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tracing::info;
@@ -169,9 +169,11 @@ pub async fn connect(brokers: Brokers, options: ConnectOptions) -> Result<Arc<dy
             .map(|url| Ok((url.clone(), make(url, &options)?)))
             .collect::<Result<Vec<_>>>()
     };
+    // The session first: an unreachable broker list fails here, once,
+    // rather than after the publisher tried it over MQTT 5 and then 3.1.1.
+    let session = Connected::to_first(each(session::mqtt_options)?).await?;
     let publisher = start_publisher(&brokers, &options, each(session::publisher_options)?).await?;
-    let mqtt = each(session::mqtt_options)?;
-    let consumer = start_driver(&options, mqtt, Some(publisher.clone())).await?;
+    let consumer = session.start_driver(&options, Some(publisher.clone()));
     Ok(Arc::new(MqttTransport {
         consumer,
         publisher,
@@ -196,7 +198,7 @@ async fn start_publisher(
         Ok(handle) => return Ok(handle),
         Err(error) => error,
     };
-    let handle = start_driver(options, v4, None).await?;
+    let handle = Connected::to_first(v4).await?.start_driver(options, None);
     info!(
         broker = %handle.shared.broker,
         mqtt5 = %mqtt5,
@@ -205,47 +207,54 @@ async fn start_publisher(
     Ok(handle)
 }
 
-/// Connects one client, to the first of `each` broker that takes it, and
-/// starts the driver task that owns its event loop; `publisher` is where
-/// that driver's nacks publish dead letters (itself if `None`).
-async fn start_driver(
-    options: &ConnectOptions,
+/// An MQTT 3.1.1 client connected to one of its brokers, its driver not
+/// started yet.
+struct Connected {
+    client: AsyncClient,
+    eventloop: rumqttc::EventLoop,
     each: Vec<(BrokerUrl, rumqttc::MqttOptions)>,
-    publisher: Option<Handle>,
-) -> Result<Handle> {
-    let client_id = each[0].1.client_id();
-    let (client, mut eventloop) = AsyncClient::new(each[0].1.clone(), session::REQUESTS);
-    // Small packets go out at once (no Nagle delay behind an unacked one).
-    let mut network = eventloop.network_options();
-    network.set_tcp_nodelay(true);
-    eventloop.set_network_options(network);
-    let (current, ack) = session::first_connect_any(&mut eventloop, &each).await?;
-    info!(
-        broker = %each[current].0,
-        %client_id,
-        session_present = ack.session_present,
-        "connected"
-    );
-    let url = &each[current].0;
-    let (commands, receiver) = mpsc::channel(COMMANDS);
-    let shared = Arc::new(Shared {
-        broker: url.clone(),
-        publish_timeout: options.publish_timeout,
-        keep_subscriptions: options.keep_subscriptions,
-        connected: AtomicBool::new(true),
-        closed: AtomicBool::new(false),
-        generation: tokio::sync::watch::Sender::new(0),
-    });
-    let driver = Driver::new(
-        client,
-        shared.clone(),
-        commands.downgrade(),
-        publisher,
-        options.max_backoff,
-        Failover::new(each, current),
-    );
-    tokio::spawn(driver.run(eventloop, receiver));
-    Ok(Handle { commands, shared })
+    current: usize,
+}
+
+impl Connected {
+    /// Connects a client to the first of `each` broker that takes it.
+    async fn to_first(each: Vec<(BrokerUrl, rumqttc::MqttOptions)>) -> Result<Self> {
+        let (client, mut eventloop) = AsyncClient::new(each[0].1.clone(), session::REQUESTS);
+        // Small packets go out at once (no Nagle delay behind an unacked one).
+        let mut network = eventloop.network_options();
+        network.set_tcp_nodelay(true);
+        eventloop.set_network_options(network);
+        let (current, ack) = session::first_connect_any(&mut eventloop, &each).await?;
+        info!(
+            broker = %each[current].0,
+            client_id = %each[current].1.client_id(),
+            session_present = ack.session_present,
+            "connected"
+        );
+        Ok(Self {
+            client,
+            eventloop,
+            each,
+            current,
+        })
+    }
+
+    /// Starts the driver task that owns the event loop; `publisher` is where
+    /// that driver's nacks publish dead letters (itself if `None`).
+    fn start_driver(self, options: &ConnectOptions, publisher: Option<Handle>) -> Handle {
+        let (commands, receiver) = mpsc::channel(COMMANDS);
+        let shared = Shared::connected(self.each[self.current].0.clone(), options);
+        let driver = Driver::new(
+            self.client,
+            shared.clone(),
+            commands.downgrade(),
+            publisher,
+            options.max_backoff,
+            Failover::new(self.each, self.current),
+        );
+        tokio::spawn(driver.run(self.eventloop, receiver));
+        Handle { commands, shared }
+    }
 }
 
 /// The transport: handles to its two driver tasks.

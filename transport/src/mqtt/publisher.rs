@@ -27,7 +27,7 @@ use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::{AsyncClient, ConnectionError, Event, EventLoop, MqttOptions};
 use rumqttc::Outgoing;
 use std::collections::{HashSet, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -58,14 +58,7 @@ pub(super) async fn start(
     let url = brokers[current].0.clone();
     info!(broker = %url, client_id = %brokers[current].1.client_id(), protocol = "MQTT 5", "connected");
     let (commands, receiver) = mpsc::channel(COMMANDS);
-    let shared = Arc::new(Shared {
-        broker: url,
-        publish_timeout: options.publish_timeout,
-        keep_subscriptions: options.keep_subscriptions,
-        connected: AtomicBool::new(true),
-        closed: AtomicBool::new(false),
-        generation: tokio::sync::watch::Sender::new(0),
-    });
+    let shared = Shared::connected(url, options);
     let publisher = Publisher {
         client,
         shared: shared.clone(),

@@ -41,6 +41,10 @@
 //!   its graph from another terminal.
 //! - [`ping`] — `--ping-url`: telling a registry the runtime is alive.
 //! - [`tls`] — `--tls-cert` / `--tls-key`: the server's `wss://` identity.
+//! - [`tokens_file`] — `--tokens FILE`: tokens with rights (send to
+//!   inports, receive outports, edit), read at start and on SIGHUP; the
+//!   rights themselves are decided in [`core`] (`core/rights.rs`,
+//!   `core/tokens.rs`).
 //! - [`graph_file`] — graph files in either format (`.fbp` or JSON): detect the
 //!   format, load, convert, write (atomically for `--auto-save`).
 //! - [`tools`] — the command-line tools' logic: `msgflo-send-message`,
@@ -70,5 +74,6 @@ pub mod routes;
 pub mod server;
 pub mod spawn;
 pub mod tls;
+pub mod tokens_file;
 pub mod tools;
 pub mod try_it;

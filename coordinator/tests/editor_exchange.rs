@@ -59,6 +59,7 @@ async fn coordinator(
     let library = Library::from_json(&doc).expect("library");
     let config = Config {
         secret: secret.map(str::to_owned),
+        tokens: None,
         runtime_id: "editor-test".into(),
         graph_id: id.clone(),
         participant_timeout: Duration::from_secs(600),

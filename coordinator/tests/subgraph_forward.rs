@@ -44,6 +44,7 @@ async fn coordinator(broker: &str) -> u16 {
     let graph = msgflo_protocol::dsl::parse("pipe(demo/Pipeline)").expect("graph");
     let config = Config {
         secret: None,
+        tokens: None,
         runtime_id: "forward-test".into(),
         graph_id: "main".into(),
         participant_timeout: Duration::from_secs(600),

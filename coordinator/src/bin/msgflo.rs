@@ -11,7 +11,7 @@ use msgflo_coordinator::library::Library;
 use msgflo_coordinator::live::{Config, Coordinator};
 use msgflo_coordinator::ping::Ping;
 use msgflo_coordinator::spawn::{ChildOptions, Children};
-use msgflo_coordinator::{embedded, flowhub, graph_file, server, try_it};
+use msgflo_coordinator::{embedded, flowhub, graph_file, server, tokens_file, try_it};
 use msgflo_transport::{self as transport, ConnectOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,7 +22,8 @@ use std::time::Duration;
 #[command(name = "msgflo", version)]
 struct Args {
     /// Address to listen on. The default takes connections from this machine
-    /// only; use 0.0.0.0 to take them from anywhere (then set --secret).
+    /// only; use 0.0.0.0 to take them from anywhere (then set --secret or
+    /// --tokens).
     #[arg(long, default_value = "localhost")]
     host: String,
     /// Port of the FBP protocol WebSocket.
@@ -78,9 +79,15 @@ struct Args {
     /// Seconds between pings; 0 never pings [default: $MSGFLO_PING_INTERVAL, else 0].
     #[arg(long)]
     ping_interval: Option<u64>,
-    /// Secret every FBP protocol message must carry [default: $MSGFLO_SECRET].
+    /// Secret every FBP protocol message must carry: full rights
+    /// [default: $MSGFLO_SECRET].
     #[arg(long)]
     secret: Option<String>,
+    /// JSON file of tokens with rights, each naming the graph inports it may
+    /// send to, the outports it receives and whether it may edit (see the
+    /// README); read again on SIGHUP [default: $MSGFLO_TOKENS].
+    #[arg(long)]
+    tokens: Option<PathBuf>,
     /// PEM certificate chain: serve the FBP protocol over TLS (`wss://`);
     /// needs --tls-key.
     #[arg(long, requires = "tls_key")]
@@ -109,6 +116,14 @@ async fn run(args: Args) -> Result<(), String> {
         _ => None,
     };
     let scheme = if tls.is_some() { "wss" } else { "ws" };
+    let tokens_path = args
+        .tokens
+        .clone()
+        .or_else(|| cli::env("MSGFLO_TOKENS").map(PathBuf::from));
+    let tokens = match &tokens_path {
+        Some(path) => Some(tokens_file::load(path).map_err(|e| e.to_string())?),
+        None => None,
+    };
     let broker = cli::broker(args.broker.as_deref());
     // Runs until the coordinator returns, after it stopped its children.
     let embedded_broker = match embedded::parse(&broker) {
@@ -158,6 +173,7 @@ async fn run(args: Args) -> Result<(), String> {
     let secret = args.secret.clone().or_else(|| cli::env("MSGFLO_SECRET"));
     let config = Config {
         secret: secret.clone(),
+        tokens,
         runtime_id: runtime_id.clone(),
         graph_id,
         participant_timeout: Duration::from_secs(args.participant_timeout),
@@ -233,6 +249,12 @@ async fn run(args: Args) -> Result<(), String> {
     child_options.log_format = args.log.log_format;
     let children = Children::with_options(broker.clone(), child_options);
     let mut coordinator = Coordinator::new(config, transport, graphs, library, children);
+    if let Some(path) = tokens_path {
+        // Before the ready line: a SIGHUP from then on re-reads the file
+        // (and no longer ends the program).
+        tokens_file::reload_on_hangup(path, coordinator.control())
+            .map_err(|e| format!("cannot watch for SIGHUP: {e}"))?;
+    }
     let (events, requests) = tokio::sync::mpsc::channel(1024);
     tokio::spawn(server::serve(listener, events, tls));
 

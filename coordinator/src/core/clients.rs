@@ -1,11 +1,15 @@
-//! The FBP clients: who is connected, who showed the secret (only they see
-//! the network's traffic), and which edges each one watches.
+//! The FBP clients: who is connected, which rights each one showed (only
+//! those let in see the network's traffic, each what its rights allow:
+//! `rights.rs`), and which edges each one watches.
 //!
-//! A trusted client watches every edge of a started network, unless it
-//! named some with `network:edges` (an empty list names none in
+//! A client that may watch edges watches every edge of a started network,
+//! unless it named some with `network:edges` (an empty list names none in
 //! particular, so again every edge, as noflo's runtimes read it). The taps
-//! behind `network:data` exist only while some client watches.
+//! behind `network:data` exist only while some client watches; those of
+//! the exported outports while some client may receive them.
 
+use super::rights::Rights;
+use super::tokens::{Admitted, Guard};
 use crate::server::ClientId;
 use msgflo_protocol::messages::EdgeRef;
 use std::collections::BTreeMap;
@@ -13,7 +17,8 @@ use std::collections::BTreeMap;
 /// One client.
 #[derive(Debug, Clone, Default)]
 struct Client {
-    trusted: bool,
+    /// Its rights, from the last secret or token that let it in.
+    admitted: Option<Admitted>,
     /// The edges it selected; empty: all.
     edges: Vec<EdgeRef>,
 }
@@ -44,9 +49,29 @@ impl Clients {
         self.clients.remove(&client);
     }
 
-    /// `client` showed the secret (or none is needed).
-    pub(super) fn trust(&mut self, client: ClientId) {
-        self.clients.entry(client).or_default().trusted = true;
+    /// `client` was let in with these rights (or no guard is set).
+    pub(super) fn admit(&mut self, client: ClientId, admitted: Admitted) {
+        self.clients.entry(client).or_default().admitted = Some(admitted);
+    }
+
+    /// `client`'s rights; `None`: not let in yet.
+    pub(super) fn rights(&self, client: ClientId) -> Option<&Rights> {
+        let admitted = self.clients.get(&client)?.admitted.as_ref()?;
+        Some(&admitted.rights)
+    }
+
+    /// The tokens changed: each client let in by a token gets what that
+    /// token carries now, or is shut out when it is gone.
+    pub(super) fn review(&mut self, guard: &Guard) {
+        for client in self.clients.values_mut() {
+            let Some(key) = client.admitted.as_ref().and_then(|a| a.token) else {
+                continue;
+            };
+            client.admitted = guard.lookup(&key).map(|rights| Admitted {
+                rights,
+                token: Some(key),
+            });
+        }
     }
 
     /// `client` watches `edges` (empty: all).
@@ -54,20 +79,33 @@ impl Clients {
         self.clients.entry(client).or_default().edges = edges;
     }
 
-    /// The clients that get broadcasts: the trusted ones, or all when no
-    /// secret is asked for (`open`).
-    pub(super) fn receivers(&self, open: bool) -> Vec<ClientId> {
+    /// The clients that get a broadcast: those let in whose rights
+    /// `allow`, or all when no guard is set (`open`).
+    pub(super) fn receivers(&self, open: bool, allow: impl Fn(&Rights) -> bool) -> Vec<ClientId> {
         self.clients
             .iter()
-            .filter(|(_, c)| open || c.trusted)
+            .filter(|(_, c)| open || c.admitted.as_ref().is_some_and(|a| allow(&a.rights)))
             .map(|(id, _)| *id)
             .collect()
     }
 
-    /// What the trusted clients watch together.
+    /// Whether some client let in may receive exported outport `port`.
+    pub(super) fn receive(&self, port: &str) -> bool {
+        self.clients
+            .values()
+            .filter_map(|c| c.admitted.as_ref())
+            .any(|a| a.rights.may_receive(port))
+    }
+
+    /// What the clients that may watch edges watch together.
     pub(super) fn watched(&self) -> Watched {
         let mut watched = Watched::Nothing;
-        for client in self.clients.values().filter(|c| c.trusted) {
+        let watchers = self.clients.values().filter(|c| {
+            c.admitted
+                .as_ref()
+                .is_some_and(|a| a.rights.may_watch_edges())
+        });
+        for client in watchers {
             if client.edges.is_empty() {
                 return Watched::All;
             }
@@ -82,6 +120,8 @@ impl Clients {
 
 #[cfg(test)]
 mod tests {
+    use super::super::rights::{Grant, Ports};
+    use super::super::tokens::Tokens;
     use super::*;
     use msgflo_protocol::messages::PortRef;
 
@@ -92,17 +132,24 @@ mod tests {
         }
     }
 
+    fn full() -> Admitted {
+        Admitted {
+            rights: Rights::Full,
+            token: None,
+        }
+    }
+
     #[test]
-    fn only_trusted_clients_watch_and_an_empty_selection_is_everything() {
+    fn only_admitted_clients_watch_and_an_empty_selection_is_everything() {
         let mut clients = Clients::default();
         clients.connect(1);
-        assert_eq!(clients.watched(), Watched::Nothing, "not trusted");
-        assert_eq!(clients.receivers(false), Vec::<ClientId>::new());
-        assert_eq!(clients.receivers(true), vec![1]);
-        clients.trust(1);
+        assert_eq!(clients.watched(), Watched::Nothing, "not let in");
+        assert_eq!(clients.receivers(false, |_| true), Vec::<ClientId>::new());
+        assert_eq!(clients.receivers(true, |_| true), vec![1]);
+        clients.admit(1, full());
         assert_eq!(clients.watched(), Watched::All);
         clients.select(1, vec![edge("a", "b")]);
-        clients.trust(2);
+        clients.admit(2, full());
         clients.select(2, vec![edge("b", "c")]);
         assert_eq!(
             clients.watched(),
@@ -113,5 +160,30 @@ mod tests {
         clients.disconnect(1);
         clients.disconnect(2);
         assert_eq!(clients.watched(), Watched::Nothing);
+    }
+
+    #[test]
+    fn a_token_that_may_not_watch_edges_receives_its_outports_only() {
+        let tokens = Tokens::new([(
+            "tok".to_owned(),
+            Grant {
+                name: "dash".into(),
+                send: Ports::from_names([]),
+                receive: Ports::from_names(["out".to_owned()]),
+                edit: false,
+            },
+        )])
+        .unwrap();
+        let mut guard = Guard::new(None, Some(tokens));
+        let mut clients = Clients::default();
+        clients.admit(1, guard.admit(Some("tok")).unwrap());
+        assert_eq!(clients.watched(), Watched::Nothing);
+        assert!(clients.receive("out") && !clients.receive("other"));
+        assert_eq!(clients.receivers(false, |r| r.may_receive("out")), [1]);
+        assert!(clients.receivers(false, |r| r.may_watch_edges()).is_empty());
+        guard.replace(Tokens::default());
+        clients.review(&guard);
+        assert!(!clients.receive("out"), "the token was withdrawn");
+        assert_eq!(clients.rights(1), None);
     }
 }

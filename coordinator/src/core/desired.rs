@@ -4,10 +4,11 @@
 //!   known ([`bindings::plan`]: queue bindings on AMQP, `connectinport` on
 //!   MQTT, or the coordinator forwarding for a participant that answered
 //!   none: [`bindings::forwarding`]); nothing when it is stopped.
-//! - **Taps**: while the network runs and a trusted client watches, the
-//!   queues the watched edges' messages come from ([`routes::edge_sources`])
-//!   and the exported outports; nothing otherwise, so no client means no
-//!   copies of the traffic.
+//! - **Taps**: while the network runs, the queues the edges watched by
+//!   clients that may watch edges take their messages from
+//!   ([`routes::edge_sources`]), and the exported outports some client let
+//!   in may receive; nothing otherwise, so no client means no copies of the
+//!   traffic.
 //!
 //! After every event both are reconciled against what is applied
 //! ([`super::reconcile`]): missing ones applied, unwanted ones undone,
@@ -62,7 +63,7 @@ impl Core {
         };
         let watched = self.clients.watched();
         let edges: Vec<_> = match &watched {
-            Watched::Nothing => return BTreeSet::new(),
+            Watched::Nothing => Vec::new(),
             Watched::All => graph.edges().collect(),
             Watched::Some(selected) => graph
                 .edges()
@@ -80,11 +81,13 @@ impl Core {
             .into_iter()
             .flat_map(|e| routes::edge_sources(graph, e))
             .collect();
+        // The exported outports some client may receive.
         sources.extend(
             graph
                 .outports
-                .values()
-                .map(|p| Source::Outport(Endpoint::new(&p.process, &p.port))),
+                .iter()
+                .filter(|(public, _)| self.clients.receive(public))
+                .map(|(_, p)| Source::Outport(Endpoint::new(&p.process, &p.port))),
         );
         sources
             .iter()

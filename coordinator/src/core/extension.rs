@@ -1,5 +1,6 @@
 //! The msgflo-rs extension of the FBP protocol: sub-protocol `msgflo`, for
-//! tools rather than IDEs (the secret, if one is set, as for any command).
+//! tools rather than IDEs (the secret or a token, if they are set, as for
+//! any command: `participants` is a read, `call` needs the edit right).
 //!
 //! `participants` (payload `{}`) is answered with the registry and the
 //! graph's nodes that no participant serves:
@@ -106,7 +107,12 @@ impl Core {
         self.extension_answer(client, request_id, &mut reply);
     }
 
-    fn extension_answer(&mut self, client: ClientId, request_id: Option<&str>, reply: &mut Value) {
+    pub(super) fn extension_answer(
+        &mut self,
+        client: ClientId,
+        request_id: Option<&str>,
+        reply: &mut Value,
+    ) {
         if let Some(id) = request_id {
             reply["responseTo"] = json!(id);
         }

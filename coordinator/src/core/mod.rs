@@ -8,8 +8,9 @@
 //!
 //! # State
 //! - the graphs, the participant [`Registry`], the [`Library`];
-//! - the clients: who is connected, who showed the secret, which edges
-//!   each one watches (`clients.rs`);
+//! - the clients: who is connected, which rights each one showed (the
+//!   secret, a token, or none), which edges each one watches
+//!   (`clients.rs`);
 //! - each client's packets for an exported inport: groups waiting for
 //!   their data, a data message held for the closes after it
 //!   (`packets.rs`);
@@ -49,7 +50,11 @@
 //! - [`supervise`] — when a participant started here that exited is
 //!   started again, and when it is given up on; `restarts.rs` — doing so,
 //!   and telling the log and the clients.
-//! - `clients.rs` — connections, trust, watched edges.
+//! - `clients.rs` — connections, rights, watched edges.
+//! - `tokens.rs` — who a request's secret or token lets in, compared in
+//!   constant time; [`Tokens`], read from `--tokens FILE` by
+//!   [`crate::tokens_file`]; `rights.rs` — what each right allows and what
+//!   each command needs.
 //! - [`reconcile`] — applied vs wanted, with retries.
 
 mod admission;
@@ -70,8 +75,10 @@ pub mod reconcile;
 mod replay;
 mod requests;
 mod restarts;
+mod rights;
 pub mod supervise;
 mod taps;
+mod tokens;
 mod watches;
 
 pub use admission::Limits;
@@ -80,6 +87,8 @@ pub use errors::{OpError, PacketError};
 pub use forward::{forwardable, Forward, ForwardKind, FORWARD_TIMEOUT};
 pub use pending::PendingNode;
 pub use restarts::Restarted;
+pub use rights::{Grant, Ports};
+pub use tokens::{Tokens, TokensError};
 
 use crate::bindings::{Link, Mode};
 use crate::fbp::graph_edit::Graphs;
@@ -100,8 +109,11 @@ use std::time::{Duration, Instant};
 /// How the coordinator runs.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The FBP protocol secret; `None`: no secret is asked for.
+    /// The FBP protocol secret, full rights; `None`: no secret.
     pub secret: Option<String>,
+    /// The tokens with rights (`--tokens FILE`); `None`: no tokens file.
+    /// With neither a secret nor tokens, every client may do everything.
+    pub tokens: Option<Tokens>,
     /// The runtime id reported to clients.
     pub runtime_id: String,
     /// The id of the main graph.
@@ -220,6 +232,9 @@ pub enum Event {
     /// An FBP `network` frame a graph participant sent for an edge it was
     /// asked to watch ([`crate::calls::Caller::events`]).
     SubgraphEvent(serde_json::Value),
+    /// The tokens file was read again (SIGHUP): these tokens replace the
+    /// old ones, for clients let in before too.
+    Tokens(Tokens),
     /// Only time passed (a deadline of [`Core::next_deadline`]).
     Tick,
 }
@@ -360,6 +375,8 @@ pub struct Core {
     /// When each participant's `connectinport`s were last said again.
     refreshed: std::collections::HashMap<msgflo_protocol::ids::ParticipantId, Instant>,
     library: Library,
+    /// The secret and the tokens.
+    guard: tokens::Guard,
     clients: Clients,
     packets: packets::Streams,
     network: network::Network,
@@ -396,6 +413,7 @@ impl Core {
             registry: Registry::new(config.participant_timeout),
             admission: admission::Admission::new(config.limits, config.participant_timeout),
             refreshed: std::collections::HashMap::new(),
+            guard: tokens::Guard::new(config.secret.as_deref(), config.tokens.clone()),
             config,
             mode,
             graphs,
@@ -470,6 +488,10 @@ impl Core {
             } => self.subgraph_fetched(&participant, component, outcome),
             Event::Forwarded { forward, answers } => self.forwarded(forward, answers),
             Event::SubgraphEvent(frame) => self.subgraph_event(&frame),
+            Event::Tokens(tokens) => {
+                self.guard.replace(tokens);
+                self.clients.review(&self.guard);
+            }
             Event::Tick => {
                 self.expire(now);
                 self.sum_up_refusals(now);
@@ -513,11 +535,22 @@ impl Core {
         self.out.push(Action::Answer { client, text });
     }
 
-    /// Sends `output` to every client that may see data.
+    /// Sends `output` to every client that was let in: news of the
+    /// network and the participants, which any right may read.
     fn broadcast(&mut self, output: &Output) {
+        self.broadcast_to(output, |_| true);
+    }
+
+    /// Sends edge traffic (`network:data`, `begingroup`, `endgroup`) to
+    /// the clients that may watch edges.
+    fn broadcast_edge(&mut self, output: &Output) {
+        self.broadcast_to(output, rights::Rights::may_watch_edges);
+    }
+
+    /// Sends `output` to the clients let in whose rights `allow` it.
+    fn broadcast_to(&mut self, output: &Output, allow: impl Fn(&rights::Rights) -> bool) {
         let text = output.to_json(None);
-        let open = self.config.secret.is_none();
-        for client in self.clients.receivers(open) {
+        for client in self.clients.receivers(self.guard.open(), allow) {
             self.out.push(Action::Tell {
                 client,
                 text: text.clone(),

@@ -251,7 +251,7 @@ impl Core {
                 kind: None,
                 schema: None,
             };
-            self.broadcast(&Output::Network(NetworkOutput::Data(event)));
+            self.broadcast_edge(&Output::Network(NetworkOutput::Data(event)));
         }
     }
 

@@ -1,9 +1,11 @@
 //! Answering FBP protocol commands. Every frame gets an answer at once: the
 //! reply, or `<protocol>:error` saying what was wrong (not JSON, bad
-//! secret, unknown command, a payload field serde rejected, a missing
-//! graph). What a command asks of the broker follows as actions; a
+//! secret or token, a command the token's rights do not allow
+//! (`rights.rs`), unknown command, a payload field serde rejected, a
+//! missing graph). What a command asks of the broker follows as actions; a
 //! `runtime:packet` is handled in `packets.rs`.
 
+use super::rights::{self, Rights};
 use super::Core;
 use crate::components::{Catalogue, Source};
 use crate::fbp::graph_edit::GraphEditError;
@@ -42,20 +44,28 @@ impl Core {
         };
         let protocol = Protocol::from_name(&envelope.protocol).unwrap_or(Protocol::Runtime);
         let request_id = envelope.request_id.clone();
-        if !self.authorized(&envelope) {
+        let Some(admitted) = self.guard.admit(shown(&envelope)) else {
             // `runtime:runtime` says what this client may do: nothing
             // (fbp-protocol's `capabilities`, per client). noflo-ui then
             // shows "Not permitted to send ..." instead of waiting for an
             // answer its connect ignores (an error) until it times out.
             let reply = if protocol == Protocol::Runtime && envelope.command == "getruntime" {
-                Output::Runtime(RuntimeOutput::Runtime(self.runtime_info(false)))
+                Output::Runtime(RuntimeOutput::Runtime(self.runtime_info(None)))
             } else {
                 Output::error(protocol, "Invalid or missing secret")
             };
             self.answer(client, &reply, request_id.as_deref());
             return;
+        };
+        let command = format!("{}:{}", envelope.protocol, envelope.command);
+        let need = rights::need(&envelope.protocol, &envelope.command, &envelope.payload);
+        let allowed = admitted.rights.allow(&need, &command);
+        self.clients.admit(client, admitted);
+        if let Err(refused) = allowed {
+            tracing::debug!(client, %refused, "request refused");
+            self.refuse(client, &envelope.protocol, refused, request_id.as_deref());
+            return;
         }
-        self.clients.trust(client);
         if envelope.protocol == super::extension::PROTOCOL {
             let request = super::extension::Request {
                 command: &envelope.command,
@@ -94,22 +104,32 @@ impl Core {
         }
     }
 
-    /// The secret, if one is set, is given at the top level or in the payload.
-    fn authorized(&self, envelope: &Envelope) -> bool {
-        let Some(secret) = &self.config.secret else {
-            return true;
-        };
-        let given = envelope
-            .secret
-            .as_deref()
-            .or_else(|| envelope.payload.get("secret").and_then(Value::as_str));
-        given == Some(secret.as_str())
+    /// Answers a request its rights do not allow with the error of its
+    /// protocol (`msgflo:error` for the extension's).
+    fn refuse(
+        &mut self,
+        client: ClientId,
+        protocol: &str,
+        refused: rights::Refused,
+        request_id: Option<&str>,
+    ) {
+        if protocol == super::extension::PROTOCOL {
+            let mut reply = serde_json::json!({"protocol": protocol, "command": "error",
+                                               "payload": {"message": refused.to_string()}});
+            self.extension_answer(client, request_id, &mut reply);
+            return;
+        }
+        let protocol = Protocol::from_name(protocol).unwrap_or(Protocol::Runtime);
+        let reply = Output::error(protocol, refused.to_string());
+        self.answer(client, &reply, request_id);
     }
 
     fn runtime(&mut self, client: ClientId, input: RuntimeInput, now: Instant) -> Vec<Output> {
         match input {
             RuntimeInput::GetRuntime(_) => vec![
-                Output::Runtime(RuntimeOutput::Runtime(self.runtime_info(true))),
+                Output::Runtime(RuntimeOutput::Runtime(
+                    self.runtime_info(self.clients.rights(client)),
+                )),
                 Output::Runtime(RuntimeOutput::Ports(self.ports())),
             ],
             RuntimeInput::Packet(packet) => match self.packet_in(client, &packet, now) {
@@ -120,14 +140,14 @@ impl Core {
     }
 
     /// `runtime:runtime`: what this runtime is, and what the client may do
-    /// (`permitted`: everything, else nothing).
-    fn runtime_info(&self, permitted: bool) -> RuntimeInfo {
+    /// with `rights` (none: nothing).
+    fn runtime_info(&self, rights: Option<&Rights>) -> RuntimeInfo {
         let all = CAPABILITIES.map(String::from).to_vec();
         RuntimeInfo {
             id: Some(self.config.runtime_id.clone()),
             label: Some("msgflo-rs coordinator".into()),
             version: VERSION.into(),
-            capabilities: if permitted { all.clone() } else { Vec::new() },
+            capabilities: rights.map(capabilities).unwrap_or_default(),
             all_capabilities: Some(all),
             graph: Some(self.main_graph_id()),
             kind: "msgflo".into(),
@@ -333,6 +353,32 @@ impl Core {
             subgraphs: &self.subgraphs,
         }
     }
+}
+
+/// The secret or token a request shows: at the top level (protocol 0.8)
+/// or in the payload (0.7).
+fn shown(envelope: &Envelope) -> Option<&str> {
+    envelope
+        .secret
+        .as_deref()
+        .or_else(|| envelope.payload.get("secret").and_then(Value::as_str))
+}
+
+/// The capabilities `rights` give (fbp-protocol's names): graph and
+/// network commands need the edit right, packets a port to send to or
+/// receive from, edge data the right to watch edges.
+fn capabilities(rights: &Rights) -> Vec<String> {
+    let may = |capability: &str| match capability {
+        "protocol:graph" | "protocol:network" => rights.may_edit(),
+        "protocol:runtime" => rights.may_send_somewhere() || rights.may_receive_somewhere(),
+        "network:data" => rights.may_watch_edges(),
+        _ => true,
+    };
+    CAPABILITIES
+        .into_iter()
+        .filter(|c| may(c))
+        .map(String::from)
+        .collect()
 }
 
 /// The error for a graph id that is not known.

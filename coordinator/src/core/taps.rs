@@ -1,6 +1,8 @@
 //! A copy of a watched queue's message becomes `network:data` on every edge
-//! it travels and a `runtime:packet` on every exported outport it leaves
-//! by. Copies of a queue no longer watched (a tap being undone) are dropped.
+//! it travels, for the clients that may watch edges, and a
+//! `runtime:packet` on every exported outport it leaves by, for the clients
+//! that may receive that port (`rights.rs`). Copies of a queue no longer
+//! watched (a tap being undone) are dropped.
 //!
 //! The brackets around a message (its `msgflo-brackets` header, which graph
 //! participants write) come around its data, in order: the `before` ones,
@@ -47,15 +49,16 @@ impl Core {
             bindings::source_queue(&self.registry, source).ok().as_ref() == Some(queue)
         };
         let graph_id = self.network.graph().to_owned();
-        let mut outputs = Vec::new();
+        let mut on_edges = Vec::new();
         for edge in graph.edges() {
             if !routes::edge_sources(graph, edge).iter().any(carries) {
                 continue;
             }
             for item in &items {
-                outputs.push(edge_output(edge, &graph_id, item, &data));
+                on_edges.push(edge_output(edge, &graph_id, item, &data));
             }
         }
+        let mut on_ports = Vec::new();
         for (public, port) in &graph.outports {
             if !carries(&Source::Outport(Endpoint::new(&port.process, &port.port))) {
                 continue;
@@ -70,18 +73,22 @@ impl Core {
                     }
                     Item::Data => (PacketEvent::Data, data.clone()),
                 };
-                outputs.push(Output::Runtime(RuntimeOutput::Packet(Packet {
+                let packet = Output::Runtime(RuntimeOutput::Packet(Packet {
                     port: public.clone(),
                     event,
                     kind: None,
                     schema: None,
                     payload: Some(payload),
                     graph: graph_id.clone(),
-                })));
+                }));
+                on_ports.push((public.clone(), packet));
             }
         }
-        for output in &outputs {
-            self.broadcast(output);
+        for output in &on_edges {
+            self.broadcast_edge(output);
+        }
+        for (port, output) in &on_ports {
+            self.broadcast_to(output, |rights| rights.may_receive(port));
         }
     }
 }

@@ -11,6 +11,7 @@ mod packets;
 mod registry_limits;
 mod replay;
 mod restarts;
+mod rights;
 mod subgraphs;
 
 const T0_SECS: u64 = 0;
@@ -23,6 +24,7 @@ fn t(millis: u64) -> Instant {
 fn config(secret: Option<&str>) -> Config {
     Config {
         secret: secret.map(str::to_owned),
+        tokens: None,
         runtime_id: "rt".into(),
         graph_id: "g".into(),
         participant_timeout: Duration::from_secs(600),

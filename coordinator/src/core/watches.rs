@@ -186,6 +186,14 @@ impl Core {
         };
         let text = Output::Network(event).to_json(None);
         for client in self.watches.watchers(&role, src.as_ref(), &tgt) {
+            // Its rights may have changed since it asked (the tokens file).
+            let allowed = self
+                .clients
+                .rights(client)
+                .is_some_and(|r| r.may_watch_edges());
+            if !allowed {
+                continue;
+            }
             self.out.push(Action::Tell {
                 client,
                 text: text.clone(),

@@ -18,10 +18,15 @@
 //!   back for watched edges).
 //! - `feeds.rs` — the tasks that receive from the broker (discovery, taps)
 //!   and ack what they received.
+//! - `control.rs` — [`Control`], a handle for what comes from outside
+//!   (the tokens file read again).
 
 mod calling;
+mod control;
 mod executor;
 mod feeds;
+
+pub use control::{Control, Stopped};
 
 pub use crate::core::extension;
 pub use crate::core::{Config, PendingNode};
@@ -68,6 +73,13 @@ impl Coordinator {
             exec: executor::Executor::new(transport, children, mode, report),
             reports,
             exits,
+        }
+    }
+
+    /// A handle to hand the running coordinator new tokens with.
+    pub fn control(&self) -> Control {
+        Control {
+            report: self.exec.reporter(),
         }
     }
 

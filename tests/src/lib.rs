@@ -15,6 +15,7 @@ pub mod chaos;
 pub mod fbp_client;
 pub mod flow;
 pub mod mqtt;
+pub mod noflo_runtime;
 pub mod noflo_ui;
 pub mod npm;
 pub mod numbered;

@@ -72,6 +72,7 @@ pub async fn start_with(broker: &str, args: &[&str], env: &[(&str, &str)]) -> Re
         ])
         .args(args)
         .env_remove("MSGFLO_SECRET")
+        .env_remove("MSGFLO_TOKENS")
         .env_remove("RUST_LOG")
         .envs(env.iter().copied());
     let (mut process, mut line) = spawn_ready(command, Duration::from_secs(30)).await?;

@@ -7,6 +7,7 @@
 
 use anyhow::{bail, Context, Result};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -19,6 +20,8 @@ pub struct Spawned {
     /// Its standard output, line by line (the ready line already read).
     pub stdout: StdoutLines,
     stderr: Option<JoinHandle<String>>,
+    /// What it wrote on stderr so far.
+    stderr_so_far: Arc<Mutex<Vec<u8>>>,
 }
 
 /// A child's stdout lines, read in the background as they come.
@@ -54,11 +57,21 @@ impl StdoutLines {
     }
 }
 
-/// Reads all of `pipe` in the background; the text once it ends.
-fn read_all(mut pipe: impl AsyncRead + Unpin + Send + 'static) -> JoinHandle<String> {
+/// Reads all of `pipe` in the background, into `so_far` as it comes; the
+/// text once it ends.
+fn read_all(
+    mut pipe: impl AsyncRead + Unpin + Send + 'static,
+    so_far: Arc<Mutex<Vec<u8>>>,
+) -> JoinHandle<String> {
     tokio::spawn(async move {
         let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes).await;
+        let mut chunk = [0u8; 4096];
+        while let Ok(n @ 1..) = pipe.read(&mut chunk).await {
+            bytes.extend_from_slice(&chunk[..n]);
+            if let Ok(mut so_far) = so_far.lock() {
+                so_far.extend_from_slice(&chunk[..n]);
+            }
+        }
         String::from_utf8_lossy(&bytes).into_owned()
     })
 }
@@ -74,7 +87,11 @@ pub async fn spawn_ready(mut command: Command, wait: Duration) -> Result<(Spawne
         .kill_on_drop(true);
     let mut child = command.spawn().context("cannot start the process")?;
     let mut lines = StdoutLines::read(child.stdout.take().context("stdout is piped")?);
-    let stderr = read_all(child.stderr.take().context("stderr is piped")?);
+    let stderr_so_far = Arc::new(Mutex::new(Vec::new()));
+    let stderr = read_all(
+        child.stderr.take().context("stderr is piped")?,
+        stderr_so_far.clone(),
+    );
     let first = tokio::time::timeout(wait, lines.next_line()).await;
     match first {
         Ok(Ok(Some(line))) => Ok((
@@ -82,6 +99,7 @@ pub async fn spawn_ready(mut command: Command, wait: Duration) -> Result<(Spawne
                 child,
                 stdout: lines,
                 stderr: Some(stderr),
+                stderr_so_far,
             },
             line,
         )),
@@ -145,6 +163,16 @@ impl Spawned {
     pub async fn kill(mut self) -> Result<()> {
         self.child.kill().await?;
         Ok(())
+    }
+
+    /// What it has written on stderr so far, while it runs.
+    pub fn stderr_so_far(&self) -> String {
+        let bytes = self
+            .stderr_so_far
+            .lock()
+            .map(|b| b.clone())
+            .unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
     }
 
     /// Everything it wrote on stderr (once it has exited).

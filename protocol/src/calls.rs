@@ -210,6 +210,10 @@ pub struct Health {
     /// A drain was asked for: no more input is taken.
     #[serde(default)]
     pub draining: bool,
+    /// Links of nodes fed from outside (`core/Remote` bridges), by node:
+    /// their state in one line (`connected to ws://...`, `connecting ...`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub links: BTreeMap<String, String>,
 }
 
 /// Counts of one inport.

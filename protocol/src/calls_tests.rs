@@ -83,6 +83,7 @@ fn health_reads_back_what_it_wrote() {
         },
         prefetch: 128,
         draining: false,
+        links: BTreeMap::new(),
     };
     let value = serde_json::to_value(&health).expect("JSON");
     assert_eq!(value["ports"]["in"], json!({"processed": 10, "failed": 1}));

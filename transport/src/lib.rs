@@ -75,7 +75,7 @@ mod brokers;
 mod error;
 pub mod memory;
 pub mod mqtt;
-mod tls;
+pub mod tls;
 mod url;
 
 pub use brokers::Brokers;

@@ -1,5 +1,5 @@
-//! TLS for `amqps://` and `mqtts://`: one rustls client configuration for
-//! both transports, with the ring provider given explicitly (no process-wide
+//! TLS for `amqps://`, `mqtts://` and a bridge's `wss://` (`core/Remote`):
+//! one rustls client configuration for all of them, with the ring provider given explicitly (no process-wide
 //! default is installed or relied on).
 //!
 //! Trusted: the platform's root certificates, as rustls-native-certs finds
@@ -18,7 +18,7 @@ use tracing::{debug, warn};
 
 /// A client configuration trusting the platform's roots and the
 /// certificates in the PEM files `extra`; the error is one line.
-pub(crate) fn client_config(extra: &[PathBuf]) -> Result<Arc<ClientConfig>, String> {
+pub fn client_config(extra: &[PathBuf]) -> Result<Arc<ClientConfig>, String> {
     let mut roots = RootCertStore::empty();
     let platform = rustls_native_certs::load_native_certs();
     for error in &platform.errors {
@@ -52,7 +52,7 @@ pub(crate) fn client_config(extra: &[PathBuf]) -> Result<Arc<ClientConfig>, Stri
 
 /// Checks that `host` can be a TLS server name: a DNS name or an address
 /// (IPv6 without brackets).
-pub(crate) fn check_server_name(host: &str) -> Result<(), String> {
+pub fn check_server_name(host: &str) -> Result<(), String> {
     ServerName::try_from(host)
         .map(drop)
         .map_err(|_| format!("TLS cannot check a certificate against host {host:?}"))

@@ -112,6 +112,7 @@ async fn start(
     let spec = spec(graph, name, &network);
 
     let mut base = Base::connect(&spec, &options).await?;
+    base.stats.set_links(network.statuses());
     if let Some(errors) = network.errors() {
         base.tasks.spawn(note_errors(errors, base.stats.clone()));
     }

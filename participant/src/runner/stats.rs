@@ -2,6 +2,7 @@
 //! messages are taken and settled, by the inport loops (`inport.rs`) and the
 //! graph's delivery tokens (`graph.rs`). Atomics only on the message path.
 
+use crate::runtime::Statuses;
 use msgflo_protocol::calls::{BrokerState, Health, LastError, PortCounts};
 use std::collections::BTreeMap;
 use std::fmt::Display;
@@ -23,6 +24,8 @@ pub(crate) struct Stats {
     last_error: Mutex<Option<(String, Instant)>>,
     prefetch: AtomicU16,
     draining: AtomicBool,
+    /// The graph's links to the outside (`core/Remote`), once it runs.
+    links: Mutex<Option<Statuses>>,
 }
 
 impl Stats {
@@ -38,7 +41,13 @@ impl Stats {
             last_error: Mutex::new(None),
             prefetch: AtomicU16::new(prefetch),
             draining: AtomicBool::new(false),
+            links: Mutex::new(None),
         }
+    }
+
+    /// Reports the links of the graph's `core/Remote` nodes from now on.
+    pub(crate) fn set_links(&self, links: Statuses) {
+        *self.links.lock().unwrap_or_else(PoisonError::into_inner) = Some(links);
     }
 
     /// A message was taken from the broker.
@@ -113,6 +122,13 @@ impl Stats {
             broker,
             prefetch: self.prefetch.load(Ordering::Relaxed),
             draining: self.draining.load(Ordering::Relaxed),
+            links: self
+                .links
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .as_ref()
+                .map(Statuses::snapshot)
+                .unwrap_or_default(),
         }
     }
 }

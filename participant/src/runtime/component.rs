@@ -24,6 +24,7 @@
 //! inport or outport) so the hot path never compares strings.
 
 use super::outputs::Outputs;
+use super::outside::{Statuses, Wake};
 use super::packet::Packet;
 pub use crate::component::ProcessError;
 use crate::component::{ComponentSpec, PortSpec};
@@ -41,6 +42,21 @@ pub struct Input {
     pub index: Option<u32>,
     /// The packet.
     pub packet: Packet,
+}
+
+/// What a node learns when it is placed in a running network.
+#[derive(Debug, Clone)]
+pub struct Attached {
+    /// The node's name in the graph.
+    pub node: Arc<str>,
+    /// Its inports, in order ([`Input::port`] indexes them).
+    pub inports: Vec<PortDecl>,
+    /// Its outports, in order ([`Outputs::send`] indexes them).
+    pub outports: Vec<PortDecl>,
+    /// Wakes the scheduler.
+    pub wake: Wake,
+    /// Where the node reports its link's state.
+    pub statuses: Statuses,
 }
 
 /// The state and behaviour of one node.
@@ -63,6 +79,27 @@ pub trait Process: Send + 'static {
     /// Runs once `next_tick` has passed (timing components).
     fn tick(&mut self, _now: Instant, _out: &mut Outputs) -> Result<(), ProcessError> {
         Ok(())
+    }
+
+    /// The node was placed in a running network (see [`Attached`]):
+    /// components fed from outside keep its [`Wake`].
+    fn attach(&mut self, _node: Attached) {}
+
+    /// Packets from outside wait for [`Process::poll`].
+    fn ready(&self) -> bool {
+        false
+    }
+
+    /// Sends on at most `budget` of the packets that came from outside;
+    /// returns how many it sent.
+    fn poll(&mut self, _budget: usize, _out: &mut Outputs) -> usize {
+        0
+    }
+
+    /// Packets are still on their way to or from outside: the network is
+    /// not finished while this holds.
+    fn busy(&self) -> bool {
+        false
     }
 }
 
@@ -107,6 +144,9 @@ pub struct ComponentDecl {
     /// Outports, in order.
     pub outports: Vec<PortDecl>,
     invalid: Vec<String>,
+    /// Ports are also whatever the graph connects to the node (see
+    /// [`ComponentDecl::ports_from_graph`]).
+    pub open_ports: bool,
     make: Arc<MakeFn>,
 }
 
@@ -133,6 +173,7 @@ impl ComponentDecl {
             inports: Vec::new(),
             outports: Vec::new(),
             invalid: Vec::new(),
+            open_ports: false,
             make: Arc::new(move || Box::new(make())),
         }
     }
@@ -157,6 +198,15 @@ impl ComponentDecl {
         self
     }
 
+    /// Besides the declared ports, a node of this component has every port
+    /// its graph connects (edges, IIPs, exported ports), of datatype `all`:
+    /// for components whose ports are found elsewhere (`core/Remote`: the
+    /// remote graph's exported ports).
+    pub fn ports_from_graph(mut self) -> Self {
+        self.open_ports = true;
+        self
+    }
+
     /// Adds an inport (`description` may be empty).
     pub fn inport(self, id: &str, datatype: &str, description: &str) -> Self {
         self.port(true, false, id, datatype, description)
@@ -175,6 +225,20 @@ impl ComponentDecl {
     /// Adds an addressable (array) outport.
     pub fn array_outport(self, id: &str, datatype: &str, description: &str) -> Self {
         self.port(false, true, id, datatype, description)
+    }
+
+    /// Adds port `id` unless there is one by that name (case-insensitive
+    /// unless `case_sensitive`).
+    pub fn with_port(self, inport: bool, id: &str, case_sensitive: bool) -> Self {
+        let ports = if inport {
+            &self.inports
+        } else {
+            &self.outports
+        };
+        if find(ports, id, case_sensitive).is_some() {
+            return self;
+        }
+        self.port(inport, false, id, "all", "")
     }
 
     fn port(

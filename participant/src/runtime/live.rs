@@ -32,6 +32,7 @@ use super::component::ComponentDecl;
 use super::edge::{self, Signal};
 use super::node::{InEdge, Node};
 use super::outputs::{OutEdge, Outputs, Sample, Tap, Target};
+use super::outside::{Statuses, Wake};
 use super::packet::Packet;
 use bytes::Bytes;
 use msgflo_protocol::graph::Endpoint;
@@ -125,16 +126,19 @@ pub(crate) struct Live {
     case_sensitive: bool,
     /// Nodes being removed.
     retiring: usize,
+    /// Given to nodes fed from outside.
+    statuses: Statuses,
 }
 
 /// A new editor and the scheduler's end of it.
-pub(crate) fn channel(capacity: usize, case_sensitive: bool) -> (Editor, Live) {
+pub(crate) fn channel(capacity: usize, case_sensitive: bool, statuses: Statuses) -> (Editor, Live) {
     let (tx, rx) = mpsc::unbounded_channel();
     let live = Live {
         rx,
         capacity,
         case_sensitive,
         retiring: 0,
+        statuses,
     };
     (Editor { tx }, live)
 }
@@ -201,6 +205,7 @@ impl Live {
                     .map_err(|e| refused(format!("node {name}: {e}")))?;
                 let mut node = Node::new(Arc::from(name.as_str()), &component);
                 node.outputs = Outputs::held(component.outports.len());
+                node.attach(Wake(signal.clone()), &self.statuses);
                 nodes.push(node);
                 Ok(())
             }

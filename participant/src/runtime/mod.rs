@@ -72,6 +72,10 @@
 //! - `network.rs` — [`Network::build`] from a graph, validation, exported
 //!   edges ([`Network::input`], [`Network::output`]).
 //! - `scheduler.rs` — [`Network::run`], both [`Scheduling`] modes.
+//! - `outside.rs` — [`Wake`], [`Statuses`]: nodes fed from outside the
+//!   graph ([`Attached`] and the [`Process`] hooks are in `component.rs`).
+//! - `remote/` — `core/Remote`: a node that is another FBP runtime (the
+//!   bridge).
 //! - `live.rs` — [`Editor`]: adding and removing nodes, edges and IIPs in
 //!   a running network, and watching edges, without losing a packet.
 //! - `builtins/` — `core/Repeat`, `core/Drop`, `core/Output`, `core/Split`,
@@ -85,15 +89,18 @@ mod live;
 mod network;
 mod node;
 mod outputs;
+mod outside;
 pub mod packet;
+pub mod remote;
 mod scheduler;
 #[cfg(test)]
 mod tests;
 
-pub use component::{ComponentDecl, Input, PortDecl, Process, ProcessError};
+pub use component::{Attached, ComponentDecl, Input, PortDecl, Process, ProcessError};
 pub use edge::{EdgeRx, EdgeTx};
 pub use live::{Edit, EditError, Editor};
 pub use network::{BuildError, Network, Scheduling};
 pub use node::{NodeError, BATCH};
 pub use outputs::{Outputs, Sample};
+pub use outside::{Statuses, Wake};
 pub use packet::{Body, Packet, Token, Track};

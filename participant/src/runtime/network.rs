@@ -9,6 +9,7 @@ use super::edge::{self, EdgeRx, EdgeTx, Signal, DEFAULT_CAPACITY};
 use super::live::{self, Editor, Live};
 use super::node::{InEdge, Node, NodeError, Reporter};
 use super::outputs::{OutEdge, Target};
+use super::outside::{Statuses, Wake};
 use super::packet::Packet;
 use bytes::Bytes;
 use msgflo_protocol::graph::{Endpoint, Graph};
@@ -55,6 +56,8 @@ pub struct Network {
     /// Where live edits come in, once an [`Editor`] was made.
     pub(crate) live: Option<Live>,
     editor: Option<Editor>,
+    /// The links to the outside of nodes fed from there.
+    statuses: Statuses,
 }
 
 impl std::fmt::Debug for Network {
@@ -102,6 +105,11 @@ impl Network {
         for (name, process) in &graph.processes {
             match lookup(&process.component) {
                 Some(decl) => {
+                    let decl = if decl.open_ports {
+                        with_graph_ports(decl, graph, name)
+                    } else {
+                        decl
+                    };
                     if let Err(e) = decl.check() {
                         problems.push(format!("node {name}: {e}"));
                     }
@@ -134,6 +142,7 @@ impl Network {
             known,
             live: None,
             editor: None,
+            statuses: Statuses::default(),
         };
         let resolve = |end: &Endpoint, inport: bool, problems: &mut Vec<String>| {
             // An empty error: the node's component is unknown, already reported.
@@ -209,16 +218,24 @@ impl Network {
                 external: across,
             });
         }
-        for ((tn, tp, ti), packet) in iips {
+        // IIPs go first: a node reads its inputs in order in its first step,
+        // so its settings (`core/Remote`'s address) come before any data.
+        for ((tn, tp, ti), packet) in iips.into_iter().rev() {
             let signal = network.signals[tn].clone();
             let (mut tx, rx) = edge::with_signals(1, None, Some(signal));
             let _ = tx.try_push(packet);
-            network.nodes[tn].inputs.push(InEdge {
-                port: tp,
-                index: ti,
-                rx,
-                external: true,
-            });
+            network.nodes[tn].inputs.insert(
+                0,
+                InEdge {
+                    port: tp,
+                    index: ti,
+                    rx,
+                    external: true,
+                },
+            );
+        }
+        for (node, signal) in network.nodes.iter_mut().zip(&network.signals) {
+            node.attach(Wake(signal.clone()), &network.statuses);
         }
         tracing::debug!(nodes = network.nodes.len(), "network built");
         Ok(network)
@@ -339,14 +356,47 @@ impl Network {
         if let Some(editor) = &self.editor {
             return editor.clone();
         }
-        let (editor, live) = live::channel(self.capacity, self.case_sensitive);
+        let (editor, live) =
+            live::channel(self.capacity, self.case_sensitive, self.statuses.clone());
         self.live = Some(live);
         self.editor = Some(editor.clone());
         editor
+    }
+
+    /// The state of each link to the outside (`core/Remote` nodes), kept
+    /// up to date while the network runs.
+    pub fn statuses(&self) -> Statuses {
+        self.statuses.clone()
     }
 
     /// The node errors, as they happen (once; later calls get `None`).
     pub fn errors(&mut self) -> Option<mpsc::Receiver<NodeError>> {
         self.errors.take()
     }
+}
+
+/// `decl` with the ports the graph connects to `node` added (for components
+/// with [`ComponentDecl::ports_from_graph`]).
+fn with_graph_ports(mut decl: ComponentDecl, graph: &Graph, node: &str) -> ComponentDecl {
+    let case = graph.case_sensitive;
+    for edge in graph.edges() {
+        if edge.src.process == node {
+            decl = decl.with_port(false, &edge.src.port, case);
+        }
+        if edge.tgt.process == node {
+            decl = decl.with_port(true, &edge.tgt.port, case);
+        }
+    }
+    for iip in graph.initials() {
+        if iip.tgt.process == node {
+            decl = decl.with_port(true, &iip.tgt.port, case);
+        }
+    }
+    for port in graph.inports.values().filter(|p| p.process == node) {
+        decl = decl.with_port(true, &port.port, case);
+    }
+    for port in graph.outports.values().filter(|p| p.process == node) {
+        decl = decl.with_port(false, &port.port, case);
+    }
+    decl
 }

@@ -7,9 +7,10 @@
 //! it, panics while holding it, or drains it after being stopped: that is
 //! where a graph participant's delivery gets nacked.
 
-use super::component::{ComponentDecl, Input, Process, ProcessError};
+use super::component::{Attached, ComponentDecl, Input, Process, ProcessError};
 use super::edge::EdgeRx;
 use super::outputs::Outputs;
+use super::outside::{Statuses, Wake};
 use super::packet::Token;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -116,6 +117,17 @@ impl Node {
         }
     }
 
+    /// Tells the process where it runs (see [`Attached`]).
+    pub(crate) fn attach(&mut self, wake: Wake, statuses: &Statuses) {
+        self.process.attach(Attached {
+            node: self.name.clone(),
+            inports: self.decl.inports.clone(),
+            outports: self.decl.outports.clone(),
+            wake,
+            statuses: statuses.clone(),
+        });
+    }
+
     /// Runs one batch; returns how many packets were taken or moved.
     pub(crate) fn step(&mut self, now: Instant, reporter: &Reporter) -> usize {
         if self.stopped {
@@ -147,8 +159,14 @@ impl Node {
                 failed(&self.name, &self.component, e, reporter);
             }
         }
-        let mut budget = BATCH.min(self.outputs.budget()).min(self.process.accepts());
         let mut taken = 0;
+        if self.process.ready() {
+            let budget = BATCH.min(self.outputs.budget());
+            if budget > 0 {
+                taken += self.process.poll(budget, &mut self.outputs);
+            }
+        }
+        let mut budget = BATCH.min(self.outputs.budget()).min(self.process.accepts());
         let count = self.inputs.len();
         for i in 0..count {
             if budget == 0 {
@@ -211,6 +229,9 @@ impl Node {
         if self.outputs.can_flush() || self.process.next_tick().is_some_and(|t| t <= now) {
             return true;
         }
+        if self.process.ready() && self.outputs.budget() > 0 {
+            return true;
+        }
         let has_input = self.inputs.iter().any(|e| !e.rx.is_empty());
         has_input && self.outputs.budget() > 0 && self.process.accepts() > 0
     }
@@ -219,7 +240,11 @@ impl Node {
     /// own timers.
     pub(crate) fn quiet(&self) -> bool {
         let timer = !self.stopped && self.process.next_tick().is_some();
-        !timer && !self.outputs.has_overflow() && self.inputs.iter().all(|e| e.rx.is_empty())
+        let outside = !self.stopped && (self.process.ready() || self.process.busy());
+        !timer
+            && !outside
+            && !self.outputs.has_overflow()
+            && self.inputs.iter().all(|e| e.rx.is_empty())
     }
 
     /// A node being removed can go: its inputs are closed and drained, no

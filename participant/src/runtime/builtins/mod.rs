@@ -6,6 +6,7 @@
 //!   `core/Repeat`, `core/Drop`, `core/Output`, `core/Split`, `core/Merge`.
 //! - `counter.rs` — `core/Counter`.
 //! - `delay.rs` — `core/Delay`, the timing component.
+//! - `core/Remote`, the bridge to another FBP runtime, lives in `../remote/`.
 //! - `tests.rs` — each built-in run in a small graph.
 
 mod counter;
@@ -21,7 +22,7 @@ use super::outputs::Outputs;
 use std::io::Write;
 
 /// Names of the built-in in-process components.
-pub const BUILTINS: [&str; 7] = [
+pub const BUILTINS: [&str; 8] = [
     "core/Repeat",
     "core/Drop",
     "core/Output",
@@ -29,6 +30,7 @@ pub const BUILTINS: [&str; 7] = [
     "core/Merge",
     "core/Counter",
     "core/Delay",
+    "core/Remote",
 ];
 
 /// The built-in component called `name` (`core/Repeat` or `Repeat`).
@@ -42,6 +44,7 @@ pub fn builtin(name: &str) -> Option<ComponentDecl> {
         "Merge" => merge(),
         "Counter" => counter(),
         "Delay" => delay(),
+        "Remote" => super::remote::remote(),
         _ => return None,
     })
 }

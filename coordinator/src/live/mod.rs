@@ -103,7 +103,11 @@ impl Coordinator {
         let feed = feeds::discovery(discovery, self.exec.reporter());
         loop {
             let deadline = self.core.next_deadline();
+            // Biased: a client's frames go before broker reports and the
+            // timer, so a frame already here is never judged late (a data
+            // packet held for the `endgroup` right behind it, `HOLD`).
             let event = tokio::select! {
+                biased;
                 () = &mut shutdown => break,
                 event = events.recv() => match event {
                     Some(Event::Connected(id, outbox)) => self.connected(id, outbox),

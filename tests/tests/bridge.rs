@@ -290,7 +290,8 @@ const NOFLO_SECRET: &str = "noflo-secret";
 /// What NoFlo gives back: each group's opening, no closing (see the
 /// module docs).
 fn noflo_framing(n: usize) -> Option<Value> {
-    n.is_multiple_of(GROUP).then(|| json!({"before": [{"open": format!("g{}", n / GROUP)}]}))
+    n.is_multiple_of(GROUP)
+        .then(|| json!({"before": [{"open": format!("g{}", n / GROUP)}]}))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -339,5 +340,109 @@ async fn messages_wait_unacked_while_the_remote_is_away() -> Result<()> {
     let twice = received.check_all(N)?;
     ensure!(twice == 0, "{twice} came twice");
     bridge.running.stop().await?;
+    Ok(())
+}
+
+/// A 1 KB message numbered `i`, stamped with the time it was sent (µs
+/// since the Unix epoch).
+fn stamped(i: usize) -> Bytes {
+    let t = micros_now();
+    let head = format!("{{\"n\":{i},\"t\":{t},\"pad\":\"");
+    let pad = "x".repeat(1024usize.saturating_sub(head.len() + 2));
+    Bytes::from(format!("{head}{pad}\"}}"))
+}
+
+fn micros_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
+/// Messages/s of `n` 1 KB messages sent as fast as the broker confirms
+/// them (256 unconfirmed) until all came out.
+async fn throughput(bridge: &mut Bridge, n: usize) -> Result<f64> {
+    use futures_util::{StreamExt as _, TryStreamExt as _};
+    let started = std::time::Instant::now();
+    let (t, inport) = (bridge.t.clone(), bridge.inport.clone());
+    let sender = tokio::spawn(async move {
+        futures_util::stream::iter(0..n)
+            .map(|i| {
+                let (t, inport) = (t.clone(), inport.clone());
+                async move { t.send_to_inport(&inport, stamped(i)).await }
+            })
+            .buffer_unordered(256)
+            .try_collect::<Vec<()>>()
+            .await
+    });
+    Received::until(&mut bridge.sink, n).await?;
+    sender.await??;
+    #[allow(clippy::cast_precision_loss)]
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Latency percentiles (p50, p99, in ms) of `n` 1 KB messages sent at
+/// `rate` per second.
+async fn latency(bridge: &mut Bridge, n: usize, rate: u64) -> Result<(f64, f64)> {
+    let (t, inport) = (bridge.t.clone(), bridge.inport.clone());
+    let sender = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
+        for i in 0..n {
+            tick.tick().await;
+            let (t, inport) = (t.clone(), inport.clone());
+            tokio::spawn(async move { t.send_to_inport(&inport, stamped(i)).await });
+        }
+    });
+    let mut took = Vec::with_capacity(n);
+    while took.len() < n {
+        let delivery = tokio::time::timeout(WAIT, bridge.sink.next())
+            .await?
+            .context("the sink ended")?;
+        let body: Value = serde_json::from_slice(&delivery.payload)?;
+        let sent = body["t"].as_u64().context("stamped")?;
+        took.push(micros_now().saturating_sub(sent));
+        delivery.ack().await?;
+    }
+    sender.await?;
+    took.sort_unstable();
+    #[allow(clippy::cast_precision_loss)]
+    let ms = |q: f64| took[((took.len() - 1) as f64 * q) as usize] as f64 / 1000.0;
+    Ok((ms(0.50), ms(0.99)))
+}
+
+/// The bridge's cost, for BENCHMARKS.md: one graph participant hop with
+/// `core/Repeat` in the graph (direct) against the same hop whose node is
+/// `core/Remote` to a NoFlo runtime running `core/Repeat` (bridged), and
+/// to a msgflo coordinator running a `core/Repeat` participant, in one
+/// run; 1 KB messages. Run in release:
+/// `cargo test --release -p msgflo-tests --test bridge -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: run by hand (see BENCHMARKS.md)"]
+async fn bridge_cost() -> Result<()> {
+    const N: usize = 20_000;
+    const LATENCY_N: usize = 3_000;
+    const RATE: u64 = 1_000;
+    let noflo = noflo(None).await?;
+    let direct_graph = "INPORT=r.IN:IN\nOUTPORT=r.OUT:OUT\nr(core/Repeat)\n";
+    println!("| round | path | msg/s | p50 ms | p99 ms |");
+    println!("|---|---|---:|---:|---:|");
+    for round in 1..=3 {
+        for (path, bridged) in [("direct (core/Repeat)", false), ("bridged to NoFlo", true)] {
+            let mut b = if bridged {
+                bridge(&noflo.url(), Some(NOFLO_SECRET)).await?
+            } else {
+                graph_participant(direct_graph).await?
+            };
+            let rate = throughput(&mut b, N).await?;
+            let (p50, p99) = latency(&mut b, LATENCY_N, RATE).await?;
+            println!("| {round} | {path} | {rate:.0} | {p50:.2} | {p99:.2} |");
+            b.running.stop().await?;
+        }
+    }
+    let remote = msgflo_remote(None).await?;
+    let mut b = bridge(&format!("ws://127.0.0.1:{}", remote.coordinator.port), None).await?;
+    let rate = throughput(&mut b, 2_000).await?;
+    let (p50, p99) = latency(&mut b, 500, 100).await?;
+    println!("| 1 | bridged to a msgflo coordinator (2,000; latency at 100/s) | {rate:.0} | {p50:.2} | {p99:.2} |");
+    b.running.stop().await?;
     Ok(())
 }

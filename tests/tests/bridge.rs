@@ -8,6 +8,8 @@
 //! - msgflo-rs to msgflo-rs: the remote is a `msgflo` coordinator (its own
 //!   vhost) running a graph of one `core/Repeat` participant, so each
 //!   message crosses two brokers and two runtimes.
+//! - Over `wss://` (NoFlo behind a TLS proxy), trusted through
+//!   `SSL_CERT_FILE` as `amqps://` is.
 //! - msgflo-rs to NoFlo: the remote is `noflo-nodejs` with `noflo-core`
 //!   (`msgflo_tests::noflo_runtime`). Its runtime puts every
 //!   `runtime:packet` on a socket of its own, and a NoFlo socket drops an
@@ -26,6 +28,7 @@ use msgflo_tests::bins::binary;
 use msgflo_tests::fbp_client::{self, Client, Coordinator, REPLY};
 use msgflo_tests::noflo_runtime::NofloRuntime;
 use msgflo_tests::process::{spawn_ready, Spawned};
+use msgflo_tests::tls::{TestCa, TlsProxy};
 use msgflo_tests::vhost::Vhost;
 use msgflo_tests::{amqp_url, client, flow, unique};
 use serde_json::{json, Value};
@@ -340,6 +343,62 @@ async fn messages_wait_unacked_while_the_remote_is_away() -> Result<()> {
     let twice = received.check_all(N)?;
     ensure!(twice == 0, "{twice} came twice");
     bridge.running.stop().await?;
+    Ok(())
+}
+
+/// `msgflo-participant --graph` bridging over `wss://` to NoFlo behind a
+/// TLS proxy with the test CA's certificate: trusting the CA
+/// (`SSL_CERT_FILE`), messages go through; trusting only the system's
+/// roots, nothing does and its log says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wss_to_a_remote_trusted_by_ssl_cert_file() -> Result<()> {
+    let ca = TestCa::new()?;
+    let remote = noflo(None).await?;
+    let proxy = TlsProxy::start(&ca, format!("127.0.0.1:{}", remote.port)).await?;
+    let dir = tempfile::tempdir()?;
+    let graph = dir.path().join("bridge.fbp");
+    std::fs::write(
+        &graph,
+        format!(
+            "INPORT=r.IN:IN\nOUTPORT=r.OUT:OUT\n'wss://localhost:{}' -> ADDRESS r(core/Remote)\n'{NOFLO_SECRET}' -> SECRET r\n",
+            proxy.port
+        ),
+    )?;
+    for trusted in [true, false] {
+        let role = unique("bridge-wss").replace('.', "_");
+        let t: Arc<dyn Transport> = client(&amqp_url(), "bridge-wss").await?;
+        let mut sink = flow::sink(&t, &q(format!("{role}.OUT"))?, "bridge.wss").await?;
+        let mut command = tokio::process::Command::new(binary("msgflo-participant")?);
+        command
+            .args(["--name", &role, "--graph"])
+            .arg(&graph)
+            .args(["--broker", &amqp_url()])
+            .env("RUST_LOG", "warn");
+        if trusted {
+            command.env("SSL_CERT_FILE", ca.ca_pem());
+        } else {
+            command
+                .env_remove("SSL_CERT_FILE")
+                .env_remove("SSL_CERT_DIR");
+        }
+        let (participant, _) = spawn_ready(command, WAIT).await?;
+        send_grouped(t.clone(), q(format!("{role}.IN"))?, 100).await??;
+        if trusted {
+            Received::until(&mut sink, 100).await?.check_all(100)?;
+        } else {
+            let nothing = tokio::time::timeout(Duration::from_secs(2), sink.next()).await;
+            ensure!(nothing.is_err(), "a message crossed to an untrusted remote");
+            let log = participant.stderr_so_far();
+            ensure!(log.contains("certificate"), "its log: {log}");
+        }
+        if trusted {
+            participant.terminate(WAIT).await?;
+        } else {
+            // SIGTERM would wait out the drain timeout (30 s) for the
+            // messages held for the remote; they stay unacked either way.
+            participant.kill().await?;
+        }
+    }
     Ok(())
 }
 

@@ -164,4 +164,18 @@ mod tests {
         stats.left(); // never below zero
         assert_eq!(stats.health(BrokerState::default()).in_flight, 0);
     }
+
+    #[test]
+    fn health_tells_the_state_of_each_remote_link() {
+        let stats = Stats::new(["in"], 8);
+        assert!(stats.health(BrokerState::default()).links.is_empty());
+        let links = Statuses::default();
+        stats.set_links(links.clone());
+        links.set("gpu", "connecting to ws://gpu:3569 again in 400ms: refused");
+        let health = stats.health(BrokerState::default());
+        assert_eq!(
+            health.links["gpu"],
+            "connecting to ws://gpu:3569 again in 400ms: refused"
+        );
+    }
 }

@@ -93,3 +93,27 @@ async fn an_address_that_is_not_ws_is_a_node_error_in_one_line() {
     assert!(!error.contains('\n'));
     running.abort();
 }
+
+/// The README's example graph builds, the node with the ports its graph
+/// connects.
+#[test]
+fn the_readme_example_builds() {
+    let readme = include_str!("../../../../README.md");
+    let section = readme
+        .split("#### Remote subgraphs")
+        .nth(1)
+        .expect("the README section");
+    let graph = section
+        .split("```fbp\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("its .fbp example");
+    let graph = dsl::parse(graph).expect("it parses");
+    let network = Network::build(&graph, builtins::builtin).expect("it builds");
+    let remote = network.component("upscale").expect("the node");
+    let names = |ports: &[crate::runtime::PortDecl]| {
+        ports.iter().map(|p| p.id.to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(names(&remote.inports), ["address", "secret", "graph", "in"]);
+    assert_eq!(names(&remote.outports), ["out"]);
+}

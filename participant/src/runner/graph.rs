@@ -34,6 +34,7 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
 use msgflo_protocol::graph::{Connection, Endpoint, ExportedPort, Graph, Initial};
 use msgflo_protocol::ids::PortName;
+use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -403,16 +404,22 @@ async fn feed(
             settled: settled.clone(),
             port: port.clone(),
         });
-        let bodies = framing
+        let mut packets: VecDeque<Packet> = framing
             .before
             .into_iter()
             .chain([data])
-            .chain(framing.after);
-        for body in bodies {
-            let packet = Packet {
+            .chain(framing.after)
+            .map(|body| Packet {
                 body,
                 token: Some(token.clone()),
-            };
+            })
+            .collect();
+        // In one batch where the ring has room: the graph then takes a
+        // message's brackets in the same step as its data.
+        if !tx.is_closed() {
+            tx.push_batch(&mut packets);
+        }
+        for packet in packets {
             if tx.push(packet).await.is_err() {
                 tracing::warn!(%port, "the graph stopped; message dead-lettered");
                 token.fail();

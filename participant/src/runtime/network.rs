@@ -345,7 +345,7 @@ impl Network {
             Some(self.signals[n].clone()),
             Some(Arc::default()),
         );
-        self.nodes[n].outputs.connect(p, OutEdge::new(i, tx));
+        self.nodes[n].outputs.connect(p, OutEdge::external(i, tx));
         Ok(rx)
     }
 

@@ -150,7 +150,8 @@ impl Node {
                 moved += 1;
             }
         }
-        moved
+        // What the step sent to edges read outside the network, together.
+        moved + self.outputs.flush()
     }
 
     fn run_batch(&mut self, now: Instant, reporter: &Reporter) -> usize {

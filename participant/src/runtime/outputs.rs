@@ -61,6 +61,11 @@ pub(crate) struct OutEdge {
     pub(crate) to: Option<Box<Target>>,
     tap: Option<Box<Tap>>,
     overflow: VecDeque<Packet>,
+    /// Read outside the network (an exported outport): what one step sends
+    /// waits in `overflow` and goes into the ring at the end of the step,
+    /// in one batch, so the reader sees a step's packets together (a data
+    /// packet with the close a node sent right after it).
+    staged: bool,
 }
 
 impl OutEdge {
@@ -71,6 +76,15 @@ impl OutEdge {
             to: None,
             tap: None,
             overflow: VecDeque::new(),
+            staged: false,
+        }
+    }
+
+    /// An edge read outside the network: staged (see [`OutEdge::staged`]).
+    pub(crate) fn external(index: Option<u32>, tx: EdgeTx) -> Self {
+        Self {
+            staged: true,
+            ..Self::new(index, tx)
         }
     }
 
@@ -87,7 +101,7 @@ impl OutEdge {
         if self.tap.is_some() {
             self.sample(&packet);
         }
-        if let (Some(tx), true) = (&mut self.tx, self.overflow.is_empty()) {
+        if let (Some(tx), true) = (&mut self.tx, self.overflow.is_empty() && !self.staged) {
             if let Err(packet) = tx.try_push(packet) {
                 self.overflow.push_back(packet);
             }
@@ -134,6 +148,7 @@ impl Outputs {
             to: None,
             tap: None,
             overflow: VecDeque::new(),
+            staged: false,
         };
         Self {
             ports: (0..ports).map(|_| vec![held()]).collect(),

@@ -201,3 +201,37 @@ both_schedulings!(
     a_panicking_node_is_stopped_and_the_others_keep_running,
     shutdown_stops_a_network_that_would_run_forever,
 );
+
+/// What a node sends in one step to an edge read outside the network
+/// arrives there together: a reader that finds the ring empty after a data
+/// packet can trust that no close sent with it is still coming.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_steps_packets_reach_an_outside_reader_together() {
+    let wrap = ComponentDecl::from_fn("test/Wrap", || {
+        |input: Input, out: &mut Outputs| {
+            out.send(0, input.packet.derive(Body::Open(None)));
+            out.send(0, input.packet.clone());
+            out.send(0, input.packet.derive(Body::Close(None)));
+            Ok(())
+        }
+    })
+    .inport("in", "all", "")
+    .outport("out", "all", "");
+    let graph = parse("w(test/Wrap)").expect("valid .fbp");
+    let mut network = Network::build(&graph, move |name| {
+        (name == "test/Wrap").then(|| wrap.clone())
+    })
+    .expect("builds");
+    let mut input = network.input("w", "in", None).expect("inport");
+    let mut output = network.output("w", "out", None).expect("outport");
+    let running = tokio::spawn(network.run(std::future::pending()));
+    for i in 0..200 {
+        input.push(Packet::data(format!("{i}"))).await.ok();
+        let open = output.recv().await.expect("the open");
+        assert_eq!(open.body, Body::Open(None));
+        assert_eq!(output.len(), 2, "data and close came with the open");
+        output.try_pop();
+        output.try_pop();
+    }
+    running.abort();
+}

@@ -11,10 +11,9 @@
 //!   delivery. A `runtime:error` instead fails the oldest (nacked, so
 //!   dead-lettered).
 //! - Puts the remote's `runtime:packet`s in the inbox and wakes the node
-//!   once per burst of frames; a data packet inside a group is held back
-//!   until the next frame or [`HOLD`], so that the `endgroup` after it
-//!   reaches the graph in the same step (an exported outport frames the
-//!   brackets around its data only if it sees them together);
+//!   once per burst of frames (a data packet inside a group that came last
+//!   waits for the next frame, at most [`HOLD`], so that the `endgroup`
+//!   after it reaches the graph in the same step);
 //!   while the inbox is full it reads nothing (the remote's writes then
 //!   wait in TCP: back-pressure). Packets from ports the node does not have
 //!   are counted and logged, never sent on.
@@ -29,7 +28,7 @@ use super::wire;
 use crate::runtime::{Attached, Body, Packet};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use msgflo_protocol::messages::{Output, PacketEvent, Response, RuntimeOutput, RuntimePorts};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::timeout;
@@ -43,8 +42,8 @@ pub const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How long after `runtime:runtime` the remote's `runtime:ports` may come.
 pub const PORTS_WAIT: Duration = Duration::from_secs(2);
-/// The longest a data packet from inside a remote group waits for the
-/// `endgroup` that may follow it (the remote writes them back to back).
+/// The longest a data packet from inside a remote group is kept for the
+/// frame after it (see `Session::hand_over`).
 pub const HOLD: Duration = Duration::from_millis(100);
 /// Most packets sent and not yet confirmed by the remote.
 pub const WINDOW: usize = 256;
@@ -93,20 +92,24 @@ pub(super) async fn run(shared: Arc<Shared>, node: Attached) {
                     socket,
                     graph: String::new(),
                     unknown: BTreeMap::new(),
+                    burst: VecDeque::new(),
+                    kept: None,
+                    kept_since: tokio::time::Instant::now(),
                     open: BTreeMap::new(),
-                    hold_until: None,
                 };
                 let end = session.run(&mut connected).await;
                 let _ = session.socket.close(None).await;
+                // What came is the graph's, however the session ended.
+                let mut rest = std::mem::take(&mut session.burst);
+                rest.extend(session.kept.take());
+                if !rest.is_empty() {
+                    shared.lock().inbox.append(&mut rest);
+                    node.wake.wake();
+                }
                 end
             }
         };
-        {
-            let mut queues = shared.lock();
-            queues.requeue();
-            queues.held = 0;
-        }
-        node.wake.wake();
+        shared.lock().requeue();
         let reason = match end {
             End::Closed => return,
             End::Lost(reason) => reason,
@@ -151,10 +154,14 @@ struct Session<'a> {
     graph: String,
     /// Packets from remote outports the node does not have, by port.
     unknown: BTreeMap<String, u64>,
+    /// Packets of the frames read in one go, for the inbox.
+    burst: VecDeque<(usize, Packet)>,
+    /// A data packet inside a group kept for the frame after it, and since
+    /// when (see [`Session::hand_over`]).
+    kept: Option<(usize, Packet)>,
+    kept_since: tokio::time::Instant,
     /// Groups open on each of the node's outports.
     open: BTreeMap<usize, usize>,
-    /// Until when the inbox's last packet is held back (see [`HOLD`]).
-    hold_until: Option<tokio::time::Instant>,
 }
 
 impl Session<'_> {
@@ -184,7 +191,7 @@ impl Session<'_> {
                 return end;
             }
             let room = self.shared.lock().inbox.len() < self.shared.capacity;
-            let hold_until = self.hold_until;
+            let hold_until = self.kept.as_ref().map(|_| self.kept_since + HOLD);
             let held = async move {
                 match hold_until {
                     Some(at) => tokio::time::sleep_until(at).await,
@@ -193,18 +200,20 @@ impl Session<'_> {
             };
             tokio::select! {
                 () = self.shared.link.notified() => {}
-                () = held => {
-                    self.release(None);
-                    self.node.wake.wake();
-                }
                 message = self.socket.next(), if room => {
+                    if let Some(kept) = self.kept.take() {
+                        self.burst.push_front(kept);
+                    }
                     let received = self.receive(message).and_then(|()| self.receive_ready());
-                    // One wake for what came together: a data message and
-                    // the `endgroup` after it reach the graph in one step,
-                    // so an outport framing brackets sees both.
-                    self.node.wake.wake();
+                    self.hand_over();
                     if let Err(end) = received {
                         return end;
+                    }
+                }
+                () = held => {
+                    if let Some(kept) = self.kept.take() {
+                        self.shared.lock().inbox.push_back(kept);
+                        self.node.wake.wake();
                     }
                 }
             }
@@ -346,9 +355,29 @@ impl Session<'_> {
         self.socket.flush().await.map_err(lost)
     }
 
+    /// Gives the node what came together, in one go: a data packet and the
+    /// `endgroup` after it then reach its outport in one step (a graph
+    /// participant's outport frames the brackets onto its data only if it
+    /// sees them so). A data packet inside a group that came last is kept
+    /// until the next frame (the remote writes an `endgroup` right after
+    /// its data, but it may arrive in another read), at most [`HOLD`].
+    fn hand_over(&mut self) {
+        if let Some((port, last)) = self.burst.back() {
+            let inside = self.open.get(port).is_some_and(|open| *open > 0);
+            if inside && matches!(last.body, Body::Data(_)) {
+                self.kept = self.burst.pop_back();
+                self.kept_since = tokio::time::Instant::now();
+            }
+        }
+        if !self.burst.is_empty() {
+            self.shared.lock().inbox.append(&mut self.burst);
+            self.node.wake.wake();
+        }
+    }
+
     /// Takes the frames that are already here, as long as the inbox has room.
     fn receive_ready(&mut self) -> Result<(), End> {
-        while self.shared.lock().inbox.len() < self.shared.capacity {
+        while self.shared.lock().inbox.len() + self.burst.len() < self.shared.capacity {
             match self.socket.next().now_or_never() {
                 Some(message) => self.receive(message)?,
                 None => break,
@@ -434,29 +463,11 @@ impl Session<'_> {
             return;
         };
         let open = self.open.entry(port).or_default();
-        let hold = match &packet.body {
-            Body::Open(_) => {
-                *open += 1;
-                false
-            }
-            Body::Close(_) => {
-                *open = open.saturating_sub(1);
-                false
-            }
-            Body::Data(_) => *open > 0,
-        };
-        self.release(Some((port, packet)));
-        if hold {
-            self.shared.lock().held = 1;
-            self.hold_until = Some(tokio::time::Instant::now() + HOLD);
+        match packet.body {
+            Body::Open(_) => *open += 1,
+            Body::Close(_) => *open = open.saturating_sub(1),
+            Body::Data(_) => {}
         }
-    }
-
-    /// Lets the node take every packet in the inbox, after adding `packet`.
-    fn release(&mut self, packet: Option<(usize, Packet)>) {
-        let mut queues = self.shared.lock();
-        queues.held = 0;
-        queues.inbox.extend(packet);
-        self.hold_until = None;
+        self.burst.push_back((port, packet));
     }
 }

@@ -7,7 +7,7 @@ use super::link;
 use super::shared::{Settings, Shared};
 use super::wire::Outgoing;
 use super::SETTINGS;
-use crate::runtime::{Attached, Input, Outputs, Process, ProcessError};
+use crate::runtime::{Attached, Body, Input, Outputs, Process, ProcessError};
 use std::sync::Arc;
 
 pub(super) struct RemoteNode {
@@ -112,13 +112,22 @@ impl Process for RemoteNode {
     }
 
     fn ready(&self) -> bool {
-        self.shared.lock().takeable() > 0
+        !self.shared.lock().inbox.is_empty()
     }
 
     fn poll(&mut self, budget: usize, out: &mut Outputs) -> usize {
         let mut queues = self.shared.lock();
         let was_full = queues.inbox.len() >= self.shared.capacity;
-        let n = budget.min(queues.takeable());
+        let mut n = budget.min(queues.inbox.len());
+        // Never part a data packet from the closes after it (an outport
+        // frames them onto it only if they come in the same step).
+        while queues
+            .inbox
+            .get(n)
+            .is_some_and(|(_, p)| matches!(p.body, Body::Close(_)))
+        {
+            n += 1;
+        }
         for (port, packet) in queues.inbox.drain(..n) {
             out.send(port, packet);
         }

@@ -28,21 +28,12 @@ pub(super) struct Queues {
     pub in_flight: VecDeque<Outgoing>,
     /// From the remote: (our outport, packet).
     pub inbox: VecDeque<(usize, Packet)>,
-    /// How many of the inbox's last packets the node may not take yet (a
-    /// data packet inside a group waits to learn whether an `endgroup`
-    /// follows it: see `link.rs`).
-    pub held: usize,
     pub settings: Settings,
     /// The node is gone: the link stops.
     pub closed: bool,
 }
 
 impl Queues {
-    /// Packets from the remote the node may take now.
-    pub(super) fn takeable(&self) -> usize {
-        self.inbox.len().saturating_sub(self.held)
-    }
-
     /// Packets on their way out, waiting or in flight.
     pub(super) fn outgoing(&self) -> usize {
         self.outbox.len() + self.in_flight.len()

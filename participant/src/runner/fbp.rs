@@ -19,11 +19,12 @@
 //!   "json"`, the graph as JSON, as edited so far — what noflo-ui opens as a
 //!   subgraph).
 //! - `graph:*` on its own graph, applied **live** (`fbp_graph.rs`).
-//! - `network:getstatus`, `network:start` (it is always running),
+//! - `network:getstatus` (and a `network:output` per `core/Remote` node
+//!   saying how its link is), `network:start` (it is always running),
 //!   `network:edges` (watch inner edges: `fbp_watch.rs`); `network:stop` is
 //!   an error pointing at the `drain` call.
 
-use crate::runtime::{ComponentDecl, Editor};
+use crate::runtime::{ComponentDecl, Editor, Statuses};
 use crate::transport::Transport;
 use msgflo_protocol::graph::Graph;
 use msgflo_protocol::graph_edit::Graphs;
@@ -72,6 +73,8 @@ pub(crate) struct Runtime {
     pub(super) file: Option<PathBuf>,
     /// Copies of the outputs for a client that sent packets in.
     pub(super) packets: Arc<super::fbp_packets::PacketWatch>,
+    /// The links of the graph's `core/Remote` nodes.
+    pub(super) links: Statuses,
 }
 
 /// How a runtime is made (see [`Runtime::new`]).
@@ -85,6 +88,7 @@ pub(crate) struct Parts {
     pub inports: HashMap<String, QueueName>,
     pub file: Option<PathBuf>,
     pub packets: Arc<super::fbp_packets::PacketWatch>,
+    pub links: Statuses,
 }
 
 impl Runtime {
@@ -100,6 +104,7 @@ impl Runtime {
             watch: Default::default(),
             file: parts.file,
             packets: parts.packets,
+            links: parts.links,
         }
     }
 
@@ -115,7 +120,11 @@ impl Runtime {
             ("component", "list") => self.component_list().await,
             ("component", "getsource") => vec![self.source(payload).await],
             ("graph", command) => self.edit(command, payload).await,
-            ("network", "getstatus") => vec![self.status("status", payload)],
+            ("network", "getstatus") => {
+                let mut frames = vec![self.status("status", payload)];
+                frames.extend(self.link_outputs());
+                frames
+            }
             ("network", "start") => vec![self.status("started", payload)],
             ("network", "stop") => vec![error(
                 "network",
@@ -219,6 +228,18 @@ impl Runtime {
         source.insert("language".into(), json!("json"));
         source.insert("code".into(), json!(self.graph().await.to_json_pretty()));
         json!({"protocol": "component", "command": "source", "payload": source})
+    }
+
+    /// A `network:output` per `core/Remote` node, saying how its link is.
+    fn link_outputs(&self) -> Vec<Value> {
+        self.links
+            .snapshot()
+            .into_iter()
+            .map(|(node, state)| {
+                json!({"protocol": "network", "command": "output", "payload": {
+                    "type": "message", "message": format!("{node}: {state}")}})
+            })
+            .collect()
     }
 
     fn status(&self, command: &str, payload: &Value) -> Value {

@@ -10,6 +10,7 @@ struct Fixture {
     runtime: Runtime,
     input: EdgeTx,
     events: QueueName,
+    links: crate::runtime::Statuses,
 }
 
 async fn fixture() -> Fixture {
@@ -18,6 +19,7 @@ async fn fixture() -> Fixture {
     let input = network.input("a", "in", None).expect("a.in");
     let _output = network.output("b", "out", None).expect("b.out");
     let editor = network.editor();
+    let links = network.statuses();
     tokio::spawn(network.run(std::future::pending()));
     let broker = format!("memory://fbp-unit-{}", uuid::Uuid::new_v4().simple());
     let transport = connect(&broker, ConnectOptions::default())
@@ -35,11 +37,13 @@ async fn fixture() -> Fixture {
         inports: HashMap::new(),
         file: None,
         packets: Arc::default(),
+        links: links.clone(),
     });
     Fixture {
         runtime,
         input,
         events,
+        links,
     }
 }
 
@@ -181,6 +185,17 @@ async fn edits_that_cannot_be_made_live_are_errors_that_say_why() {
         .ask("network", "getstatus", json!({"graph": "demo/Pipeline"}))
         .await;
     assert_eq!(status[0]["payload"]["running"], true);
+    assert_eq!(status.len(), 1, "no links, no outputs: {status:?}");
+    f.links
+        .set("gpu", "connecting to ws://gpu:3569 again in 200ms: refused");
+    let status = f
+        .ask("network", "getstatus", json!({"graph": "demo/Pipeline"}))
+        .await;
+    assert_eq!(status[1]["command"], "output", "{status:?}");
+    assert_eq!(
+        status[1]["payload"]["message"],
+        "gpu: connecting to ws://gpu:3569 again in 200ms: refused"
+    );
 }
 
 #[tokio::test]

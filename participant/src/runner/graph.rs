@@ -113,7 +113,8 @@ async fn start(
     let spec = spec(graph, name, &network);
 
     let mut base = Base::connect(&spec, &options).await?;
-    base.stats.set_links(network.statuses());
+    let links = network.statuses();
+    base.stats.set_links(links.clone());
     if let Some(errors) = network.errors() {
         base.tasks.spawn(note_errors(errors, base.stats.clone()));
     }
@@ -159,6 +160,7 @@ async fn start(
             inports: base.inports.clone(),
             file: options.graph_file.clone(),
             packets,
+            links,
         })
     });
     base.tasks.spawn(network.run(std::future::pending()));

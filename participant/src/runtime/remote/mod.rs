@@ -41,7 +41,8 @@
 //! - The link's state — waiting for its address, connecting (and why the
 //!   last try failed), connected — is logged on every change and kept in
 //!   [`Network::statuses`](crate::runtime::Network::statuses), which a graph
-//!   participant reports in its `health` answer.
+//!   participant reports in its `health` answer and, to an FBP client asking
+//!   `network:getstatus`, as a `network:output` per node.
 //!
 //! # Layout
 //! - this file — [`remote`], the component, and the design above.

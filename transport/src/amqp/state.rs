@@ -40,6 +40,13 @@ pub(super) async fn live_session(
     state: &mut watch::Receiver<State>,
     deadline: Option<Instant>,
 ) -> Result<Arc<Session>, Unavailable> {
+    // Up: no await at all, so no yield forced by tokio's budget either
+    // (concurrent publishes then reach lapin in the order they started).
+    if let State::Up(session) = &*state.borrow() {
+        if session.alive() {
+            return Ok(session.clone());
+        }
+    }
     let wait = async {
         let current = state
             .wait_for(|s| match s {

@@ -1,22 +1,22 @@
 //! [`Backoff`]: pauses between reconnection (and re-subscription) attempts of
-//! the AMQP and MQTT drivers,
+//! the AMQP and MQTT drivers and of a bridge's link (`core/Remote`),
 //! doubling from 100 ms up to a ceiling, forever.
 
 use std::time::Duration;
 
 /// The first pause.
-pub(crate) const INITIAL: Duration = Duration::from_millis(100);
+pub const INITIAL: Duration = Duration::from_millis(100);
 
 /// Exponential back-off without an end.
 #[derive(Debug, Clone)]
-pub(crate) struct Backoff {
+pub struct Backoff {
     next: Duration,
     max: Duration,
 }
 
 impl Backoff {
     /// Starts at 100 ms (or `max`, if that is shorter).
-    pub(crate) fn new(max: Duration) -> Self {
+    pub fn new(max: Duration) -> Self {
         Self {
             next: INITIAL.min(max),
             max,
@@ -25,14 +25,14 @@ impl Backoff {
 
     /// The pause before the next attempt; each call doubles the following one,
     /// up to the ceiling.
-    pub(crate) fn next_delay(&mut self) -> Duration {
+    pub fn next_delay(&mut self) -> Duration {
         let delay = self.next;
         self.next = (self.next * 2).min(self.max);
         delay
     }
 
     /// An attempt succeeded: the next failure starts over at 100 ms.
-    pub(crate) fn reset(&mut self) {
+    pub fn reset(&mut self) {
         self.next = INITIAL.min(self.max);
     }
 }

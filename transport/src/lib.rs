@@ -70,7 +70,7 @@
 //! - `amqp/`, `mqtt/`, `memory/` — the three implementations.
 
 pub mod amqp;
-mod backoff;
+pub mod backoff;
 mod brokers;
 mod error;
 pub mod memory;

@@ -52,7 +52,7 @@ pub fn client_config(extra: &[PathBuf]) -> Result<Arc<ClientConfig>, String> {
 
 /// Checks that `host` can be a TLS server name: a DNS name or an address
 /// (IPv6 without brackets).
-pub fn check_server_name(host: &str) -> Result<(), String> {
+pub(crate) fn check_server_name(host: &str) -> Result<(), String> {
     ServerName::try_from(host)
         .map(drop)
         .map_err(|_| format!("TLS cannot check a certificate against host {host:?}"))

@@ -28,6 +28,7 @@ use super::wire;
 use crate::runtime::{Attached, Body, Packet};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use msgflo_protocol::messages::{Output, PacketEvent, Response, RuntimeOutput, RuntimePorts};
+use msgflo_transport::backoff::Backoff;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,7 +38,7 @@ use tokio_tungstenite::tungstenite::Message;
 /// Longest wait for a connection and the remote's first answers.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// First pause before connecting again.
-pub const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+pub const FIRST_BACKOFF: Duration = msgflo_transport::backoff::INITIAL;
 /// Longest pause before connecting again.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How long after `runtime:runtime` the remote's `runtime:ports` may come.
@@ -63,7 +64,7 @@ enum End {
 
 /// Runs the link until the node is gone.
 pub(super) async fn run(shared: Arc<Shared>, node: Attached) {
-    let mut backoff = FIRST_BACKOFF;
+    let mut backoff = Backoff::new(MAX_BACKOFF);
     loop {
         let settings = {
             let queues = shared.lock();
@@ -115,11 +116,12 @@ pub(super) async fn run(shared: Arc<Shared>, node: Attached) {
             End::Lost(reason) => reason,
         };
         if connected {
-            backoff = FIRST_BACKOFF;
+            backoff.reset();
         }
+        let pause = backoff.next_delay();
         status(
             &node,
-            format!("connecting to {address} again in {backoff:?}: {reason}"),
+            format!("connecting to {address} again in {pause:?}: {reason}"),
             true,
         );
         let closed = async {
@@ -128,10 +130,9 @@ pub(super) async fn run(shared: Arc<Shared>, node: Attached) {
             }
         };
         tokio::select! {
-            () = tokio::time::sleep(backoff) => {}
+            () = tokio::time::sleep(pause) => {}
             () = closed => return,
         }
-        backoff = (backoff * 2).min(MAX_BACKOFF);
     }
 }
 

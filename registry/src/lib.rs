@@ -1,0 +1,1 @@
+//! The runtime registry (placeholder: being written).

@@ -40,6 +40,9 @@
 //! - [`try_it`] — the commands `msgflo --broker embedded` prints for trying
 //!   its graph from another terminal.
 //! - [`ping`] — `--ping-url`: telling a registry the runtime is alive.
+//! - [`runtime_registry`] — `--registry`: registering with a runtime
+//!   registry (Flowhub's API, `msgflo-registry`) and pinging it; the
+//!   client `msgflo-participants --registry` lists with.
 //! - [`tls`] — `--tls-cert` / `--tls-key`: the server's `wss://` identity.
 //! - [`tokens_file`] — `--tokens FILE`: tokens with rights (send to
 //!   inports, receive outports, edit), read at start and on SIGHUP; the
@@ -71,6 +74,7 @@ pub mod ping;
 pub mod registry;
 pub mod relay;
 pub mod routes;
+pub mod runtime_registry;
 pub mod server;
 pub mod spawn;
 pub mod tls;

@@ -16,6 +16,8 @@
 //!   an outport's) as JSON on stdout.
 //! - [`participants`] — `msgflo-participants`: the live participants, from a
 //!   running coordinator or from discovery on the broker.
+//! - [`runtimes`] — `msgflo-participants --registry`: the runtimes a
+//!   runtime registry lists, as a table.
 //! - [`listed`] — one participant as listed, to and from JSON; [`table`] —
 //!   printing them as a table.
 //! - [`call`] — `msgflo-participants --call`: calling them all over the
@@ -36,6 +38,7 @@ pub mod participants;
 pub mod procfile;
 pub mod progress;
 pub mod register;
+pub mod runtimes;
 pub mod send;
 pub mod setup;
 pub mod setup_plan;

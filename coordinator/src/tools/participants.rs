@@ -18,6 +18,10 @@
 //!   a coordinator, `fbp` holds every announcement since the last one ran,
 //!   so participants that stopped meanwhile are listed too.
 //!
+//! With `--registry URL` it asks a runtime registry instead and lists its
+//! runtimes (coordinators and other FBP runtimes), not participants
+//! ([`super::runtimes`]).
+//!
 //! With `--call NAME` (`--args JSON`, `--role R`, `--timeout 2s`) it then
 //! calls each of them over the broker and prints their answers instead
 //! ([`super::call`]).
@@ -78,6 +82,13 @@ pub struct Args {
     /// How long to wait for the answers: seconds, or 2s, 500ms, 1m.
     #[arg(long, value_name = "DURATION", default_value = "2s")]
     pub timeout: String,
+    /// List the runtimes this runtime registry knows instead (Flowhub's
+    /// API, e.g. msgflo-registry) [default: none].
+    #[arg(long, value_name = "URL", conflicts_with_all = ["runtime", "listen", "call"])]
+    pub registry: Option<String>,
+    /// Token of the registry's user [default: $MSGFLO_REGISTRY_TOKEN].
+    #[arg(long, value_name = "TOKEN", requires = "registry")]
+    pub registry_token: Option<String>,
     /// Print a JSON array instead of a table.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "false",
           value_parser = clap::builder::BoolishValueParser::new(), action = ArgAction::Set)]
@@ -89,6 +100,13 @@ pub struct Args {
 
 /// Runs the tool.
 pub async fn run(args: Args) -> Result<(), String> {
+    if let Some(registry) = &args.registry {
+        let token = args
+            .registry_token
+            .clone()
+            .or_else(|| cli::env("MSGFLO_REGISTRY_TOKEN"));
+        return super::runtimes::run(registry, token, args.json).await;
+    }
     let secret = args.secret.clone().or_else(|| cli::env("MSGFLO_SECRET"));
     let heard = |listed| Answer {
         listed,

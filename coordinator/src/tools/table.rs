@@ -119,7 +119,7 @@ fn ports(ports: &[Port]) -> String {
 }
 
 /// `3 s ago`, `2 min ago`.
-fn ago(ms: u64) -> String {
+pub(super) fn ago(ms: u64) -> String {
     match ms / 1000 {
         s if s < 120 => format!("{s} s ago"),
         s if s < 7200 => format!("{} min ago", s / 60),

@@ -10,6 +10,7 @@ use msgflo_coordinator::fbp::graph_edit::Graphs;
 use msgflo_coordinator::library::Library;
 use msgflo_coordinator::live::{Config, Coordinator};
 use msgflo_coordinator::ping::Ping;
+use msgflo_coordinator::runtime_registry::{options::Runtime, RegistryArgs};
 use msgflo_coordinator::spawn::{ChildOptions, Children};
 use msgflo_coordinator::{embedded, flowhub, graph_file, server, tokens_file, try_it};
 use msgflo_transport::{self as transport, ConnectOptions};
@@ -106,6 +107,9 @@ struct Args {
     /// may announce ten times as many at once (a fleet starting).
     #[arg(long, default_value_t = 100.0, value_parser = positive_rate)]
     discovery_rate: f64,
+    /// --registry and the rest: registering with a runtime registry.
+    #[command(flatten)]
+    registry: RegistryArgs,
     #[command(flatten)]
     log: msgflo_cli::logging::LogArgs,
 }
@@ -234,6 +238,20 @@ async fn run(args: Args) -> Result<(), String> {
         let ping = Ping::new(&url, &runtime_id, &method, Duration::from_secs(interval))
             .map_err(|e| e.to_string())?;
         tokio::spawn(ping.run());
+    }
+    let runtime = Runtime {
+        id: &runtime_id,
+        scheme,
+        host: &args.host,
+        port: args.port,
+        secret: secret.as_deref(),
+    };
+    if let Some(announcer) = args
+        .registry
+        .announcer(&runtime)
+        .map_err(|e| e.to_string())?
+    {
+        announcer.spawn();
     }
     let shutdown = cli::shutdown_signal();
     let shutdown = async {

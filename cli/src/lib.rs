@@ -5,23 +5,26 @@
 //! (the broker URL).
 //!
 //! # Layout
-//! - this file — [`main`], [`env()`], [`broker`], [`shutdown_signal`];
-//! - `logging.rs` — [`logging`]: the log format and subscriber.
+//! - this file — [`main`], [`start`], [`env()`], [`broker`], [`shutdown_signal`];
+//! - `logging.rs` — [`logging`]: the log format and subscriber;
+//! - `settings/` — [`settings`]: every program's settings, from flags, the
+//!   environment and settings files (the `config` crate), `--print-config`.
 
 pub mod logging;
+pub mod settings;
 
-use logging::{LogArgs, LogFormat};
+use logging::LogFormat;
 use std::future::Future;
 use std::process::ExitCode;
 
-/// Runs `program` on a tokio runtime with logging set up as `log` says; an
+/// Runs `program` on a tokio runtime with logging in `log_format`; an
 /// error is printed as `NAME: message` on stderr (a JSON object with
 /// `--log-format json`) and exits with code 1.
-pub fn main<F>(name: &str, log: LogArgs, program: F) -> ExitCode
+pub fn main<F>(name: &str, log_format: LogFormat, program: F) -> ExitCode
 where
     F: Future<Output = Result<(), String>>,
 {
-    logging::init(log.log_format);
+    logging::init(log_format);
     let result = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime.block_on(program),
         Err(e) => Err(format!("cannot start the async runtime: {e}")),
@@ -29,7 +32,7 @@ where
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            match log.log_format {
+            match log_format {
                 LogFormat::Text => eprintln!("{name}: {message}"),
                 LogFormat::Json => eprintln!(
                     "{}",
@@ -38,6 +41,27 @@ where
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Reads the settings of program `name` (it reads `keys`; `flags` are
+/// those given on its command line), then [`main`]s `program` with them.
+/// `--print-config` prints them instead; a settings mistake is one line
+/// and exit code 1.
+pub fn start<P, F>(
+    name: &str,
+    args: &settings::SettingsArgs,
+    keys: &[&'static settings::Key],
+    flags: settings::Flags,
+    program: P,
+) -> ExitCode
+where
+    P: FnOnce(settings::Settings) -> F,
+    F: Future<Output = Result<(), String>>,
+{
+    match args.load(name, keys, flags) {
+        Ok(settings) => main(name, settings.log_format(), program(settings)),
+        Err(code) => code,
     }
 }
 

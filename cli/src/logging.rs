@@ -1,6 +1,7 @@
 //! How the command-line programs log, on stderr: `RUST_LOG` (default
 //! `warn`; lapin's and the embedded broker's rumqttd logs off) and
-//! `--log-format` / `MSGFLO_LOG_FORMAT`:
+//! `--log-format` / `MSGFLO_LOG_FORMAT` / `log_format` in a settings file
+//! (see [`crate::settings`]):
 //! - `text` (default): lines for people, coloured only when stderr is a
 //!   terminal and `NO_COLOR` is not set — never in a file, a pipe or
 //!   `docker logs`;
@@ -11,9 +12,6 @@
 //! their output; [`strip_ansi`] takes terminal codes out of it.
 
 use std::io::IsTerminal;
-
-/// The environment variable that sets the log format (`--log-format` wins).
-pub const LOG_FORMAT_ENV: &str = "MSGFLO_LOG_FORMAT";
 
 /// How a program logs.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,8 +33,12 @@ impl LogFormat {
     }
 }
 
-/// The logging option of every program: flatten it into its clap arguments
-/// (`#[command(flatten)]`).
+/// The environment variable that sets the log format (`--log-format` wins);
+/// also how the coordinator hands its format to the participants it starts.
+pub const LOG_FORMAT_ENV: &str = "MSGFLO_LOG_FORMAT";
+
+/// The logging option alone, for a program that reads no other settings
+/// (being replaced by [`crate::settings::SettingsArgs`]).
 #[derive(clap::Args, Debug, Clone, Copy, Default)]
 pub struct LogArgs {
     /// Log format on stderr: text (coloured only on a terminal) or json (one
@@ -109,18 +111,5 @@ mod tests {
             strip_ansi("no codes"),
             std::borrow::Cow::Borrowed(_)
         ));
-    }
-
-    #[test]
-    fn the_format_comes_from_the_flag() {
-        use clap::Parser;
-        #[derive(clap::Parser)]
-        struct Program {
-            #[command(flatten)]
-            log: LogArgs,
-        }
-        let parsed = Program::try_parse_from(["p", "--log-format", "json"]).unwrap();
-        assert_eq!(parsed.log.log_format, LogFormat::Json);
-        assert!(Program::try_parse_from(["p", "--log-format", "xml"]).is_err());
     }
 }

@@ -25,8 +25,8 @@ struct Args {
     component: String,
 }
 
-async fn run(args: Args) -> Result<(), String> {
-    let options = args.participant.options()?;
+async fn run(args: Args, settings: cli::Settings) -> Result<(), String> {
+    let options = args.participant.options(&settings)?;
     let Some(component) = component(&args.component, options.id.as_str()) else {
         return Err(format!(
             "unknown component {:?}; example components: {}",
@@ -44,5 +44,8 @@ async fn run(args: Args) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    cli::main("msgflo-examples", args.participant.log, run(args))
+    let (settings, flags) = (args.participant.settings.clone(), args.participant.flags());
+    cli::start("msgflo-examples", &settings, cli::KEYS, flags, |settings| {
+        run(args, settings)
+    })
 }

@@ -3,18 +3,35 @@
 //! the broker from the environment) is the crate `msgflo-cli`, re-exported
 //! here.
 
-pub use msgflo_cli::{broker, env, main, shutdown_signal};
+pub use msgflo_cli::settings::{keys, Flags, Key, Settings, SettingsArgs};
+pub use msgflo_cli::{main, shutdown_signal, start};
 
-use crate::logging::LogArgs;
 use crate::runner::{Options, Running, DEFAULT_PREFETCH};
 use msgflo_protocol::ids::{ParticipantId, Role};
 use std::future::Future;
-use std::time::Duration;
 
 /// The options every participant program takes: role, broker, id, prefetch
 /// and IIPs. Flatten it into a program's own clap arguments
-/// (`#[command(flatten)]`) and turn it into runner [`Options`] with
-/// [`ParticipantArgs::options`].
+/// (`#[command(flatten)]`), read the settings with [`start`] (flags over
+/// the environment over settings files: [`KEYS`], [`ParticipantArgs::flags`])
+/// and turn both into runner [`Options`] with [`ParticipantArgs::options`]:
+///
+/// ```no_run
+/// # use clap::Parser;
+/// # use msgflo_participant::cli::{self, ParticipantArgs};
+/// #[derive(clap::Parser)]
+/// struct Args {
+///     #[command(flatten)]
+///     participant: ParticipantArgs,
+/// }
+/// let args = Args::parse();
+/// let (settings, flags) = (args.participant.settings.clone(), args.participant.flags());
+/// cli::start("my-participant", &settings, cli::KEYS, flags, |settings| async move {
+///     let options = args.participant.options(&settings)?;
+///     // runner::start(component, options) ...
+///     Ok(())
+/// });
+/// ```
 #[derive(clap::Args, Debug, Clone)]
 pub struct ParticipantArgs {
     /// Role of the participant: its node name in the graph.
@@ -28,9 +45,10 @@ pub struct ParticipantArgs {
     /// the same id (nothing queued meanwhile is lost).
     #[arg(long)]
     pub id: Option<String>,
-    /// Unacked messages per inport, processed concurrently.
-    #[arg(long, default_value_t = DEFAULT_PREFETCH)]
-    pub prefetch: u16,
+    /// Unacked messages per inport, processed concurrently
+    /// [default: $MSGFLO_PREFETCH, 128].
+    #[arg(long)]
+    pub prefetch: Option<u16>,
     /// Initial packets as a JSON object: {"port": data, ...}.
     #[arg(long)]
     pub iips: Option<String>,
@@ -40,16 +58,33 @@ pub struct ParticipantArgs {
     /// [default: $MSGFLO_QUEUE_TYPE, classic]. MQTT ignores it.
     #[arg(long, value_name = "TYPE")]
     pub queue_type: Option<String>,
-    /// `--log-format`.
+    /// `--config`, `--print-config`, `--log-format`.
     #[command(flatten)]
-    pub log: LogArgs,
+    pub settings: SettingsArgs,
 }
 
+/// The settings participant programs read.
+pub const KEYS: &[&Key] = &[
+    &keys::BROKER,
+    &keys::PREFETCH,
+    &keys::QUEUE_TYPE,
+    &keys::DISCOVERY_PERIOD,
+];
+
 impl ParticipantArgs {
-    /// The runner options these arguments (and `MSGFLO_DISCOVERY_PERIOD`) ask for.
-    pub fn options(&self) -> Result<Options, String> {
+    /// The settings given as flags.
+    pub fn flags(&self) -> Flags {
+        Flags::new()
+            .with(&keys::BROKER, self.broker.as_ref())
+            .with(&keys::PREFETCH, self.prefetch)
+            .with(&keys::QUEUE_TYPE, self.queue_type.as_ref())
+    }
+
+    /// The runner options these arguments and `settings` (read with
+    /// [`KEYS`] and [`ParticipantArgs::flags`]) ask for.
+    pub fn options(&self, settings: &Settings) -> Result<Options, String> {
         let role = Role::new(self.name.as_str()).map_err(|e| e.to_string())?;
-        let mut options = Options::new(role, broker(self.broker.as_deref()));
+        let mut options = Options::new(role, settings.broker());
         if let Some(id) = &self.id {
             options.id = ParticipantId::new(id.as_str()).map_err(|e| e.to_string())?;
             options.keep_session = true;
@@ -60,16 +95,16 @@ impl ParticipantArgs {
             options.id = ParticipantId::new(id).map_err(|e| e.to_string())?;
             options.adopt_orphans = Some(mqtt);
         }
-        if let Some(kind) = self.queue_type.clone().or_else(|| env("MSGFLO_QUEUE_TYPE")) {
-            options.queue_type = kind
-                .trim()
-                .parse()
-                .map_err(|e| format!("--queue-type: {e}"))?;
+        if let Some(kind) = settings.text(&keys::QUEUE_TYPE) {
+            options.queue_type = kind.parse().map_err(|e| format!("queue_type: {e}"))?;
         }
-        if self.prefetch == 0 {
+        let prefetch = settings
+            .parse::<u16>(&keys::PREFETCH)
+            .map_err(|e| e.to_string())?;
+        options.prefetch = prefetch.unwrap_or(DEFAULT_PREFETCH);
+        if options.prefetch == 0 {
             return Err("--prefetch must be at least 1".into());
         }
-        options.prefetch = self.prefetch;
         if let Some(iips) = &self.iips {
             let value: serde_json::Value =
                 serde_json::from_str(iips).map_err(|e| format!("--iips is not JSON: {e}"))?;
@@ -78,18 +113,11 @@ impl ParticipantArgs {
             };
             options.iips = map;
         }
-        if let Some(period) = env("MSGFLO_DISCOVERY_PERIOD") {
-            options.discovery_period = period
-                .trim()
-                .parse()
-                .ok()
-                .filter(|secs: &f64| *secs > 0.0)
-                .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
-                .ok_or_else(|| {
-                    format!(
-                        "MSGFLO_DISCOVERY_PERIOD must be a positive number of seconds, not {period:?}"
-                    )
-                })?;
+        if let Some(period) = settings
+            .seconds(&keys::DISCOVERY_PERIOD)
+            .map_err(|e| e.to_string())?
+        {
+            options.discovery_period = period;
         }
         Ok(options)
     }
@@ -115,4 +143,19 @@ fn mqtt_broker(broker: &str) -> Option<crate::transport::BrokerUrl> {
         .ok()
         .map(|brokers| brokers.primary().clone())
         .filter(|url| matches!(url.scheme, Scheme::Mqtt | Scheme::Mqtts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_settings_table_says_the_runner_defaults() {
+        assert_eq!(
+            keys::PREFETCH.default,
+            Some(DEFAULT_PREFETCH.to_string().as_str())
+        );
+        let period = msgflo_protocol::discovery::DEFAULT_PERIOD_SECS.to_string();
+        assert_eq!(keys::DISCOVERY_PERIOD.default, Some(period.as_str()));
+    }
 }

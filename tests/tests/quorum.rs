@@ -146,7 +146,7 @@ async fn the_queue_type_comes_from_the_environment_and_a_bad_one_is_one_line() -
     ensure!(code == Some(1), "exit code {code:?}");
     ensure!(
         stderr.trim()
-            == "msgflo-participant: --queue-type: unknown queue type \"stream\": use classic or quorum",
+            == "msgflo-participant: --queue-type: queue_type: expected one of classic, quorum, got \"stream\"",
         "{stderr}"
     );
     Ok(())

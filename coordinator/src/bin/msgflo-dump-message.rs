@@ -7,5 +7,13 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = dump::Args::parse();
-    msgflo_cli::main("msgflo-dump-message", args.log, dump::run(args))
+    let settings = args.settings.clone();
+    let flags = args.flags();
+    msgflo_cli::start(
+        "msgflo-dump-message",
+        &settings,
+        dump::KEYS,
+        flags,
+        |settings| dump::run(args, settings),
+    )
 }

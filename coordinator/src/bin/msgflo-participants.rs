@@ -8,5 +8,9 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = participants::Args::parse();
-    msgflo_cli::main("msgflo-participants", args.log, participants::run(args))
+    msgflo_cli::main(
+        "msgflo-participants",
+        args.log.log_format,
+        participants::run(args),
+    )
 }

@@ -6,6 +6,7 @@
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser};
 use msgflo_cli as cli;
+use msgflo_cli::settings::{keys, Flags, SettingsArgs};
 use msgflo_coordinator::tools::register::{self, Options};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,27 +31,35 @@ struct Args {
           value_parser = BoolishValueParser::new(), action = ArgAction::Set)]
     forever: bool,
     #[command(flatten)]
-    log: msgflo_cli::logging::LogArgs,
+    settings: SettingsArgs,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    cli::main("msgflo-register", args.log, async move {
-        let interval = Duration::try_from_secs_f64(args.interval)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                format!(
-                    "--interval: {} is not a positive number of seconds",
-                    args.interval
-                )
-            })?;
-        let options = Options {
-            roles: args.role,
-            broker: cli::broker(args.broker.as_deref()),
-            interval,
-            forever: args.forever,
-        };
-        register::run(options, cli::shutdown_signal()).await
-    })
+    let flags = Flags::new().with(&keys::BROKER, args.broker.as_ref());
+    let settings_args = args.settings.clone();
+    cli::start(
+        "msgflo-register",
+        &settings_args,
+        &[&keys::BROKER],
+        flags,
+        |settings| async move {
+            let interval = Duration::try_from_secs_f64(args.interval)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    format!(
+                        "--interval: {} is not a positive number of seconds",
+                        args.interval
+                    )
+                })?;
+            let options = Options {
+                roles: args.role,
+                broker: settings.broker(),
+                interval,
+                forever: args.forever,
+            };
+            register::run(options, cli::shutdown_signal()).await
+        },
+    )
 }

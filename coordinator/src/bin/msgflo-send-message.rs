@@ -7,5 +7,13 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = send::Args::parse();
-    msgflo_cli::main("msgflo-send-message", args.log, send::run(args))
+    let settings = args.settings.clone();
+    let flags = args.flags();
+    msgflo_cli::start(
+        "msgflo-send-message",
+        &settings,
+        send::KEYS,
+        flags,
+        |settings| send::run(args, settings),
+    )
 }

@@ -6,6 +6,7 @@
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser};
 use msgflo_cli as cli;
+use msgflo_cli::settings::{keys, Flags, Key, SettingsArgs};
 use msgflo_coordinator::spawn::ChildOptions;
 use msgflo_coordinator::tools::setup::{self, Options};
 use std::path::PathBuf;
@@ -31,17 +32,17 @@ struct Args {
     /// Do not start participants for these roles (comma-separated).
     #[arg(long, value_name = "one,two", value_delimiter = ',')]
     ignore: Vec<String>,
-    /// Library definition [default: package.json, if there is one].
+    /// Library definition [default: $MSGFLO_LIBRARY, package.json if there is one].
     #[arg(long, value_name = "FILE.json")]
     library: Option<PathBuf>,
-    /// Directory where components are located [default: participants].
+    /// Directory where components are located [default: $MSGFLO_COMPONENTDIR, participants].
     #[arg(long, value_name = "DIR")]
     componentdir: Option<PathBuf>,
     /// The started participants' streams to copy to ours, each line prefixed
     /// with `[role] ` (comma-separated; empty: none).
-    #[arg(long, value_name = "stderr,stdout", num_args = 0..=1, default_missing_value = "stderr,stdout",
-          default_value = "stderr,stdout")]
-    forward: String,
+    /// [default: $MSGFLO_FORWARD, stderr,stdout]
+    #[arg(long, value_name = "stderr,stdout", num_args = 0..=1, default_missing_value = "stderr,stdout")]
+    forward: Option<String>,
     /// Wait for discovery messages and use the queues they name.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "false",
           value_parser = BoolishValueParser::new(), action = ArgAction::Set)]
@@ -57,31 +58,55 @@ struct Args {
     #[arg(long, value_name = "SHELL", num_args = 0..=1, default_missing_value = "sh")]
     shell: Option<String>,
     #[command(flatten)]
-    log: msgflo_cli::logging::LogArgs,
+    settings: SettingsArgs,
 }
+
+/// The settings msgflo-setup reads.
+const KEYS: &[&Key] = &[
+    &keys::BROKER,
+    &keys::LIBRARY,
+    &keys::COMPONENTDIR,
+    &keys::FORWARD,
+];
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    cli::main("msgflo-setup", args.log, async move {
-        let mut forward = ChildOptions::default();
-        forward.forward(&args.forward).map_err(|e| e.to_string())?;
-        let timeout = Duration::try_from_secs_f64(args.timeout)
-            .map_err(|_| format!("--timeout: {} is not a number of seconds", args.timeout))?;
-        let options = Options {
-            graph: args.graph,
-            broker: cli::broker(args.broker.as_deref()),
-            participants: args.participants,
-            only: args.only,
-            ignore: args.ignore,
-            library: args.library,
-            componentdir: args.componentdir,
-            forward_stdout: forward.forward_stdout,
-            forward_stderr: forward.forward_stderr,
-            log_format: args.log.log_format,
-            discover: args.discover,
-            timeout,
-            forever: args.forever,
-        };
-        setup::run(options, cli::shutdown_signal()).await
-    })
+    let flags = Flags::new()
+        .with(&keys::BROKER, args.broker.as_ref())
+        .with(&keys::LIBRARY, args.library.as_ref().map(|p| p.display()))
+        .with(
+            &keys::COMPONENTDIR,
+            args.componentdir.as_ref().map(|p| p.display()),
+        )
+        .with(&keys::FORWARD, args.forward.as_ref());
+    let settings_args = args.settings.clone();
+    cli::start(
+        "msgflo-setup",
+        &settings_args,
+        KEYS,
+        flags,
+        |settings| async move {
+            let mut forward = ChildOptions::default();
+            let streams = settings.string(&keys::FORWARD).unwrap_or_default();
+            forward.forward(&streams).map_err(|e| e.to_string())?;
+            let timeout = Duration::try_from_secs_f64(args.timeout)
+                .map_err(|_| format!("--timeout: {} is not a number of seconds", args.timeout))?;
+            let options = Options {
+                graph: args.graph,
+                broker: settings.broker(),
+                participants: args.participants,
+                only: args.only,
+                ignore: args.ignore,
+                library: settings.path(&keys::LIBRARY),
+                componentdir: settings.path(&keys::COMPONENTDIR),
+                forward_stdout: forward.forward_stdout,
+                forward_stderr: forward.forward_stderr,
+                log_format: settings.log_format(),
+                discover: args.discover,
+                timeout,
+                forever: args.forever,
+            };
+            setup::run(options, cli::shutdown_signal()).await
+        },
+    )
 }

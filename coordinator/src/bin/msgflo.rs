@@ -306,7 +306,7 @@ fn tools_beside_us() -> try_it::ToolPath {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    cli::main("msgflo", args.log, run(args))
+    cli::main("msgflo", args.log.log_format, run(args))
 }
 
 /// `--discovery-rate`: a number of participants per second above zero.

@@ -18,6 +18,7 @@ use super::{close, connect, ensure_inport, queue_name, CONNECT_TIMEOUT};
 use clap::{ArgAction, Parser};
 use futures_util::FutureExt;
 use msgflo_cli as cli;
+use msgflo_cli::settings::{keys, Flags, Key, Settings, SettingsArgs};
 use msgflo_transport::{Consumer, Delivery, Transport};
 use std::io::Write;
 use std::time::Duration;
@@ -55,13 +56,23 @@ pub struct Args {
     #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "false",
           value_parser = clap::builder::BoolishValueParser::new(), action = ArgAction::Set)]
     pub declare: bool,
-    /// `--log-format`.
+    /// `--config`, `--print-config`, `--log-format`.
     #[command(flatten)]
-    pub log: msgflo_cli::logging::LogArgs,
+    pub settings: SettingsArgs,
+}
+
+/// The settings it reads.
+pub const KEYS: &[&Key] = &[&keys::BROKER];
+
+impl Args {
+    /// The settings given as flags.
+    pub fn flags(&self) -> Flags {
+        Flags::new().with(&keys::BROKER, self.broker.as_ref())
+    }
 }
 
 /// Runs the tool.
-pub async fn run(args: Args) -> Result<(), String> {
+pub async fn run(args: Args, settings: Settings) -> Result<(), String> {
     let amount = match (args.amount, args.follow) {
         (Some(0), _) => return Err("--amount must be at least 1".into()),
         (Some(n), _) => Some(n),
@@ -74,7 +85,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         None => None,
     };
     let shutdown = cli::shutdown_signal();
-    let broker = cli::broker(args.broker.as_deref());
+    let broker = settings.broker();
     let transport = connect(&broker, "msgflo-dump-message", CONNECT_TIMEOUT).await?;
     let outcome = dump(transport.as_ref(), &args, amount, deadline, shutdown).await;
     close(transport.as_ref()).await;

@@ -13,7 +13,7 @@ use super::{close, connect, ensure_inport, queue_name, CONNECT_TIMEOUT};
 use bytes::Bytes;
 use clap::{ArgAction, Parser};
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use msgflo_cli as cli;
+use msgflo_cli::settings::{keys, Flags, Key, Settings, SettingsArgs};
 use msgflo_protocol::ids::QueueName;
 use msgflo_transport::Transport;
 use std::path::PathBuf;
@@ -52,9 +52,19 @@ pub struct Args {
     #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "false",
           value_parser = clap::builder::BoolishValueParser::new(), action = ArgAction::Set)]
     pub declare: bool,
-    /// `--log-format`.
+    /// `--config`, `--print-config`, `--log-format`.
     #[command(flatten)]
-    pub log: msgflo_cli::logging::LogArgs,
+    pub settings: SettingsArgs,
+}
+
+/// The settings it reads.
+pub const KEYS: &[&Key] = &[&keys::BROKER];
+
+impl Args {
+    /// The settings given as flags.
+    pub fn flags(&self) -> Flags {
+        Flags::new().with(&keys::BROKER, self.broker.as_ref())
+    }
 }
 
 /// What was sent.
@@ -67,7 +77,7 @@ pub struct Report {
 }
 
 /// Runs the tool.
-pub async fn run(args: Args) -> Result<(), String> {
+pub async fn run(args: Args, settings: Settings) -> Result<(), String> {
     let queue = queue_name(&args.queue, "--queue")?;
     let messages = match (&args.json, &args.file) {
         (Some(json), _) => input::from_json(json)?,
@@ -80,7 +90,7 @@ pub async fn run(args: Args) -> Result<(), String> {
             args.rate
         ));
     }
-    let broker = cli::broker(args.broker.as_deref());
+    let broker = settings.broker();
     let transport = connect(&broker, "msgflo-send-message", CONNECT_TIMEOUT).await?;
     let outcome = match ensure_inport(transport.as_ref(), &queue, args.declare).await {
         // Unconstrained: tokio's cooperative budget would make the odd send

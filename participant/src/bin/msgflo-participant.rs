@@ -71,8 +71,8 @@ async fn start(args: &Args, options: Options) -> Result<Running, String> {
         .map_err(|e| e.to_string())
 }
 
-async fn run(args: Args) -> Result<(), String> {
-    let options = args.participant.options()?;
+async fn run(args: Args, settings: cli::Settings) -> Result<(), String> {
+    let options = args.participant.options(&settings)?;
     let role = options.role.clone();
     let shutdown = cli::shutdown_signal();
     let running = start(&args, options).await?;
@@ -81,5 +81,12 @@ async fn run(args: Args) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    cli::main("msgflo-participant", args.participant.log, run(args))
+    let (settings, flags) = (args.participant.settings.clone(), args.participant.flags());
+    cli::start(
+        "msgflo-participant",
+        &settings,
+        cli::KEYS,
+        flags,
+        |settings| run(args, settings),
+    )
 }

@@ -2,8 +2,10 @@
 //! unique names so tests can run in parallel, the workspace root, public npm
 //! and PyPI packages installed at test time ([`npm`], [`python`]), a
 //! throw-away CA, TLS broker and TLS proxy ([`tls`]), running the data
-//! tools ([`tools`]), a RabbitMQ vhost of a test's own ([`vhost`]), and
-//! noflo-ui in headless Chromium as the user ([`noflo_ui`]).
+//! tools ([`tools`]), a RabbitMQ vhost of a test's own ([`vhost`]),
+//! noflo-ui in headless Chromium as the user ([`noflo_ui`]), and the
+//! runtime registry server with its storage ([`registry_server`], a
+//! PostgreSQL database of a test's own in [`postgres`]).
 //!
 //! Broker addresses come from the environment that `scripts/test` sets up:
 //! `MSGFLO_TEST_AMQP_URL` (default `amqp://guest:guest@127.0.0.1:5672/%2f`) and
@@ -21,10 +23,12 @@ pub mod npm;
 pub mod numbered;
 pub mod opened;
 pub mod own_mosquitto;
+pub mod postgres;
 pub mod process;
 pub mod proxy;
 pub mod python;
 pub mod rabbitmq_cluster;
+pub mod registry_server;
 pub mod repeat_pair;
 pub mod tls;
 pub mod tools;

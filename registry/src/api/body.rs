@@ -37,24 +37,21 @@ where
     }
 }
 
-/// `bytes` as a `T`; the error says whether the JSON was malformed or which
-/// field had the wrong type.
+/// `bytes`, a JSON object, as a `T`; the error says whether the JSON was
+/// malformed, not an object, or which field had the wrong type.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut json = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut json).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_data() && path != "." {
-            ApiError::BadRequest(format!("{path}: {inner}"))
-        } else if inner.is_data() {
-            ApiError::BadRequest(format!("the body: {inner}"))
-        } else {
-            ApiError::BadRequest(format!("malformed JSON: {inner}"))
-        }
-    })?;
-    json.end()
+    let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
-    Ok(value)
+    if !value.is_object() {
+        // serde would take an array for a struct, field by field.
+        return Err(ApiError::BadRequest(
+            "the body must be a JSON object".into(),
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::BadRequest(format!("{path}: {}", e.into_inner()))
+    })
 }
 
 #[cfg(test)]
@@ -79,8 +76,12 @@ mod tests {
         assert!(refused("{").starts_with("malformed JSON: EOF while parsing"));
         assert!(refused("{} x").starts_with("malformed JSON: trailing characters"));
         assert!(refused("").starts_with("malformed JSON"));
-        assert!(refused(r#"{"name": 5}"#).starts_with("name: invalid type: integer `5`"));
-        assert!(refused("5").starts_with("the body: invalid type: integer `5`, expected"));
+        assert_eq!(
+            refused(r#"{"name": 5}"#),
+            "name: invalid type: integer `5`, expected a string"
+        );
+        assert_eq!(refused("5"), "the body must be a JSON object");
+        assert_eq!(refused("[\"x\"]"), "the body must be a JSON object");
     }
 
     #[test]

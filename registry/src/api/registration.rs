@@ -144,7 +144,7 @@ mod tests {
                 r#"{"address": "ws://h:1", "protocol": "ws", "type": 3}"#
             ))
             .1,
-            "type: invalid type: integer `3`, expected a string at line 1 column 51"
+            "type: invalid type: integer `3`, expected a string"
         );
     }
 }

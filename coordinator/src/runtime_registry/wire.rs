@@ -30,11 +30,15 @@ pub struct Registration {
 }
 
 /// One runtime as `GET /runtimes/` lists it. Lenient: only `id` is needed,
-/// so a registry with fewer (or more) fields still lists.
+/// so a registry with fewer fields still lists; fields not named here are
+/// kept in `other`, so it serialises back to what the registry sent.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Listed {
     /// The runtime id.
     pub id: String,
+    /// The owner's user id.
+    #[serde(default)]
+    pub user: Option<String>,
     /// Its label.
     #[serde(default)]
     pub label: Option<String>,
@@ -62,6 +66,9 @@ pub struct Listed {
     /// When it first registered, ISO 8601 UTC.
     #[serde(default)]
     pub registered: Option<String>,
+    /// Whatever else the registry says of it.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Listed {
@@ -123,6 +130,9 @@ mod tests {
         .expect("parses");
         assert_eq!(full.kind.as_deref(), Some("msgflo"));
         assert_eq!(full.state(), "offline");
+        assert_eq!(full.other.get("extra"), Some(&json!(1)));
+        let again = serde_json::to_value(&full).expect("serialises");
+        assert_eq!((&again["user"], &again["extra"]), (&json!("u"), &json!(1)));
         let bare: Listed = serde_json::from_value(json!({"id": "x", "online": true})).expect("id");
         assert_eq!(bare.state(), "online");
         assert!(serde_json::from_value::<Listed>(json!({"label": "no id"})).is_err());

@@ -5,6 +5,7 @@
 
 use clap::{ArgAction, Parser};
 use msgflo_cli as cli;
+use msgflo_cli::settings::{keys, Flags, Key, Settings, SettingsArgs, SettingsError};
 use msgflo_coordinator::core::Limits;
 use msgflo_coordinator::fbp::graph_edit::Graphs;
 use msgflo_coordinator::library::Library;
@@ -24,12 +25,12 @@ use std::time::Duration;
 struct Args {
     /// Address to listen on. The default takes connections from this machine
     /// only; use 0.0.0.0 to take them from anywhere (then set --secret or
-    /// --tokens).
-    #[arg(long, default_value = "localhost")]
-    host: String,
-    /// Port of the FBP protocol WebSocket.
-    #[arg(long, default_value_t = 3569)]
-    port: u16,
+    /// --tokens) [default: $MSGFLO_HOST, localhost].
+    #[arg(long)]
+    host: Option<String>,
+    /// Port of the FBP protocol WebSocket [default: $MSGFLO_PORT, 3569].
+    #[arg(long)]
+    port: Option<u16>,
     /// Broker URL [default: $MSGFLO_BROKER, $CLOUDAMQP_URL, amqp://localhost],
     /// or `embedded`: run an MQTT broker inside the coordinator, on
     /// 127.0.0.1:1883 (or the next free port if that is taken;
@@ -39,9 +40,10 @@ struct Args {
     /// (port 0 takes any free port).
     #[arg(long)]
     broker: Option<String>,
-    /// FBP IDE address, for the live URL.
-    #[arg(long, default_value = "https://app.flowhub.io")]
-    ide: String,
+    /// FBP IDE address, for the live URL [default: $MSGFLO_IDE,
+    /// https://app.flowhub.io].
+    #[arg(long)]
+    ide: Option<String>,
     /// Library configuration: a package.json with a "msgflo" key, or the
     /// configuration alone. A missing default package.json means no library.
     #[arg(long)]
@@ -56,17 +58,17 @@ struct Args {
     #[arg(long, action = ArgAction::Append)]
     ignore: Vec<String>,
     /// Streams of the started participants to copy to ours, each line prefixed
-    /// with `[role] ` (comma-separated; empty: none).
-    #[arg(long, default_value = "stderr,stdout")]
-    forward: String,
-    /// Write graph changes back to the --graph file.
-    #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "false",
+    /// with `[role] ` (comma-separated; empty: none) [default: stderr,stdout].
+    #[arg(long)]
+    forward: Option<String>,
+    /// Write graph changes back to the --graph file [default: false].
+    #[arg(long, num_args = 0..=1, default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new(), action = ArgAction::Set)]
-    auto_save: bool,
+    auto_save: Option<bool>,
     /// Seconds the graph's IIPs wait for the participants started for it
-    /// (edges wait for their participants as long as it takes).
-    #[arg(long, default_value_t = 45)]
-    wait_timeout: u64,
+    /// (edges wait for their participants as long as it takes) [default: 45].
+    #[arg(long)]
+    wait_timeout: Option<f64>,
     /// Unique id of this runtime [default: $MSGFLO_RUNTIME_ID, else a new UUID].
     #[arg(long)]
     runtime_id: Option<String>,
@@ -90,45 +92,113 @@ struct Args {
     #[arg(long)]
     tokens: Option<PathBuf>,
     /// PEM certificate chain: serve the FBP protocol over TLS (`wss://`);
-    /// needs --tls-key.
-    #[arg(long, requires = "tls_key")]
+    /// needs --tls-key [default: $MSGFLO_TLS_CERT].
+    #[arg(long)]
     tls_cert: Option<PathBuf>,
-    /// PEM private key of --tls-cert.
-    #[arg(long, requires = "tls_cert")]
+    /// PEM private key of --tls-cert [default: $MSGFLO_TLS_KEY].
+    #[arg(long)]
     tls_key: Option<PathBuf>,
-    /// Seconds after which a silent participant is forgotten.
-    #[arg(long, default_value_t = 600)]
-    participant_timeout: u64,
+    /// Seconds after which a silent participant is forgotten [default: 600].
+    #[arg(long)]
+    participant_timeout: Option<f64>,
     /// Most participants known at once; more announcing themselves are not
-    /// registered (said once in the log and to clients) until some expire.
-    #[arg(long, default_value_t = 10_000)]
-    max_participants: usize,
+    /// registered (said once in the log and to clients) until some expire
+    /// [default: 10000].
+    #[arg(long)]
+    max_participants: Option<usize>,
     /// New participants registered per role and second, on average; a role
-    /// may announce ten times as many at once (a fleet starting).
-    #[arg(long, default_value_t = 100.0, value_parser = positive_rate)]
-    discovery_rate: f64,
+    /// may announce ten times as many at once (a fleet starting) [default: 100].
+    #[arg(long)]
+    discovery_rate: Option<f64>,
     /// --registry and the rest: registering with a runtime registry.
     #[command(flatten)]
     registry: RegistryArgs,
+    /// `--config`, `--print-config`, `--log-format`.
     #[command(flatten)]
-    log: msgflo_cli::logging::LogArgs,
+    settings: SettingsArgs,
 }
 
-async fn run(args: Args) -> Result<(), String> {
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(msgflo_coordinator::tls::acceptor(cert, key)?),
-        _ => None,
+/// The settings the coordinator reads (every option above but --ignore has
+/// a key: `msgflo --print-config` lists them).
+const KEYS: &[&Key] = &[
+    &keys::BROKER,
+    &keys::HOST,
+    &keys::PORT,
+    &keys::IDE,
+    &keys::SECRET,
+    &keys::TOKENS,
+    &keys::TLS_CERT,
+    &keys::TLS_KEY,
+    &keys::RUNTIME_ID,
+    &keys::LIBRARY,
+    &keys::COMPONENTDIR,
+    &keys::GRAPH,
+    &keys::FORWARD,
+    &keys::AUTO_SAVE,
+    &keys::WAIT_TIMEOUT,
+    &keys::PARTICIPANT_TIMEOUT,
+    &keys::MAX_PARTICIPANTS,
+    &keys::DISCOVERY_RATE,
+    &keys::PING_URL,
+    &keys::PING_METHOD,
+    &keys::PING_INTERVAL,
+    &keys::REGISTRY,
+    &keys::REGISTRY_TOKEN,
+    &keys::REGISTRY_USER,
+    &keys::REGISTRY_INTERVAL,
+    &keys::LABEL,
+    &keys::DESCRIPTION,
+];
+
+impl Args {
+    /// The settings given as flags.
+    fn flags(&self) -> Flags {
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        Flags::new()
+            .with(&keys::BROKER, self.broker.as_ref())
+            .with(&keys::HOST, self.host.as_ref())
+            .with(&keys::PORT, self.port)
+            .with(&keys::IDE, self.ide.as_ref())
+            .with(&keys::SECRET, self.secret.as_ref())
+            .with(&keys::TOKENS, path(&self.tokens))
+            .with(&keys::TLS_CERT, path(&self.tls_cert))
+            .with(&keys::TLS_KEY, path(&self.tls_key))
+            .with(&keys::RUNTIME_ID, self.runtime_id.as_ref())
+            .with(&keys::LIBRARY, path(&self.library))
+            .with(&keys::COMPONENTDIR, path(&self.componentdir))
+            .with(&keys::GRAPH, path(&self.graph))
+            .with(&keys::FORWARD, self.forward.as_ref())
+            .with(&keys::AUTO_SAVE, self.auto_save)
+            .with(&keys::WAIT_TIMEOUT, self.wait_timeout)
+            .with(&keys::PARTICIPANT_TIMEOUT, self.participant_timeout)
+            .with(&keys::MAX_PARTICIPANTS, self.max_participants)
+            .with(&keys::DISCOVERY_RATE, self.discovery_rate)
+            .with(&keys::PING_URL, self.ping_url.as_ref())
+            .with(&keys::PING_METHOD, self.ping_method.as_ref())
+            .with(&keys::PING_INTERVAL, self.ping_interval)
+    }
+}
+
+async fn run(args: Args, settings: Settings) -> Result<(), String> {
+    let setting = |e: SettingsError| e.to_string();
+    let host = settings.string(&keys::HOST).unwrap_or_default();
+    let port: u16 = settings.require(&keys::PORT).map_err(setting)?;
+    let tls = match (
+        settings.path(&keys::TLS_CERT),
+        settings.path(&keys::TLS_KEY),
+    ) {
+        (Some(cert), Some(key)) => Some(msgflo_coordinator::tls::acceptor(&cert, &key)?),
+        (None, None) => None,
+        (Some(_), None) => return Err("tls_cert is set but tls_key is not: give both".into()),
+        (None, Some(_)) => return Err("tls_key is set but tls_cert is not: give both".into()),
     };
     let scheme = if tls.is_some() { "wss" } else { "ws" };
-    let tokens_path = args
-        .tokens
-        .clone()
-        .or_else(|| cli::env("MSGFLO_TOKENS").map(PathBuf::from));
+    let tokens_path = settings.path(&keys::TOKENS);
     let tokens = match &tokens_path {
         Some(path) => Some(tokens_file::load(path).map_err(|e| e.to_string())?),
         None => None,
     };
-    let broker = cli::broker(args.broker.as_deref());
+    let broker = settings.broker();
     // Runs until the coordinator returns, after it stopped its children.
     let embedded_broker = match embedded::parse(&broker) {
         Some(wanted) => {
@@ -145,7 +215,7 @@ async fn run(args: Args) -> Result<(), String> {
         Some(embedded) => embedded.url().to_owned(),
         None => broker,
     };
-    let library = match &args.library {
+    let library = match &settings.path(&keys::LIBRARY) {
         Some(path) => Library::load(path).map_err(|e| e.to_string())?,
         None => match Library::load(std::path::Path::new("package.json")) {
             Ok(library) => library,
@@ -154,10 +224,11 @@ async fn run(args: Args) -> Result<(), String> {
         },
     };
     let mut library = library;
-    if let Some(dir) = &args.componentdir {
+    if let Some(dir) = &settings.path(&keys::COMPONENTDIR) {
         library.add_component_dir(dir).map_err(|e| e.to_string())?;
     }
-    let (graphs, graph_id) = match &args.graph {
+    let graph_path = settings.path(&keys::GRAPH);
+    let (graphs, graph_id) = match &graph_path {
         Some(path) => {
             let graph = graph_file::load(path, false).map_err(|e| e.to_string())?;
             let id = graph
@@ -169,29 +240,31 @@ async fn run(args: Args) -> Result<(), String> {
         }
         None => (Graphs::new(), "main".to_owned()),
     };
-    let runtime_id = args
-        .runtime_id
-        .clone()
-        .or_else(|| cli::env("MSGFLO_RUNTIME_ID"))
+    let runtime_id = settings
+        .string(&keys::RUNTIME_ID)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let secret = args.secret.clone().or_else(|| cli::env("MSGFLO_SECRET"));
+    let secret = settings.string(&keys::SECRET);
+    let discovery_rate: f64 = settings.require(&keys::DISCOVERY_RATE).map_err(setting)?;
     let config = Config {
         secret: secret.clone(),
         tokens,
         runtime_id: runtime_id.clone(),
         graph_id,
-        participant_timeout: Duration::from_secs(args.participant_timeout),
-        auto_save: args.auto_save.then(|| args.graph.clone()).flatten(),
+        participant_timeout: seconds(&settings, &keys::PARTICIPANT_TIMEOUT)?,
+        auto_save: settings
+            .flag(&keys::AUTO_SAVE)
+            .then(|| graph_path.clone())
+            .flatten(),
         ignore: args.ignore.clone(),
-        wait_timeout: Duration::from_secs(args.wait_timeout),
+        wait_timeout: seconds(&settings, &keys::WAIT_TIMEOUT)?,
         try_it: embedded_broker.as_ref().map(|broker| try_it::TryIt {
             broker: broker.url().to_owned(),
             tools: tools_beside_us(),
         }),
         limits: Limits {
-            max_participants: args.max_participants,
-            new_per_second: args.discovery_rate,
-            burst: (args.discovery_rate * 10.0).max(1.0),
+            max_participants: settings.require(&keys::MAX_PARTICIPANTS).map_err(setting)?,
+            new_per_second: discovery_rate,
+            burst: (discovery_rate * 10.0).max(1.0),
         },
     };
 
@@ -212,29 +285,14 @@ async fn run(args: Args) -> Result<(), String> {
         .watch_discovery()
         .await
         .map_err(|e| e.to_string())?;
-    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
+    let listener = tokio::net::TcpListener::bind((host.as_str(), port))
         .await
-        .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
+        .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
 
-    let interval = match args.ping_interval {
-        Some(secs) => secs,
-        None => cli::env("MSGFLO_PING_INTERVAL")
-            .map(|v| v.trim().parse::<u64>())
-            .transpose()
-            .map_err(|e| format!("MSGFLO_PING_INTERVAL: {e}"))?
-            .unwrap_or(0),
-    };
+    let interval: u64 = settings.require(&keys::PING_INTERVAL).map_err(setting)?;
     if interval > 0 {
-        let url = args
-            .ping_url
-            .clone()
-            .or_else(|| cli::env("MSGFLO_PING_URL"));
-        let url = url.unwrap_or_else(|| "https://api.flowhub.io/runtimes/$RUNTIME_ID".into());
-        let method = args
-            .ping_method
-            .clone()
-            .or_else(|| cli::env("MSGFLO_PING_METHOD"));
-        let method = method.unwrap_or_else(|| "POST".into());
+        let url = settings.string(&keys::PING_URL).unwrap_or_default();
+        let method = settings.string(&keys::PING_METHOD).unwrap_or_default();
         let ping = Ping::new(&url, &runtime_id, &method, Duration::from_secs(interval))
             .map_err(|e| e.to_string())?;
         tokio::spawn(ping.run());
@@ -242,8 +300,8 @@ async fn run(args: Args) -> Result<(), String> {
     let runtime = Runtime {
         id: &runtime_id,
         scheme,
-        host: &args.host,
-        port: args.port,
+        host: &host,
+        port,
         secret: secret.as_deref(),
     };
     if let Some(announcer) = args
@@ -262,9 +320,9 @@ async fn run(args: Args) -> Result<(), String> {
     };
     let mut child_options = ChildOptions::default();
     child_options
-        .forward(&args.forward)
+        .forward(&settings.string(&keys::FORWARD).unwrap_or_default())
         .map_err(|e| e.to_string())?;
-    child_options.log_format = args.log.log_format;
+    child_options.log_format = settings.log_format();
     let children = Children::with_options(broker.clone(), child_options);
     let mut coordinator = Coordinator::new(config, transport, graphs, library, children);
     if let Some(path) = tokens_path {
@@ -276,12 +334,12 @@ async fn run(args: Args) -> Result<(), String> {
     let (events, requests) = tokio::sync::mpsc::channel(1024);
     tokio::spawn(server::serve(listener, events, tls));
 
-    println!("msgflo started on {scheme}://{}:{}", args.host, args.port);
+    println!("msgflo started on {scheme}://{host}:{port}");
     let link = flowhub::link_with_scheme(
-        &args.ide,
+        &settings.string(&keys::IDE).unwrap_or_default(),
         scheme,
-        &args.host,
-        args.port,
+        &host,
+        port,
         &runtime_id,
         secret.as_deref(),
     );
@@ -306,15 +364,16 @@ fn tools_beside_us() -> try_it::ToolPath {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    cli::main("msgflo", args.log.log_format, run(args))
+    let (settings, flags) = (args.settings.clone(), args.flags());
+    cli::start("msgflo", &settings, KEYS, flags, |settings| {
+        run(args, settings)
+    })
 }
 
-/// `--discovery-rate`: a number of participants per second above zero.
-fn positive_rate(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
-        _ => Err(format!(
-            "expected a number of participants per second above 0, got {text:?}"
-        )),
-    }
+/// A setting in seconds that has a default.
+fn seconds(settings: &Settings, key: &'static Key) -> Result<Duration, String> {
+    settings
+        .seconds(key)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("{} is not set", key.name))
 }

@@ -18,7 +18,8 @@
 //!   with the transports' rustls configuration).
 //! - [`schedule`] — [`Schedule`]: what to request next and when (pure).
 //! - [`announce`] — the task doing what the schedule says, and logging.
-//! - [`options`] — `msgflo`'s flags, and the [`Announcer`] they make.
+//! - [`options`] — `msgflo`'s flags, [`RegistryOptions`] (however they
+//!   were read), and the [`Announcer`] they make.
 
 pub mod announce;
 pub mod client;
@@ -29,6 +30,6 @@ pub mod wire;
 
 pub use client::{Registered, RegistryClient};
 pub use error::RegistryError;
-pub use options::{Announcer, RegistryArgs};
+pub use options::{Announcer, RegistryArgs, RegistryOptions};
 pub use schedule::Schedule;
 pub use wire::{Listed, Registration, User};

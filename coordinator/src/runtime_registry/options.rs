@@ -64,6 +64,9 @@ pub enum OptionsError {
         /// The registry.
         registry: String,
     },
+    /// A ping interval of zero.
+    #[error("registry_interval: the seconds between pings must be more than 0")]
+    NoInterval,
     /// A registry URL the client cannot use.
     #[error(transparent)]
     Client(#[from] RegistryError),
@@ -87,46 +90,80 @@ impl Announcer {
     }
 }
 
+/// What the announcer is made of, wherever it was read (flags and the
+/// environment through [`RegistryArgs::options`], or settings files).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryOptions {
+    /// The registry's URL; `None`: no registering.
+    pub registry: Option<String>,
+    /// Its token.
+    pub token: Option<String>,
+    /// The user id to register under; `None`: the token's.
+    pub user: Option<String>,
+    /// Time between pings.
+    pub interval: Duration,
+    /// The label; `None`: `msgflo on HOSTNAME`.
+    pub label: Option<String>,
+    /// The description.
+    pub description: Option<String>,
+}
+
 impl RegistryArgs {
-    /// The announcer for `runtime`; `None` when no registry is given (flag
-    /// or `$MSGFLO_REGISTRY`).
+    /// The flags, each else its environment variable (`MSGFLO_REGISTRY`,
+    /// `MSGFLO_REGISTRY_TOKEN`).
+    pub fn options(&self) -> RegistryOptions {
+        RegistryOptions {
+            registry: self
+                .registry
+                .clone()
+                .or_else(|| cli::env("MSGFLO_REGISTRY")),
+            token: self
+                .registry_token
+                .clone()
+                .or_else(|| cli::env("MSGFLO_REGISTRY_TOKEN")),
+            user: self.registry_user.clone(),
+            interval: Duration::from_secs(self.registry_interval),
+            label: self.label.clone(),
+            description: self.description.clone(),
+        }
+    }
+
+    /// [`RegistryOptions::announcer`] of [`RegistryArgs::options`].
     pub fn announcer(&self, runtime: &Runtime<'_>) -> Result<Option<Announcer>, OptionsError> {
-        let Some(registry) = self
-            .registry
-            .clone()
-            .or_else(|| cli::env("MSGFLO_REGISTRY"))
-        else {
+        self.options().announcer(runtime)
+    }
+}
+
+impl RegistryOptions {
+    /// The announcer for `runtime`; `None` when no registry is given.
+    pub fn announcer(&self, runtime: &Runtime<'_>) -> Result<Option<Announcer>, OptionsError> {
+        let given = |text: &Option<String>| text.clone().filter(|t| !t.trim().is_empty());
+        let Some(registry) = given(&self.registry) else {
             return Ok(None);
         };
-        let token = self
-            .registry_token
-            .clone()
-            .or_else(|| cli::env("MSGFLO_REGISTRY_TOKEN"))
-            .filter(|t| !t.trim().is_empty())
-            .ok_or_else(|| OptionsError::NoToken {
-                registry: registry.clone(),
-            })?;
+        let token = given(&self.token).ok_or_else(|| OptionsError::NoToken {
+            registry: registry.clone(),
+        })?;
+        if self.interval.is_zero() {
+            return Err(OptionsError::NoInterval);
+        }
         let client = RegistryClient::new(&registry, Some(token))?;
-        let label = self
-            .label
-            .clone()
-            .unwrap_or_else(|| format!("msgflo on {}", hostname()));
+        let label = given(&self.label).unwrap_or_else(|| format!("msgflo on {}", hostname()));
+        let user = given(&self.user);
         let registration = Registration {
             id: runtime.id.to_owned(),
-            user: self.registry_user.clone().unwrap_or_default(),
+            user: user.clone().unwrap_or_default(),
             address: address(runtime),
             protocol: "websocket".into(),
             kind: "msgflo".into(),
             label,
-            description: self.description.clone(),
+            description: given(&self.description),
             secret: runtime.secret.map(str::to_owned),
         };
-        let user = self.registry_user.clone().filter(|u| !u.trim().is_empty());
-        let schedule = Schedule::new(user, Duration::from_secs(self.registry_interval));
         Ok(Some(Announcer {
             client,
             registration,
-            schedule,
+            schedule: Schedule::new(user, self.interval),
         }))
     }
 }
@@ -229,6 +266,31 @@ mod tests {
         }
         let argv = ["msgflo", "--registry-interval", "0"];
         assert!(Cli::try_parse_from(argv).is_err());
+    }
+
+    #[test]
+    fn options_from_elsewhere_make_the_same_announcer_and_zero_is_refused() {
+        let mut options = RegistryOptions {
+            registry: Some("https://r.example/".into()),
+            token: Some("t".into()),
+            user: None,
+            interval: Duration::from_secs(60),
+            label: Some("L".into()),
+            description: Some(" ".into()),
+        };
+        let announcer = options
+            .announcer(&RUNTIME)
+            .expect("valid")
+            .expect("configured");
+        assert_eq!(announcer.registration.description, None);
+        assert_eq!(announcer.client.base().as_str(), "https://r.example/");
+        options.interval = Duration::ZERO;
+        assert!(matches!(
+            options.announcer(&RUNTIME),
+            Err(OptionsError::NoInterval)
+        ));
+        options.registry = None;
+        assert!(matches!(options.announcer(&RUNTIME), Ok(None)));
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub async fn announce<R: Registry>(registry: R, mut runtime: Registration, mut s
                     Outcome::User(user.id)
                 }
                 Err(error) => {
-                    warn!(registry = %name, "cannot learn the token's user: {error}");
+                    warn!(registry = %name, %error, "cannot learn the token's user");
                     Outcome::UserFailed
                 }
             },
@@ -79,7 +79,7 @@ pub async fn announce<R: Registry>(registry: R, mut runtime: Registration, mut s
                         Outcome::Registered
                     }
                     Err(error) => {
-                        warn!(registry = %name, runtime = %id, "registering failed: {error}");
+                        warn!(registry = %name, runtime = %id, %error, "registering failed");
                         Outcome::RegisterFailed {
                             refused: error.is_refused(),
                         }
@@ -96,7 +96,7 @@ pub async fn announce<R: Registry>(registry: R, mut runtime: Registration, mut s
                     Outcome::PingNotFound
                 }
                 Err(error) => {
-                    warn!(registry = %name, runtime = %id, "ping failed: {error}");
+                    warn!(registry = %name, runtime = %id, %error, "ping failed");
                     Outcome::PingFailed
                 }
             },

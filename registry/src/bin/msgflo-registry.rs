@@ -127,12 +127,17 @@ async fn user(database: &str, command: UserCommand) -> Result<(), String> {
     Ok(())
 }
 
-/// The default SQLite file, its folder created.
+/// The default SQLite file, its folder created (for its owner only: the
+/// file holds the runtimes' secrets).
 fn default_database() -> Result<String, String> {
+    use std::os::unix::fs::DirBuilderExt as _;
     let file = options::default_database_file()
         .ok_or("no --database given, and neither $XDG_DATA_HOME nor $HOME is set")?;
     if let Some(dir) = file.parent() {
-        std::fs::create_dir_all(dir)
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     Ok(options::sqlite_url(&file))

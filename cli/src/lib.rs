@@ -1,11 +1,11 @@
 //! What every msgflo-rs command-line program shares (the participant's
 //! and the coordinator's): logging to stderr ([`logging`]: `RUST_LOG`,
 //! `--log-format`), the async runtime, one-line errors with the program's
-//! name and exit code 1, SIGTERM/SIGINT, and reading the environment
-//! (the broker URL).
+//! name and exit code 1, SIGTERM/SIGINT, and the settings (flags, the
+//! environment, settings files).
 //!
 //! # Layout
-//! - this file — [`main`], [`start`], [`env()`], [`broker`], [`shutdown_signal`];
+//! - this file — [`main`], [`start`], [`shutdown_signal`];
 //! - `logging.rs` — [`logging`]: the log format and subscriber;
 //! - `settings/` — [`settings`]: every program's settings, from flags, the
 //!   environment and settings files (the `config` crate), `--print-config`.
@@ -63,21 +63,6 @@ where
         Ok(settings) => main(name, settings.log_format(), program(settings)),
         Err(code) => code,
     }
-}
-
-/// The value of environment variable `name`, unless unset or blank.
-pub fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-/// The broker URL: `given`, else `MSGFLO_BROKER`, else `CLOUDAMQP_URL`, else
-/// `amqp://localhost` (msgflo's order).
-pub fn broker(given: Option<&str>) -> String {
-    given
-        .map(str::to_owned)
-        .or_else(|| env("MSGFLO_BROKER"))
-        .or_else(|| env("CLOUDAMQP_URL"))
-        .unwrap_or_else(|| "amqp://localhost".into())
 }
 
 /// SIGTERM or SIGINT. The handlers are installed when this is called, not

@@ -37,16 +37,6 @@ impl LogFormat {
 /// also how the coordinator hands its format to the participants it starts.
 pub const LOG_FORMAT_ENV: &str = "MSGFLO_LOG_FORMAT";
 
-/// The logging option alone, for a program that reads no other settings
-/// (being replaced by [`crate::settings::SettingsArgs`]).
-#[derive(clap::Args, Debug, Clone, Copy, Default)]
-pub struct LogArgs {
-    /// Log format on stderr: text (coloured only on a terminal) or json (one
-    /// object per line).
-    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = LOG_FORMAT_ENV)]
-    pub log_format: LogFormat,
-}
-
 /// Installs the global logger: `format` on stderr, filtered by `RUST_LOG`.
 pub fn init(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

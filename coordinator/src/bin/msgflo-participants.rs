@@ -8,9 +8,12 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = participants::Args::parse();
-    msgflo_cli::main(
+    let (settings, flags) = (args.settings.clone(), args.flags());
+    msgflo_cli::start(
         "msgflo-participants",
-        args.log.log_format,
-        participants::run(args),
+        &settings,
+        participants::KEYS,
+        flags,
+        |settings| participants::run(args, settings),
     )
 }

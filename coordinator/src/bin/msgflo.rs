@@ -11,7 +11,8 @@ use msgflo_coordinator::fbp::graph_edit::Graphs;
 use msgflo_coordinator::library::Library;
 use msgflo_coordinator::live::{Config, Coordinator};
 use msgflo_coordinator::ping::Ping;
-use msgflo_coordinator::runtime_registry::{options::Runtime, RegistryArgs};
+use msgflo_coordinator::runtime_registry::options::{RegistryOptions, Runtime};
+use msgflo_coordinator::runtime_registry::RegistryArgs;
 use msgflo_coordinator::spawn::{ChildOptions, Children};
 use msgflo_coordinator::{embedded, flowhub, graph_file, server, tokens_file, try_it};
 use msgflo_transport::{self as transport, ConnectOptions};
@@ -41,7 +42,7 @@ struct Args {
     #[arg(long)]
     broker: Option<String>,
     /// FBP IDE address, for the live URL [default: $MSGFLO_IDE,
-    /// https://app.flowhub.io].
+    /// `https://app.flowhub.io`].
     #[arg(long)]
     ide: Option<String>,
     /// Library configuration: a package.json with a "msgflo" key, or the
@@ -154,7 +155,7 @@ impl Args {
     /// The settings given as flags.
     fn flags(&self) -> Flags {
         let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
-        Flags::new()
+        let flags = Flags::new()
             .with(&keys::BROKER, self.broker.as_ref())
             .with(&keys::HOST, self.host.as_ref())
             .with(&keys::PORT, self.port)
@@ -175,7 +176,8 @@ impl Args {
             .with(&keys::DISCOVERY_RATE, self.discovery_rate)
             .with(&keys::PING_URL, self.ping_url.as_ref())
             .with(&keys::PING_METHOD, self.ping_method.as_ref())
-            .with(&keys::PING_INTERVAL, self.ping_interval)
+            .with(&keys::PING_INTERVAL, self.ping_interval);
+        self.registry.flags(flags)
     }
 }
 
@@ -304,11 +306,8 @@ async fn run(args: Args, settings: Settings) -> Result<(), String> {
         port,
         secret: secret.as_deref(),
     };
-    if let Some(announcer) = args
-        .registry
-        .announcer(&runtime)
-        .map_err(|e| e.to_string())?
-    {
+    let registry = RegistryOptions::from_settings(&settings).map_err(setting)?;
+    if let Some(announcer) = registry.announcer(&runtime).map_err(|e| e.to_string())? {
         announcer.spawn();
     }
     let shutdown = cli::shutdown_signal();

@@ -8,11 +8,8 @@ use super::client::RegistryClient;
 use super::error::RegistryError;
 use super::schedule::Schedule;
 use super::wire::Registration;
-use msgflo_cli as cli;
+use msgflo_cli::settings::{keys, Flags, Settings, SettingsError};
 use std::time::Duration;
-
-/// Flowhub's ping interval for runtimes: 5 minutes.
-pub const DEFAULT_INTERVAL_S: u64 = 300;
 
 /// The registry options of `msgflo`.
 #[derive(clap::Args, Debug, Clone)]
@@ -28,10 +25,9 @@ pub struct RegistryArgs {
     /// registry].
     #[arg(long, value_name = "ID")]
     pub registry_user: Option<String>,
-    /// Seconds between pings of the registry.
-    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_INTERVAL_S,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    pub registry_interval: u64,
+    /// Seconds between pings of the registry [default: 300].
+    #[arg(long, value_name = "SECONDS")]
+    pub registry_interval: Option<f64>,
     /// The runtime's label in the registry [default: "msgflo on HOSTNAME"].
     #[arg(long)]
     pub label: Option<String>,
@@ -109,32 +105,34 @@ pub struct RegistryOptions {
 }
 
 impl RegistryArgs {
-    /// The flags, each else its environment variable (`MSGFLO_REGISTRY`,
-    /// `MSGFLO_REGISTRY_TOKEN`).
-    pub fn options(&self) -> RegistryOptions {
-        RegistryOptions {
-            registry: self
-                .registry
-                .clone()
-                .or_else(|| cli::env("MSGFLO_REGISTRY")),
-            token: self
-                .registry_token
-                .clone()
-                .or_else(|| cli::env("MSGFLO_REGISTRY_TOKEN")),
-            user: self.registry_user.clone(),
-            interval: Duration::from_secs(self.registry_interval),
-            label: self.label.clone(),
-            description: self.description.clone(),
-        }
-    }
-
-    /// [`RegistryOptions::announcer`] of [`RegistryArgs::options`].
-    pub fn announcer(&self, runtime: &Runtime<'_>) -> Result<Option<Announcer>, OptionsError> {
-        self.options().announcer(runtime)
+    /// `flags` with these options given on the command line.
+    pub fn flags(&self, flags: Flags) -> Flags {
+        flags
+            .with(&keys::REGISTRY, self.registry.as_ref())
+            .with(&keys::REGISTRY_TOKEN, self.registry_token.as_ref())
+            .with(&keys::REGISTRY_USER, self.registry_user.as_ref())
+            .with(&keys::REGISTRY_INTERVAL, self.registry_interval)
+            .with(&keys::LABEL, self.label.as_ref())
+            .with(&keys::DESCRIPTION, self.description.as_ref())
     }
 }
 
 impl RegistryOptions {
+    /// The options `settings` hold (`registry`, `registry_token`,
+    /// `registry_user`, `registry_interval`, `label`, `description`).
+    pub fn from_settings(settings: &Settings) -> Result<Self, SettingsError> {
+        Ok(Self {
+            registry: settings.string(&keys::REGISTRY),
+            token: settings.string(&keys::REGISTRY_TOKEN),
+            user: settings.string(&keys::REGISTRY_USER),
+            interval: settings
+                .seconds(&keys::REGISTRY_INTERVAL)?
+                .unwrap_or(Duration::from_secs(300)),
+            label: settings.string(&keys::LABEL),
+            description: settings.string(&keys::DESCRIPTION),
+        })
+    }
+
     /// The announcer for `runtime`; `None` when no registry is given.
     pub fn announcer(&self, runtime: &Runtime<'_>) -> Result<Option<Announcer>, OptionsError> {
         let given = |text: &Option<String>| text.clone().filter(|t| !t.trim().is_empty());
@@ -204,6 +202,23 @@ mod tests {
         Cli::try_parse_from(argv).expect("parses").registry
     }
 
+    /// The options these flags give, over no environment and no files.
+    fn options(given: &[&str]) -> RegistryOptions {
+        use msgflo_cli::settings::{Inputs, Key};
+        const KEYS: &[&Key] = &[
+            &keys::REGISTRY,
+            &keys::REGISTRY_TOKEN,
+            &keys::REGISTRY_USER,
+            &keys::REGISTRY_INTERVAL,
+            &keys::LABEL,
+            &keys::DESCRIPTION,
+        ];
+        let flags = args(given).flags(Flags::new());
+        let settings =
+            Settings::load("msgflo", KEYS, flags, &Inputs::default()).expect("valid settings");
+        RegistryOptions::from_settings(&settings).expect("valid options")
+    }
+
     const RUNTIME: Runtime<'static> = Runtime {
         id: "rt-1",
         scheme: "wss",
@@ -214,7 +229,7 @@ mod tests {
 
     #[test]
     fn the_registration_says_where_and_what_the_coordinator_is() {
-        let given = args(&[
+        let given = options(&[
             "--registry",
             "http://r:8080",
             "--registry-token",
@@ -246,8 +261,8 @@ mod tests {
 
     #[test]
     fn defaults_label_the_host_and_ping_every_five_minutes() {
-        let given = args(&["--registry", "http://r", "--registry-token", "t"]);
-        assert_eq!(given.registry_interval, 300);
+        let given = options(&["--registry", "http://r", "--registry-token", "t"]);
+        assert_eq!(given.interval, Duration::from_secs(300));
         let announcer = given
             .announcer(&RUNTIME)
             .expect("valid")
@@ -258,14 +273,21 @@ mod tests {
 
     #[test]
     fn a_registry_without_a_token_or_a_zero_interval_is_refused() {
-        let mut given = args(&["--registry", "http://r"]);
-        given.registry_token = Some(" ".into());
-        if std::env::var_os("MSGFLO_REGISTRY_TOKEN").is_none() {
-            let error = given.announcer(&RUNTIME).expect_err("no token").to_string();
-            assert!(error.contains("needs a token"), "{error}");
-        }
-        let argv = ["msgflo", "--registry-interval", "0"];
-        assert!(Cli::try_parse_from(argv).is_err());
+        let given = options(&["--registry", "http://r", "--registry-token", " "]);
+        let error = given.announcer(&RUNTIME).expect_err("no token").to_string();
+        assert!(error.contains("needs a token"), "{error}");
+        let zero = options(&[
+            "--registry",
+            "http://r",
+            "--registry-token",
+            "t",
+            "--registry-interval",
+            "0",
+        ]);
+        assert!(matches!(
+            zero.announcer(&RUNTIME),
+            Err(OptionsError::NoInterval)
+        ));
     }
 
     #[test]

@@ -33,7 +33,7 @@ use crate::client;
 use crate::core::{PendingNode, Restarted};
 use clap::{ArgAction, Parser};
 use futures_util::{SinkExt, StreamExt};
-use msgflo_cli as cli;
+use msgflo_cli::settings::{keys, Flags, Key, Settings, SettingsArgs};
 use msgflo_protocol::discovery::Participant;
 use msgflo_transport::{discovery_queue, Transport};
 use serde_json::{json, Value};
@@ -66,7 +66,7 @@ pub struct Args {
     #[arg(long)]
     pub listen: Option<f64>,
     /// Broker URL, for listening [default: $MSGFLO_BROKER, $CLOUDAMQP_URL,
-    /// amqp://localhost].
+    /// `broker` in a settings file, amqp://localhost].
     #[arg(long)]
     pub broker: Option<String>,
     /// Call this on each participant (`health`, `drain`, or one of their
@@ -83,31 +83,57 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", default_value = "2s")]
     pub timeout: String,
     /// List the runtimes this runtime registry knows instead (Flowhub's
-    /// API, e.g. msgflo-registry) [default: none].
-    #[arg(long, value_name = "URL", conflicts_with_all = ["runtime", "listen", "call"])]
+    /// API, e.g. msgflo-registry); `--registry` alone lists the one the
+    /// settings name ($MSGFLO_REGISTRY, `registry` in a settings file).
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "",
+          conflicts_with_all = ["runtime", "listen", "call"])]
     pub registry: Option<String>,
-    /// Token of the registry's user [default: $MSGFLO_REGISTRY_TOKEN].
+    /// Token of the registry's user [default: $MSGFLO_REGISTRY_TOKEN,
+    /// `registry_token` in a settings file].
     #[arg(long, value_name = "TOKEN", requires = "registry")]
     pub registry_token: Option<String>,
     /// Print a JSON array instead of a table.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value = "false",
           value_parser = clap::builder::BoolishValueParser::new(), action = ArgAction::Set)]
     pub json: bool,
-    /// `--log-format`.
+    /// `--config`, `--print-config`, `--log-format`.
     #[command(flatten)]
-    pub log: msgflo_cli::logging::LogArgs,
+    pub settings: SettingsArgs,
+}
+
+/// The settings it reads.
+pub const KEYS: &[&Key] = &[
+    &keys::BROKER,
+    &keys::SECRET,
+    &keys::REGISTRY,
+    &keys::REGISTRY_TOKEN,
+];
+
+impl Args {
+    /// The settings given as flags (`--registry` alone gives none).
+    pub fn flags(&self) -> Flags {
+        let registry = self.registry.as_ref().filter(|url| !url.is_empty());
+        Flags::new()
+            .with(&keys::BROKER, self.broker.as_ref())
+            .with(&keys::SECRET, self.secret.as_ref())
+            .with(&keys::REGISTRY, registry)
+            .with(&keys::REGISTRY_TOKEN, self.registry_token.as_ref())
+    }
 }
 
 /// Runs the tool.
-pub async fn run(args: Args) -> Result<(), String> {
-    if let Some(registry) = &args.registry {
-        let token = args
-            .registry_token
-            .clone()
-            .or_else(|| cli::env("MSGFLO_REGISTRY_TOKEN"));
-        return super::runtimes::run(registry, token, args.json).await;
+pub async fn run(args: Args, settings: Settings) -> Result<(), String> {
+    // Only --registry lists a registry: a `registry` in a settings file is
+    // where a coordinator registers, and names the one to list.
+    if args.registry.is_some() {
+        let registry = settings.string(&keys::REGISTRY).ok_or(
+            "--registry needs a URL (or $MSGFLO_REGISTRY, or `registry` in a settings file)",
+        )?;
+        let token = settings.string(&keys::REGISTRY_TOKEN);
+        return super::runtimes::run(&registry, token, args.json).await;
     }
-    let secret = args.secret.clone().or_else(|| cli::env("MSGFLO_SECRET"));
+    let broker = settings.broker();
+    let secret = settings.string(&keys::SECRET);
     let heard = |listed| Answer {
         listed,
         ..Answer::default()
@@ -118,18 +144,17 @@ pub async fn run(args: Args) -> Result<(), String> {
         forwarded,
         restarted,
     } = match (&args.listen, &args.runtime) {
-        (Some(seconds), _) => heard(listen(&args, *seconds).await?),
+        (Some(seconds), _) => heard(listen(&broker, *seconds).await?),
         (None, Some(runtime)) => ask(runtime, secret.as_deref()).await?,
         (None, None) => match ask(DEFAULT_RUNTIME, secret.as_deref()).await {
             Ok(answer) => answer,
             Err(error) if error.starts_with("cannot connect") => {
-                let broker = cli::broker(args.broker.as_deref());
                 eprintln!(
                     "no coordinator at {DEFAULT_RUNTIME} (start msgflo, or give --runtime); \
                      listening to discovery on {} for {DEFAULT_LISTEN_S} s (--listen SECONDS)",
                     redacted(&broker)
                 );
-                heard(listen(&args, DEFAULT_LISTEN_S).await?)
+                heard(listen(&broker, DEFAULT_LISTEN_S).await?)
             }
             Err(error) => return Err(error),
         },
@@ -139,7 +164,7 @@ pub async fn run(args: Args) -> Result<(), String> {
             .cmp(&(b.participant.role.as_str(), b.participant.id.as_str()))
     });
     if let Some(call) = call_options(&args)? {
-        return call_them(&args, &call, &listed).await;
+        return call_them(&broker, args.json, &call, &listed).await;
     }
     if args.json {
         let all: Vec<Value> = listed.iter().map(Listed::to_json).collect();
@@ -193,13 +218,17 @@ fn call_options(args: &Args) -> Result<Option<call::Call>, String> {
 }
 
 /// Calls the `listed` participants over the broker and prints the rows.
-async fn call_them(args: &Args, call: &call::Call, listed: &[Listed]) -> Result<(), String> {
-    let broker = cli::broker(args.broker.as_deref());
-    let transport = connect(&broker, "msgflo-participants", CONNECT_TIMEOUT).await?;
+async fn call_them(
+    broker: &str,
+    json: bool,
+    call: &call::Call,
+    listed: &[Listed],
+) -> Result<(), String> {
+    let transport = connect(broker, "msgflo-participants", CONNECT_TIMEOUT).await?;
     let rows = call::call_all(transport.clone(), listed, call).await;
     close(transport.as_ref()).await;
     let rows = rows?;
-    if args.json {
+    if json {
         println!("{}", call::to_json(&rows));
     } else {
         print!("{}", call::render(call, &rows));
@@ -316,12 +345,11 @@ pub async fn ask(runtime: &str, secret: Option<&str>) -> Result<Answer, String> 
 }
 
 /// Hears discovery on the broker for `seconds`; see the module docs.
-async fn listen(args: &Args, seconds: f64) -> Result<Vec<Listed>, String> {
+async fn listen(broker: &str, seconds: f64) -> Result<Vec<Listed>, String> {
     if !(seconds.is_finite() && seconds >= 0.0) {
         return Err(format!("invalid --listen {seconds}: seconds, 0 or more"));
     }
-    let broker = cli::broker(args.broker.as_deref());
-    let transport = connect(&broker, "msgflo-participants", CONNECT_TIMEOUT).await?;
+    let transport = connect(broker, "msgflo-participants", CONNECT_TIMEOUT).await?;
     let heard = hear(transport.as_ref(), Duration::from_secs_f64(seconds)).await;
     // On AMQP closing puts back every unacked discovery message.
     close(transport.as_ref()).await;

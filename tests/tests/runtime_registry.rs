@@ -307,3 +307,41 @@ async fn a_registry_that_lost_its_data_is_registered_with_again_after_the_next_p
     drop(server);
     Ok(())
 }
+
+/// The registry and its token from a settings file: the coordinator
+/// registers, and `msgflo-participants --registry` alone lists the file's
+/// registry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_registry_and_its_token_can_come_from_a_settings_file() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let database = sqlite(&dir.path().join("registry.sqlite"));
+    let account = add_user(&database, "ops").await?;
+    let registry = Registry::start(&database, &[]).await?;
+    let settings = dir.path().join("msgflo.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "registry = {:?}\nregistry_token = {:?}\nlabel = \"from a file\"\n",
+            registry.url, account.token
+        ),
+    )?;
+    let settings = settings.display().to_string();
+    let vhost = Vhost::new("registry")?;
+    let id = unique("rt");
+    let env = [LOG, ("MSGFLO_CONFIG", settings.as_str())];
+    let msgflo = start_with(vhost.url(), &["--runtime-id", &id], &env).await?;
+    let runtime = until_listed(&registry.url, &account.token, &id).await?;
+    ensure!(runtime["label"] == "from a file", "{runtime}");
+
+    let mut command = Command::new(binary("msgflo-participants")?);
+    command
+        .args(["--registry", "--json", "--config", &settings])
+        .env_remove("MSGFLO_REGISTRY")
+        .env_remove("MSGFLO_REGISTRY_TOKEN");
+    let (code, stdout, stderr) = run_to_end(command, DEADLINE).await?;
+    ensure!(code == Some(0), "exit {code:?}: {stderr}");
+    ensure!(stdout.contains(&id), "{stdout}");
+    msgflo.process.terminate(DEADLINE).await?;
+    registry.stop().await?;
+    Ok(())
+}

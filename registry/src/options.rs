@@ -1,6 +1,6 @@
 //! What `msgflo-registry serve` is given, as a plain struct with named
-//! defaults; where the values come from (flags today, the shared settings
-//! layers later) is the binary's business.
+//! defaults; the binary reads the values from the settings (flags, the
+//! environment, settings files: `msgflo_cli::settings`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -7,20 +7,21 @@ use crate::logging::LogFormat;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// `--config`, `--print-config`, `--log-format`.
+/// `--config`, `--print-config`, `--log-format` (global: a program with
+/// subcommands takes them after its subcommand too).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct SettingsArgs {
     /// Settings file read instead of the user's
     /// ($XDG_CONFIG_HOME/msgflo/config.toml) [default: $MSGFLO_CONFIG].
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
     /// Print the effective settings, where each came from (flag,
     /// environment, file, default), and exit.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub print_config: bool,
     /// Log format on stderr: text (coloured only on a terminal) or json (one
     /// object per line) [default: $MSGFLO_LOG_FORMAT, text].
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, global = true)]
     pub log_format: Option<LogFormat>,
 }
 

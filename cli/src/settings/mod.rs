@@ -57,9 +57,16 @@ impl Flags {
     }
 
     /// `key` given as `value` on the command line, if it was.
-    pub fn with(mut self, key: &Key, value: Option<impl ToString>) -> Self {
+    pub fn with(self, key: &Key, value: Option<impl ToString>) -> Self {
+        let flag = key.flag();
+        self.with_flag(key, &flag, value)
+    }
+
+    /// `key` given as `value` by the flag `flag`, a program's own name for
+    /// it (`msgflo-registry serve --listen` for `registry_listen`).
+    pub fn with_flag(mut self, key: &Key, flag: &str, value: Option<impl ToString>) -> Self {
         if let Some(value) = value {
-            self.0.set(key, value.to_string(), &key.flag());
+            self.0.set(key, value.to_string(), flag);
         }
         self
     }

@@ -4,44 +4,71 @@
 
 use clap::{Parser, Subcommand};
 use msgflo_cli as cli;
-use msgflo_cli::logging::LogFormat;
+use msgflo_cli::settings::{keys, Flags, Key, Settings, SettingsArgs};
 use msgflo_registry::ids::UserName;
 use msgflo_registry::options::{self, Options};
 use msgflo_registry::{api, Store};
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// A runtime registry you can host: Flowhub's registry API on SQLite or PostgreSQL.
 #[derive(Parser, Debug)]
 #[command(name = "msgflo-registry", version)]
 struct Args {
     /// Database URL: sqlite://PATH or postgres://USER@HOST/DB [default:
+    /// $MSGFLO_REGISTRY_DATABASE, `registry_database` in a settings file,
     /// sqlite://$XDG_DATA_HOME/msgflo/registry.sqlite, else under ~/.local/share].
     #[arg(long, global = true, value_name = "URL")]
     database: Option<String>,
     #[command(subcommand)]
     command: Command,
-    /// Log format on stderr: text or json (one object per line).
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text,
-          env = "MSGFLO_LOG_FORMAT")]
-    log_format: LogFormat,
+    /// `--config`, `--print-config`, `--log-format`.
+    #[command(flatten)]
+    settings: SettingsArgs,
 }
 
-/// `--offline-after`'s default: `msgflo_registry::expiry::DEFAULT_OFFLINE_AFTER`.
-const DEFAULT_OFFLINE_AFTER: &str = "900";
+/// The settings it reads.
+const KEYS: &[&Key] = &[
+    &keys::REGISTRY_LISTEN,
+    &keys::REGISTRY_DATABASE,
+    &keys::OFFLINE_AFTER,
+];
+
+impl Args {
+    /// The settings given as flags.
+    fn flags(&self) -> Flags {
+        let (listen, offline_after) = match &self.command {
+            Command::Serve {
+                listen,
+                offline_after,
+            } => (listen.as_ref(), offline_after.as_ref()),
+            Command::User(_) => (None, None),
+        };
+        Flags::new()
+            .with_flag(
+                &keys::REGISTRY_DATABASE,
+                "--database",
+                self.database.as_ref(),
+            )
+            .with_flag(&keys::REGISTRY_LISTEN, "--listen", listen)
+            .with_flag(&keys::OFFLINE_AFTER, "--offline-after", offline_after)
+    }
+}
 
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve the registry's HTTP API.
     Serve {
-        /// Address to listen on (port 0: any free port).
-        #[arg(long, value_name = "ADDR", default_value = options::DEFAULT_LISTEN)]
-        listen: SocketAddr,
-        /// Runtimes not seen for this many seconds are listed offline.
-        #[arg(long, value_name = "SECONDS", value_parser = options::parse_seconds,
-              default_value = DEFAULT_OFFLINE_AFTER)]
-        offline_after: Duration,
+        /// Address to listen on (port 0: any free port) [default:
+        /// $MSGFLO_REGISTRY_LISTEN, `registry_listen` in a settings file,
+        /// 127.0.0.1:8080].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+        /// Runtimes not seen for this many seconds are listed offline
+        /// [default: $MSGFLO_OFFLINE_AFTER, `offline_after` in a settings
+        /// file, 900].
+        #[arg(long, value_name = "SECONDS")]
+        offline_after: Option<f64>,
     },
     /// Manage users and their tokens.
     #[command(subcommand)]
@@ -60,25 +87,50 @@ enum UserCommand {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    cli::main("msgflo-registry", args.log_format, async move {
-        let database = match args.database {
-            Some(url) => url,
-            None => default_database()?,
-        };
-        match args.command {
-            Command::Serve {
-                listen,
-                offline_after,
-            } => {
-                let options = Options {
-                    listen,
-                    database,
-                    offline_after,
-                };
-                serve(options).await
+    let (settings, flags) = (args.settings.clone(), args.flags());
+    cli::start(
+        "msgflo-registry",
+        &settings,
+        KEYS,
+        flags,
+        |settings| async move {
+            let database = match settings.string(&keys::REGISTRY_DATABASE) {
+                Some(url) => url,
+                None => default_database()?,
+            };
+            match args.command {
+                Command::Serve { .. } => serve(server_options(&settings, database)?).await,
+                Command::User(command) => user(&database, command).await,
             }
-            Command::User(command) => user(&database, command).await,
-        }
+        },
+    )
+}
+
+/// What `serve` is told: `database`, and the listening address and expiry
+/// the settings say.
+fn server_options(settings: &Settings, database: String) -> Result<Options, String> {
+    let listen = settings
+        .text(&keys::REGISTRY_LISTEN)
+        .unwrap_or(options::DEFAULT_LISTEN);
+    let origin = |key: &Key| {
+        settings
+            .get(key)
+            .map(|s| s.origin.clone())
+            .unwrap_or_default()
+    };
+    let listen: SocketAddr = listen.parse().map_err(|_| {
+        format!(
+            "{}: registry_listen: expected an address:port such as 127.0.0.1:8080, got {listen:?}",
+            origin(&keys::REGISTRY_LISTEN)
+        )
+    })?;
+    let offline_after = settings.text(&keys::OFFLINE_AFTER).unwrap_or("900");
+    let offline_after = options::parse_seconds(offline_after)
+        .map_err(|e| format!("{}: offline_after: {e}", origin(&keys::OFFLINE_AFTER)))?;
+    Ok(Options {
+        listen,
+        database,
+        offline_after,
     })
 }
 
@@ -149,11 +201,13 @@ mod tests {
     use clap::CommandFactory as _;
 
     #[test]
-    fn offline_after_defaults_to_the_librarys_default() {
+    fn the_settings_table_says_the_servers_defaults() {
+        let offline_after = keys::OFFLINE_AFTER.default.expect("a default");
         assert_eq!(
-            options::parse_seconds(DEFAULT_OFFLINE_AFTER),
+            options::parse_seconds(offline_after),
             Ok(msgflo_registry::expiry::DEFAULT_OFFLINE_AFTER)
         );
+        assert_eq!(keys::REGISTRY_LISTEN.default, Some(options::DEFAULT_LISTEN));
     }
 
     #[test]

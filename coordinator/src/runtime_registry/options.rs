@@ -87,7 +87,7 @@ impl Announcer {
 }
 
 /// What the announcer is made of, wherever it was read (flags and the
-/// environment through [`RegistryArgs::options`], or settings files).
+/// environment or settings files: [`RegistryOptions::from_settings`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistryOptions {
     /// The registry's URL; `None`: no registering.

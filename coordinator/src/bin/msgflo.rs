@@ -11,7 +11,9 @@ use msgflo_coordinator::fbp::graph_edit::Graphs;
 use msgflo_coordinator::library::Library;
 use msgflo_coordinator::live::{Config, Coordinator};
 use msgflo_coordinator::ping::Ping;
-use msgflo_coordinator::runtime_registry::options::{RegistryOptions, Runtime};
+use msgflo_coordinator::runtime_registry::options::{
+    self as registry_options, RegistryOptions, Runtime,
+};
 use msgflo_coordinator::runtime_registry::RegistryArgs;
 use msgflo_coordinator::spawn::{ChildOptions, Children};
 use msgflo_coordinator::{embedded, flowhub, graph_file, server, tokens_file, try_it};
@@ -119,8 +121,9 @@ struct Args {
     settings: SettingsArgs,
 }
 
-/// The settings the coordinator reads (every option above but --ignore has
-/// a key: `msgflo --print-config` lists them).
+/// The settings the coordinator reads, with the registry's
+/// (`runtime_registry::options::KEYS`): every option above but --ignore has
+/// a key, and `msgflo --print-config` lists them.
 const KEYS: &[&Key] = &[
     &keys::BROKER,
     &keys::HOST,
@@ -143,12 +146,6 @@ const KEYS: &[&Key] = &[
     &keys::PING_URL,
     &keys::PING_METHOD,
     &keys::PING_INTERVAL,
-    &keys::REGISTRY,
-    &keys::REGISTRY_TOKEN,
-    &keys::REGISTRY_USER,
-    &keys::REGISTRY_INTERVAL,
-    &keys::LABEL,
-    &keys::DESCRIPTION,
 ];
 
 impl Args {
@@ -364,7 +361,8 @@ fn tools_beside_us() -> try_it::ToolPath {
 fn main() -> ExitCode {
     let args = Args::parse();
     let (settings, flags) = (args.settings.clone(), args.flags());
-    cli::start("msgflo", &settings, KEYS, flags, |settings| {
+    let keys: Vec<&Key> = KEYS.iter().chain(registry_options::KEYS).copied().collect();
+    cli::start("msgflo", &settings, &keys, flags, |settings| {
         run(args, settings)
     })
 }

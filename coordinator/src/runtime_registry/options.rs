@@ -8,7 +8,7 @@ use super::client::RegistryClient;
 use super::error::RegistryError;
 use super::schedule::Schedule;
 use super::wire::Registration;
-use msgflo_cli::settings::{keys, Flags, Settings, SettingsError};
+use msgflo_cli::settings::{keys, Flags, Key, Settings, SettingsError};
 use std::time::Duration;
 
 /// The registry options of `msgflo`.
@@ -103,6 +103,16 @@ pub struct RegistryOptions {
     /// The description.
     pub description: Option<String>,
 }
+
+/// The settings the registry options are read from.
+pub const KEYS: &[&Key] = &[
+    &keys::REGISTRY,
+    &keys::REGISTRY_TOKEN,
+    &keys::REGISTRY_USER,
+    &keys::REGISTRY_INTERVAL,
+    &keys::LABEL,
+    &keys::DESCRIPTION,
+];
 
 impl RegistryArgs {
     /// `flags` with these options given on the command line.
@@ -204,15 +214,7 @@ mod tests {
 
     /// The options these flags give, over no environment and no files.
     fn options(given: &[&str]) -> RegistryOptions {
-        use msgflo_cli::settings::{Inputs, Key};
-        const KEYS: &[&Key] = &[
-            &keys::REGISTRY,
-            &keys::REGISTRY_TOKEN,
-            &keys::REGISTRY_USER,
-            &keys::REGISTRY_INTERVAL,
-            &keys::LABEL,
-            &keys::DESCRIPTION,
-        ];
+        use msgflo_cli::settings::Inputs;
         let flags = args(given).flags(Flags::new());
         let settings =
             Settings::load("msgflo", KEYS, flags, &Inputs::default()).expect("valid settings");

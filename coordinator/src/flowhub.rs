@@ -35,7 +35,17 @@ pub fn link_with_scheme(
     id: &str,
     secret: Option<&str>,
 ) -> Link {
-    let address = format!("{scheme}://{}:{port}", reachable_host(host));
+    link_to(ide, &address(scheme, host, port), id, secret)
+}
+
+/// `scheme://host:port` as a browser reaches it: see [`reachable_host`].
+pub fn address(scheme: &str, host: &str, port: u16) -> String {
+    format!("{scheme}://{}:{port}", reachable_host(host))
+}
+
+/// [`link`] to the coordinator at `address` (a `ws://` or `wss://` URL
+/// clients reach it at: `public_url`, behind a proxy, NAT or Docker).
+pub fn link_to(ide: &str, address: &str, id: &str, secret: Option<&str>) -> Link {
     let mut params = format!("protocol=websocket&address={address}&id={id}");
     let mut secret_left_out = None;
     match secret {

@@ -309,8 +309,8 @@ async fn a_registry_that_lost_its_data_is_registered_with_again_after_the_next_p
 }
 
 /// The registry and its token from a settings file: the coordinator
-/// registers, and `msgflo-participants --registry` alone lists the file's
-/// registry.
+/// registers (at the file's `public_url`), and `msgflo-participants
+/// --registry` alone lists the file's registry.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_registry_and_its_token_can_come_from_a_settings_file() -> Result<()> {
     let dir = tempfile::tempdir()?;
@@ -321,7 +321,8 @@ async fn the_registry_and_its_token_can_come_from_a_settings_file() -> Result<()
     std::fs::write(
         &settings,
         format!(
-            "registry = {:?}\nregistry_token = {:?}\nlabel = \"from a file\"\n",
+            "registry = {:?}\nregistry_token = {:?}\nlabel = \"from a file\"\n\
+             public_url = \"wss://flow.example.com/rt\"\n",
             registry.url, account.token
         ),
     )?;
@@ -332,6 +333,11 @@ async fn the_registry_and_its_token_can_come_from_a_settings_file() -> Result<()
     let msgflo = start_with(vhost.url(), &["--runtime-id", &id], &env).await?;
     let runtime = until_listed(&registry.url, &account.token, &id).await?;
     ensure!(runtime["label"] == "from a file", "{runtime}");
+    // Registered where clients reach it, not where it listens.
+    ensure!(
+        runtime["address"] == "wss://flow.example.com/rt",
+        "{runtime}"
+    );
 
     let mut command = Command::new(binary("msgflo-participants")?);
     command

@@ -105,6 +105,14 @@ pub const IDE: Key = key(
     Some("https://app.flowhub.io"),
     "FBP IDE address, for the printed link",
 );
+/// Where clients reach the coordinator, when not where it listens.
+pub const PUBLIC_URL: Key = key(
+    "public_url",
+    &["MSGFLO_PUBLIC_URL"],
+    Kind::Url,
+    None,
+    "ws:// or wss:// URL clients reach the coordinator at (behind a proxy, NAT or Docker), for the Flowhub link and the registry",
+);
 /// The secret every FBP protocol message carries.
 pub const SECRET: Key = secret(
     "secret",
@@ -350,6 +358,7 @@ pub const ALL: &[&Key] = &[
     &HOST,
     &PORT,
     &IDE,
+    &PUBLIC_URL,
     &SECRET,
     &TOKENS,
     &TLS_CERT,

@@ -47,6 +47,12 @@ struct Args {
     /// `https://app.flowhub.io`].
     #[arg(long)]
     ide: Option<String>,
+    /// The ws:// or wss:// URL clients reach this coordinator at, when not
+    /// where it listens (behind a proxy, NAT or Docker): the Flowhub link
+    /// and the registry say it [default: $MSGFLO_PUBLIC_URL, else
+    /// scheme://HOST:PORT, a wildcard HOST as this machine's address].
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
     /// Library configuration: a package.json with a "msgflo" key, or the
     /// configuration alone. A missing default package.json means no library.
     #[arg(long)]
@@ -129,6 +135,7 @@ const KEYS: &[&Key] = &[
     &keys::HOST,
     &keys::PORT,
     &keys::IDE,
+    &keys::PUBLIC_URL,
     &keys::SECRET,
     &keys::TOKENS,
     &keys::TLS_CERT,
@@ -157,6 +164,7 @@ impl Args {
             .with(&keys::HOST, self.host.as_ref())
             .with(&keys::PORT, self.port)
             .with(&keys::IDE, self.ide.as_ref())
+            .with(&keys::PUBLIC_URL, self.public_url.as_ref())
             .with(&keys::SECRET, self.secret.as_ref())
             .with(&keys::TOKENS, path(&self.tokens))
             .with(&keys::TLS_CERT, path(&self.tls_cert))
@@ -296,12 +304,14 @@ async fn run(args: Args, settings: Settings) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         tokio::spawn(ping.run());
     }
+    let public_url = settings.string(&keys::PUBLIC_URL);
     let runtime = Runtime {
         id: &runtime_id,
         scheme,
         host: &host,
         port,
         secret: secret.as_deref(),
+        public_url: public_url.as_deref(),
     };
     let registry = RegistryOptions::from_settings(&settings).map_err(setting)?;
     if let Some(announcer) = registry.announcer(&runtime).map_err(|e| e.to_string())? {
@@ -331,14 +341,9 @@ async fn run(args: Args, settings: Settings) -> Result<(), String> {
     tokio::spawn(server::serve(listener, events, tls));
 
     println!("msgflo started on {scheme}://{host}:{port}");
-    let link = flowhub::link_with_scheme(
-        &settings.string(&keys::IDE).unwrap_or_default(),
-        scheme,
-        &host,
-        port,
-        &runtime_id,
-        secret.as_deref(),
-    );
+    let address = public_url.unwrap_or_else(|| flowhub::address(scheme, &host, port));
+    let ide = settings.string(&keys::IDE).unwrap_or_default();
+    let link = flowhub::link_to(&ide, &address, &runtime_id, secret.as_deref());
     if let Some(why) = link.secret_left_out {
         tracing::warn!("{why}");
     }

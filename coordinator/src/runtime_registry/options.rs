@@ -49,6 +49,8 @@ pub struct Runtime<'a> {
     pub port: u16,
     /// Its `--secret`.
     pub secret: Option<&'a str>,
+    /// Where clients reach it, when given (`public_url`): registered as is.
+    pub public_url: Option<&'a str>,
 }
 
 /// Options that cannot work; `msgflo` prints the text and exits.
@@ -176,11 +178,14 @@ impl RegistryOptions {
     }
 }
 
-/// `ws://HOST:PORT` as a browser reaches it (a wildcard listening address
-/// becomes this machine's outward address, as in the Flowhub link).
+/// Its `public_url`, else `ws://HOST:PORT` as a browser reaches it (a
+/// wildcard listening address becomes this machine's outward address, as
+/// in the Flowhub link).
 pub fn address(runtime: &Runtime<'_>) -> String {
-    let host = crate::flowhub::reachable_host(runtime.host);
-    format!("{}://{host}:{}", runtime.scheme, runtime.port)
+    match runtime.public_url {
+        Some(url) => url.to_owned(),
+        None => crate::flowhub::address(runtime.scheme, runtime.host, runtime.port),
+    }
 }
 
 /// This machine's name, `localhost` if it has none we can read.
@@ -227,6 +232,7 @@ mod tests {
         host: "10.1.2.3",
         port: 3570,
         secret: Some("s3"),
+        public_url: None,
     };
 
     #[test]
@@ -324,6 +330,11 @@ mod tests {
             scheme: "ws",
             ..RUNTIME
         };
+        let proxied = Runtime {
+            public_url: Some("wss://flow.example.com/rt"),
+            ..wildcard.clone()
+        };
+        assert_eq!(super::address(&proxied), "wss://flow.example.com/rt");
         let address = address(&wildcard);
         assert!(
             address.starts_with("ws://") && !address.contains("0.0.0.0"),

@@ -196,8 +196,8 @@ async fn run(args: Args, settings: Settings) -> Result<(), String> {
     ) {
         (Some(cert), Some(key)) => Some(msgflo_coordinator::tls::acceptor(&cert, &key)?),
         (None, None) => None,
-        (Some(_), None) => return Err("tls_cert is set but tls_key is not: give both".into()),
-        (None, Some(_)) => return Err("tls_key is set but tls_cert is not: give both".into()),
+        (Some(_), None) => return Err(needs(&settings, &keys::TLS_CERT, &keys::TLS_KEY)),
+        (None, Some(_)) => return Err(needs(&settings, &keys::TLS_KEY, &keys::TLS_CERT)),
     };
     let scheme = if tls.is_some() { "wss" } else { "ws" };
     let tokens_path = settings.path(&keys::TOKENS);
@@ -370,6 +370,23 @@ fn main() -> ExitCode {
     cli::start("msgflo", &settings, &keys, flags, |settings| {
         run(args, settings)
     })
+}
+
+/// `given` (set somewhere) needs `other` (set nowhere): which, and where
+/// `given` came from.
+fn needs(settings: &Settings, given: &Key, other: &Key) -> String {
+    let origin = settings
+        .get(given)
+        .map(|s| s.origin.as_str())
+        .unwrap_or_default();
+    format!(
+        "{origin}: {} needs {} too ({}, ${} or `{}` in a settings file)",
+        given.name,
+        other.name,
+        other.flag(),
+        other.env.first().copied().unwrap_or_default(),
+        other.name
+    )
 }
 
 /// A setting in seconds that has a default.

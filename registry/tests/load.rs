@@ -4,7 +4,10 @@
 //! times the load of 1,000 real ones. Starts are spread over the first
 //! 10 s. Each request on a new connection, as flowhub-registry's
 //! superagent makes them. Prints request times (p50, p99, max) per kind
-//! and the server's RSS (VmRSS at the end, VmHWM).
+//! and the server's RSS (VmRSS at the end, VmHWM). The raw baseline, in the
+//! same run: after each ping the runtime also asks for a route the server
+//! does not have (a 404 made without touching the database), so the HTTP,
+//! connection and machine cost is measured beside the registry's own.
 //!
 //! ```sh
 //! cargo test --release -p msgflo-registry --test load -- --ignored --nocapture
@@ -136,6 +139,10 @@ async fn run(storage: &str, database: &str) -> Result<()> {
         ("ping (POST)", &times.ping),
         ("list of 1,000 (GET)", &lists),
         (
+            "baseline: unknown route (GET, 404, no database)",
+            &times.baseline,
+        ),
+        (
             "all of the above",
             &[&times.register[..], &times.ping[..], &lists[..]].concat(),
         ),
@@ -193,6 +200,9 @@ async fn runtime(
             .send()
             .await;
         record(times, |t| &mut t.ping, sent, pinged, 204);
+        let sent = Instant::now();
+        let baseline = client.get(format!("{base}/baseline/{id}")).send().await;
+        record(times, |t| &mut t.baseline, sent, baseline, 404);
         next += PING_EVERY;
     }
     Ok(())
@@ -202,6 +212,7 @@ async fn runtime(
 struct Times {
     register: Vec<Duration>,
     ping: Vec<Duration>,
+    baseline: Vec<Duration>,
     errors: usize,
 }
 

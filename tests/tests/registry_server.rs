@@ -4,8 +4,9 @@
 //! pings, gets, lists and deletes; a restart keeps users and runtimes;
 //! requests without a valid token, or with another user's, are refused and
 //! change nothing (checked by listing); bad input gets its status and one
-//! line of JSON; runtimes not seen for `--offline-after` list offline and
-//! stay; a database that cannot be used stops the start in one line.
+//! line of JSON, on both databases; runtimes not seen for `--offline-after`
+//! list offline and stay; a database that cannot be used stops the start in
+//! one line.
 
 use anyhow::{ensure, Result};
 use msgflo_tests::registry_server::{add_user, command, Account, Flowhub, Http, Registry, Storage};
@@ -191,7 +192,14 @@ async fn restart_keeps_users_and_runtimes_on_postgres() -> Result<()> {
 
 /// A registry on SQLite with alice (one runtime, `rt-1`) and bob.
 async fn alice_and_bob(args: &[&str]) -> Result<(Storage, Registry, Http, Account, Account)> {
-    let storage = Storage::sqlite()?;
+    alice_and_bob_on(Storage::sqlite()?, args).await
+}
+
+/// A registry on `storage` with alice (one runtime, `rt-1`) and bob.
+async fn alice_and_bob_on(
+    storage: Storage,
+    args: &[&str],
+) -> Result<(Storage, Registry, Http, Account, Account)> {
     let alice = add_user(storage.url(), "alice").await?;
     let bob = add_user(storage.url(), "bob").await?;
     let registry = Registry::start(storage.url(), args).await?;
@@ -306,12 +314,11 @@ async fn another_users_runtime_is_403_and_unchanged() -> Result<()> {
     registry.stop().await
 }
 
-/// Malformed JSON, wrong types, missing fields, bad ids, oversized bodies,
-/// unknown ids, routes and methods: the status and one line of JSON each;
-/// nothing changes.
-#[tokio::test]
-async fn bad_input_gets_a_clear_error_and_changes_nothing() -> Result<()> {
-    let (_storage, registry, http, alice, _) = alice_and_bob(&[]).await?;
+/// Malformed JSON, wrong types, missing fields, control characters, bad
+/// ids, oversized bodies, unknown ids, routes and methods: the status and
+/// one line of JSON each; nothing changes.
+async fn bad_input_is_refused(storage: Storage) -> Result<()> {
+    let (_storage, registry, http, alice, _) = alice_and_bob_on(storage, &[]).await?;
     let before = http.list(&alice.token).await?;
     let token = Some(alice.token.as_str());
     let good = r#""address": "ws://h:1", "protocol": "websocket", "type": "msgflo""#;
@@ -365,6 +372,20 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() -> Result<()> {
             Some(r#"{"address": "nowhere", "protocol": "ws", "type": "t"}"#.into()),
             400,
             "is not a URL",
+        ),
+        (
+            "PUT",
+            "/runtimes/rt-1".into(),
+            Some(format!(r#"{{{good}, "label": "a\u0000b"}}"#)),
+            400,
+            "label has the control character U+0000",
+        ),
+        (
+            "PUT",
+            "/runtimes/rt-new".into(),
+            Some(format!(r#"{{{good}, "secret": "s\u0000"}}"#)),
+            400,
+            "secret has the control character U+0000",
         ),
         (
             "PUT",
@@ -457,6 +478,18 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() -> Result<()> {
     }
     assert_eq!(http.list(&alice.token).await?, before, "nothing changed");
     registry.stop().await
+}
+
+/// Bad input gets its status and one line of JSON on SQLite; nothing changes.
+#[tokio::test]
+async fn bad_input_gets_a_clear_error_and_changes_nothing() -> Result<()> {
+    bad_input_is_refused(Storage::sqlite()?).await
+}
+
+/// The same on PostgreSQL, where a U+0000 would be a database error (500).
+#[tokio::test]
+async fn bad_input_gets_a_clear_error_and_changes_nothing_on_postgres() -> Result<()> {
+    bad_input_is_refused(Storage::postgres().await?).await
 }
 
 /// With `--offline-after 1`, a runtime not pinged for a second lists

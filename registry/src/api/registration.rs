@@ -1,7 +1,9 @@
 //! The body of `PUT /runtimes/{id}`: Flowhub's runtime object as
 //! flowhub-registry sends it. Fields the registry sets (`registered`,
 //! `seen`, `online`, `state`) and any it does not know are ignored, so a
-//! client may send back what it was given; `null` counts as absent.
+//! client may send back what it was given; `null` counts as absent. No
+//! field may hold an ASCII control character (U+0000 to U+001F, U+007F):
+//! none is needed, and PostgreSQL cannot store U+0000 in text.
 
 use super::error::ApiError;
 use crate::ids::RuntimeId;
@@ -24,10 +26,12 @@ pub struct Registration {
 }
 
 impl Registration {
-    /// The fields to store for runtime `id` of `caller`: 400 for a missing
-    /// or empty required field, an address that is not a URL or an `id`
-    /// other than the path's; 403 for a `user` other than the caller.
+    /// The fields to store for runtime `id` of `caller`: 400 for a control
+    /// character in any field, a missing or empty required field, an
+    /// address that is not a URL or an `id` other than the path's; 403 for
+    /// a `user` other than the caller.
     pub fn check(self, id: &RuntimeId, caller: &User) -> Result<RuntimeFields, ApiError> {
+        self.no_control_characters()?;
         if let Some(body_id) = &self.id {
             if body_id != id.as_str() {
                 return Err(ApiError::BadRequest(format!(
@@ -55,6 +59,32 @@ impl Registration {
             description: self.description,
             secret: self.secret,
         })
+    }
+
+    /// 400 naming the first field that holds a control character.
+    fn no_control_characters(&self) -> Result<(), ApiError> {
+        let fields = [
+            ("id", &self.id),
+            ("user", &self.user),
+            ("address", &self.address),
+            ("protocol", &self.protocol),
+            ("type", &self.kind),
+            ("label", &self.label),
+            ("description", &self.description),
+            ("secret", &self.secret),
+        ];
+        for (name, value) in fields {
+            let bad = value
+                .as_deref()
+                .and_then(|v| v.chars().find(char::is_ascii_control));
+            if let Some(bad) = bad {
+                return Err(ApiError::BadRequest(format!(
+                    "{name} has the control character U+{:04X}; none is allowed",
+                    u32::from(bad)
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -145,6 +175,41 @@ mod tests {
             ))
             .1,
             "type: invalid type: integer `3`, expected a string"
+        );
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_every_field() {
+        let base = r#""address": "ws://h:1", "protocol": "websocket", "type": "msgflo""#;
+        for field in ["label", "description", "secret"] {
+            assert_eq!(
+                message(check(&format!(r#"{{{base}, "{field}": "a\u0000b"}}"#))),
+                (
+                    400,
+                    format!("{field} has the control character U+0000; none is allowed")
+                )
+            );
+        }
+        for (field, value) in [
+            ("id", r#""rt-1\n""#),
+            ("user", r#""a1\u001f""#),
+            ("address", r#""ws://h:1/\t""#),
+            ("protocol", r#""web\u007fsocket""#),
+            ("type", r#""msgflo\r""#),
+        ] {
+            let json = format!(r#"{{{base}, "{field}": {value}}}"#);
+            let (status, text) = message(check(&json));
+            assert_eq!(status, 400, "{json}");
+            assert!(
+                text.starts_with(&format!("{field} has the control")),
+                "{text}"
+            );
+        }
+        // Other characters outside ASCII are kept.
+        let fields = check(&format!(r#"{{{base}, "label": "Größe \u00e9 ✓"}}"#));
+        assert_eq!(
+            fields.expect("accepted").label.as_deref(),
+            Some("Größe é ✓")
         );
     }
 }

@@ -103,7 +103,11 @@ impl ParticipantArgs {
             .map_err(|e| e.to_string())?;
         options.prefetch = prefetch.unwrap_or(DEFAULT_PREFETCH);
         if options.prefetch == 0 {
-            return Err("--prefetch must be at least 1".into());
+            let origin = settings.get(&keys::PREFETCH).map(|s| s.origin.as_str());
+            return Err(format!(
+                "{}: prefetch must be at least 1",
+                origin.unwrap_or("--prefetch")
+            ));
         }
         if let Some(iips) = &self.iips {
             let value: serde_json::Value =

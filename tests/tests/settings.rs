@@ -115,8 +115,8 @@ async fn the_user_file_wins_over_the_system_file() -> Result<()> {
 async fn the_environment_wins_over_the_user_file() -> Result<()> {
     let files = Files::new()?;
     files.write(&files.user(), "port = 4002\n")?;
-    let out = files.print(&[("MSGFLO_PORT", "4003")], &[]).await?;
-    assert_eq!(port_line(&out)?, "port = 4003  # $MSGFLO_PORT");
+    let out = files.print(&[("MSGFLO_LISTEN_PORT", "4003")], &[]).await?;
+    assert_eq!(port_line(&out)?, "port = 4003  # $MSGFLO_LISTEN_PORT");
     Ok(())
 }
 
@@ -124,7 +124,7 @@ async fn the_environment_wins_over_the_user_file() -> Result<()> {
 async fn a_flag_wins_over_the_environment() -> Result<()> {
     let files = Files::new()?;
     let out = files
-        .print(&[("MSGFLO_PORT", "4003")], &["--port", "4004"])
+        .print(&[("MSGFLO_LISTEN_PORT", "4003")], &["--port", "4004"])
         .await?;
     assert_eq!(port_line(&out)?, "port = 4004  # --port");
     Ok(())
@@ -137,13 +137,22 @@ async fn print_config_masks_secrets_and_names_the_files_it_read() -> Result<()> 
         &files.user(),
         "secret = \"hunter2\"\nregistry_token = \"tok-123\"\n",
     )?;
-    let out = files.print(&[("MSGFLO_SECRET", "from-env")], &[]).await?;
+    let env = [
+        ("MSGFLO_SECRET", "from-env"),
+        ("CLOUDAMQP_URL", "amqps://user:pa55word@cloud.example/vh"),
+    ];
+    let out = files.print(&env, &[]).await?;
+    for secret in ["hunter2", "from-env", "tok-123", "pa55word"] {
+        ensure!(!out.contains(secret), "{secret} shown: {out}");
+    }
     ensure!(
-        !out.contains("hunter2") && !out.contains("from-env") && !out.contains("tok-123"),
+        out.lines()
+            .any(|l| l == "# secret = \"********\"  # $MSGFLO_SECRET"),
         "{out}"
     );
     ensure!(
-        out.contains("secret = \"********\"  # $MSGFLO_SECRET"),
+        out.lines()
+            .any(|l| l == "broker = \"amqps://user:***@cloud.example/vh\"  # $CLOUDAMQP_URL"),
         "{out}"
     );
     ensure!(

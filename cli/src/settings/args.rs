@@ -12,7 +12,8 @@ use std::process::ExitCode;
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct SettingsArgs {
     /// Settings file read instead of the user's
-    /// ($XDG_CONFIG_HOME/msgflo/config.toml) [default: $MSGFLO_CONFIG].
+    /// ($XDG_CONFIG_HOME/msgflo/config.toml), by this program and those it
+    /// starts [default: $MSGFLO_CONFIG].
     #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
     /// Print the effective settings, where each came from (flag,
@@ -44,6 +45,15 @@ impl SettingsArgs {
         );
         let flags = flags.with(&keys::LOG_FORMAT, self.log_format.map(LogFormat::as_str));
         let inputs = Inputs::from_process(self.config.as_deref());
+        if let Some(file) = &self.config {
+            // The programs this one starts (a coordinator's participants)
+            // read the same file.
+            let file = std::path::absolute(file).unwrap_or_else(|_| file.clone());
+            // `set_var` is safe to call in edition 2021, and sound here: this
+            // runs in `main` before any other thread (the async runtime)
+            // exists to read the environment meanwhile.
+            std::env::set_var(super::CONFIG_FILE_ENV, file);
+        }
         match Settings::load(program, &all, flags, &inputs) {
             Ok(settings) if self.print_config => {
                 print!("{}", settings.print());

@@ -49,6 +49,7 @@ pub enum SettingsError {
 fn hint(suggestion: &Option<&'static str>) -> String {
     match suggestion {
         Some(key) => format!(" (did you mean `{key}`?)"),
-        None => " (msgflo --print-config lists the keys)".into(),
+        None => " (no msgflo-rs program reads it; `PROGRAM --print-config` lists a program's keys)"
+            .into(),
     }
 }

@@ -90,9 +90,12 @@ pub const HOST: Key = key(
     "address the FBP protocol WebSocket listens on",
 );
 /// Its port.
+///
+/// Its variable is not `MSGFLO_PORT`: Kubernetes (and Docker links) set that
+/// to `tcp://IP:PORT` in every container beside a service named `msgflo`.
 pub const PORT: Key = key(
     "port",
-    &["MSGFLO_PORT"],
+    &["MSGFLO_LISTEN_PORT"],
     Kind::Port,
     Some("3569"),
     "port of the FBP protocol WebSocket",

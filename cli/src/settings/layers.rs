@@ -130,7 +130,7 @@ impl Layer {
                     key: name,
                 });
             };
-            let text = as_text(&value).filter(|text| key.kind.accepts(text));
+            let text = as_text(&value).filter(|text| key.kind.accepts(text) || unsets(key, text));
             let Some(text) = text else {
                 return Err(SettingsError::WrongType {
                     origin: shown,
@@ -153,6 +153,12 @@ impl Source for Layer {
     fn collect(&self) -> Result<Map<String, Value>, config::ConfigError> {
         Ok(self.0.clone())
     }
+}
+
+/// Whether `text` is an empty value that unsets `key` (one without a
+/// default): `registry = ""` in a user file undoes the system file's.
+pub fn unsets(key: &Key, text: &str) -> bool {
+    key.default.is_none() && text.trim().is_empty()
 }
 
 /// A value of a file as the text a flag would give: numbers and booleans

@@ -10,7 +10,9 @@
 //!   names another).
 //! - Files are TOML with the keys of [`keys`] at the top level; a key no
 //!   program knows or a value of the wrong type stops the program with the
-//!   file, the key and what was expected.
+//!   file, the key and what was expected. An empty value of a key without a
+//!   default (`registry = ""`, `--registry ""`) unsets it: a higher layer
+//!   undoes a lower one's. A blank environment variable counts as unset.
 //! - `--print-config` prints the effective settings of a program as TOML,
 //!   each with where it came from, secrets masked.
 //!
@@ -21,7 +23,7 @@
 //! - `layers.rs` — [`Inputs`], [`Layer`]: reading files, the environment,
 //!   defaults;
 //! - `args.rs` — [`SettingsArgs`]: `--config`, `--print-config`, `--log-format`;
-//! - `print.rs` — `--print-config`'s output;
+//! - `print.rs` — `--print-config`'s output; `mask.rs` — [`mask_passwords`];
 //! - `error.rs` — [`SettingsError`].
 
 mod args;
@@ -29,6 +31,7 @@ mod error;
 pub mod keys;
 mod kind;
 mod layers;
+mod mask;
 mod print;
 #[cfg(test)]
 mod tests;
@@ -38,6 +41,7 @@ pub use error::SettingsError;
 pub use keys::Key;
 pub use kind::{parse_bool, Kind};
 pub use layers::{Inputs, Layer, CONFIG_FILE_ENV, SYSTEM_FILE, SYSTEM_FILE_ENV};
+pub use mask::mask_passwords;
 
 use config::Source;
 use std::collections::BTreeMap;
@@ -134,6 +138,9 @@ impl Settings {
                     expected: key.kind.expected(),
                     got: e.to_string(),
                 })?;
+            if layers::unsets(key, &text) {
+                continue;
+            }
             if !key.kind.accepts(&text) {
                 return Err(SettingsError::WrongType {
                     origin,

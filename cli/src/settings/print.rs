@@ -1,8 +1,9 @@
 //! `--print-config`: the effective settings as a TOML file one could keep,
-//! each line saying where its value came from; secrets masked, keys nothing
-//! sets commented out.
+//! each line saying where its value came from; secrets masked (their lines
+//! commented out), passwords in URLs masked, keys nothing sets commented out.
 
 use super::keys::Key;
+use super::mask::mask_passwords;
 use super::Setting;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -23,11 +24,13 @@ pub(super) fn render(
     }
     for key in keys {
         match values.get(key.name) {
+            // A secret's line is commented out: kept as a settings file,
+            // the output does not set the secret to the mask.
+            Some(setting) if key.secret => {
+                let _ = writeln!(out, "# {} = \"********\"  # {}", key.name, setting.origin);
+            }
             Some(setting) => {
-                let value = match key.secret {
-                    true => "\"********\"".to_owned(),
-                    false => toml_value(key, &setting.text),
-                };
+                let value = toml_value(key, &mask_passwords(&setting.text));
                 let _ = writeln!(out, "{} = {value}  # {}", key.name, setting.origin);
             }
             None => {

@@ -69,15 +69,18 @@ fn the_environment_wins_over_the_user_file() {
     let user = dir.file("user.toml", "port = 1002\n");
     let got = port(
         Flags::new(),
-        &inputs(&[("MSGFLO_PORT", "1003")], None, Some(&user)),
+        &inputs(&[("MSGFLO_LISTEN_PORT", "1003")], None, Some(&user)),
     );
-    assert_eq!(got, (1003, "$MSGFLO_PORT".into()));
+    assert_eq!(got, (1003, "$MSGFLO_LISTEN_PORT".into()));
 }
 
 #[test]
 fn a_flag_wins_over_the_environment() {
     let flags = Flags::new().with(&PORT, Some(1004));
-    let got = port(flags, &inputs(&[("MSGFLO_PORT", "1003")], None, None));
+    let got = port(
+        flags,
+        &inputs(&[("MSGFLO_LISTEN_PORT", "1003")], None, None),
+    );
     assert_eq!(got, (1004, "--port".into()));
 }
 
@@ -154,11 +157,11 @@ fn a_file_that_is_not_toml_is_one_line_naming_it() {
 
 #[test]
 fn a_wrong_value_in_the_environment_names_the_variable() {
-    let env = inputs(&[("MSGFLO_PORT", "http")], None, None);
+    let env = inputs(&[("MSGFLO_LISTEN_PORT", "http")], None, None);
     let err = Settings::load("test", KEYS, Flags::new(), &env).expect_err("wrong port");
     assert_eq!(
         err.to_string(),
-        "$MSGFLO_PORT: port: expected a port number (0-65535), got \"http\""
+        "$MSGFLO_LISTEN_PORT: port: expected a port number (0-65535), got \"http\""
     );
 }
 
@@ -223,4 +226,27 @@ fn a_key_nothing_sets_is_missing_with_a_hint() {
             .to_string(),
         "registry is not set (give --registry, $MSGFLO_REGISTRY or `registry` in a settings file)"
     );
+}
+
+#[test]
+fn an_empty_value_unsets_a_key_without_a_default() {
+    let dir = Dir::new();
+    let system = dir.file("system.toml", "registry = \"http://registry:8080\"\n");
+    let user = dir.file("user.toml", "registry = \"\"\n");
+    let both = inputs(&[], Some(&system), Some(&user));
+    let settings = Settings::load("test", KEYS, Flags::new(), &both).expect("settings");
+    assert_eq!(settings.get(&REGISTRY), None);
+    let flag = Flags::new().with(&REGISTRY, Some(""));
+    let settings =
+        Settings::load("test", KEYS, flag, &inputs(&[], Some(&system), None)).expect("settings");
+    assert_eq!(settings.get(&REGISTRY), None);
+    // A key with a default is not unset: an empty port is a mistake.
+    let empty_port = dir.file("port.toml", "port = \"\"\n");
+    let err = Settings::load(
+        "test",
+        KEYS,
+        Flags::new(),
+        &inputs(&[], Some(&empty_port), None),
+    );
+    assert!(err.is_err());
 }

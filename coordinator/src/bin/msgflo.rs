@@ -31,7 +31,7 @@ struct Args {
     /// --tokens) [default: $MSGFLO_HOST, localhost].
     #[arg(long)]
     host: Option<String>,
-    /// Port of the FBP protocol WebSocket [default: $MSGFLO_PORT, 3569].
+    /// Port of the FBP protocol WebSocket [default: $MSGFLO_LISTEN_PORT, 3569].
     #[arg(long)]
     port: Option<u16>,
     /// Broker URL [default: $MSGFLO_BROKER, $CLOUDAMQP_URL, amqp://localhost],

@@ -57,13 +57,13 @@ pub struct Runtime<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum OptionsError {
     /// A registry without a token (it would refuse every registration).
-    #[error("--registry {registry} needs a token: --registry-token or $MSGFLO_REGISTRY_TOKEN")]
+    #[error("registry {registry} needs a token: --registry-token, $MSGFLO_REGISTRY_TOKEN or `registry_token` in a settings file")]
     NoToken {
         /// The registry.
         registry: String,
     },
-    /// A ping interval of zero.
-    #[error("registry_interval: the seconds between pings must be more than 0")]
+    /// A ping interval under a second (the registry would be flooded).
+    #[error("registry_interval: the seconds between pings must be 1 or more")]
     NoInterval,
     /// A registry URL the client cannot use.
     #[error(transparent)]
@@ -154,7 +154,7 @@ impl RegistryOptions {
         let token = given(&self.token).ok_or_else(|| OptionsError::NoToken {
             registry: registry.clone(),
         })?;
-        if self.interval.is_zero() {
+        if self.interval < Duration::from_secs(1) {
             return Err(OptionsError::NoInterval);
         }
         let client = RegistryClient::new(&registry, Some(token))?;

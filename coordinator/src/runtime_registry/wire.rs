@@ -37,34 +37,34 @@ pub struct Listed {
     /// The runtime id.
     pub id: String,
     /// The owner's user id.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// Its label.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// Its type (`msgflo`, `noflo-nodejs`, ...).
-    #[serde(default, rename = "type")]
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Where to reach it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     /// Its protocol (`websocket`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
     /// Its description.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `online` or `offline` (msgflo-registry).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// Whether it pinged recently (msgflo-registry).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub online: Option<bool>,
     /// When it last registered or pinged, ISO 8601 UTC.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seen: Option<String>,
     /// When it first registered, ISO 8601 UTC.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registered: Option<String>,
     /// Whatever else the registry says of it.
     #[serde(flatten)]
@@ -135,6 +135,9 @@ mod tests {
         assert_eq!((&again["user"], &again["extra"]), (&json!("u"), &json!(1)));
         let bare: Listed = serde_json::from_value(json!({"id": "x", "online": true})).expect("id");
         assert_eq!(bare.state(), "online");
+        // What it did not say is not added.
+        let again = serde_json::to_value(&bare).expect("serialises");
+        assert_eq!(again, json!({"id": "x", "online": true}));
         assert!(serde_json::from_value::<Listed>(json!({"label": "no id"})).is_err());
     }
 }

@@ -33,7 +33,7 @@ use crate::client;
 use crate::core::{PendingNode, Restarted};
 use clap::{ArgAction, Parser};
 use futures_util::{SinkExt, StreamExt};
-use msgflo_cli::settings::{keys, Flags, Key, Settings, SettingsArgs};
+use msgflo_cli::settings::{keys, mask_passwords, Flags, Key, Settings, SettingsArgs};
 use msgflo_protocol::discovery::Participant;
 use msgflo_transport::{discovery_queue, Transport};
 use serde_json::{json, Value};
@@ -152,7 +152,7 @@ pub async fn run(args: Args, settings: Settings) -> Result<(), String> {
                 eprintln!(
                     "no coordinator at {DEFAULT_RUNTIME} (start msgflo, or give --runtime); \
                      listening to discovery on {} for {DEFAULT_LISTEN_S} s (--listen SECONDS)",
-                    redacted(&broker)
+                    mask_passwords(&broker)
                 );
                 heard(listen(&broker, DEFAULT_LISTEN_S).await?)
             }
@@ -236,17 +236,6 @@ async fn call_them(
     match call::trouble(&rows) {
         Some(trouble) => Err(trouble),
         None => Ok(()),
-    }
-}
-
-/// `url` without its password, for saying where we listen.
-fn redacted(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
     }
 }
 

@@ -26,7 +26,8 @@
 //! - `ids.rs` — checked runtime ids and user names; `token.rs` — tokens and
 //!   their digests;
 //! - `options.rs` — [`Options`], what `serve` is given, with its defaults;
-//! - `bin/msgflo-registry.rs` — the program: `serve`, `user add|token|list`.
+//! - `bin/msgflo-registry.rs` — the program: `serve`,
+//!   `user add|token|list|revoke|remove`.
 
 pub mod api;
 pub mod expiry;

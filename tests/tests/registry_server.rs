@@ -3,10 +3,10 @@
 //! each test's own, dropped after). npm `flowhub-registry` 0.2.0 registers,
 //! pings, gets, lists and deletes; a restart keeps users and runtimes;
 //! requests without a valid token, or with another user's, are refused and
-//! change nothing (checked by listing); bad input gets its status and one
-//! line of JSON, on both databases; runtimes not seen for `--offline-after`
-//! list offline and stay; a database that cannot be used stops the start in
-//! one line.
+//! change nothing (checked by listing); `user revoke` and `user remove` take
+//! effect while it serves; bad input gets its status and one line of JSON,
+//! on both databases; runtimes not seen for `--offline-after` list offline
+//! and stay; a database that cannot be used stops the start in one line.
 
 use anyhow::{ensure, Result};
 use msgflo_tests::registry_server::{add_user, command, Account, Flowhub, Http, Registry, Storage};
@@ -188,6 +188,114 @@ async fn restart_keeps_users_and_runtimes_on_sqlite() -> Result<()> {
 #[tokio::test]
 async fn restart_keeps_users_and_runtimes_on_postgres() -> Result<()> {
     restart_keeps_everything(Storage::postgres().await?).await
+}
+
+/// `msgflo-registry ARGS` must exit 1 with one line on stderr saying `says`.
+async fn refused_in_one_line(database: &str, args: &[&str], says: &str) -> Result<()> {
+    let (code, stdout, stderr) = command(database, args).await?;
+    ensure!(
+        code == Some(1),
+        "{args:?}: exit {code:?}: {stdout} {stderr}"
+    );
+    ensure!(
+        stderr.lines().count() == 1
+            && stderr.starts_with("msgflo-registry: ")
+            && stderr.contains(says),
+        "{args:?}: stderr {stderr:?} should say {says:?}"
+    );
+    Ok(())
+}
+
+/// While the registry serves: `user revoke` makes that token 401 and keeps
+/// the user's others; `user remove` deletes the user's runtimes and makes
+/// all their tokens 401, and leaves other users alone.
+async fn revoke_and_remove(storage: Storage) -> Result<()> {
+    let db = storage.url();
+    let alice = add_user(db, "alice").await?;
+    let (code, stdout, stderr) = command(db, &["user", "token", "alice"]).await?;
+    ensure!(code == Some(0), "user token: {stderr}");
+    let second = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("token "))
+        .unwrap_or_default()
+        .to_owned();
+    let bob = add_user(db, "bob").await?;
+    let registry = Registry::start(db, &[]).await?;
+    let http = Http::new(&registry.url)?;
+    for (id, account) in [("rt-a", &alice), ("rt-b", &bob)] {
+        let answer = http
+            .put(id, Some(&account.token), &runtime(id, &account.id, id))
+            .await?;
+        assert_eq!(answer.status, 201, "{}", answer.text);
+    }
+
+    let (code, stdout, stderr) = command(db, &["user", "revoke", &alice.token]).await?;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        stdout.trim(),
+        format!("revoked a token of alice ({})", alice.id)
+    );
+    let answer = http
+        .send("GET", "/runtimes/", Some(&alice.token), None)
+        .await?;
+    assert_eq!(answer.status, 401, "revoked: {}", answer.text);
+    let listed = http.list(&second).await?;
+    assert_eq!(listed.len(), 1, "the other token still works: {listed:?}");
+    refused_in_one_line(
+        db,
+        &["user", "revoke", &alice.token],
+        "no user has this token",
+    )
+    .await?;
+    refused_in_one_line(
+        db,
+        &["user", "revoke", "mfr_0000"],
+        "no user has this token",
+    )
+    .await?;
+
+    let (code, stdout, stderr) = command(db, &["user", "remove", "alice"]).await?;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.starts_with("removed alice ("), "{stdout}");
+    let answer = http.send("GET", "/runtimes/", Some(&second), None).await?;
+    assert_eq!(answer.status, 401, "removed: {}", answer.text);
+    // Her runtime is gone, not someone else's: 404 to bob and to a ping.
+    let got = http
+        .send("GET", "/runtimes/rt-a", Some(&bob.token), None)
+        .await?;
+    assert_eq!(got.status, 404, "{}", got.text);
+    let pinged = http.send("POST", "/runtimes/rt-a", None, None).await?;
+    assert_eq!(pinged.status, 404, "{}", pinged.text);
+    assert_eq!(http.list(&bob.token).await?.len(), 1, "bob's runtime stays");
+    let (_, listed, _) = command(db, &["user", "list"]).await?;
+    assert_eq!(
+        listed.trim(),
+        format!("{}\tbob\ttokens 1\truntimes 1", bob.id)
+    );
+    refused_in_one_line(db, &["user", "remove", "alice"], "no user named \"alice\"").await?;
+    // The name and the runtime id are free again.
+    let new_alice = add_user(db, "alice").await?;
+    let answer = http
+        .put(
+            "rt-a",
+            Some(&new_alice.token),
+            &runtime("rt-a", &new_alice.id, "new"),
+        )
+        .await?;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    registry.stop().await
+}
+
+/// `user revoke` and `user remove` take effect at once, on SQLite.
+#[tokio::test]
+async fn revoke_and_remove_take_effect_on_sqlite() -> Result<()> {
+    revoke_and_remove(Storage::sqlite()?).await
+}
+
+/// `user revoke` and `user remove` take effect at once, on PostgreSQL.
+#[tokio::test]
+async fn revoke_and_remove_take_effect_on_postgres() -> Result<()> {
+    revoke_and_remove(Storage::postgres().await?).await
 }
 
 /// A registry on SQLite with alice (one runtime, `rt-1`) and bob.
@@ -561,7 +669,10 @@ async fn user_commands_print_ids_and_tokens_and_refuse_in_one_line() -> Result<(
             &["user", "add", "al ice"][..],
             "user name \"al ice\" has ' '",
         ),
-        (&["user", "token", "carol"][..], "no user named \"carol\""),
+        (
+            &["user", "token", "new_alice"][..],
+            "no user named \"new_alice\"",
+        ),
     ] {
         let (code, stdout, stderr) = command(storage.url(), args).await?;
         assert_eq!(code, Some(1), "{args:?}: {stdout} {stderr}");

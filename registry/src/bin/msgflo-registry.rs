@@ -83,6 +83,10 @@ enum UserCommand {
     Token { name: String },
     /// List the users with how many tokens and runtimes each has.
     List,
+    /// Revoke a token: requests with it get 401 from now on.
+    Revoke { token: String },
+    /// Remove a user with their tokens and runtimes.
+    Remove { name: String },
 }
 
 fn main() -> ExitCode {
@@ -169,6 +173,28 @@ async fn user(database: &str, command: UserCommand) -> Result<(), String> {
                 );
             }
             store.close().await;
+            return Ok(());
+        }
+        UserCommand::Revoke { token } => {
+            let user = store
+                .revoke_token(&token)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.close().await;
+            let user = user.ok_or("no user has this token (revoked already?)")?;
+            println!("revoked a token of {} ({})", user.name, user.id);
+            return Ok(());
+        }
+        UserCommand::Remove { name: given } => {
+            let user = store
+                .remove_user(&name(&given)?)
+                .await
+                .map_err(|e| e.to_string())?;
+            store.close().await;
+            println!(
+                "removed {} ({}) with their tokens and runtimes",
+                user.name, user.id
+            );
             return Ok(());
         }
     };

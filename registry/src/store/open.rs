@@ -74,6 +74,9 @@ fn pool_options(backend: Backend) -> AnyPoolOptions {
             Box::pin(async move {
                 // Safe with WAL: a crash loses at most the last commits, never the file.
                 conn.execute("PRAGMA synchronous = NORMAL").await?;
+                // Per connection, off by default in SQLite (sqlx turns it on,
+                // but removing a user relies on it: said here, not assumed).
+                conn.execute("PRAGMA foreign_keys = ON").await?;
                 Ok(())
             })
         }),

@@ -1,6 +1,7 @@
-//! API tokens: made here (256 random bits from the OS, as two UUID v4s),
-//! shown once, and stored only as their SHA-256 digest; a request's token is
-//! found by its digest, so no token is ever compared as text.
+//! API tokens: made here (244 random bits from the OS: two UUID v4s of 122
+//! each, their other 6 bits fixed), shown once, and stored only as their
+//! SHA-256 digest; a request's token is found by its digest, so no token is
+//! ever compared as text.
 
 use sha2::{Digest as _, Sha256};
 use std::fmt::Write as _;
@@ -10,7 +11,8 @@ use std::fmt::Write as _;
 pub struct Token(String);
 
 impl Token {
-    /// A new random token.
+    /// A new random token: 244 random bits (uuid's `v4` reads them from
+    /// the OS's CSPRNG through getrandom).
     pub fn generate() -> Self {
         let (a, b) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
         Self(format!("mfr_{}{}", a.simple(), b.simple()))

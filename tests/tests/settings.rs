@@ -279,3 +279,70 @@ async fn a_coordinator_and_a_participant_use_what_the_files_say() -> Result<()> 
     coordinator.terminate(WAIT).await?;
     Ok(())
 }
+
+/// `msgflo --config FILE` hands the file to the participants it starts:
+/// one started for the graph runs with the file's `prefetch`, as its
+/// `health` answer says.
+#[tokio::test]
+async fn a_config_file_given_to_the_coordinator_reaches_the_participants_it_starts() -> Result<()> {
+    let files = Files::new()?;
+    let vhost = Vhost::new("settings")?;
+    let discovery = msgflo_tests::unique("settings-fbp");
+    let config = files.dir.path().join("deploy.toml");
+    files.write(
+        &config,
+        &format!(
+            "broker = {:?}\nprefetch = 7\ndiscovery_period = 1\n",
+            vhost.url()
+        ),
+    )?;
+    let library = files.dir.path().join("package.json");
+    files.write(
+        &library,
+        r##"{"msgflo": {"components": {"core/Repeat": "msgflo-participant --name #ROLE --component core/Repeat"}}}"##,
+    )?;
+    let graph = files.dir.path().join("one.fbp");
+    files.write(
+        &graph,
+        "INPORT=r.IN:IN\nOUTPORT=r.OUT:OUT\nr(core/Repeat)\n",
+    )?;
+    let port = free_port()?;
+    let path = |p: &Path| p.display().to_string();
+    let env = [("MSGFLO_DISCOVERY_QUEUE", discovery.as_str())];
+    let mut coordinator = files.command("msgflo", &env)?;
+    coordinator.args(["--config", &path(&config), "--host", "127.0.0.1"]);
+    coordinator.args(["--port", &port.to_string(), "--forward", ""]);
+    coordinator.args(["--graph", &path(&graph), "--library", &path(&library)]);
+    let (coordinator, _) = spawn_ready(coordinator, WAIT).await?;
+
+    // Asked until the started participant has announced itself.
+    let runtime = format!("ws://127.0.0.1:{port}");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let rows = loop {
+        let mut call = files.command("msgflo-participants", &env)?;
+        call.args([
+            "--runtime",
+            &runtime,
+            "--call",
+            "health",
+            "--role",
+            "r",
+            "--json",
+        ]);
+        call.args(["--config", &path(&config)]);
+        let (code, out, err) = run_to_end(call, WAIT).await?;
+        let rows: serde_json::Value = serde_json::from_str(out.trim()).unwrap_or_default();
+        if code == Some(0) && rows.as_array().is_some_and(|r| !r.is_empty()) {
+            break rows;
+        }
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "no health answer: {code:?} {out} {err}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let prefetch = &rows[0]["result"]["prefetch"];
+    ensure!(prefetch == 7, "{rows}");
+    coordinator.terminate(WAIT).await?;
+    Ok(())
+}

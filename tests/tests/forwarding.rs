@@ -11,7 +11,7 @@
 use anyhow::{ensure, Context, Result};
 use msgflo_participant::protocol::ids::QueueName;
 use msgflo_tests::bins::binary;
-use msgflo_tests::fbp_client::{start, Client};
+use msgflo_tests::fbp_client::{start_with, Client};
 use msgflo_tests::tools::run;
 use msgflo_tests::{client, mqtt_url, python, workspace_root};
 use serde_json::json;
@@ -71,7 +71,11 @@ async fn a_rust_participant_feeds_a_python_one_through_the_coordinator() -> Resu
 
     let graph = graph.to_string_lossy().into_owned();
     let library = library.to_string_lossy().into_owned();
-    let coordinator = start(&broker, &["--graph", &graph, "--library", &library]).await?;
+    // Its INFO line "forwarding through the coordinator" says when the
+    // forward is in place.
+    let log = ("RUST_LOG", "warn,msgflo_coordinator::live::executor=info");
+    let args = ["--graph", &graph, "--library", &library];
+    let coordinator = start_with(&broker, &args, &[log]).await?;
     let mut fbp = Client::connect(coordinator.port).await?;
     // The coordinator says so once the Python participant answered no
     // connectinport (within 5 s of being asked).
@@ -92,6 +96,23 @@ async fn a_rust_participant_feeds_a_python_one_through_the_coordinator() -> Resu
             .is_some_and(|t| t.contains(&shout)),
         "{said}"
     );
+
+    // MQTT keeps nothing for a topic nobody subscribes to: what the source
+    // publishes before the coordinator's tap on it is in place is not
+    // forwarded. So the messages go in once it is.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !coordinator
+        .process
+        .stderr_so_far()
+        .contains("forwarding through the coordinator")
+    {
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the forward was not in place within 30 s: {}",
+            coordinator.process.stderr_so_far()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     let inport = QueueName::new(format!("{src}.IN"))?;
     for i in 0..MESSAGES {

@@ -337,6 +337,14 @@ pub const PREFETCH: Key = key(
     Some("128"),
     "unacked messages per inport, processed concurrently",
 );
+/// Where a participant serves its Prometheus metrics.
+pub const METRICS_ADDR: Key = key(
+    "metrics_addr",
+    &["MSGFLO_METRICS_ADDR"],
+    Kind::Text,
+    None,
+    "address:port a participant serves Prometheus metrics on (/metrics); none by default",
+);
 /// The RabbitMQ queue type.
 pub const QUEUE_TYPE: Key = key(
     "queue_type",
@@ -389,6 +397,7 @@ pub const ALL: &[&Key] = &[
     &REGISTRY_DATABASE,
     &OFFLINE_AFTER,
     &PREFETCH,
+    &METRICS_ADDR,
     &QUEUE_TYPE,
     &DISCOVERY_PERIOD,
 ];

@@ -9,9 +9,10 @@ pub use msgflo_cli::{main, shutdown_signal, start};
 use crate::runner::{Options, Running, DEFAULT_PREFETCH};
 use msgflo_protocol::ids::{ParticipantId, Role};
 use std::future::Future;
+use std::net::SocketAddr;
 
-/// The options every participant program takes: role, broker, id, prefetch
-/// and IIPs. Flatten it into a program's own clap arguments
+/// The options every participant program takes: role, broker, id, prefetch,
+/// IIPs and the metrics address. Flatten it into a program's own clap arguments
 /// (`#[command(flatten)]`), read the settings with [`start`] (flags over
 /// the environment over settings files: [`KEYS`], [`ParticipantArgs::flags`])
 /// and turn both into runner [`Options`] with [`ParticipantArgs::options`]:
@@ -58,6 +59,10 @@ pub struct ParticipantArgs {
     /// [default: $MSGFLO_QUEUE_TYPE, classic]. MQTT ignores it.
     #[arg(long, value_name = "TYPE")]
     pub queue_type: Option<String>,
+    /// Serve the participant's Prometheus metrics on IP:PORT (`GET
+    /// /metrics`) [default: $MSGFLO_METRICS_ADDR, none: not served].
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
     /// `--config`, `--print-config`, `--log-format`.
     #[command(flatten)]
     pub settings: SettingsArgs,
@@ -69,6 +74,7 @@ pub const KEYS: &[&Key] = &[
     &keys::PREFETCH,
     &keys::QUEUE_TYPE,
     &keys::DISCOVERY_PERIOD,
+    &keys::METRICS_ADDR,
 ];
 
 impl ParticipantArgs {
@@ -78,6 +84,7 @@ impl ParticipantArgs {
             .with(&keys::BROKER, self.broker.as_ref())
             .with(&keys::PREFETCH, self.prefetch)
             .with(&keys::QUEUE_TYPE, self.queue_type.as_ref())
+            .with(&keys::METRICS_ADDR, self.metrics_addr.as_ref())
     }
 
     /// The runner options these arguments and `settings` (read with
@@ -102,6 +109,9 @@ impl ParticipantArgs {
             .parse::<u16>(&keys::PREFETCH)
             .map_err(|e| e.to_string())?;
         options.prefetch = prefetch.unwrap_or(DEFAULT_PREFETCH);
+        options.metrics_addr = settings
+            .parse::<SocketAddr>(&keys::METRICS_ADDR)
+            .map_err(|e| e.to_string())?;
         if options.prefetch == 0 {
             let origin = settings.get(&keys::PREFETCH).map(|s| s.origin.as_str());
             return Err(format!(

@@ -22,6 +22,8 @@
 //!   bounded SPSC edges, run by one cooperative task; the built-in components
 //!   ([`runtime::builtins`]: `core/Repeat`, ...), which run alone as a
 //!   one-node graph ([`runner::start_component`]).
+//! - [`metrics`] — the participant's own Prometheus metrics, served on
+//!   `--metrics-addr` (`GET /metrics`).
 //! - [`slot`] — the stable id of an MQTT participant started without
 //!   `--id`, so that a process started after a crash resumes its session.
 //! - [`cli`] — what the command-line programs share (runtime, signals,
@@ -37,6 +39,7 @@ pub mod calls;
 pub mod cli;
 pub mod component;
 pub mod errors;
+pub mod metrics;
 pub mod outputs;
 pub mod runner;
 pub mod runtime;

@@ -6,6 +6,7 @@ use crate::errors::{NoPort, ProcessError};
 use crate::transport::{Headers, Transport};
 use bytes::Bytes;
 use msgflo_protocol::ids::QueueName;
+use prometheus_client::metrics::counter::Counter;
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -16,6 +17,8 @@ type Routes = HashMap<String, Arc<[QueueName]>>;
 pub struct Outputs {
     transport: Arc<dyn Transport>,
     routes: Arc<RwLock<Routes>>,
+    /// Messages sent per port, when metrics are served (`crate::metrics`).
+    sent: Option<Arc<HashMap<String, Counter>>>,
 }
 
 impl std::fmt::Debug for Outputs {
@@ -39,6 +42,15 @@ impl Outputs {
         Self {
             transport,
             routes: Arc::new(RwLock::new(routes)),
+            sent: None,
+        }
+    }
+
+    /// Counts each message sent on a port into its counter in `sent`.
+    pub(crate) fn counting(self, sent: HashMap<String, Counter>) -> Self {
+        Self {
+            sent: Some(Arc::new(sent)),
+            ..self
         }
     }
 
@@ -67,6 +79,9 @@ impl Outputs {
             self.transport
                 .publish_with(queue, payload.clone(), headers)
                 .await?;
+        }
+        if let Some(counter) = self.sent.as_ref().and_then(|sent| sent.get(port)) {
+            counter.inc();
         }
         Ok(())
     }

@@ -5,6 +5,7 @@
 //! ```text
 //! msgflo-participant --name ROLE --component core/Repeat [--broker URL] [--id ID]
 //!                    [--prefetch N] [--iips '{"in": "hello"}']
+//!                    [--metrics-addr IP:PORT]
 //! msgflo-participant --name ROLE --graph FILE.fbp|FILE.json [--broker URL] [--id ID]
 //!                    [--prefetch N]
 //! ```

@@ -22,7 +22,7 @@
 //! settled before the connection closes.
 
 use super::brackets::{self, Framer, Outgoing};
-use super::stats::Stats;
+use super::stats::{Stats, Taken};
 use super::{fbp, fbp_packets, Base, Options, RunError, Running};
 use crate::component::{ComponentSpec, PortSpec};
 use crate::outputs::Outputs;
@@ -300,6 +300,8 @@ struct Tracker {
     settled: Settled,
     /// The inport it came from, for the counts.
     port: PortName,
+    /// When, for the processing time.
+    taken: Taken,
 }
 
 impl Track for Tracker {
@@ -342,7 +344,9 @@ impl Drop for Tracker {
             return;
         }
         let failed = *self.failed.get_mut();
-        self.settled.stats.settled(self.port.as_str(), failed);
+        self.settled
+            .stats
+            .settled(self.port.as_str(), failed, self.taken);
         let _ = self.settled.outcomes.send((delivery, failed));
     }
 }
@@ -399,12 +403,13 @@ async fn feed(
             brackets::Framing::default()
         });
         let data = Body::Data(delivery.payload.clone());
-        settled.stats.taken();
+        let taken = settled.stats.taken();
         let token: Token = Arc::new(Tracker {
             delivery: Mutex::new(Some(delivery)),
             failed: AtomicBool::new(false),
             settled: settled.clone(),
             port: port.clone(),
+            taken,
         });
         let mut packets: VecDeque<Packet> = framing
             .before

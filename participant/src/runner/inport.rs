@@ -2,7 +2,7 @@
 //! once; each is acked after its process function returned `Ok` (so after its
 //! outputs were confirmed), or nacked if it returned an error or panicked.
 
-use super::stats::Stats;
+use super::stats::{Stats, Taken};
 use crate::component::{Component, Message};
 use crate::outputs::Outputs;
 use crate::transport::{Consumer, Delivery};
@@ -43,8 +43,8 @@ pub(crate) async fn serve(
             Ok(()) = concurrency.changed() => {}
             delivery = consumer.next(), if inflight.len() < limit => match delivery {
                 Some(delivery) => {
-                    stats.taken();
-                    inflight.push(handle(port.clone(), delivery, &component, &outputs, &stats));
+                    let taken = stats.taken();
+                    inflight.push(handle(port.clone(), (delivery, taken), &component, &outputs, &stats));
                 }
                 None => break,
             },
@@ -56,7 +56,7 @@ pub(crate) async fn serve(
 
 async fn handle(
     port: PortName,
-    delivery: Delivery,
+    (delivery, taken): (Delivery, Taken),
     component: &Component,
     outputs: &Outputs,
     stats: &Stats,
@@ -68,7 +68,7 @@ async fn handle(
     let outcome = AssertUnwindSafe(component.run(message, outputs.clone()))
         .catch_unwind()
         .await;
-    stats.settled(port.as_str(), !matches!(outcome, Ok(Ok(()))));
+    stats.settled(port.as_str(), !matches!(outcome, Ok(Ok(()))), taken);
     let result = match outcome {
         Ok(Ok(())) => delivery.ack().await,
         Ok(Err(e)) => {

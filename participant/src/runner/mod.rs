@@ -47,6 +47,7 @@ mod stats;
 
 use crate::calls::Calls;
 use crate::component::{Component, ComponentSpec, Message};
+use crate::metrics::{self, Metrics};
 use crate::outputs::Outputs;
 use crate::transport::{self, ConnectOptions, QueueType, Transport, TransportError};
 use bytes::Bytes;
@@ -105,6 +106,9 @@ pub struct Options {
     /// The file a graph participant's graph came from: the `save` call
     /// writes the graph as edited live back there (never before).
     pub graph_file: Option<std::path::PathBuf>,
+    /// Where to serve the participant's Prometheus metrics (`GET /metrics`,
+    /// see [`crate::metrics`]); `None`: no listener, nothing measured.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl Options {
@@ -124,6 +128,7 @@ impl Options {
             calls: Calls::new(),
             graph_file: None,
             adopt_orphans: None,
+            metrics_addr: None,
         }
     }
 }
@@ -140,6 +145,9 @@ pub enum RunError {
     /// The component or the options are not usable.
     #[error("{0}")]
     Config(String),
+    /// The metrics address cannot be listened on.
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::BindError),
 }
 
 /// A started participant.
@@ -196,6 +204,12 @@ impl Base {
                 "a call handler named {name:?}: that is a built-in call"
             )));
         }
+        // Bound first: a taken address fails the start before the broker
+        // sees the participant.
+        let listener = match options.metrics_addr {
+            Some(addr) => Some(metrics::bind(addr).await?),
+            None => None,
+        };
         let connect = ConnectOptions {
             client_id: options.id.to_string(),
             keep_session: options.keep_session,
@@ -203,6 +217,9 @@ impl Base {
             ..ConnectOptions::default()
         };
         let transport = transport::connect(&options.broker, connect).await?;
+        let metrics = listener
+            .is_some()
+            .then(|| Metrics::new(options.role.as_str(), transport.clone()));
         let mut inports = HashMap::new();
         for port in &spec.inports {
             let queue = queue_for(&options.role, &port.id)?;
@@ -215,20 +232,32 @@ impl Base {
             transport.declare_outport(&queue).await?;
             outport_queues.push((port.id.to_string(), queue));
         }
-        let outputs = Outputs::new(transport.clone(), outport_queues.iter().cloned());
+        let mut outputs = Outputs::new(transport.clone(), outport_queues.iter().cloned());
+        if let Some(metrics) = &metrics {
+            let sent = outport_queues
+                .iter()
+                .map(|(port, _)| (port.clone(), metrics.outport(port)));
+            outputs = outputs.counting(sent.collect());
+        }
         let (stop, stopped) = watch::channel(false);
         let ports = spec.inports.iter().map(|p| p.id.as_str());
-        let stats = Arc::new(stats::Stats::new(ports, options.prefetch.max(1)));
+        let stats = stats::Stats::with(ports, metrics.as_ref(), options.prefetch.max(1));
         let (prefetch, _) = watch::channel(options.prefetch.max(1));
+        let mut tasks = JoinSet::new();
+        if let (Some(listener), Some(metrics)) = (listener, metrics) {
+            let mut stopped = stopped.clone();
+            let shutdown = async move { until_stopped(&mut stopped).await };
+            tasks.spawn(metrics::serve(listener, Arc::new(metrics), shutdown));
+        }
         Ok(Self {
-            stats,
+            stats: Arc::new(stats),
             prefetch,
             transport,
             inports,
             outport_queues,
             outputs,
             stopped,
-            tasks: JoinSet::new(),
+            tasks,
             abandoned: Arc::default(),
             stop,
         })

@@ -1,26 +1,30 @@
 //! What `health` reports ([`msgflo_protocol::calls::Health`]): counted as
 //! messages are taken and settled, by the inport loops (`inport.rs`) and the
 //! graph's delivery tokens (`graph.rs`). Atomics only on the message path.
+//! With `--metrics-addr` the same atomics are the Prometheus series
+//! (`crate::metrics`), and the time from taken to settled is measured too.
 
+use crate::metrics::{InportMetrics, Metrics};
 use crate::runtime::Statuses;
 use msgflo_protocol::calls::{BrokerState, Health, LastError, PortCounts};
+use prometheus_client::metrics::gauge::Gauge;
 use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-#[derive(Default)]
-struct Counts {
-    processed: AtomicU64,
-    failed: AtomicU64,
-}
+/// When a message was taken: known only while processing time is measured.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Taken(Option<Instant>);
 
 /// A participant's counters.
 pub(crate) struct Stats {
     started: Instant,
-    ports: BTreeMap<String, Counts>,
-    in_flight: AtomicU64,
+    ports: BTreeMap<String, InportMetrics>,
+    in_flight: Gauge<u64, AtomicU64>,
+    /// Processing time is measured (metrics are served).
+    timed: bool,
     last_error: Mutex<Option<(String, Instant)>>,
     prefetch: AtomicU16,
     draining: AtomicBool,
@@ -29,15 +33,27 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
-    /// Counters for `inports`, from now.
+    /// Counters for `inports`, from now (no metrics).
+    #[cfg(test)]
     pub(crate) fn new<'a>(inports: impl IntoIterator<Item = &'a str>, prefetch: u16) -> Self {
+        Self::with(inports, None, prefetch)
+    }
+
+    /// [`Stats::new`], counting into `metrics` (if any) too.
+    pub(crate) fn with<'a>(
+        inports: impl IntoIterator<Item = &'a str>,
+        metrics: Option<&Metrics>,
+        prefetch: u16,
+    ) -> Self {
+        let handles = |port: &str| metrics.map(|m| m.inport(port)).unwrap_or_default();
         Self {
             started: Instant::now(),
             ports: inports
                 .into_iter()
-                .map(|p| (p.to_owned(), Counts::default()))
+                .map(|p| (p.to_owned(), handles(p)))
                 .collect(),
-            in_flight: AtomicU64::new(0),
+            in_flight: metrics.map(|m| m.in_flight.clone()).unwrap_or_default(),
+            timed: metrics.is_some(),
             last_error: Mutex::new(None),
             prefetch: AtomicU16::new(prefetch),
             draining: AtomicBool::new(false),
@@ -51,12 +67,13 @@ impl Stats {
     }
 
     /// A message was taken from the broker.
-    pub(crate) fn taken(&self) {
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
+    pub(crate) fn taken(&self) -> Taken {
+        self.in_flight.inc();
+        Taken(self.timed.then(Instant::now))
     }
 
     /// A message taken from `port` was acked (`failed`: dead-lettered).
-    pub(crate) fn settled(&self, port: &str, failed: bool) {
+    pub(crate) fn settled(&self, port: &str, failed: bool, taken: Taken) {
         self.left();
         if let Some(counts) = self.ports.get(port) {
             let counter = if failed {
@@ -64,7 +81,10 @@ impl Stats {
             } else {
                 &counts.processed
             };
-            counter.fetch_add(1, Ordering::Relaxed);
+            counter.inc();
+            if let (Some(seconds), Taken(Some(at))) = (&counts.seconds, taken) {
+                seconds.observe(at.elapsed());
+            }
         }
     }
 
@@ -72,6 +92,7 @@ impl Stats {
     pub(crate) fn left(&self) {
         let _ = self
             .in_flight
+            .inner()
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
     }
 
@@ -103,14 +124,14 @@ impl Stats {
             .unwrap_or_else(PoisonError::into_inner);
         Health {
             uptime_ms: ms(self.started.elapsed()),
-            in_flight: self.in_flight.load(Ordering::Relaxed),
+            in_flight: self.in_flight.get(),
             ports: self
                 .ports
                 .iter()
                 .map(|(port, c)| {
                     let counts = PortCounts {
-                        processed: c.processed.load(Ordering::Relaxed),
-                        failed: c.failed.load(Ordering::Relaxed),
+                        processed: c.processed.get(),
+                        failed: c.failed.get(),
                     };
                     (port.clone(), counts)
                 })
@@ -140,12 +161,11 @@ mod tests {
     #[test]
     fn counts_what_was_taken_and_how_it_ended() {
         let stats = Stats::new(["in", "other"], 8);
-        for _ in 0..4 {
-            stats.taken();
-        }
-        stats.settled("in", false);
-        stats.settled("in", false);
-        stats.settled("in", true);
+        let taken: Vec<Taken> = (0..4).map(|_| stats.taken()).collect();
+        assert!(taken[0].0.is_none(), "not timed without metrics");
+        stats.settled("in", false, taken[0]);
+        stats.settled("in", false, taken[1]);
+        stats.settled("in", true, taken[2]);
         stats.error("node f (test/Fail) failed: boom");
         let health = stats.health(BrokerState::default());
         assert_eq!(health.in_flight, 1);
@@ -163,6 +183,35 @@ mod tests {
         stats.left();
         stats.left(); // never below zero
         assert_eq!(stats.health(BrokerState::default()).in_flight, 0);
+    }
+
+    #[tokio::test]
+    async fn with_metrics_the_same_counts_are_the_series_and_time_is_measured() {
+        let broker = format!("memory://stats-unit-{}", uuid::Uuid::new_v4().simple());
+        let options = crate::transport::ConnectOptions::default();
+        let transport = crate::transport::connect(&broker, options)
+            .await
+            .expect("connects");
+        let metrics = Metrics::new("r", transport);
+        let stats = Stats::with(["in"], Some(&metrics), 8);
+        let (a, b) = (stats.taken(), stats.taken());
+        assert!(a.0.is_some(), "timed when metrics are served");
+        stats.settled("in", false, a);
+        assert_eq!(metrics.in_flight.get(), 1);
+        stats.settled("in", true, b);
+        let health = stats.health(BrokerState::default());
+        assert_eq!(
+            (health.ports["in"].processed, health.ports["in"].failed),
+            (1, 1)
+        );
+        let text = metrics.encode().expect("encodes");
+        assert!(text.contains("msgflo_participant_messages_in_total{role=\"r\",port=\"in\"} 1\n"));
+        assert!(text
+            .contains("msgflo_participant_processing_seconds_count{role=\"r\",port=\"in\"} 2\n"));
+        assert!(
+            text.contains("msgflo_participant_in_flight{role=\"r\"} 0\n"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -33,7 +33,8 @@
 //!   replayed to one that joins the role later (`core/replay.rs`).
 //! - [`live`] — the executor around the core: the event loop, broker
 //!   operations in tasks with deadlines, child processes.
-//! - [`server`] — the WebSocket server (subprotocol `noflo`); [`client`] —
+//! - [`server`] — the WebSocket server (subprotocol `noflo`); [`http`] —
+//!   plain HTTP on the same port (`/metrics`); [`client`] —
 //!   connecting to it, for the tools, the benchmark and the tests.
 //! - [`embedded`] — `--broker embedded`: an MQTT broker (rumqttd) inside
 //!   the coordinator, for a whole msgflo system from one command.
@@ -67,6 +68,7 @@ pub mod fbp;
 pub mod flowhub;
 pub mod forward;
 pub mod graph_file;
+pub mod http;
 pub mod library;
 pub mod links;
 pub mod live;

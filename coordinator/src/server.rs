@@ -3,8 +3,10 @@
 //! as an [`Event`], and writes back what the coordinator sends a client.
 //! Nothing here understands the protocol; a binary or non-UTF-8 frame is
 //! handed on as text so the coordinator answers it with an error like any
-//! other malformed message.
+//! other malformed message. A connection whose request is no WebSocket
+//! upgrade is plain HTTP (`/metrics`), answered by [`crate::http`].
 
+use crate::http;
 use futures_util::{SinkExt, StreamExt};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -65,6 +67,14 @@ pub enum Event {
     Frame(ClientId, String),
     /// A client went away.
     Disconnected(ClientId),
+    /// `GET /metrics` showed `shown` (a bearer secret or token): the
+    /// coordinator answers with its metrics, `None` if `shown` lets nobody in.
+    Scrape {
+        /// What the request showed.
+        shown: Option<String>,
+        /// Where the answer goes.
+        reply: tokio::sync::oneshot::Sender<Option<crate::core::Snapshot>>,
+    },
 }
 
 /// Accepts clients on `listener` until `events` is closed; over TLS when
@@ -133,10 +143,34 @@ fn subprotocol(request: &Request, mut response: Response) -> Result<Response, Er
 
 type ErrorResponse = tokio_tungstenite::tungstenite::handshake::server::ErrorResponse;
 
-async fn connection<S>(id: ClientId, stream: S, events: mpsc::Sender<Event>)
+async fn connection<S>(id: ClientId, mut stream: S, events: mpsc::Sender<Event>)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    // A WebSocket upgrade is an FBP client; any other request is plain HTTP.
+    let (head, read) = match http::head::read(&mut stream).await {
+        Ok(head) => head,
+        Err(http::head::HeadError::Gone) => return,
+        Err(error) => {
+            tracing::debug!(client = id, %error, "not a request");
+            let status = match error {
+                http::head::HeadError::TooLarge => "431 Request Header Fields Too Large",
+                _ => "400 Bad Request",
+            };
+            let (status, kind, body) = http::error_answer(status, &error.to_string());
+            let answer = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = tokio::io::AsyncWriteExt::write_all(&mut stream, answer.as_bytes()).await;
+            return;
+        }
+    };
+    if !head.websocket {
+        http::answer(head, &mut stream, &events).await;
+        return;
+    }
+    let stream = http::Prefixed::new(read, stream);
     let ws = match tokio_tungstenite::accept_hdr_async(stream, subprotocol).await {
         Ok(ws) => ws,
         Err(error) => {

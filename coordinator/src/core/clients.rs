@@ -49,6 +49,11 @@ impl Clients {
         self.clients.remove(&client);
     }
 
+    /// How many are connected.
+    pub(super) fn len(&self) -> usize {
+        self.clients.len()
+    }
+
     /// `client` was let in with these rights (or no guard is set).
     pub(super) fn admit(&mut self, client: ClientId, admitted: Admitted) {
         self.clients.entry(client).or_default().admitted = Some(admitted);

@@ -116,6 +116,10 @@ impl Coordinator {
                         CoreEvent::Disconnected(id)
                     }
                     Some(Event::Frame(id, text)) => CoreEvent::Frame(id, text),
+                    Some(Event::Scrape { shown, reply }) => {
+                        let _ = reply.send(self.core.metrics(shown.as_deref()));
+                        continue;
+                    }
                     None => break,
                 },
                 report = self.reports.recv() => match report {

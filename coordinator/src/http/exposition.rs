@@ -1,0 +1,104 @@
+//! A [`Snapshot`] in the text format Prometheus scrapes (OpenMetrics, by
+//! the Prometheus project's own `prometheus-client`).
+
+use crate::core::Snapshot;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+/// The content type of [`render`]'s text.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+type Labels = Vec<(&'static str, String)>;
+
+fn gauges(registry: &mut Registry, name: &str, help: &str) -> Family<Labels, Gauge> {
+    let family = Family::<Labels, Gauge>::default();
+    registry.register(name, help, family.clone());
+    family
+}
+
+fn set(family: &Family<Labels, Gauge>, labels: Labels, value: u64) {
+    family
+        .get_or_create(&labels)
+        .set(i64::try_from(value).unwrap_or(i64::MAX));
+}
+
+/// `snapshot` as metrics named `msgflo_*`.
+pub fn render(snapshot: &Snapshot) -> String {
+    let mut registry = Registry::default();
+    let participants = gauges(
+        &mut registry,
+        "msgflo_participants",
+        "Participants known, per role",
+    );
+    for (role, count) in &snapshot.participants {
+        set(&participants, vec![("role", role.clone())], *count);
+    }
+    let clients = gauges(
+        &mut registry,
+        "msgflo_fbp_clients",
+        "FBP protocol clients connected",
+    );
+    set(&clients, Vec::new(), snapshot.clients);
+    let wanted = gauges(
+        &mut registry,
+        "msgflo_links_wanted",
+        "Broker links the running graph wants, by kind (bind, connectinport, forward: edges the coordinator passes on itself)",
+    );
+    let in_place = gauges(
+        &mut registry,
+        "msgflo_links_in_place",
+        "Of the links wanted, those in place on the broker",
+    );
+    for kind in ["bind", "connectinport", "forward"] {
+        let of = |map: &std::collections::BTreeMap<&str, u64>| map.get(kind).copied().unwrap_or(0);
+        set(
+            &wanted,
+            vec![("kind", kind.into())],
+            of(&snapshot.links_wanted),
+        );
+        set(
+            &in_place,
+            vec![("kind", kind.into())],
+            of(&snapshot.links_in_place),
+        );
+    }
+    let pending = gauges(
+        &mut registry,
+        "msgflo_pending_nodes",
+        "Graph nodes no participant serves yet",
+    );
+    set(&pending, Vec::new(), snapshot.pending_nodes);
+    let mut text = String::new();
+    // Writing to a String does not fail.
+    let _ = encode(&mut text, &registry);
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_renders_as_labelled_gauges() {
+        let mut snapshot = Snapshot {
+            clients: 2,
+            pending_nodes: 1,
+            ..Snapshot::default()
+        };
+        snapshot.participants.insert("parse".into(), 3);
+        snapshot.links_wanted.insert("forward", 1);
+        let text = render(&snapshot);
+        for line in [
+            "msgflo_participants{role=\"parse\"} 3",
+            "msgflo_fbp_clients 2",
+            "msgflo_links_wanted{kind=\"forward\"} 1",
+            "msgflo_links_in_place{kind=\"forward\"} 0",
+            "msgflo_pending_nodes 1",
+            "# EOF",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");
+        }
+    }
+}

@@ -34,7 +34,8 @@
 //! - [`live`] — the executor around the core: the event loop, broker
 //!   operations in tasks with deadlines, child processes.
 //! - [`server`] — the WebSocket server (subprotocol `noflo`); [`http`] —
-//!   plain HTTP on the same port (`/metrics`); [`client`] —
+//!   plain HTTP on the same port (`/metrics`), [`snapshot`] what it shows;
+//!   [`client`] —
 //!   connecting to it, for the tools, the benchmark and the tests.
 //! - [`embedded`] — `--broker embedded`: an MQTT broker (rumqttd) inside
 //!   the coordinator, for a whole msgflo system from one command.
@@ -78,6 +79,7 @@ pub mod relay;
 pub mod routes;
 pub mod runtime_registry;
 pub mod server;
+pub mod snapshot;
 pub mod spawn;
 pub mod tls;
 pub mod tokens_file;

@@ -73,7 +73,7 @@ pub enum Event {
         /// What the request showed.
         shown: Option<String>,
         /// Where the answer goes.
-        reply: tokio::sync::oneshot::Sender<Option<crate::core::Snapshot>>,
+        reply: tokio::sync::oneshot::Sender<Option<crate::snapshot::Snapshot>>,
     },
 }
 
@@ -158,16 +158,17 @@ where
                 _ => "400 Bad Request",
             };
             let (status, kind, body) = http::error_answer(status, &error.to_string());
-            let answer = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = tokio::io::AsyncWriteExt::write_all(&mut stream, answer.as_bytes()).await;
+            http::write(&mut stream, status, kind, &body).await;
             return;
         }
     };
     if !head.websocket {
-        http::answer(head, &mut stream, &events).await;
+        let scrape = |shown| async move {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            events.send(Event::Scrape { shown, reply }).await.ok()?;
+            answer.await.ok()
+        };
+        http::answer(head, &mut stream, scrape).await;
         return;
     }
     let stream = http::Prefixed::new(read, stream);

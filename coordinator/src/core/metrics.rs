@@ -1,26 +1,12 @@
 //! What `/metrics` shows of the coordinator's state, taken from the core
 //! when scraped ([`Core::metrics`]): pure, like the rest of the core. The
-//! HTTP side (`crate::http`) renders it in Prometheus' text format.
+//! HTTP side (`crate::http`) renders the [`Snapshot`] in Prometheus' text
+//! format.
 
 use super::Core;
 use crate::bindings::Link;
+use crate::snapshot::Snapshot;
 use std::collections::BTreeMap;
-
-/// The coordinator's state in numbers, at one moment.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Snapshot {
-    /// Participants known, per role.
-    pub participants: BTreeMap<String, u64>,
-    /// FBP protocol clients connected.
-    pub clients: u64,
-    /// Broker links the running graph wants, by kind (`bind`,
-    /// `connectinport`, `forward`).
-    pub links_wanted: BTreeMap<&'static str, u64>,
-    /// Of those, in place on the broker.
-    pub links_in_place: BTreeMap<&'static str, u64>,
-    /// Graph nodes no participant serves yet.
-    pub pending_nodes: u64,
-}
 
 /// A link's kind, as a label value.
 fn kind(link: &Link) -> &'static str {

@@ -51,7 +51,7 @@
 //!   started again, and when it is given up on; `restarts.rs` — doing so,
 //!   and telling the log and the clients.
 //! - `clients.rs` — connections, rights, watched edges.
-//! - `metrics.rs` — [`Snapshot`]: the state in numbers, for `/metrics`.
+//! - `metrics.rs` — [`Core::metrics`]: the state in numbers, for `/metrics`.
 //! - `tokens.rs` — who a request's secret or token lets in, compared in
 //!   constant time; [`Tokens`], read from `--tokens FILE` by
 //!   [`crate::tokens_file`]; `rights.rs` — what each right allows and what
@@ -87,7 +87,6 @@ pub use admission::Limits;
 pub use edit_log::EDIT_LOG_LIMIT;
 pub use errors::{OpError, PacketError};
 pub use forward::{forwardable, Forward, ForwardKind, FORWARD_TIMEOUT};
-pub use metrics::Snapshot;
 pub use pending::PendingNode;
 pub use restarts::Restarted;
 pub use rights::{Grant, Ports};

@@ -1,7 +1,7 @@
 //! A [`Snapshot`] in the text format Prometheus scrapes (OpenMetrics, by
 //! the Prometheus project's own `prometheus-client`).
 
-use crate::core::Snapshot;
+use crate::snapshot::Snapshot;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;

@@ -1,9 +1,10 @@
 //! Plain HTTP on the FBP protocol's port: a connection whose request is not
 //! a WebSocket upgrade is answered here — `GET /metrics` with the
-//! coordinator's metrics ([`crate::core::Snapshot`], asked of the running
-//! coordinator), anything else with a one-line error. The secret and token
-//! rules of the FBP endpoint apply: with `--secret` or `--tokens`, a scrape
-//! must show one as `Authorization: Bearer ...` (401 otherwise).
+//! coordinator's metrics ([`Snapshot`], asked of the running coordinator
+//! through a [`Scrape`]), anything else with a one-line error. The secret
+//! and token rules of the FBP endpoint apply: with `--secret` or
+//! `--tokens`, a scrape must show one as `Authorization: Bearer ...` (401
+//! otherwise).
 //!
 //! # Layout
 //! - `head.rs` — [`head`]: reading a request head, telling an upgrade apart;
@@ -17,66 +18,82 @@ mod prefixed;
 
 pub use prefixed::Prefixed;
 
-use crate::server::Event;
+use crate::snapshot::Snapshot;
 use head::Head;
+use std::future::Future;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot};
 
-/// Answers the plain request `head` on `stream`, then closes it.
-pub async fn answer<S: AsyncWrite + Unpin>(
-    head: Head,
+/// An answer: status line, content type, body.
+type Answer = (&'static str, &'static str, String);
+
+/// Asks the running coordinator for its metrics, given what the request
+/// showed: `None` when the coordinator is gone, `Some(None)` when what was
+/// shown lets nobody in.
+pub trait Scrape: FnOnce(Option<String>) -> Self::Asking {
+    /// The asking.
+    type Asking: Future<Output = Option<Option<Snapshot>>>;
+}
+
+impl<F, A> Scrape for F
+where
+    F: FnOnce(Option<String>) -> A,
+    A: Future<Output = Option<Option<Snapshot>>>,
+{
+    type Asking = A;
+}
+
+/// Answers the plain request `head` on `stream` (asking `scrape` for
+/// `/metrics`), then closes it.
+pub async fn answer<S: AsyncWrite + Unpin>(head: Head, stream: &mut S, scrape: impl Scrape) {
+    let (status, content_type, body) = respond(&head, scrape).await;
+    write(stream, status, content_type, &body).await;
+}
+
+/// Writes a whole answer and closes `stream`.
+pub async fn write<S: AsyncWrite + Unpin>(
     stream: &mut S,
-    events: &mpsc::Sender<Event>,
+    status: &str,
+    content_type: &str,
+    body: &str,
 ) {
-    let (status, content_type, body) = respond(&head, events).await;
+    let challenge = match status.starts_with("401") {
+        true => "WWW-Authenticate: Bearer\r\n",
+        false => "",
+    };
     let response = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n{}\r\n{body}",
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n{challenge}\r\n{body}",
         body.len(),
-        if status.starts_with("401") { "WWW-Authenticate: Bearer\r\n" } else { "" },
     );
     let _ = stream.write_all(response.as_bytes()).await;
     let _ = stream.shutdown().await;
 }
 
 /// A one-line error answer.
-pub fn error_answer(status: &'static str, message: &str) -> (&'static str, &'static str, String) {
+pub fn error_answer(status: &'static str, message: &str) -> Answer {
     (status, "text/plain; charset=utf-8", format!("{message}\n"))
 }
 
-async fn respond(
-    head: &Head,
-    events: &mpsc::Sender<Event>,
-) -> (&'static str, &'static str, String) {
+async fn respond(head: &Head, scrape: impl Scrape) -> Answer {
     if head.path != "/metrics" {
-        return error_answer(
-            "404 Not Found",
-            &format!(
-                "no {}: this is an FBP protocol endpoint (WebSocket), with /metrics",
-                head.path
-            ),
+        let message = format!(
+            "no {}: this is an FBP protocol endpoint (WebSocket), with /metrics",
+            head.path
         );
+        return error_answer("404 Not Found", &message);
     }
     if head.method != "GET" && head.method != "HEAD" {
         return error_answer("405 Method Not Allowed", "/metrics takes GET");
     }
-    let (reply, answer) = oneshot::channel();
-    let scrape = Event::Scrape {
-        shown: head.bearer.clone(),
-        reply,
-    };
-    if events.send(scrape).await.is_err() {
-        return error_answer("503 Service Unavailable", "the coordinator is stopping");
-    }
-    match answer.await {
-        Ok(Some(snapshot)) => (
+    match scrape(head.bearer.clone()).await {
+        Some(Some(snapshot)) => (
             "200 OK",
             exposition::CONTENT_TYPE,
             exposition::render(&snapshot),
         ),
-        Ok(None) => error_answer(
+        Some(None) => error_answer(
             "401 Unauthorized",
             "Invalid or missing secret: send it as Authorization: Bearer SECRET",
         ),
-        Err(_) => error_answer("503 Service Unavailable", "the coordinator is stopping"),
+        None => error_answer("503 Service Unavailable", "the coordinator is stopping"),
     }
 }

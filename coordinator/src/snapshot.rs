@@ -17,4 +17,7 @@ pub struct Snapshot {
     pub links_in_place: BTreeMap<&'static str, u64>,
     /// Graph nodes no participant serves yet.
     pub pending_nodes: u64,
+    /// Whether the coordinator's broker connection is up (set by the
+    /// event loop, which holds the connection; the core does not know it).
+    pub broker_connected: bool,
 }

@@ -88,6 +88,10 @@ async fn metrics_count_participants_and_clients_and_keep_the_secret() -> Result<
     };
     ensure!(found.get("msgflo_fbp_clients") == Some(&1.0), "{found:?}");
     ensure!(found.get("msgflo_pending_nodes") == Some(&0.0), "{found:?}");
+    ensure!(
+        found.get("msgflo_broker_connected") == Some(&1.0),
+        "{found:?}"
+    );
 
     // The secret's rules: none, or a wrong one, is 401 and shows nothing.
     for bearer in [None, Some("wrong")] {

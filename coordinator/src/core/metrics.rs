@@ -44,6 +44,7 @@ impl Core {
             links_wanted: count(&mut wanted.iter()),
             links_in_place: count(&mut wanted.iter().filter(|l| applied.contains(*l))),
             pending_nodes: self.pending_nodes().len() as u64,
+            broker_connected: false,
         })
     }
 }

@@ -70,6 +70,12 @@ pub fn render(snapshot: &Snapshot) -> String {
         "Graph nodes no participant serves yet",
     );
     set(&pending, Vec::new(), snapshot.pending_nodes);
+    let connected = gauges(
+        &mut registry,
+        "msgflo_broker_connected",
+        "1 while the coordinator's broker connection is up",
+    );
+    set(&connected, Vec::new(), u64::from(snapshot.broker_connected));
     let mut text = String::new();
     // Writing to a String does not fail.
     let _ = encode(&mut text, &registry);
@@ -85,6 +91,7 @@ mod tests {
         let mut snapshot = Snapshot {
             clients: 2,
             pending_nodes: 1,
+            broker_connected: true,
             ..Snapshot::default()
         };
         snapshot.participants.insert("parse".into(), 3);
@@ -96,6 +103,7 @@ mod tests {
             "msgflo_links_wanted{kind=\"forward\"} 1",
             "msgflo_links_in_place{kind=\"forward\"} 0",
             "msgflo_pending_nodes 1",
+            "msgflo_broker_connected 1",
             "# EOF",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");

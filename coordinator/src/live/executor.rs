@@ -69,6 +69,11 @@ pub(super) struct Executor {
 }
 
 impl Executor {
+    /// Whether the broker connection is up now.
+    pub(super) fn broker_connected(&self) -> bool {
+        self.transport.is_connected()
+    }
+
     pub(super) fn new(
         transport: Arc<dyn Transport>,
         children: Children,

@@ -36,6 +36,7 @@ use crate::core::{Action, Core, Event as CoreEvent, OpError};
 use crate::fbp::graph_edit::Graphs;
 use crate::library::Library;
 use crate::server::{ClientId, Event, Outbox};
+use crate::snapshot::Snapshot;
 use crate::spawn::{ChildExit, Children};
 use msgflo_transport::{Consumer, Transport};
 use std::collections::HashMap;
@@ -117,7 +118,12 @@ impl Coordinator {
                     }
                     Some(Event::Frame(id, text)) => CoreEvent::Frame(id, text),
                     Some(Event::Scrape { shown, reply }) => {
-                        let _ = reply.send(self.core.metrics(shown.as_deref()));
+                        let snapshot = self.core.metrics(shown.as_deref());
+                        let connected = self.exec.broker_connected();
+                        let _ = reply.send(snapshot.map(|s| Snapshot {
+                            broker_connected: connected,
+                            ..s
+                        }));
                         continue;
                     }
                     None => break,

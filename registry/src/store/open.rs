@@ -5,6 +5,7 @@
 //! migrations run on it.
 
 use super::{Store, StoreError};
+use msgflo_cli::settings::mask_passwords;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{ConnectOptions, Connection, Executor};
 use std::str::FromStr;
@@ -26,7 +27,7 @@ impl Store {
     /// at `url`.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
-        let shown = masked(url);
+        let shown = mask_passwords(url);
         let (backend, url) = backend(url).map_err(|reason| StoreError::BadUrl {
             url: shown.clone(),
             reason,
@@ -110,17 +111,6 @@ fn backend(url: &str) -> Result<(Backend, String), String> {
     }
 }
 
-/// `url` with its password replaced by `***`.
-pub(crate) fn masked(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,9 +151,9 @@ mod tests {
     #[test]
     fn passwords_are_masked() {
         assert_eq!(
-            masked("postgres://reg:hunter2@db:5432/registry"),
+            mask_passwords("postgres://reg:hunter2@db:5432/registry"),
             "postgres://reg:***@db:5432/registry"
         );
-        assert_eq!(masked("sqlite:///r.sqlite"), "sqlite:///r.sqlite");
+        assert_eq!(mask_passwords("sqlite:///r.sqlite"), "sqlite:///r.sqlite");
     }
 }

@@ -223,6 +223,11 @@ impl Settings {
             })
     }
 
+    /// `key`'s value as a number of seconds; an error when nothing sets it.
+    pub fn require_seconds(&self, key: &'static Key) -> Result<Duration, SettingsError> {
+        self.seconds(key)?.ok_or_else(|| missing(key))
+    }
+
     /// `key`'s value as true or false.
     pub fn flag(&self, key: &'static Key) -> bool {
         self.text(key).and_then(parse_bool).unwrap_or(false)

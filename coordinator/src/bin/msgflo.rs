@@ -257,13 +257,17 @@ async fn run(args: Args, settings: Settings) -> Result<(), String> {
         tokens,
         runtime_id: runtime_id.clone(),
         graph_id,
-        participant_timeout: seconds(&settings, &keys::PARTICIPANT_TIMEOUT)?,
+        participant_timeout: settings
+            .require_seconds(&keys::PARTICIPANT_TIMEOUT)
+            .map_err(setting)?,
         auto_save: settings
             .flag(&keys::AUTO_SAVE)
             .then(|| graph_path.clone())
             .flatten(),
         ignore: args.ignore.clone(),
-        wait_timeout: seconds(&settings, &keys::WAIT_TIMEOUT)?,
+        wait_timeout: settings
+            .require_seconds(&keys::WAIT_TIMEOUT)
+            .map_err(setting)?,
         try_it: embedded_broker.as_ref().map(|broker| try_it::TryIt {
             broker: broker.url().to_owned(),
             tools: tools_beside_us(),
@@ -387,12 +391,4 @@ fn needs(settings: &Settings, given: &Key, other: &Key) -> String {
         other.env.first().copied().unwrap_or_default(),
         other.name
     )
-}
-
-/// A setting in seconds that has a default.
-fn seconds(settings: &Settings, key: &'static Key) -> Result<Duration, String> {
-    settings
-        .seconds(key)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("{} is not set", key.name))
 }

@@ -137,9 +137,7 @@ impl RegistryOptions {
             registry: settings.string(&keys::REGISTRY),
             token: settings.string(&keys::REGISTRY_TOKEN),
             user: settings.string(&keys::REGISTRY_USER),
-            interval: settings
-                .seconds(&keys::REGISTRY_INTERVAL)?
-                .unwrap_or(Duration::from_secs(300)),
+            interval: settings.require_seconds(&keys::REGISTRY_INTERVAL)?,
             label: settings.string(&keys::LABEL),
             description: settings.string(&keys::DESCRIPTION),
         })

@@ -113,9 +113,9 @@ fn main() -> ExitCode {
 /// What `serve` is told: `database`, and the listening address and expiry
 /// the settings say.
 fn server_options(settings: &Settings, database: String) -> Result<Options, String> {
-    let listen = settings
-        .text(&keys::REGISTRY_LISTEN)
-        .unwrap_or(options::DEFAULT_LISTEN);
+    let listen: String = settings
+        .require(&keys::REGISTRY_LISTEN)
+        .map_err(|e| e.to_string())?;
     let origin = |key: &Key| {
         settings
             .get(key)
@@ -128,8 +128,10 @@ fn server_options(settings: &Settings, database: String) -> Result<Options, Stri
             origin(&keys::REGISTRY_LISTEN)
         )
     })?;
-    let offline_after = settings.text(&keys::OFFLINE_AFTER).unwrap_or("900");
-    let offline_after = options::parse_seconds(offline_after)
+    let offline_after: String = settings
+        .require(&keys::OFFLINE_AFTER)
+        .map_err(|e| e.to_string())?;
+    let offline_after = options::parse_seconds(&offline_after)
         .map_err(|e| format!("{}: offline_after: {e}", origin(&keys::OFFLINE_AFTER)))?;
     Ok(Options {
         listen,

@@ -95,7 +95,7 @@ contract_tests!(@cases Embedded::new();
     headers_travel_with_the_message, headers_travel_with_a_direct_send,
     tap_copies_without_taking, untap_ends_consumer_and_queue,
     discovery_watcher_sees_announcements, says_whether_it_is_connected,
-            set_prefetch_changes_a_running_consumer);
+            set_prefetch_changes_a_running_consumer, inport_depths_count_what_waits);
 
 /// rumqttd keeps a share group's read position only while the group has a
 /// member: messages published while an inport's only consumer is reconnecting

@@ -144,6 +144,15 @@ impl Capabilities {
     };
 }
 
+/// What waits in an inport queue ([`Transport::inport_depths`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueDepth {
+    /// Messages ready for delivery.
+    pub messages: u64,
+    /// Consumers of the queue.
+    pub consumers: u64,
+}
+
 /// Message headers: names with text values, in the order they were set.
 /// Transports that have no headers (MQTT 3.1.1) drop them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -338,6 +347,15 @@ pub trait Transport: Send + Sync + 'static {
     async fn inport_exists(&self, inport: &QueueName) -> Result<bool> {
         let _any_topic_exists = inport;
         Ok(true)
+    }
+
+    /// What waits in each of `inports` and how many consume it, in order:
+    /// `None` where the broker has no such queue or cannot say (MQTT keeps
+    /// no queues to ask about: the default). On AMQP passive declares on a
+    /// channel of their own; the counts are the broker's at that moment
+    /// (ready messages, not those delivered and unacked).
+    async fn inport_depths(&self, inports: &[QueueName]) -> Result<Vec<Option<QueueDepth>>> {
+        Ok(vec![None; inports.len()])
     }
 
     /// Starts consuming an inport with at most `prefetch` unacked messages.

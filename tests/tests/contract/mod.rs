@@ -518,6 +518,47 @@ pub async fn untap_ends_consumer_and_queue(h: &dyn Harness) -> Result<()> {
     Ok(())
 }
 
+/// `inport_depths` says what waits in each queue and who consumes it, and
+/// `None` for a queue that is not there (on brokers that keep queues; MQTT
+/// says `None` for all).
+pub async fn inport_depths_count_what_waits(h: &dyn Harness) -> Result<()> {
+    let t = h.connect("depths").await?;
+    let (full, consumed) = (
+        inport(&t, "contract.depth.IN").await?,
+        inport(&t, "contract.depth2.IN").await?,
+    );
+    let missing = queue("contract.depth-missing.IN");
+    for m in numbered("waiting", 3) {
+        t.send_to_inport(&full, m).await?;
+    }
+    let _consumer = t.consume(&consumed, 1).await?;
+    let depths = t
+        .inport_depths(&[full.clone(), missing, consumed.clone()])
+        .await?;
+    ensure!(depths.len() == 3, "{} depths for 3 queues", depths.len());
+    if !h.lists_queues() {
+        ensure!(
+            depths.iter().all(Option::is_none),
+            "a depth without queues: {depths:?}"
+        );
+        return Ok(());
+    }
+    let (of_full, of_missing, of_consumed) = (depths[0], depths[1], depths[2]);
+    ensure!(
+        of_full.map(|d| (d.messages, d.consumers)) == Some((3, 0)),
+        "{full}: {of_full:?}, not 3 messages and no consumer"
+    );
+    ensure!(
+        of_missing.is_none(),
+        "a missing queue has a depth: {of_missing:?}"
+    );
+    ensure!(
+        of_consumed.map(|d| (d.messages, d.consumers)) == Some((0, 1)),
+        "{consumed}: {of_consumed:?}, not empty with one consumer"
+    );
+    Ok(())
+}
+
 /// A discovery watcher sees what participants announce.
 pub async fn discovery_watcher_sees_announcements(h: &dyn Harness) -> Result<()> {
     let (t, watcher) = (h.connect("ann").await?, h.connect("ann-watch").await?);
@@ -548,7 +589,7 @@ macro_rules! contract_tests {
             headers_travel_with_a_direct_send,
             tap_copies_without_taking, untap_ends_consumer_and_queue,
             discovery_watcher_sees_announcements, says_whether_it_is_connected,
-            set_prefetch_changes_a_running_consumer);
+            set_prefetch_changes_a_running_consumer, inport_depths_count_what_waits);
     };
     (@cases $harness:expr; $($case:ident),+) => {
         $(

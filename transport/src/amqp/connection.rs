@@ -3,7 +3,7 @@
 //! declares on, and noticing when the connection dies), and what publishers
 //! and consumers share ([`Session`]).
 
-use super::super::{tls, BrokerUrl, ConnectOptions, TransportError};
+use super::super::{tls, BrokerUrl, ConnectOptions, QueueDepth, TransportError};
 use super::confirmed::Publisher;
 use super::topology::{Declaration, Probe, Step};
 use futures_util::{Stream, StreamExt};
@@ -153,24 +153,44 @@ impl Session {
     /// Whether queue `name` exists: a passive declare on a channel of its
     /// own (the broker closes a channel that asks for a missing queue).
     pub(super) async fn queue_exists(&self, name: &str) -> lapin::Result<bool> {
-        let channel = self.conn.create_channel().await?;
+        let depths = self.queue_depths(&[name]).await?;
+        Ok(depths.first().is_some_and(Option::is_some))
+    }
+
+    /// What waits in each of `names` and how many consume it (`None`: no
+    /// such queue): passive declares on one channel of their own, opened
+    /// again after each missing queue (the broker closes a channel that
+    /// asks for one).
+    pub(super) async fn queue_depths(
+        &self,
+        names: &[&str],
+    ) -> lapin::Result<Vec<Option<QueueDepth>>> {
         let options = QueueDeclareOptions {
             passive: true,
             ..QueueDeclareOptions::default()
         };
-        let answer = channel
-            .queue_declare(name.into(), options, FieldTable::default())
-            .await;
-        match answer {
-            Ok(_) => {
-                if let Err(error) = channel.close(200, "OK".into()).await {
-                    tracing::debug!(%error, "closing the lookup channel failed");
+        let mut channel = self.conn.create_channel().await?;
+        let mut depths = Vec::with_capacity(names.len());
+        for name in names {
+            let answer = channel
+                .queue_declare((*name).into(), options, FieldTable::default())
+                .await;
+            match answer {
+                Ok(queue) => depths.push(Some(QueueDepth {
+                    messages: u64::from(queue.message_count()),
+                    consumers: u64::from(queue.consumer_count()),
+                })),
+                Err(error) if is_not_found(&error) => {
+                    depths.push(None);
+                    channel = self.conn.create_channel().await?;
                 }
-                Ok(true)
+                Err(error) => return Err(error),
             }
-            Err(error) if is_not_found(&error) => Ok(false),
-            Err(error) => Err(error),
         }
+        if let Err(error) = channel.close(200, "OK".into()).await {
+            tracing::debug!(%error, "closing the lookup channel failed");
+        }
+        Ok(depths)
     }
 }
 

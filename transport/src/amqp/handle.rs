@@ -3,7 +3,7 @@
 //! channel; each consumer gets its own feeder task.
 
 use super::super::{
-    BrokerUrl, ConnectOptions, Consumer, Headers, Result, Transport, TransportError,
+    BrokerUrl, ConnectOptions, Consumer, Headers, QueueDepth, Result, Transport, TransportError,
 };
 use super::consumer::{first_subscription, Feeder};
 use super::driver::{DriverHandle, Op};
@@ -193,6 +193,28 @@ impl Transport for AmqpTransport {
             .queue_exists(inport.as_str())
             .await
             .map_err(|error| errors::broker("look for", inport.as_str(), &error))
+    }
+
+    async fn inport_depths(&self, inports: &[QueueName]) -> Result<Vec<Option<QueueDepth>>> {
+        self.ensure_open()?;
+        let started = tokio::time::Instant::now();
+        let what = || format!("count the messages of {} queues", inports.len());
+        let mut state = self.driver.state();
+        let session = live_session(&mut state, Some(started + self.options.publish_timeout))
+            .await
+            .map_err(|unavailable| {
+                unavailable.into_error(|| TransportError::Disconnected {
+                    broker: self.broker.to_string(),
+                    what: what(),
+                    waited_ms: elapsed_ms(started),
+                })
+            })?;
+        let names: Vec<&str> = inports.iter().map(QueueName::as_str).collect();
+        let first = inports.first().map_or("", QueueName::as_str);
+        session
+            .queue_depths(&names)
+            .await
+            .map_err(|error| errors::broker("count the messages of", first, &error))
     }
 
     async fn consume(&self, inport: &QueueName, prefetch: u16) -> Result<Consumer> {

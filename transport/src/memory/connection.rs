@@ -6,8 +6,8 @@ use super::broker::{Broker, ChannelOutlet};
 use super::dispatch::ConnId;
 use super::state::{Refusal, State};
 use crate::{
-    dead_letter_queue, is_discovery, BrokerUrl, Consumer, Headers, Result, Transport,
-    TransportError, TAP_PREFIX,
+    dead_letter_queue, discovery_queue, is_discovery, BrokerUrl, Consumer, Headers, QueueDepth,
+    Result, Transport, TransportError, TAP_PREFIX,
 };
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -174,6 +174,21 @@ impl Transport for MemoryTransport {
     async fn inport_exists(&self, inport: &QueueName) -> Result<bool> {
         self.step("look for", inport, |s| {
             Ok(s.queues.contains_key(inport.as_str()))
+        })
+    }
+
+    async fn inport_depths(&self, inports: &[QueueName]) -> Result<Vec<Option<QueueDepth>>> {
+        let first = inports.first().cloned().unwrap_or_else(discovery_queue);
+        self.step("count the messages of", &first, |s| {
+            Ok(inports
+                .iter()
+                .map(|q| {
+                    s.queues.get(q.as_str()).map(|queue| QueueDepth {
+                        messages: queue.messages.len() as u64,
+                        consumers: s.consumers.of_queue(q.as_str()) as u64,
+                    })
+                })
+                .collect())
         })
     }
 

@@ -155,6 +155,11 @@ impl<O> Default for Consumers<O> {
 }
 
 impl<O: Outlet> Consumers<O> {
+    /// How many consumers `queue` has.
+    pub(super) fn of_queue(&self, queue: &str) -> usize {
+        self.by_id.values().filter(|c| &*c.queue == queue).count()
+    }
+
     /// Hands out the messages of `queue` while it has some and a consumer has
     /// room, round-robin.
     pub(super) fn dispatch(&mut self, queue: &mut Queue) {

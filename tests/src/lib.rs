@@ -13,6 +13,7 @@
 //! a broker is missing: they fail, saying which broker they could not reach.
 
 pub mod bins;
+pub mod browser;
 pub mod chaos;
 pub mod fbp_client;
 pub mod flow;
@@ -25,6 +26,7 @@ pub mod opened;
 pub mod own_mosquitto;
 pub mod postgres;
 pub mod process;
+pub mod prometheus;
 pub mod proxy;
 pub mod python;
 pub mod rabbitmq_cluster;

@@ -7,24 +7,17 @@
 //! Where things come from: the editor from `MSGFLO_TEST_NOFLO_UI`, else
 //! `../shared/peers/noflo-ui-0.29.1` beside the workspace (tests/build.rs
 //! marks the browser tests ignored, with that reason, when neither is
-//! there); the browser from `MSGFLO_TEST_CHROMIUM`, else `/usr/bin/chromium`
-//! (`scripts/test` installs it). Screenshots go to
-//! `target/noflo-ui/<test>/`.
+//! there); the browser and the driver's plumbing from [`crate::browser`].
+//! Screenshots go to `target/noflo-ui/<test>/`.
 
-use crate::npm;
-use anyhow::{bail, ensure, Context, Result};
+use crate::browser::{Driver, COMMAND};
+use anyhow::{ensure, Context, Result};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdin, ChildStdout, Command};
-
-/// The playwright-core the driver runs on.
-const PLAYWRIGHT: (&str, &str) = ("playwright-core", "1.65.2");
-
-/// How long one driver command may take (opening a page waits up to 20 s).
-const COMMAND: Duration = Duration::from_secs(60);
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
 
 /// The prebuilt noflo-ui: `MSGFLO_TEST_NOFLO_UI`, else the shared peer.
 pub fn editor_dir() -> PathBuf {
@@ -34,23 +27,11 @@ pub fn editor_dir() -> PathBuf {
     }
 }
 
-/// The browser: `MSGFLO_TEST_CHROMIUM`, else Debian's chromium.
-fn chromium() -> PathBuf {
-    std::env::var_os("MSGFLO_TEST_CHROMIUM")
-        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
-}
-
-/// One test's browser, one page at a time. Browser tests of one test
-/// binary take turns (two Chromiums on a small machine make both slow).
+/// One test's browser, one page at a time.
 pub struct Editor {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: Lines<BufReader<ChildStdout>>,
+    driver: Driver,
     /// The address the editor is served at (`http://127.0.0.1:PORT/`).
     pub ide: String,
-    shots: PathBuf,
-    taken: usize,
-    _turn: tokio::sync::OwnedMutexGuard<()>,
 }
 
 /// What a page shows (the driver's `view`).
@@ -59,79 +40,24 @@ pub type View = Value;
 impl Editor {
     /// Starts the driver for the test `name`.
     pub async fn start(name: &str) -> Result<Self> {
-        static TURN: std::sync::OnceLock<std::sync::Arc<tokio::sync::Mutex<()>>> =
-            std::sync::OnceLock::new();
-        let turn = TURN
-            .get_or_init(Default::default)
-            .clone()
-            .lock_owned()
-            .await;
         let dir = editor_dir();
         ensure!(
             dir.join("index.html").exists(),
             "no noflo-ui build at {}: set MSGFLO_TEST_NOFLO_UI to one",
             dir.display()
         );
-        let browser = chromium();
-        ensure!(
-            browser.exists(),
-            "no Chromium at {} (scripts/test installs Debian's chromium; or set MSGFLO_TEST_CHROMIUM)",
-            browser.display()
-        );
-        let playwright = npm::install(PLAYWRIGHT.0, PLAYWRIGHT.1)?;
-        let shots = crate::workspace_root().join("target/noflo-ui").join(name);
-        let _ = std::fs::remove_dir_all(&shots);
-        std::fs::create_dir_all(&shots)
-            .with_context(|| format!("cannot create {}", shots.display()))?;
-        let mut child = Command::new("node")
-            .arg(crate::workspace_root().join("tests/browser/noflo-ui.js"))
-            .env("NOFLO_UI", std::fs::canonicalize(&dir)?)
-            .env("CHROMIUM", &browser)
-            .env("SHOTS", &shots)
-            .env("NODE_PATH", playwright.join("node_modules"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .context("cannot start node (tests/browser/noflo-ui.js)")?;
-        let stdin = child.stdin.take().context("stdin is piped")?;
-        let mut stdout = BufReader::new(child.stdout.take().context("stdout is piped")?).lines();
-        let ready = tokio::time::timeout(COMMAND, stdout.next_line())
-            .await
-            .context("the noflo-ui driver did not start within 60 s")??
-            .context("the noflo-ui driver exited before its ready line")?;
-        let ready: Value = serde_json::from_str(&ready)
-            .with_context(|| format!("the driver's ready line: {ready}"))?;
+        let env = [("NOFLO_UI", std::fs::canonicalize(&dir)?.into_os_string())];
+        let (driver, ready) = Driver::start("noflo-ui.js", "noflo-ui", name, &env).await?;
         let ide = ready["ide"]
             .as_str()
             .context("the driver's ready line has no ide")?
             .to_owned();
-        Ok(Self {
-            child,
-            stdin,
-            stdout,
-            ide,
-            shots,
-            taken: 0,
-            _turn: turn,
-        })
+        Ok(Self { driver, ide })
     }
 
     /// Sends one command; its answer, or the driver's error as ours.
     pub async fn call(&mut self, command: Value) -> Result<Value> {
-        let mut line = command.to_string();
-        line.push('\n');
-        self.stdin.write_all(line.as_bytes()).await?;
-        let answer = tokio::time::timeout(COMMAND, self.stdout.next_line())
-            .await
-            .with_context(|| format!("no answer to {command} within {COMMAND:?}"))??
-            .context("the noflo-ui driver exited")?;
-        let mut answer: Value = serde_json::from_str(&answer)?;
-        if let Some(error) = answer.get("error") {
-            bail!("noflo-ui: {}", error.as_str().unwrap_or_default());
-        }
-        Ok(answer["ok"].take())
+        self.driver.call(command).await
     }
 
     /// Opens `url` in a fresh page and waits until the graph shows every
@@ -168,27 +94,12 @@ impl Editor {
         wait: Duration,
         done: impl Fn(&View) -> bool,
     ) -> Result<View> {
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            let view = self.view().await?;
-            if done(&view) {
-                return Ok(view);
-            }
-            if tokio::time::Instant::now() > deadline {
-                bail!("{what} within {wait:?}; the page shows {view}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.driver.until(what, wait, done).await
     }
 
     /// Saves a screenshot as `NN-name.png` in this test's folder.
     pub async fn screenshot(&mut self, name: &str) -> Result<PathBuf> {
-        self.taken += 1;
-        let name = format!("{:02}-{name}", self.taken);
-        let path = self
-            .call(json!({"cmd": "screenshot", "name": name}))
-            .await?;
-        Ok(PathBuf::from(path.as_str().unwrap_or_default()))
+        self.driver.screenshot(name).await
     }
 
     /// Clicks the runtime's Stop or Start button; returns the page after
@@ -251,14 +162,12 @@ impl Editor {
 
     /// Where this test's screenshots are.
     pub fn shots(&self) -> &Path {
-        &self.shots
+        self.driver.shots()
     }
 
     /// Closes the browser.
-    pub async fn close(mut self) -> Result<()> {
-        let _ = self.call(json!({"cmd": "close"})).await;
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
-        Ok(())
+    pub async fn close(self) -> Result<()> {
+        self.driver.close().await
     }
 }
 

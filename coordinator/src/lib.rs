@@ -34,7 +34,8 @@
 //! - [`live`] — the executor around the core: the event loop, broker
 //!   operations in tasks with deadlines, child processes.
 //! - [`server`] — the WebSocket server (subprotocol `noflo`); [`http`] —
-//!   plain HTTP on the same port (`/metrics`), [`snapshot`] what it shows;
+//!   plain HTTP on the same port (`/metrics`, the live view), [`snapshot`]
+//!   what `/metrics` shows; [`view`] — the live web view on `/`;
 //!   [`client`] —
 //!   connecting to it, for the tools, the benchmark and the tests.
 //! - [`embedded`] — `--broker embedded`: an MQTT broker (rumqttd) inside
@@ -85,3 +86,4 @@ pub mod tls;
 pub mod tokens_file;
 pub mod tools;
 pub mod try_it;
+pub mod view;

@@ -75,6 +75,31 @@ pub enum Event {
         /// Where the answer goes.
         reply: tokio::sync::oneshot::Sender<Option<crate::snapshot::Snapshot>>,
     },
+    /// The live view asks what to show, for a request that showed `shown`:
+    /// the coordinator answers, `None` if `shown` lets nobody in.
+    View {
+        /// What the request showed.
+        shown: Option<String>,
+        /// Where the answer goes.
+        reply: tokio::sync::oneshot::Sender<Option<crate::view::Seen>>,
+    },
+}
+
+/// Plain HTTP's questions, asked of the event loop.
+struct Asker(mpsc::Sender<Event>);
+
+impl http::Ask for Asker {
+    async fn metrics(&self, shown: Option<String>) -> Option<Option<crate::snapshot::Snapshot>> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.0.send(Event::Scrape { shown, reply }).await.ok()?;
+        answer.await.ok()
+    }
+
+    async fn view(&self, shown: Option<String>) -> Option<Option<crate::view::Seen>> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.0.send(Event::View { shown, reply }).await.ok()?;
+        answer.await.ok()
+    }
 }
 
 /// Accepts clients on `listener` until `events` is closed; over TLS when
@@ -163,12 +188,7 @@ where
         }
     };
     if !head.websocket {
-        let scrape = |shown| async move {
-            let (reply, answer) = tokio::sync::oneshot::channel();
-            events.send(Event::Scrape { shown, reply }).await.ok()?;
-            answer.await.ok()
-        };
-        http::answer(head, &mut stream, scrape).await;
+        http::answer(head, &mut stream, &Asker(events)).await;
         return;
     }
     let stream = http::Prefixed::new(read, stream);

@@ -1,10 +1,12 @@
 //! [`Snapshot`]: the coordinator's state in numbers, as the core takes it
 //! (`core/metrics.rs`) and `/metrics` shows it (`http/exposition.rs`).
 
+use crate::view::numbers::EdgeNumbers;
+use crate::view::Seen;
 use std::collections::BTreeMap;
 
 /// The coordinator's state in numbers, at one moment.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Snapshot {
     /// Participants known, per role.
     pub participants: BTreeMap<String, u64>,
@@ -20,4 +22,27 @@ pub struct Snapshot {
     /// Whether the coordinator's broker connection is up (set by the
     /// event loop, which holds the connection; the core does not know it).
     pub broker_connected: bool,
+    /// Each graph edge's numbers, by its name (from the observer).
+    pub edges: BTreeMap<String, EdgeNumbers>,
+    /// Messages dead-lettered by each node's participants (those that
+    /// answer `health`), by node.
+    pub dead_letters: BTreeMap<String, u64>,
+    /// Messages handled by each node's participants, by node.
+    pub processed: BTreeMap<String, u64>,
+}
+
+impl Snapshot {
+    /// This snapshot with the numbers of what the live view sees.
+    pub fn with(self, seen: &Seen) -> Self {
+        let answered = seen.numbers.nodes.iter().filter(|(_, n)| n.answered > 0);
+        Self {
+            edges: seen.numbers.edges.clone(),
+            dead_letters: answered
+                .clone()
+                .map(|(id, n)| (id.clone(), n.failed))
+                .collect(),
+            processed: answered.map(|(id, n)| (id.clone(), n.processed)).collect(),
+            ..self
+        }
+    }
 }

@@ -3,19 +3,11 @@
 //! HTTP side (`crate::http`) renders the [`Snapshot`] in Prometheus' text
 //! format.
 
+use super::view::kind;
 use super::Core;
 use crate::bindings::Link;
 use crate::snapshot::Snapshot;
 use std::collections::BTreeMap;
-
-/// A link's kind, as a label value.
-fn kind(link: &Link) -> &'static str {
-    match link {
-        Link::Bind { .. } => "bind",
-        Link::ConnectInport { .. } => "connectinport",
-        Link::Forward { .. } => "forward",
-    }
-}
 
 impl Core {
     /// The metrics, for a scrape that showed `shown` (a bearer secret or
@@ -44,7 +36,7 @@ impl Core {
             links_wanted: count(&mut wanted.iter()),
             links_in_place: count(&mut wanted.iter().filter(|l| applied.contains(*l))),
             pending_nodes: self.pending_nodes().len() as u64,
-            broker_connected: false,
+            ..Snapshot::default()
         })
     }
 }

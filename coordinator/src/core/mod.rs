@@ -51,7 +51,9 @@
 //!   started again, and when it is given up on; `restarts.rs` — doing so,
 //!   and telling the log and the clients.
 //! - `clients.rs` — connections, rights, watched edges.
-//! - `metrics.rs` — [`Core::metrics`]: the state in numbers, for `/metrics`.
+//! - `metrics.rs` — [`Core::metrics`]: the state in numbers, for `/metrics`;
+//!   `view.rs` — [`Core::view`]: the graph and what serves it, for the live
+//!   web view.
 //! - `tokens.rs` — who a request's secret or token lets in, compared in
 //!   constant time; [`Tokens`], read from `--tokens FILE` by
 //!   [`crate::tokens_file`]; `rights.rs` — what each right allows and what
@@ -81,6 +83,7 @@ mod rights;
 pub mod supervise;
 mod taps;
 mod tokens;
+mod view;
 mod watches;
 
 pub use admission::Limits;

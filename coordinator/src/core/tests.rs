@@ -13,6 +13,7 @@ mod replay;
 mod restarts;
 mod rights;
 mod subgraphs;
+mod view;
 
 const T0_SECS: u64 = 0;
 

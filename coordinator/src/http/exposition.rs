@@ -3,9 +3,11 @@
 
 use crate::snapshot::Snapshot;
 use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
 
 /// The content type of [`render`]'s text.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -76,10 +78,68 @@ pub fn render(snapshot: &Snapshot) -> String {
         "1 while the coordinator's broker connection is up",
     );
     set(&connected, Vec::new(), u64::from(snapshot.broker_connected));
+    edges(&mut registry, snapshot);
+    let dead = counters(
+        &mut registry,
+        "msgflo_dead_letters",
+        "Messages dead-lettered by each node's participants (those that answer health calls)",
+    );
+    for (role, count) in &snapshot.dead_letters {
+        dead.get_or_create(&vec![("role", role.clone())])
+            .inc_by(*count);
+    }
+    let processed = counters(
+        &mut registry,
+        "msgflo_processed",
+        "Messages handled and acked by each node's participants (those that answer health calls)",
+    );
+    for (role, count) in &snapshot.processed {
+        processed
+            .get_or_create(&vec![("role", role.clone())])
+            .inc_by(*count);
+    }
     let mut text = String::new();
     // Writing to a String does not fail.
     let _ = encode(&mut text, &registry);
     text
+}
+
+fn counters(registry: &mut Registry, name: &str, help: &str) -> Family<Labels, Counter> {
+    let family = Family::<Labels, Counter>::default();
+    registry.register(name, help, family.clone());
+    family
+}
+
+/// The edges' series: messages carried, their rate, what waits.
+fn edges(registry: &mut Registry, snapshot: &Snapshot) {
+    let messages = counters(
+        registry,
+        "msgflo_edge_messages",
+        "Messages carried by each graph edge, as its participants count them (drops when one restarts)",
+    );
+    let rates = Family::<Labels, Gauge<f64, AtomicU64>>::default();
+    registry.register(
+        "msgflo_edge_messages_per_second",
+        "Messages per second on each graph edge, over the coordinator's last second of observing",
+        rates.clone(),
+    );
+    let depths = gauges(
+        registry,
+        "msgflo_edge_queue_depth",
+        "Messages waiting in each graph edge's target queues (AMQP)",
+    );
+    for (edge, numbers) in &snapshot.edges {
+        let labels = vec![("edge", edge.clone())];
+        if let Some(count) = numbers.messages {
+            messages.get_or_create(&labels).inc_by(count);
+        }
+        if let Some(rate) = numbers.rate {
+            rates.get_or_create(&labels).set(rate);
+        }
+        if let Some(depth) = numbers.depth {
+            set(&depths, labels, depth);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -96,6 +156,16 @@ mod tests {
         };
         snapshot.participants.insert("parse".into(), 3);
         snapshot.links_wanted.insert("forward", 1);
+        snapshot.edges.insert(
+            "a() OUT -> IN b()".into(),
+            crate::view::numbers::EdgeNumbers {
+                messages: Some(12),
+                rate: Some(2.5),
+                depth: Some(3),
+                dead: None,
+            },
+        );
+        snapshot.dead_letters.insert("parse".into(), 4);
         let text = render(&snapshot);
         for line in [
             "msgflo_participants{role=\"parse\"} 3",
@@ -104,6 +174,10 @@ mod tests {
             "msgflo_links_in_place{kind=\"forward\"} 0",
             "msgflo_pending_nodes 1",
             "msgflo_broker_connected 1",
+            "msgflo_edge_messages_total{edge=\"a() OUT -> IN b()\"} 12",
+            "msgflo_edge_messages_per_second{edge=\"a() OUT -> IN b()\"} 2.5",
+            "msgflo_edge_queue_depth{edge=\"a() OUT -> IN b()\"} 3",
+            "msgflo_dead_letters_total{role=\"parse\"} 4",
             "# EOF",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");

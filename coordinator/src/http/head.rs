@@ -1,6 +1,6 @@
 //! Reading an HTTP request's head off a new connection to the FBP port:
 //! enough to tell a WebSocket upgrade (an FBP client) from a plain request
-//! (`/metrics`), at most [`LIMIT`] bytes within [`WAIT`].
+//! (`/metrics`, the live view), at most [`LIMIT`] bytes within [`WAIT`].
 
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -21,6 +21,17 @@ pub struct Head {
     pub websocket: bool,
     /// The `Authorization: Bearer` credential, if any.
     pub bearer: Option<String>,
+    /// The query's `secret` parameter, if any: a browser's page and its
+    /// event stream cannot send headers, so they show the secret there.
+    pub secret: Option<String>,
+}
+
+impl Head {
+    /// The secret or token the request showed: the bearer credential, else
+    /// the query's `secret`.
+    pub fn shown(&self) -> Option<String> {
+        self.bearer.clone().or_else(|| self.secret.clone())
+    }
 }
 
 /// Why no head was read.
@@ -83,13 +94,17 @@ pub fn parse(bytes: &[u8]) -> Result<Option<Head>, HeadError> {
                 .and_then(|v| v.split_once(' '))
                 .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
                 .map(|(_, credential)| credential.trim().to_owned());
-            let path = request.path.unwrap_or("/");
-            let path = path.split_once('?').map_or(path, |(p, _)| p);
+            let target = request.path.unwrap_or("/");
+            let (path, query) = target.split_once('?').unwrap_or((target, ""));
+            let secret = url::form_urlencoded::parse(query.as_bytes())
+                .find(|(name, _)| name == "secret")
+                .map(|(_, value)| value.into_owned());
             Ok(Some(Head {
                 method: request.method.unwrap_or_default().to_owned(),
                 path: path.to_owned(),
                 websocket,
                 bearer,
+                secret,
             }))
         }
     }
@@ -112,7 +127,14 @@ mod tests {
                 path: "/metrics".into(),
                 websocket: false,
                 bearer: Some("s3cret".into()),
+                secret: None,
             }
+        );
+        let page = b"GET /?secret=a%20b&x=1 HTTP/1.1\r\n\r\n";
+        let head = parse(page).expect("parses").expect("whole");
+        assert_eq!(
+            (head.path.as_str(), head.shown()),
+            ("/", Some("a b".into()))
         );
         assert_eq!(parse(b"GET /metr"), Ok(None));
         assert!(matches!(

@@ -1,10 +1,11 @@
 //! Plain HTTP on the FBP protocol's port: a connection whose request is not
 //! a WebSocket upgrade is answered here — `GET /metrics` with the
-//! coordinator's metrics ([`Snapshot`], asked of the running coordinator
-//! through a [`Scrape`]), anything else with a one-line error. The secret
-//! and token rules of the FBP endpoint apply: with `--secret` or
-//! `--tokens`, a scrape must show one as `Authorization: Bearer ...` (401
-//! otherwise).
+//! coordinator's metrics ([`Snapshot`]), `/` and `/view/*` with the live
+//! web view ([`crate::view`]), each asked of the running coordinator
+//! through [`Ask`]; anything else with a one-line error. The secret and
+//! token rules of the FBP endpoint apply: with `--secret` or `--tokens`, a
+//! request must show one as `Authorization: Bearer ...` or, from a
+//! browser, as `?secret=...` (401 otherwise).
 //!
 //! # Layout
 //! - `head.rs` — [`head`]: reading a request head, telling an upgrade apart;
@@ -19,33 +20,39 @@ mod prefixed;
 pub use prefixed::Prefixed;
 
 use crate::snapshot::Snapshot;
+use crate::view::{self, Seen};
 use head::Head;
 use std::future::Future;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 /// An answer: status line, content type, body.
-type Answer = (&'static str, &'static str, String);
+pub type Answer = (&'static str, &'static str, String);
 
-/// Asks the running coordinator for its metrics, given what the request
-/// showed: `None` when the coordinator is gone, `Some(None)` when what was
-/// shown lets nobody in.
-pub trait Scrape: FnOnce(Option<String>) -> Self::Asking {
-    /// The asking.
-    type Asking: Future<Output = Option<Option<Snapshot>>>;
+/// What plain HTTP asks of the running coordinator (the server asks its
+/// event loop), given what the request showed: `None` when the coordinator
+/// is gone, `Some(None)` when what was shown lets nobody in.
+pub trait Ask: Send + Sync + 'static {
+    /// The metrics.
+    fn metrics(
+        &self,
+        shown: Option<String>,
+    ) -> impl Future<Output = Option<Option<Snapshot>>> + Send;
+    /// What the live view shows.
+    fn view(&self, shown: Option<String>) -> impl Future<Output = Option<Option<Seen>>> + Send;
 }
 
-impl<F, A> Scrape for F
-where
-    F: FnOnce(Option<String>) -> A,
-    A: Future<Output = Option<Option<Snapshot>>>,
-{
-    type Asking = A;
-}
-
-/// Answers the plain request `head` on `stream` (asking `scrape` for
-/// `/metrics`), then closes it.
-pub async fn answer<S: AsyncWrite + Unpin>(head: Head, stream: &mut S, scrape: impl Scrape) {
-    let (status, content_type, body) = respond(&head, scrape).await;
+/// Answers the plain request `head` on `stream` (asking `ask`), then
+/// closes it; the live view's event stream stays open while the client
+/// reads it.
+pub async fn answer<S: AsyncWrite + Unpin>(head: Head, stream: &mut S, ask: &impl Ask) {
+    if head.path == view::EVENTS && head.method == "GET" {
+        return view::serve::events(stream, ask, head.shown()).await;
+    }
+    let (status, content_type, body) = respond(&head, ask).await;
+    let body = match head.method.as_str() {
+        "HEAD" => String::new(),
+        _ => body,
+    };
     write(stream, status, content_type, &body).await;
 }
 
@@ -61,7 +68,7 @@ pub async fn write<S: AsyncWrite + Unpin>(
         false => "",
     };
     let response = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n{challenge}\r\n{body}",
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n{challenge}\r\n{body}",
         body.len(),
     );
     let _ = stream.write_all(response.as_bytes()).await;
@@ -73,27 +80,41 @@ pub fn error_answer(status: &'static str, message: &str) -> Answer {
     (status, "text/plain; charset=utf-8", format!("{message}\n"))
 }
 
-async fn respond(head: &Head, scrape: impl Scrape) -> Answer {
-    if head.path != "/metrics" {
+/// Nothing was shown that lets anyone in.
+pub fn unauthorized() -> Answer {
+    error_answer(
+        "401 Unauthorized",
+        "Invalid or missing secret: send it as Authorization: Bearer SECRET (or ?secret=SECRET in a browser)",
+    )
+}
+
+/// The coordinator is shutting down.
+pub fn stopping() -> Answer {
+    error_answer("503 Service Unavailable", "the coordinator is stopping")
+}
+
+async fn respond(head: &Head, ask: &impl Ask) -> Answer {
+    let path = head.path.as_str();
+    let known = path == "/metrics" || view::serves(path);
+    if !known {
         let message = format!(
-            "no {}: this is an FBP protocol endpoint (WebSocket), with /metrics",
-            head.path
+            "no {path}: this is an FBP protocol endpoint (WebSocket), with the live view on / and /metrics"
         );
         return error_answer("404 Not Found", &message);
     }
     if head.method != "GET" && head.method != "HEAD" {
-        return error_answer("405 Method Not Allowed", "/metrics takes GET");
+        return error_answer("405 Method Not Allowed", &format!("{path} takes GET"));
     }
-    match scrape(head.bearer.clone()).await {
+    if path != "/metrics" {
+        return view::serve::respond(path, ask, head.shown()).await;
+    }
+    match ask.metrics(head.shown()).await {
         Some(Some(snapshot)) => (
             "200 OK",
             exposition::CONTENT_TYPE,
             exposition::render(&snapshot),
         ),
-        Some(None) => error_answer(
-            "401 Unauthorized",
-            "Invalid or missing secret: send it as Authorization: Bearer SECRET",
-        ),
-        None => error_answer("503 Service Unavailable", "the coordinator is stopping"),
+        Some(None) => unauthorized(),
+        None => stopping(),
     }
 }

@@ -35,6 +35,7 @@ fn graph_code(frames: &Value) -> Result<String, String> {
 }
 
 /// Makes the calls; see the module docs.
+#[derive(Clone)]
 pub(super) struct Calling {
     transport: Arc<dyn Transport>,
     caller: Arc<OnceCell<Caller>>,
@@ -125,6 +126,38 @@ impl Calling {
                 Err(_) => Err("no queue for the answers in time".into()),
             }
         }
+    }
+
+    /// Asks each of `participants` for its `health`, waiting up to `wait`:
+    /// the answers, by participant id (those that did not answer, or not
+    /// with a health report, are left out).
+    pub(super) async fn health_all(
+        &self,
+        participants: &[ParticipantId],
+        wait: Duration,
+    ) -> std::collections::HashMap<String, calls::Health> {
+        let mut answers = std::collections::HashMap::new();
+        if participants.is_empty() {
+            return answers;
+        }
+        let Ok(cell) = self.caller(wait).await else {
+            return answers;
+        };
+        let Some(caller) = cell.get() else {
+            return answers;
+        };
+        let mut all = caller
+            .call_all(participants, calls::HEALTH, Value::Null, wait)
+            .await;
+        while let Some((participant, answer)) = all.next().await {
+            let health = answer
+                .ok()
+                .and_then(|value| serde_json::from_value::<calls::Health>(value).ok());
+            if let Some(health) = health {
+                answers.insert(participant.to_string(), health);
+            }
+        }
+        answers
     }
 
     /// Makes `call` in a task.

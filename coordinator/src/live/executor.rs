@@ -9,6 +9,7 @@
 //! failed is kept for the core to retry.
 
 use super::calling::Calling;
+use super::observer::Observer;
 use super::{feeds, Outboxes, Report};
 use crate::bindings::{Link, Mode};
 use crate::core::reconcile::OpId;
@@ -17,6 +18,7 @@ use crate::links;
 use crate::relay;
 use crate::server::{ClientId, Outbox, Undelivered};
 use crate::spawn::Children;
+use crate::view::{Numbers, Topology};
 use bytes::Bytes;
 use msgflo_protocol::brackets::{self, Framing};
 use msgflo_protocol::ids::QueueName;
@@ -66,9 +68,17 @@ pub(super) struct Executor {
     sends: mpsc::UnboundedSender<Outgoing>,
     /// `msgflo:call`s.
     calling: Calling,
+    /// The live view's and `/metrics`' numbers.
+    observer: Observer,
 }
 
 impl Executor {
+    /// The numbers of `topology` as last observed (observing goes on for
+    /// what it shows).
+    pub(super) fn numbers(&self, topology: &Topology, at: std::time::Instant) -> Numbers {
+        self.observer.numbers(topology, at)
+    }
+
     /// Whether the broker connection is up now.
     pub(super) fn broker_connected(&self) -> bool {
         self.transport.is_connected()
@@ -83,7 +93,9 @@ impl Executor {
         let (sends, outgoing) = mpsc::unbounded_channel();
         tokio::spawn(sender(transport.clone(), outgoing));
         let calling = Calling::new(transport.clone(), report.clone());
+        let observer = Observer::new(transport.clone(), calling.clone());
         Self {
+            observer,
             calling,
             transport,
             children,

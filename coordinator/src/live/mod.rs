@@ -18,6 +18,8 @@
 //!   back for watched edges).
 //! - `feeds.rs` — the tasks that receive from the broker (discovery, taps)
 //!   and ack what they received.
+//! - `observer.rs` — while the live view or `/metrics` is read: the
+//!   participants' `health` and the inport queues' depths, every second.
 //! - `control.rs` — [`Control`], a handle for what comes from outside
 //!   (the tokens file read again).
 
@@ -25,6 +27,7 @@ mod calling;
 mod control;
 mod executor;
 mod feeds;
+mod observer;
 
 pub use control::{Control, Stopped};
 
@@ -38,6 +41,7 @@ use crate::library::Library;
 use crate::server::{ClientId, Event, Outbox};
 use crate::snapshot::Snapshot;
 use crate::spawn::{ChildExit, Children};
+use crate::view::Seen;
 use msgflo_transport::{Consumer, Transport};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -118,12 +122,11 @@ impl Coordinator {
                     }
                     Some(Event::Frame(id, text)) => CoreEvent::Frame(id, text),
                     Some(Event::Scrape { shown, reply }) => {
-                        let snapshot = self.core.metrics(shown.as_deref());
-                        let connected = self.exec.broker_connected();
-                        let _ = reply.send(snapshot.map(|s| Snapshot {
-                            broker_connected: connected,
-                            ..s
-                        }));
+                        let _ = reply.send(self.scrape(shown.as_deref()));
+                        continue;
+                    }
+                    Some(Event::View { shown, reply }) => {
+                        let _ = reply.send(self.view(shown.as_deref()));
                         continue;
                     }
                     None => break,
@@ -168,6 +171,26 @@ impl Coordinator {
         }
         feed.abort();
         self.exec.shut_down().await;
+    }
+
+    /// `/metrics`: the core's numbers, the broker connection's state and
+    /// the observer's numbers of the graph's edges.
+    fn scrape(&self, shown: Option<&str>) -> Option<Snapshot> {
+        let snapshot = self.core.metrics(shown)?;
+        let seen = self.view(shown).unwrap_or_default();
+        Some(Snapshot {
+            broker_connected: self.exec.broker_connected(),
+            ..snapshot.with(&seen)
+        })
+    }
+
+    /// What the live view shows: the core's topology with the observer's
+    /// numbers.
+    fn view(&self, shown: Option<&str>) -> Option<Seen> {
+        let at = now();
+        let topology = self.core.view(shown, at)?;
+        let numbers = self.exec.numbers(&topology, at);
+        Some(Seen { topology, numbers })
     }
 
     fn connected(&mut self, id: ClientId, outbox: Outbox) -> CoreEvent {

@@ -1,0 +1,59 @@
+//! [`Core::view`]: the topology the live view draws.
+
+use super::*;
+
+#[test]
+fn the_view_shows_routes_through_wiring_their_links_and_what_waits() {
+    let fbp = "a(C) OUT -> IN jobs(msgflo/RoundRobin) OUT -> IN b(C)\n\
+               jobs DEADLETTER -> IN dead(C)\n\
+               b OUT -> IN c(C)";
+    let mut core = core(fbp, Mode::Queues, Some("s"));
+    let mut actions = core.start(t(0));
+    for role in ["a", "b", "dead"] {
+        actions.extend(core.handle(announce(role), t(1)));
+    }
+    all_done(&mut core, &actions, t(2));
+    assert!(core.view(None, t(3)).is_none(), "no secret, no view");
+    let view = core.view(Some("s"), t(1_500)).expect("the secret lets in");
+    assert!(view.started);
+    let ids: Vec<&str> = view.nodes.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids, ["a", "jobs", "b", "dead", "c"]);
+    let node = |id: &str| view.nodes.iter().find(|n| n.id == id).expect(id);
+    assert!(node("jobs").wiring && node("jobs").pending.is_none());
+    assert_eq!(node("a").participants[0].last_seen_ms, 1_499);
+    assert!(node("c").pending.is_some(), "c has no participant");
+    let edge = |id: &str| view.edges.iter().find(|e| e.id == id).expect(id);
+    // a -> jobs is the route a.OUT -> b.IN, bound and in place.
+    let into_jobs = &edge("a() OUT -> IN jobs()").routes;
+    assert_eq!(into_jobs.len(), 1, "{into_jobs:?}");
+    assert_eq!(into_jobs[0].to.node, "b");
+    assert_eq!(into_jobs[0].target_queue.as_deref(), Some("b.IN"));
+    assert_eq!(
+        (into_jobs[0].link, into_jobs[0].in_place),
+        (Some("bind"), true)
+    );
+    assert_eq!(edge("jobs() OUT -> IN b()").routes, *into_jobs);
+    // The dead letters of b's inport go to dead.
+    let dead = &edge("jobs() DEADLETTER -> IN dead()").routes;
+    assert!(dead[0].dead && dead[0].from.node == "b", "{dead:?}");
+    assert_eq!(dead[0].source_queue.as_deref(), Some("dead-b.IN"));
+    // b -> c waits for c.
+    let waiting = &edge("b() OUT -> IN c()").routes[0];
+    assert_eq!(waiting.link, None);
+    assert!(
+        waiting
+            .pending
+            .as_deref()
+            .is_some_and(|p| p.contains("role c")),
+        "{waiting:?}"
+    );
+}
+
+#[test]
+fn roles_outside_the_graph_are_shown_apart() {
+    let mut core = running();
+    core.handle(announce("stray"), t(10));
+    let view = core.view(None, t(11)).expect("open");
+    let stray = view.nodes.iter().find(|n| n.id == "stray").expect("stray");
+    assert!(!stray.in_graph && stray.participants.len() == 1);
+}

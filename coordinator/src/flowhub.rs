@@ -1,4 +1,5 @@
-//! The "Open in Flowhub" link `msgflo` prints: the editor's address (`--ide`,
+//! The "Open in Flowhub" link `msgflo` prints (and the live view's:
+//! [`live_view`]): the editor's address (`--ide`,
 //! app.flowhub.io by default) and a fragment noflo-ui reads as a runtime to
 //! connect to — `#runtime/endpoint?` and, encoded once, `protocol=websocket&
 //! address=ws://HOST:PORT&id=ID[&secret=S]`. noflo-ui decodes the fragment
@@ -111,6 +112,24 @@ fn encode(text: &str) -> String {
     escaped
 }
 
+/// The live web view of the coordinator at `address` (`ws://host:port`,
+/// served on the same port over plain HTTP), with `secret` for a browser.
+pub fn live_view(address: &str, secret: Option<&str>) -> String {
+    let http = match address.split_once("://") {
+        Some(("wss", rest)) => format!("https://{rest}"),
+        Some((_, rest)) => format!("http://{rest}"),
+        None => format!("http://{address}"),
+    };
+    let http = format!("{}/", http.trim_end_matches('/'));
+    match secret {
+        Some(secret) => {
+            let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+            format!("{http}?secret={encoded}")
+        }
+        None => http,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -216,5 +235,17 @@ mod tests {
         assert_eq!(reachable_host("::1"), "[::1]");
         assert_eq!(reachable_host("example.org"), "example.org");
         assert_eq!(reachable_host("10.1.2.3"), "10.1.2.3");
+    }
+
+    #[test]
+    fn the_live_view_is_the_same_port_over_http() {
+        assert_eq!(
+            live_view("ws://localhost:3569", None),
+            "http://localhost:3569/"
+        );
+        assert_eq!(
+            live_view("wss://example.org/", Some("a b&c")),
+            "https://example.org/?secret=a+b%26c"
+        );
     }
 }

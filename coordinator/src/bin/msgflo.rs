@@ -352,6 +352,10 @@ async fn run(args: Args, settings: Settings) -> Result<(), String> {
         tracing::warn!("{why}");
     }
     println!("Open in Flowhub: {}", link.url);
+    println!(
+        "Live view: {}",
+        flowhub::live_view(&address, secret.as_deref())
+    );
     // After the ready lines, so that forwarded participant output follows
     // them; clients' requests wait in `requests` meanwhile.
     coordinator.start_main().await;

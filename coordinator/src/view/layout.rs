@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 
 /// A node box's size.
-pub const NODE_WIDTH: f64 = 190.0;
+pub const NODE_WIDTH: f64 = 200.0;
 /// A node box's height.
 pub const NODE_HEIGHT: f64 = 64.0;
 /// Space between layers (columns).

@@ -3,7 +3,7 @@
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
-let W = 190, H = 64; // node box size: the layout event says
+let W = 200, H = 64; // node box size: the layout event says
 const query = location.search; // carries ?secret=... to the stream
 const canvas = document.getElementById("canvas");
 const world = document.getElementById("world");

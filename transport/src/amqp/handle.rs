@@ -5,6 +5,7 @@
 use super::super::{
     BrokerUrl, ConnectOptions, Consumer, Headers, QueueDepth, Result, Transport, TransportError,
 };
+use super::connection::Session;
 use super::consumer::{first_subscription, Feeder};
 use super::driver::{DriverHandle, Op};
 use super::publish::{publish, Route};
@@ -97,6 +98,23 @@ impl AmqpTransport {
         Ok(())
     }
 
+    /// The live session, waited for up to the publish timeout; `what` names
+    /// the operation in the error when it does not come.
+    async fn live(&self, what: impl FnOnce() -> String) -> Result<Arc<Session>> {
+        self.ensure_open()?;
+        let started = tokio::time::Instant::now();
+        let mut state = self.driver.state();
+        live_session(&mut state, Some(started + self.options.publish_timeout))
+            .await
+            .map_err(|unavailable| {
+                unavailable.into_error(|| TransportError::Disconnected {
+                    broker: self.broker.to_string(),
+                    what: what(),
+                    waited_ms: elapsed_ms(started),
+                })
+            })
+    }
+
     async fn publish_to(&self, route: Route<'_>, payload: &Bytes, headers: &Headers) -> Result<()> {
         self.ensure_open()?;
         let timeout = self.options.publish_timeout;
@@ -177,18 +195,7 @@ impl Transport for AmqpTransport {
     }
 
     async fn inport_exists(&self, inport: &QueueName) -> Result<bool> {
-        self.ensure_open()?;
-        let started = tokio::time::Instant::now();
-        let mut state = self.driver.state();
-        let session = live_session(&mut state, Some(started + self.options.publish_timeout))
-            .await
-            .map_err(|unavailable| {
-                unavailable.into_error(|| TransportError::Disconnected {
-                    broker: self.broker.to_string(),
-                    what: format!("look for {inport}"),
-                    waited_ms: elapsed_ms(started),
-                })
-            })?;
+        let session = self.live(|| format!("look for {inport}")).await?;
         session
             .queue_exists(inport.as_str())
             .await
@@ -196,19 +203,8 @@ impl Transport for AmqpTransport {
     }
 
     async fn inport_depths(&self, inports: &[QueueName]) -> Result<Vec<Option<QueueDepth>>> {
-        self.ensure_open()?;
-        let started = tokio::time::Instant::now();
         let what = || format!("count the messages of {} queues", inports.len());
-        let mut state = self.driver.state();
-        let session = live_session(&mut state, Some(started + self.options.publish_timeout))
-            .await
-            .map_err(|unavailable| {
-                unavailable.into_error(|| TransportError::Disconnected {
-                    broker: self.broker.to_string(),
-                    what: what(),
-                    waited_ms: elapsed_ms(started),
-                })
-            })?;
+        let session = self.live(what).await?;
         let names: Vec<&str> = inports.iter().map(QueueName::as_str).collect();
         let first = inports.first().map_or("", QueueName::as_str);
         session

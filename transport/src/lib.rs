@@ -291,6 +291,14 @@ pub trait Transport: Send + Sync + 'static {
     /// itself when it is not; `false` once closed).
     fn is_connected(&self) -> bool;
 
+    /// How many times the connection was made again after it was lost,
+    /// since [`connect`]: a relaxed atomic read, cheap enough for every
+    /// scrape. MQTT counts both of its connections (the session's and the
+    /// publisher's, see `mqtt/`), so one outage that takes both counts 2;
+    /// the memory broker counts its test hook's kills
+    /// ([`memory::kill_connection`]).
+    fn reconnects(&self) -> u64;
+
     /// Declares an inport queue (idempotent), and its dead-letter queue.
     async fn declare_inport(&self, queue: &QueueName) -> Result<()>;
 

@@ -45,6 +45,9 @@ impl Core {
             links_in_place: count(&mut wanted.iter().filter(|l| applied.contains(*l))),
             pending_nodes: self.pending_nodes().len() as u64,
             broker_connected: false,
+            // The event loop's to say, like `broker_connected`.
+            broker_reconnects: 0,
+            fbp_reply_seconds: BTreeMap::new(),
         })
     }
 }

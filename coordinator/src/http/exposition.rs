@@ -1,8 +1,10 @@
 //! A [`Snapshot`] in the text format Prometheus scrapes (OpenMetrics, by
 //! the Prometheus project's own `prometheus-client`).
 
+use super::histograms::ByLabel;
 use crate::snapshot::Snapshot;
 use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
@@ -44,7 +46,7 @@ pub fn render(snapshot: &Snapshot) -> String {
     let wanted = gauges(
         &mut registry,
         "msgflo_links_wanted",
-        "Broker links the running graph wants, by kind (bind, connectinport, forward: edges the coordinator passes on itself)",
+        "Broker links the running graph wants, by kind (bind, connectinport, forward: edges the coordinator passes on itself, msgflo_links_wanted{kind=\"forward\"} counts the forwarding edges)",
     );
     let in_place = gauges(
         &mut registry,
@@ -76,6 +78,21 @@ pub fn render(snapshot: &Snapshot) -> String {
         "1 while the coordinator's broker connection is up",
     );
     set(&connected, Vec::new(), u64::from(snapshot.broker_connected));
+    let reconnects = Counter::<u64>::default();
+    reconnects.inc_by(snapshot.broker_reconnects);
+    registry.register(
+        "msgflo_broker_reconnects",
+        "Times the coordinator's broker connection was made again after it was lost",
+        reconnects,
+    );
+    registry.register(
+        "msgflo_fbp_reply_seconds",
+        "Time from a client's FBP command arriving to its answer queued for the client, by sub-protocol (answers given later, after broker operations or participants' answers, are not counted)",
+        ByLabel {
+            label: "protocol",
+            histograms: snapshot.fbp_reply_seconds.clone(),
+        },
+    );
     let mut text = String::new();
     // Writing to a String does not fail.
     let _ = encode(&mut text, &registry);
@@ -92,10 +109,18 @@ mod tests {
             clients: 2,
             pending_nodes: 1,
             broker_connected: true,
+            broker_reconnects: 2,
             ..Snapshot::default()
         };
         snapshot.participants.insert("parse".into(), 3);
         snapshot.links_wanted.insert("forward", 1);
+        let mut graph = crate::latency::Histogram::default();
+        graph.observe(std::time::Duration::from_millis(3));
+        graph.observe(std::time::Duration::from_millis(30));
+        snapshot.fbp_reply_seconds.insert("graph", graph);
+        snapshot
+            .fbp_reply_seconds
+            .insert("runtime", Default::default());
         let text = render(&snapshot);
         for line in [
             "msgflo_participants{role=\"parse\"} 3",
@@ -104,6 +129,14 @@ mod tests {
             "msgflo_links_in_place{kind=\"forward\"} 0",
             "msgflo_pending_nodes 1",
             "msgflo_broker_connected 1",
+            "# TYPE msgflo_broker_reconnects counter",
+            "msgflo_broker_reconnects_total 2",
+            "# TYPE msgflo_fbp_reply_seconds histogram",
+            "msgflo_fbp_reply_seconds_bucket{le=\"0.005\",protocol=\"graph\"} 1",
+            "msgflo_fbp_reply_seconds_bucket{le=\"0.05\",protocol=\"graph\"} 2",
+            "msgflo_fbp_reply_seconds_bucket{le=\"+Inf\",protocol=\"graph\"} 2",
+            "msgflo_fbp_reply_seconds_count{protocol=\"graph\"} 2",
+            "msgflo_fbp_reply_seconds_count{protocol=\"runtime\"} 0",
             "# EOF",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");

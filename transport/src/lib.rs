@@ -59,6 +59,8 @@
 //! topology and bindings again and resumes its consumers; messages that were
 //! not acked come back from the broker; publishing while disconnected waits (up
 //! to [`ConnectOptions::publish_timeout`]) instead of dropping.
+//! [`Transport::is_connected`] says whether it is up now,
+//! [`Transport::reconnects`] how many times it was made again.
 //!
 //! # Layout
 //! - this file — the trait, [`Delivery`], [`Consumer`], [`connect`].

@@ -37,7 +37,8 @@
 //!   plain HTTP on the same port (`/metrics`, the live view), [`snapshot`]
 //!   what `/metrics` shows; [`view`] — the live web view on `/`;
 //!   [`client`] —
-//!   connecting to it, for the tools, the benchmark and the tests.
+//!   connecting to it, for the tools, the benchmark and the tests;
+//!   [`latency`] — a histogram of durations (how long FBP answers took).
 //! - [`embedded`] — `--broker embedded`: an MQTT broker (rumqttd) inside
 //!   the coordinator, for a whole msgflo system from one command.
 //! - [`try_it`] — the commands `msgflo --broker embedded` prints for trying
@@ -71,6 +72,7 @@ pub mod flowhub;
 pub mod forward;
 pub mod graph_file;
 pub mod http;
+pub mod latency;
 pub mod library;
 pub mod links;
 pub mod live;

@@ -63,8 +63,9 @@ impl Outbox {
 pub enum Event {
     /// A client connected; send it messages through its outbox.
     Connected(ClientId, Outbox),
-    /// A client sent a frame.
-    Frame(ClientId, String),
+    /// A client sent a frame, read at that instant (the answer's time is
+    /// measured from it: `msgflo_fbp_reply_seconds`).
+    Frame(ClientId, String, std::time::Instant),
     /// A client went away.
     Disconnected(ClientId),
     /// `GET /metrics` showed `shown` (a bearer secret or token): the
@@ -243,7 +244,8 @@ where
             }
         };
         tracing::trace!(client = id, frame = %text, "received");
-        if events.send(Event::Frame(id, text)).await.is_err() {
+        let arrived = std::time::Instant::now();
+        if events.send(Event::Frame(id, text, arrived)).await.is_err() {
             break;
         }
     }

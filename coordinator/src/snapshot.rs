@@ -1,6 +1,7 @@
 //! [`Snapshot`]: the coordinator's state in numbers, as the core takes it
 //! (`core/metrics.rs`) and `/metrics` shows it (`http/exposition.rs`).
 
+use crate::latency::Histogram;
 use crate::view::numbers::EdgeNumbers;
 use crate::view::Seen;
 use std::collections::BTreeMap;
@@ -22,6 +23,13 @@ pub struct Snapshot {
     /// Whether the coordinator's broker connection is up (set by the
     /// event loop, which holds the connection; the core does not know it).
     pub broker_connected: bool,
+    /// How many times that connection was made again after it was lost
+    /// (set by the event loop, like `broker_connected`).
+    pub broker_reconnects: u64,
+    /// How long the answers to FBP commands took, from the command's
+    /// arrival to its answer queued for the client, by sub-protocol
+    /// (`runtime`, `graph`, ...; measured by the event loop).
+    pub fbp_reply_seconds: BTreeMap<&'static str, Histogram>,
     /// Each graph edge's numbers, by its name (from the observer).
     pub edges: BTreeMap<String, EdgeNumbers>,
     /// Messages dead-lettered by each node's participants (those that

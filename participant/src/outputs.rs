@@ -17,7 +17,9 @@ type Routes = HashMap<String, Arc<[QueueName]>>;
 pub struct Outputs {
     transport: Arc<dyn Transport>,
     routes: Arc<RwLock<Routes>>,
-    /// Messages sent per port, when metrics are served (`crate::metrics`).
+    /// Messages sent per port, as `health` and the metrics report them
+    /// (`runner/stats.rs`); `None`: not counted (outputs made outside a
+    /// running participant).
     sent: Option<Arc<HashMap<String, Counter>>>,
 }
 

@@ -200,6 +200,11 @@ pub struct Health {
     pub in_flight: u64,
     /// Per inport: messages acked and dead-lettered.
     pub ports: BTreeMap<String, PortCounts>,
+    /// Per outport: messages sent (confirmed by the broker), however many
+    /// queues the port feeds. Left out when empty, and empty when read
+    /// from a participant that does not say (older ones).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sent: BTreeMap<String, u64>,
     /// The last failure, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<LastError>,
@@ -241,6 +246,14 @@ pub struct BrokerState {
     pub url: String,
     /// Connected now.
     pub connected: bool,
+    /// How many times the connection was made again after it was lost
+    /// (0 when not said: older participants).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reconnects: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]

@@ -73,6 +73,7 @@ fn health_reads_back_what_it_wrote() {
                 failed: 1,
             },
         )]),
+        sent: BTreeMap::from([("out".to_owned(), 9), ("error".to_owned(), 1)]),
         last_error: Some(LastError {
             message: "boom".into(),
             ms_ago: 40,
@@ -80,6 +81,7 @@ fn health_reads_back_what_it_wrote() {
         broker: BrokerState {
             url: "amqp://localhost:5672/".into(),
             connected: true,
+            reconnects: 2,
         },
         prefetch: 128,
         draining: false,
@@ -87,8 +89,23 @@ fn health_reads_back_what_it_wrote() {
     };
     let value = serde_json::to_value(&health).expect("JSON");
     assert_eq!(value["ports"]["in"], json!({"processed": 10, "failed": 1}));
+    assert_eq!(value["sent"], json!({"error": 1, "out": 9}));
+    assert_eq!(value["broker"]["reconnects"], 2);
     assert_eq!(
         serde_json::from_value::<Health>(value).expect("back"),
         health
     );
+}
+
+#[test]
+fn health_of_an_older_participant_reads_with_no_sent_counts_and_no_reconnects() {
+    let older = json!({"uptime_ms": 5, "in_flight": 0, "ports": {},
+                       "broker": {"url": "amqp://localhost:5672/", "connected": true},
+                       "prefetch": 8});
+    let health: Health = serde_json::from_value(older.clone()).expect("reads");
+    assert!(health.sent.is_empty());
+    assert_eq!(health.broker.reconnects, 0);
+    let written = serde_json::to_value(&health).expect("JSON");
+    assert!(written.get("sent").is_none(), "{written}");
+    assert!(written["broker"].get("reconnects").is_none(), "{written}");
 }

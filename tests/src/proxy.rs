@@ -73,6 +73,28 @@ impl CutProxy {
         })
     }
 
+    /// A proxy in front of the broker of `url`, and `url` pointing at it
+    /// instead (127.0.0.1, the proxy's port; the rest kept).
+    pub async fn in_front_of(url: &str) -> Result<(Self, String)> {
+        let mut url = url::Url::parse(url).with_context(|| format!("not a URL: {url}"))?;
+        let upstream = format!(
+            "{}:{}",
+            url.host_str().context("a broker host")?,
+            url.port_or_known_default()
+                .or(match url.scheme() {
+                    "amqp" => Some(5672),
+                    "mqtt" => Some(1883),
+                    _ => None,
+                })
+                .context("a broker port")?
+        );
+        let proxy = Self::start(upstream).await?;
+        url.set_host(Some("127.0.0.1"))?;
+        url.set_port(Some(proxy.port))
+            .map_err(|()| anyhow::anyhow!("cannot set the port of {url}"))?;
+        Ok((proxy, url.to_string()))
+    }
+
     /// A broker going down: every connection through the proxy closes, and
     /// connections made until [`come_up`](Self::come_up) are closed at once.
     pub fn go_down(&self) {

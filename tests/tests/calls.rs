@@ -2,8 +2,9 @@
 //! (`msgflo-participants --runtime ... --call`: the participants as a
 //! running coordinator knows them, the calls over the broker), on RabbitMQ
 //! (a vhost of its own) and on Mosquitto: three `msgflo-participant`
-//! processes of one role answer `health` with what each processed (the
-//! counts add up to what was sent); each answers `set-prefetch`; one of
+//! processes of one role answer `health` with what each processed and sent
+//! on its outport (each adds up to what was sent); each answers
+//! `set-prefetch`; one of
 //! them SIGSTOPped is named as not answering when the deadline passes, and
 //! the tool exits 1 saying so; `drain` makes the others finish and exit 0.
 //! The `health` call is also made by an FBP client through the coordinator
@@ -92,6 +93,11 @@ fn processed(row: &Value) -> u64 {
         .unwrap_or(0)
 }
 
+/// What `health` says was sent on outport `out`.
+fn sent(row: &Value) -> u64 {
+    row["result"]["sent"]["out"].as_u64().unwrap_or(0)
+}
+
 async fn health_stop_and_drain(setup: Setup) -> Result<()> {
     let coordinator = setup.coordinator().await?;
     let port = coordinator.port;
@@ -119,19 +125,25 @@ async fn health_stop_and_drain(setup: Setup) -> Result<()> {
     // the last acks are out: the tap may see an output before its
     // publisher has the broker's confirm).
     let deadline = Instant::now() + WAIT;
-    let (rows, total) = loop {
+    let (rows, total, total_sent) = loop {
         let (code, rows, stderr) = setup.call(port, "health", "3s").await?;
         ensure!(code == Some(0), "exit {code:?}: {stderr}");
         let total: u64 = rows.iter().map(processed).sum();
+        let total_sent: u64 = rows.iter().map(sent).sum();
         let settled = total == MESSAGES as u64 && rows.len() == 3;
         if settled || Instant::now() > deadline {
-            break (rows, total);
+            break (rows, total, total_sent);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     ensure!(
         total == MESSAGES as u64,
         "processed {total} of {MESSAGES}: {rows:?}"
+    );
+    // A message is acked once its output is sent: all were.
+    ensure!(
+        total_sent == MESSAGES as u64,
+        "sent {total_sent} of {MESSAGES}: {rows:?}"
     );
     ensure!(rows.len() == 3, "{rows:?}");
     for row in &rows {

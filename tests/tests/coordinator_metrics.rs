@@ -4,11 +4,14 @@
 //! with `--secret` in a RabbitMQ vhost of its own, two real `core/Repeat`
 //! participants of one role: the scrape counts them and the FBP client;
 //! without the secret as a bearer token it is 401; other paths, methods and
-//! garbage get one-line errors.
+//! garbage get one-line errors. FBP commands answered are timed per
+//! sub-protocol (`msgflo_fbp_reply_seconds`); the coordinator's broker
+//! connection cut and restored through a proxy counts one reconnect.
 
 use anyhow::{ensure, Context, Result};
 use msgflo_tests::fbp_client::{start, Client};
 use msgflo_tests::process::{participant, spawn_ready};
+use msgflo_tests::proxy::CutProxy;
 use msgflo_tests::unique;
 use msgflo_tests::vhost::Vhost;
 use std::collections::BTreeMap;
@@ -43,6 +46,109 @@ fn samples(text: &str) -> Result<BTreeMap<String, f64>> {
         samples.insert(name, value);
     }
     Ok(samples)
+}
+
+/// One scrape of the coordinator on `port` (no secret), as [`samples`].
+async fn scrape(port: u16) -> Result<BTreeMap<String, f64>> {
+    // reqwest's rustls wants a process-wide provider (ring, as the rest).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let response = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await?;
+    ensure!(response.status() == 200, "{}", response.status());
+    samples(&response.text().await?)
+}
+
+/// Scrapes until `done` holds (within [`WAIT`]): that scrape.
+async fn scrape_until(
+    port: u16,
+    what: &str,
+    done: impl Fn(&BTreeMap<String, f64>) -> bool,
+) -> Result<BTreeMap<String, f64>> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let found = scrape(port).await?;
+        if done(&found) {
+            return Ok(found);
+        }
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "not {what}: {found:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// How many answers of `protocol` the reply-time histogram counted.
+fn answered(found: &BTreeMap<String, f64>, protocol: &str) -> Result<f64> {
+    let name = format!("msgflo_fbp_reply_seconds_count{{protocol=\"{protocol}\"}}");
+    found
+        .get(&name)
+        .copied()
+        .with_context(|| format!("no {name}"))
+}
+
+/// Each FBP command answered is timed under its sub-protocol: the count of
+/// `runtime` grows by the `getruntime`s sent, `component` by the
+/// `component:list`s; the others stay as they were.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fbp_answers_are_timed_per_sub_protocol() -> Result<()> {
+    const RUNTIME: usize = 5;
+    const LISTS: usize = 2;
+    let vhost = Vhost::new("metrics-replies")?;
+    let coordinator = start(vhost.url(), &[]).await?;
+    let port = coordinator.port;
+    let before = scrape(port).await?;
+    let mut fbp = Client::connect(port).await?;
+    for _ in 0..RUNTIME {
+        fbp.send("runtime", "getruntime", serde_json::json!({}), None)
+            .await?;
+        fbp.until("runtime", "runtime", WAIT).await?;
+    }
+    for _ in 0..LISTS {
+        fbp.send("component", "list", serde_json::json!({}), None)
+            .await?;
+        fbp.until("component", "componentsready", WAIT).await?;
+    }
+    // Each was counted before the loop took the next event: the scrape.
+    let after = scrape(port).await?;
+    for (protocol, more) in [("runtime", RUNTIME), ("component", LISTS), ("graph", 0)] {
+        ensure!(
+            answered(&after, protocol)? == answered(&before, protocol)? + more as f64,
+            "{protocol}: before {before:?}, after {after:?}"
+        );
+    }
+    let sum = "msgflo_fbp_reply_seconds_sum{protocol=\"runtime\"}";
+    ensure!(
+        after
+            .get(sum)
+            .is_some_and(|s| *s > 0.0 && *s < WAIT.as_secs_f64()),
+        "{after:?}"
+    );
+    Ok(())
+}
+
+/// The coordinator's broker connection cut and restored (a proxy between
+/// it and RabbitMQ closes every connection, refuses new ones, then takes
+/// them again): `msgflo_broker_reconnects_total` goes 0 -> 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_and_restored_broker_connection_counts_one_reconnect() -> Result<()> {
+    const RECONNECTS: &str = "msgflo_broker_reconnects_total";
+    const CONNECTED: &str = "msgflo_broker_connected";
+    let vhost = Vhost::new("metrics-reconnect")?;
+    let (proxy, through_proxy) = CutProxy::in_front_of(vhost.url()).await?;
+    let coordinator = start(&through_proxy, &[]).await?;
+    let port = coordinator.port;
+    let first = scrape(port).await?;
+    ensure!(
+        (first.get(CONNECTED), first.get(RECONNECTS)) == (Some(&1.0), Some(&0.0)),
+        "{first:?}"
+    );
+    proxy.go_down();
+    let down = scrape_until(port, "disconnected", |f| f.get(CONNECTED) == Some(&0.0)).await?;
+    ensure!(down.get(RECONNECTS) == Some(&0.0), "{down:?}");
+    proxy.come_up();
+    let up = scrape_until(port, "connected again", |f| f.get(CONNECTED) == Some(&1.0)).await?;
+    ensure!(up.get(RECONNECTS) == Some(&1.0), "{up:?}");
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

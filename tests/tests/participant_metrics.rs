@@ -1,19 +1,27 @@
 //! `msgflo-participant --metrics-addr`: a real participant on RabbitMQ (in a
 //! vhost of its own) serves `GET /metrics` in the Prometheus text format,
-//! read here with a Prometheus text parser; scraped before and after N
-//! messages, its counters grew by exactly N in and N out, the processing
+//! read here with a Prometheus text parser; scraped before, during and after
+//! N messages, its counters grew by exactly N in and N out, the processing
 //! histogram by N observations. Also as a graph participant (the address from
-//! `$MSGFLO_METRICS_ADDR`), and a bad address is one line at start.
+//! `$MSGFLO_METRICS_ADDR`), one with two exported outports counted apart
+//! (in `/metrics` and in the `health` call's `sent`), a broker connection
+//! cut and restored through a proxy (`broker_reconnects_total` 0 -> 1, and
+//! `health` says 1), and a bad address is one line at start.
 
 use anyhow::{ensure, Context, Result};
 use bytes::Bytes;
-use msgflo_participant::protocol::ids::QueueName;
+use msgflo_coordinator::calls::Caller;
+use msgflo_participant::protocol::calls::{Health, HEALTH};
+use msgflo_participant::protocol::ids::{ParticipantId, QueueName};
+use msgflo_participant::transport::Transport;
 use msgflo_tests::bins::binary;
 use msgflo_tests::fbp_client::free_port;
 use msgflo_tests::process::{participant, run_to_end, spawn_ready};
+use msgflo_tests::proxy::CutProxy;
 use msgflo_tests::vhost::Vhost;
 use msgflo_tests::{next_payload, unique};
 use prometheus_parse::{Sample, Scrape, Value};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::process::Command;
 
@@ -107,6 +115,50 @@ fn gauge(scrape: &Scrape, name: &str) -> Option<f64> {
     })
 }
 
+/// The counter `name` that has no port.
+fn total(scrape: &Scrape, name: &str) -> Option<f64> {
+    scrape.samples.iter().find_map(|s| match s.value {
+        Value::Counter(v) if s.metric == name => Some(v),
+        _ => None,
+    })
+}
+
+/// Scrapes `addr` until `done` holds for what it says (within 20 s): the
+/// scrape that said so.
+async fn scrape_until(addr: &str, what: &str, done: impl Fn(&Scrape) -> bool) -> Result<Scrape> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let last = scrape(addr).await?;
+        if done(&last) {
+            return Ok(last);
+        }
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "not {what} within 20 s: {:?}",
+            last.samples
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The `health` answer of participant `id`, asked over `transport`.
+async fn health(transport: Arc<dyn Transport>, id: &str) -> Result<Health> {
+    let caller = Caller::new(transport, &unique("metrics-caller")).await?;
+    let id = ParticipantId::new(id)?;
+    let answer = caller
+        .call(&id, HEALTH, serde_json::Value::Null, READY)
+        .await?;
+    Ok(serde_json::from_value(answer)?)
+}
+
+/// The count `health` gives of outport `port` (any case, as [`sample`]).
+fn health_sent(health: &Health, port: &str) -> Option<u64> {
+    health
+        .sent
+        .iter()
+        .find_map(|(p, n)| p.eq_ignore_ascii_case(port).then_some(*n))
+}
+
 /// Starts `command` (a participant of `role` with metrics on `addr`),
 /// scrapes, passes N messages through it, scrapes until the counts settle:
 /// they grew by exactly N.
@@ -146,6 +198,13 @@ async fn counts_grow_by_what_was_sent(
         t.send_to_inport(&inq, Bytes::from(format!("{{\"n\":{i}}}")))
             .await?;
     }
+    // Scraped while the messages go through: never less than before, never
+    // more than was sent.
+    let during = counts(&scrape(addr).await?, role)?;
+    ensure!(
+        (before.out..=before.out + N as f64).contains(&during.out),
+        "before {before:?}, during {during:?}"
+    );
     for i in 0..N {
         next_payload(&mut received, Duration::from_secs(20))
             .await
@@ -216,6 +275,150 @@ async fn a_graph_participant_counts_its_exported_ports() -> Result<()> {
         .env("MSGFLO_DISCOVERY_PERIOD", "1")
         .env_remove("RUST_LOG");
     counts_grow_by_what_was_sent(vhost.url(), &role, command, &addr).await
+}
+
+/// A graph participant with two exported outports counts each apart: what
+/// went through each pair of ports, scraped while it flows and once all
+/// arrived, and in `health`'s `sent`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graph_participant_counts_each_exported_outport_apart() -> Result<()> {
+    const SIDE: usize = 10;
+    let vhost = Vhost::new("metrics-outports")?;
+    let role = unique("metrics-outports");
+    let id = format!("{role}-1");
+    let addr = format!("127.0.0.1:{}", free_port()?);
+    let dir = tempfile::tempdir()?;
+    let graph = dir.path().join("two.fbp");
+    let text = "INPORT=a.IN:IN\nOUTPORT=b.OUT:OUT\nINPORT=c.IN:SIDEIN\nOUTPORT=d.OUT:SIDE\n\
+                a(core/Repeat) OUT -> IN b(core/Repeat)\n\
+                c(core/Repeat) OUT -> IN d(core/Repeat)\n";
+    std::fs::write(&graph, text)?;
+    let mut command = Command::new(binary("msgflo-participant")?);
+    command
+        .args(["--name", &role, "--id", &id, "--broker", vhost.url()])
+        .args(["--metrics-addr", &addr, "--graph"])
+        .arg(&graph)
+        .env("MSGFLO_DISCOVERY_PERIOD", "1")
+        .env_remove("RUST_LOG");
+    let (child, _) = spawn_ready(command, READY).await?;
+    let t = msgflo_tests::client(vhost.url(), "metrics-outports").await?;
+    // A sink queue of the test's own behind each outport.
+    let mut sinks = Vec::new();
+    for port in ["OUT", "SIDE"] {
+        let outq = QueueName::new(format!("{role}.{port}"))?;
+        let sinkq = QueueName::new(unique("metrics.sink"))?;
+        t.declare_outport(&outq).await?;
+        t.declare_inport(&sinkq).await?;
+        t.bind(&outq, &sinkq).await?;
+        sinks.push(t.consume(&sinkq, 100).await?);
+    }
+    let sent = |scrape: &Scrape, port: &str| {
+        counter(scrape, "msgflo_participant_messages_out_total", &role, port)
+    };
+    let first = scrape(&addr).await?;
+    ensure!(
+        (sent(&first, "out")?, sent(&first, "side")?) == (0.0, 0.0),
+        "{:?}",
+        first.samples
+    );
+    let (inq, sideq) = (
+        QueueName::new(format!("{role}.IN"))?,
+        QueueName::new(format!("{role}.SIDEIN"))?,
+    );
+    for i in 0..N {
+        t.send_to_inport(&inq, Bytes::from(i.to_string())).await?;
+        if i < SIDE {
+            t.send_to_inport(&sideq, Bytes::from(i.to_string())).await?;
+        }
+    }
+    let during = scrape(&addr).await?;
+    ensure!(
+        sent(&during, "out")? <= N as f64 && sent(&during, "side")? <= SIDE as f64,
+        "{:?}",
+        during.samples
+    );
+    for (sink, count) in sinks.iter_mut().zip([N, SIDE]) {
+        for i in 0..count {
+            next_payload(sink, Duration::from_secs(20))
+                .await
+                .with_context(|| format!("after {i} of {count}"))?;
+        }
+    }
+    // Counted once the broker confirmed, just before the sink has it.
+    let last = scrape_until(&addr, "all counted", |s| {
+        sent(s, "out").ok() == Some(N as f64) && sent(s, "side").ok() == Some(SIDE as f64)
+    })
+    .await?;
+    ensure!(
+        counter(
+            &last,
+            "msgflo_participant_messages_in_total",
+            &role,
+            "sidein"
+        )? == SIDE as f64,
+        "{:?}",
+        last.samples
+    );
+    let health = health(t.clone(), &id).await?;
+    ensure!(
+        (health_sent(&health, "out"), health_sent(&health, "side"))
+            == (Some(N as u64), Some(SIDE as u64)),
+        "{health:?}"
+    );
+    let (code, stderr) = child.terminate(Duration::from_secs(10)).await?;
+    ensure!(code == Some(0), "exit code {code:?}, stderr {stderr}");
+    t.close().await?;
+    Ok(())
+}
+
+/// The broker connection cut and restored (a proxy between the participant
+/// and RabbitMQ closes every connection, refuses new ones, then takes them
+/// again): the reconnect counter goes 0 -> 1, in `/metrics` and `health`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_and_restored_broker_connection_counts_one_reconnect() -> Result<()> {
+    const RECONNECTS: &str = "msgflo_participant_broker_reconnects_total";
+    const CONNECTED: &str = "msgflo_participant_broker_connected";
+    let vhost = Vhost::new("metrics-reconnect")?;
+    let (proxy, through_proxy) = CutProxy::in_front_of(vhost.url()).await?;
+    let role = unique("metrics-reconnect");
+    let id = format!("{role}-1");
+    let addr = format!("127.0.0.1:{}", free_port()?);
+    let command = participant(
+        &through_proxy,
+        &role,
+        "core/Repeat",
+        &["--metrics-addr", &addr, "--id", &id],
+    )?;
+    let (child, _) = spawn_ready(command, READY).await?;
+    let first = scrape(&addr).await?;
+    ensure!(
+        (gauge(&first, CONNECTED), total(&first, RECONNECTS)) == (Some(1.0), Some(0.0)),
+        "{:?}",
+        first.samples
+    );
+    proxy.go_down();
+    let down = scrape_until(&addr, "disconnected", |s| gauge(s, CONNECTED) == Some(0.0)).await?;
+    ensure!(
+        total(&down, RECONNECTS) == Some(0.0),
+        "counted before it reconnected"
+    );
+    proxy.come_up();
+    let up = scrape_until(&addr, "connected again", |s| {
+        gauge(s, CONNECTED) == Some(1.0)
+    })
+    .await?;
+    ensure!(total(&up, RECONNECTS) == Some(1.0), "{:?}", up.samples);
+    // The test asks directly, not through the proxy.
+    let t = msgflo_tests::client(vhost.url(), "metrics-reconnect").await?;
+    let health = health(t.clone(), &id).await?;
+    ensure!(
+        health.broker.connected && health.broker.reconnects == 1,
+        "{health:?}"
+    );
+    let (code, stderr) = child.terminate(Duration::from_secs(10)).await?;
+    ensure!(code == Some(0), "exit code {code:?}, stderr {stderr}");
+    t.close().await?;
+    Ok(())
 }
 
 #[tokio::test]

@@ -59,6 +59,8 @@
 //! topology and bindings again and resumes its consumers; messages that were
 //! not acked come back from the broker; publishing while disconnected waits (up
 //! to [`ConnectOptions::publish_timeout`]) instead of dropping.
+//! [`Transport::is_connected`] says whether it is up now,
+//! [`Transport::reconnects`] how many times it was made again.
 //!
 //! # Layout
 //! - this file — the trait, [`Delivery`], [`Consumer`], [`connect`].
@@ -299,6 +301,14 @@ pub trait Transport: Send + Sync + 'static {
     /// Whether the connection to the broker is up now (it reconnects by
     /// itself when it is not; `false` once closed).
     fn is_connected(&self) -> bool;
+
+    /// How many times the connection was made again after it was lost,
+    /// since [`connect`]: a relaxed atomic read, cheap enough for every
+    /// scrape. MQTT counts both of its connections (the session's and the
+    /// publisher's, see `mqtt/`), so one outage that takes both counts 2;
+    /// the memory broker counts its test hook's kills
+    /// ([`memory::kill_connection`]).
+    fn reconnects(&self) -> u64;
 
     /// Declares an inport queue (idempotent), and its dead-letter queue.
     async fn declare_inport(&self, queue: &QueueName) -> Result<()>;

@@ -1,6 +1,7 @@
 //! A [`Snapshot`] in the text format Prometheus scrapes (OpenMetrics, by
 //! the Prometheus project's own `prometheus-client`).
 
+use super::histograms::ByLabel;
 use crate::snapshot::Snapshot;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -46,7 +47,7 @@ pub fn render(snapshot: &Snapshot) -> String {
     let wanted = gauges(
         &mut registry,
         "msgflo_links_wanted",
-        "Broker links the running graph wants, by kind (bind, connectinport, forward: edges the coordinator passes on itself)",
+        "Broker links the running graph wants, by kind (bind, connectinport, forward: edges the coordinator passes on itself, msgflo_links_wanted{kind=\"forward\"} counts the forwarding edges)",
     );
     let in_place = gauges(
         &mut registry,
@@ -98,6 +99,21 @@ pub fn render(snapshot: &Snapshot) -> String {
             .get_or_create(&vec![("role", role.clone())])
             .inc_by(*count);
     }
+    let reconnects = Counter::<u64>::default();
+    reconnects.inc_by(snapshot.broker_reconnects);
+    registry.register(
+        "msgflo_broker_reconnects",
+        "Times the coordinator's broker connection was made again after it was lost",
+        reconnects,
+    );
+    registry.register(
+        "msgflo_fbp_reply_seconds",
+        "Time from a client's FBP command arriving to its answer queued for the client, by sub-protocol (answers given later, after broker operations or participants' answers, are not counted)",
+        ByLabel {
+            label: "protocol",
+            histograms: snapshot.fbp_reply_seconds.clone(),
+        },
+    );
     let mut text = String::new();
     // Writing to a String does not fail.
     let _ = encode(&mut text, &registry);
@@ -152,6 +168,7 @@ mod tests {
             clients: 2,
             pending_nodes: 1,
             broker_connected: true,
+            broker_reconnects: 2,
             ..Snapshot::default()
         };
         snapshot.participants.insert("parse".into(), 3);
@@ -166,6 +183,13 @@ mod tests {
             },
         );
         snapshot.dead_letters.insert("parse".into(), 4);
+        let mut graph = crate::latency::Histogram::default();
+        graph.observe(std::time::Duration::from_millis(3));
+        graph.observe(std::time::Duration::from_millis(30));
+        snapshot.fbp_reply_seconds.insert("graph", graph);
+        snapshot
+            .fbp_reply_seconds
+            .insert("runtime", Default::default());
         let text = render(&snapshot);
         for line in [
             "msgflo_participants{role=\"parse\"} 3",
@@ -178,6 +202,14 @@ mod tests {
             "msgflo_edge_messages_per_second{edge=\"a() OUT -> IN b()\"} 2.5",
             "msgflo_edge_queue_depth{edge=\"a() OUT -> IN b()\"} 3",
             "msgflo_dead_letters_total{role=\"parse\"} 4",
+            "# TYPE msgflo_broker_reconnects counter",
+            "msgflo_broker_reconnects_total 2",
+            "# TYPE msgflo_fbp_reply_seconds histogram",
+            "msgflo_fbp_reply_seconds_bucket{le=\"0.005\",protocol=\"graph\"} 1",
+            "msgflo_fbp_reply_seconds_bucket{le=\"0.05\",protocol=\"graph\"} 2",
+            "msgflo_fbp_reply_seconds_bucket{le=\"+Inf\",protocol=\"graph\"} 2",
+            "msgflo_fbp_reply_seconds_count{protocol=\"graph\"} 2",
+            "msgflo_fbp_reply_seconds_count{protocol=\"runtime\"} 0",
             "# EOF",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");

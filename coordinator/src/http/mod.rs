@@ -11,10 +11,12 @@
 //! - `head.rs` — [`head`]: reading a request head, telling an upgrade apart;
 //! - `prefixed.rs` — [`Prefixed`]: the head handed on to the WebSocket
 //!   handshake as if unread;
-//! - `exposition.rs` — [`exposition`]: metrics in Prometheus' text format.
+//! - `exposition.rs` — [`exposition`]: metrics in Prometheus' text format;
+//!   `histograms.rs` — histograms filled from a snapshot's counts.
 
 pub mod exposition;
 pub mod head;
+mod histograms;
 mod prefixed;
 
 pub use prefixed::Prefixed;

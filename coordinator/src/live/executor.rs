@@ -84,6 +84,12 @@ impl Executor {
         self.transport.is_connected()
     }
 
+    /// How many times the broker connection was made again after it was
+    /// lost.
+    pub(super) fn broker_reconnects(&self) -> u64 {
+        self.transport.reconnects()
+    }
+
     pub(super) fn new(
         transport: Arc<dyn Transport>,
         children: Children,

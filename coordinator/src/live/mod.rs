@@ -22,12 +22,15 @@
 //!   participants' `health` and the inport queues' depths, every second.
 //! - `control.rs` — [`Control`], a handle for what comes from outside
 //!   (the tokens file read again).
+//! - `replies.rs` — timing the answers to clients' commands, for
+//!   `/metrics`.
 
 mod calling;
 mod control;
 mod executor;
 mod feeds;
 mod observer;
+mod replies;
 
 pub use control::{Control, Stopped};
 
@@ -55,6 +58,8 @@ pub struct Coordinator {
     /// executor's tasks report.
     reports: mpsc::Receiver<Report>,
     exits: mpsc::UnboundedReceiver<ChildExit>,
+    /// How long answers to clients' commands took.
+    replies: replies::Replies,
 }
 
 impl Coordinator {
@@ -78,6 +83,7 @@ impl Coordinator {
             exec: executor::Executor::new(transport, children, mode, report),
             reports,
             exits,
+            replies: replies::Replies::default(),
         }
     }
 
@@ -108,6 +114,8 @@ impl Coordinator {
         let feed = feeds::discovery(discovery, self.exec.reporter());
         loop {
             let deadline = self.core.next_deadline();
+            // A client's command, timed until the core answers it.
+            let mut asked = None;
             // Biased: a client's frames go before broker reports and the
             // timer, so a frame already here is never judged late (a data
             // packet held for the `endgroup` right behind it, `HOLD`).
@@ -120,7 +128,10 @@ impl Coordinator {
                         self.exec.forget_client(id);
                         CoreEvent::Disconnected(id)
                     }
-                    Some(Event::Frame(id, text)) => CoreEvent::Frame(id, text),
+                    Some(Event::Frame(id, text, arrived)) => {
+                        asked = Some(replies::Asked::new(id, &text, arrived));
+                        CoreEvent::Frame(id, text)
+                    }
                     Some(Event::Scrape { shown, reply }) => {
                         let _ = reply.send(self.scrape(shown.as_deref()));
                         continue;
@@ -160,7 +171,11 @@ impl Coordinator {
             };
             let actions = self.core.handle(event, now());
             let burst = actions.len() >= BURST;
+            let answering = asked.filter(|asked| asked.answered_by(&actions));
             self.perform(actions);
+            if let Some(asked) = answering {
+                self.replies.answered(asked);
+            }
             if burst {
                 give_back_freed_memory();
             }
@@ -180,6 +195,8 @@ impl Coordinator {
         let seen = self.view(shown).unwrap_or_default();
         Some(Snapshot {
             broker_connected: self.exec.broker_connected(),
+            broker_reconnects: self.exec.broker_reconnects(),
+            fbp_reply_seconds: self.replies.snapshot(),
             ..snapshot.with(&seen)
         })
     }

@@ -59,6 +59,7 @@ fn health(processed: u64, failed: u64) -> Health {
         broker: BrokerState {
             url: "amqp://x".into(),
             connected: true,
+            reconnects: 0,
         },
         ..Health::default()
     }

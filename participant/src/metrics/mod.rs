@@ -1,6 +1,7 @@
 //! A participant's own Prometheus metrics (`--metrics-addr ADDR`): what it
 //! took, processed, failed and sent per port, how long processing took, what
-//! is in flight, whether the broker connection is up, when it started.
+//! is in flight, whether the broker connection is up and how often it was
+//! made again, when it started.
 //!
 //! Every series is named `msgflo_participant_…` and labelled with the
 //! participant's `role` (and `port` where one applies). The counters are the
@@ -12,8 +13,11 @@
 //! - this file — `Metrics`: the registry and the per-port handles, made
 //!   once before the first message; `Metrics::encode` for a scrape.
 //! - `seconds.rs` — the processing-time histogram, on atomics only.
+//! - `broker.rs` — the broker connection's gauge and reconnect counter,
+//!   read from the transport at scrape time.
 //! - `serve.rs` — the HTTP endpoint: `GET /metrics`, everything else 404.
 
+mod broker;
 mod seconds;
 mod serve;
 
@@ -22,11 +26,11 @@ pub use serve::BindError;
 pub(crate) use serve::{bind, serve};
 
 use crate::transport::Transport;
-use prometheus_client::encoding::{EncodeLabelSet, EncodeMetric, MetricEncoder};
+use broker::{Connected, Reconnects};
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -114,7 +118,12 @@ impl Metrics {
         registry.register(
             "broker_connected",
             "1 while the connection to the broker is up",
-            Connected(transport),
+            Connected(transport.clone()),
+        );
+        registry.register(
+            "broker_reconnects",
+            "Times the connection to the broker was made again after it was lost (MQTT: of its two connections, the session's and the publisher's)",
+            Reconnects(transport),
         );
         let started = Gauge::<f64, AtomicU64>::default();
         let since_epoch = std::time::SystemTime::now()
@@ -152,25 +161,6 @@ impl Metrics {
         let mut text = String::new();
         prometheus_client::encoding::prometheus_text::encode(&mut text, &self.registry)?;
         Ok(text)
-    }
-}
-
-/// The broker connection as a gauge, read at scrape time.
-struct Connected(Arc<dyn Transport>);
-
-impl std::fmt::Debug for Connected {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Connected").finish_non_exhaustive()
-    }
-}
-
-impl EncodeMetric for Connected {
-    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
-        encoder.encode_gauge(&i64::from(self.0.is_connected()))
-    }
-
-    fn metric_type(&self) -> MetricType {
-        MetricType::Gauge
     }
 }
 

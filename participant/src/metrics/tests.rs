@@ -78,6 +78,29 @@ async fn the_handles_count_into_the_encoded_series() {
 }
 
 #[tokio::test]
+async fn broker_reconnects_are_what_the_transport_counted() {
+    let name = format!("metrics-reconnects-{}", uuid::Uuid::new_v4().simple());
+    let options = ConnectOptions {
+        client_id: "repeat-1".into(),
+        ..ConnectOptions::default()
+    };
+    let transport = transport::connect(&format!("memory://{name}"), options)
+        .await
+        .expect("an in-memory broker");
+    let metrics = Metrics::new("repeat", transport);
+    let series = r#"msgflo_participant_broker_reconnects_total{role="repeat"}"#;
+    let text = metrics.encode().expect("encodes");
+    assert_eq!(value(&text, series), Some(0.0), "{text}");
+    assert!(
+        text.contains("# TYPE msgflo_participant_broker_reconnects_total counter"),
+        "{text}"
+    );
+    transport::memory::kill_connection(&name, "repeat-1").expect("killed");
+    let text = metrics.encode().expect("encodes");
+    assert_eq!(value(&text, series), Some(1.0), "{text}");
+}
+
+#[tokio::test]
 async fn the_same_port_gets_the_same_series() {
     let metrics = metrics().await;
     metrics.inport("in").processed.inc();

@@ -97,6 +97,7 @@ impl Answering {
                 let broker = BrokerState {
                     url: self.transport.broker().to_string(),
                     connected: self.transport.is_connected(),
+                    reconnects: self.transport.reconnects(),
                 };
                 serde_json::to_value(self.stats.health(broker)).map_err(|e| e.to_string())
             }

@@ -232,16 +232,17 @@ impl Base {
             transport.declare_outport(&queue).await?;
             outport_queues.push((port.id.to_string(), queue));
         }
-        let mut outputs = Outputs::new(transport.clone(), outport_queues.iter().cloned());
-        if let Some(metrics) = &metrics {
-            let sent = outport_queues
-                .iter()
-                .map(|(port, _)| (port.clone(), metrics.outport(port)));
-            outputs = outputs.counting(sent.collect());
-        }
         let (stop, stopped) = watch::channel(false);
-        let ports = spec.inports.iter().map(|p| p.id.as_str());
-        let stats = stats::Stats::with(ports, metrics.as_ref(), options.prefetch.max(1));
+        let stats = stats::Stats::with(
+            spec.inports.iter().map(|p| p.id.as_str()),
+            outport_queues.iter().map(|(port, _)| port.as_str()),
+            metrics.as_ref(),
+            options.prefetch.max(1),
+        );
+        // Every message sent on an outport is counted: `health` says it,
+        // and so does `/metrics` when served.
+        let outputs = Outputs::new(transport.clone(), outport_queues.iter().cloned())
+            .counting(stats.outport_counters());
         let (prefetch, _) = watch::channel(options.prefetch.max(1));
         let mut tasks = JoinSet::new();
         if let (Some(listener), Some(metrics)) = (listener, metrics) {

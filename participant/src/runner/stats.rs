@@ -1,14 +1,17 @@
 //! What `health` reports ([`msgflo_protocol::calls::Health`]): counted as
 //! messages are taken and settled, by the inport loops (`inport.rs`) and the
-//! graph's delivery tokens (`graph.rs`). Atomics only on the message path.
+//! graph's delivery tokens (`graph.rs`), and as they are sent on an outport
+//! (the counters [`Stats::outport_counters`] hands to `Outputs`). Atomics
+//! only on the message path.
 //! With `--metrics-addr` the same atomics are the Prometheus series
 //! (`crate::metrics`), and the time from taken to settled is measured too.
 
 use crate::metrics::{InportMetrics, Metrics};
 use crate::runtime::Statuses;
 use msgflo_protocol::calls::{BrokerState, Health, LastError, PortCounts};
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Display;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -22,6 +25,8 @@ pub(crate) struct Taken(Option<Instant>);
 pub(crate) struct Stats {
     started: Instant,
     ports: BTreeMap<String, InportMetrics>,
+    /// Messages sent, per outport.
+    sent: BTreeMap<String, Counter>,
     in_flight: Gauge<u64, AtomicU64>,
     /// Processing time is measured (metrics are served).
     timed: bool,
@@ -33,24 +38,34 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
-    /// Counters for `inports`, from now (no metrics).
+    /// Counters for `inports` and `outports`, from now (no metrics).
     #[cfg(test)]
-    pub(crate) fn new<'a>(inports: impl IntoIterator<Item = &'a str>, prefetch: u16) -> Self {
-        Self::with(inports, None, prefetch)
+    pub(crate) fn new<'a>(
+        inports: impl IntoIterator<Item = &'a str>,
+        outports: impl IntoIterator<Item = &'a str>,
+        prefetch: u16,
+    ) -> Self {
+        Self::with(inports, outports, None, prefetch)
     }
 
     /// [`Stats::new`], counting into `metrics` (if any) too.
     pub(crate) fn with<'a>(
         inports: impl IntoIterator<Item = &'a str>,
+        outports: impl IntoIterator<Item = &'a str>,
         metrics: Option<&Metrics>,
         prefetch: u16,
     ) -> Self {
         let handles = |port: &str| metrics.map(|m| m.inport(port)).unwrap_or_default();
+        let sent = |port: &str| metrics.map(|m| m.outport(port)).unwrap_or_default();
         Self {
             started: Instant::now(),
             ports: inports
                 .into_iter()
                 .map(|p| (p.to_owned(), handles(p)))
+                .collect(),
+            sent: outports
+                .into_iter()
+                .map(|p| (p.to_owned(), sent(p)))
                 .collect(),
             in_flight: metrics.map(|m| m.in_flight.clone()).unwrap_or_default(),
             timed: metrics.is_some(),
@@ -59,6 +74,15 @@ impl Stats {
             draining: AtomicBool::new(false),
             links: Mutex::new(None),
         }
+    }
+
+    /// The counter of each outport, for `Outputs` to count each message
+    /// sent into (the same atomics `health` and `/metrics` read).
+    pub(crate) fn outport_counters(&self) -> HashMap<String, Counter> {
+        self.sent
+            .iter()
+            .map(|(port, counter)| (port.clone(), counter.clone()))
+            .collect()
     }
 
     /// Reports the links of the graph's `core/Remote` nodes from now on.
@@ -136,6 +160,11 @@ impl Stats {
                     (port.clone(), counts)
                 })
                 .collect(),
+            sent: self
+                .sent
+                .iter()
+                .map(|(port, counter)| (port.clone(), counter.get()))
+                .collect(),
             last_error: last.as_ref().map(|(message, at)| LastError {
                 message: message.clone(),
                 ms_ago: ms(at.elapsed()),
@@ -160,7 +189,7 @@ mod tests {
 
     #[test]
     fn counts_what_was_taken_and_how_it_ended() {
-        let stats = Stats::new(["in", "other"], 8);
+        let stats = Stats::new(["in", "other"], ["out"], 8);
         let taken: Vec<Taken> = (0..4).map(|_| stats.taken()).collect();
         assert!(taken[0].0.is_none(), "not timed without metrics");
         stats.settled("in", false, taken[0]);
@@ -177,6 +206,7 @@ mod tests {
             }
         );
         assert_eq!(health.ports["other"], PortCounts::default());
+        assert_eq!(health.sent["out"], 0, "an outport is listed before it sent");
         let last = health.last_error.expect("an error");
         assert_eq!(last.message, "node f (test/Fail) failed: boom");
         assert_eq!((health.prefetch, health.draining), (8, false));
@@ -193,7 +223,7 @@ mod tests {
             .await
             .expect("connects");
         let metrics = Metrics::new("r", transport);
-        let stats = Stats::with(["in"], Some(&metrics), 8);
+        let stats = Stats::with(["in"], ["out"], Some(&metrics), 8);
         let (a, b) = (stats.taken(), stats.taken());
         assert!(a.0.is_some(), "timed when metrics are served");
         stats.settled("in", false, a);
@@ -204,8 +234,11 @@ mod tests {
             (health.ports["in"].processed, health.ports["in"].failed),
             (1, 1)
         );
+        stats.outport_counters()["out"].inc_by(2);
+        assert_eq!(stats.health(BrokerState::default()).sent["out"], 2);
         let text = metrics.encode().expect("encodes");
         assert!(text.contains("msgflo_participant_messages_in_total{role=\"r\",port=\"in\"} 1\n"));
+        assert!(text.contains("msgflo_participant_messages_out_total{role=\"r\",port=\"out\"} 2\n"));
         assert!(text
             .contains("msgflo_participant_processing_seconds_count{role=\"r\",port=\"in\"} 2\n"));
         assert!(
@@ -216,7 +249,7 @@ mod tests {
 
     #[test]
     fn health_tells_the_state_of_each_remote_link() {
-        let stats = Stats::new(["in"], 8);
+        let stats = Stats::new(["in"], ["out"], 8);
         assert!(stats.health(BrokerState::default()).links.is_empty());
         let links = Statuses::default();
         stats.set_links(links.clone());

@@ -321,8 +321,9 @@ pub async fn unacked_message_comes_back(h: &dyn Harness) -> Result<()> {
     Ok(())
 }
 
-/// The broker closes the connection: the transport reconnects, its consumer
-/// and bindings work again, and publishing resumes; every message arrives.
+/// The broker closes the connection: the transport reconnects (and counts
+/// it), its consumer and bindings work again, and publishing resumes; every
+/// message arrives.
 pub async fn recovers_after_the_broker_closes_the_connection(h: &dyn Harness) -> Result<()> {
     let (pub_t, sub_t) = (h.connect("rec-pub").await?, h.connect("rec-sub").await?);
     let out = outport(&pub_t, "contract.recover.OUT").await?;
@@ -334,6 +335,7 @@ pub async fn recovers_after_the_broker_closes_the_connection(h: &dyn Harness) ->
         pub_t.publish(&out, m.clone()).await?;
     }
     let mut got = take(&mut c, 50).await?;
+    ensure!(sub_t.reconnects() == 0, "reconnected before the close");
     h.kill_connections(&["rec-pub", "rec-sub"]).await?;
     // Publishing right after the close waits for the reconnection, then goes on.
     for m in &msgs[100..] {
@@ -348,6 +350,12 @@ pub async fn recovers_after_the_broker_closes_the_connection(h: &dyn Harness) ->
     ensure!(
         unique == msgs.into_iter().collect::<BTreeSet<_>>(),
         "messages lost across the reconnection"
+    );
+    // Its consumer took messages after the close: it reconnected.
+    ensure!(
+        sub_t.reconnects() >= 1,
+        "reconnects not counted: {}",
+        sub_t.reconnects()
     );
     Ok(())
 }

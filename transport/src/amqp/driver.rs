@@ -14,6 +14,7 @@ use crate::brokers;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -73,9 +74,16 @@ pub(super) struct DriverHandle {
     commands: mpsc::Sender<Command>,
     state: watch::Receiver<State>,
     broker: BrokerUrl,
+    /// Connections made again after one was lost (the driver counts).
+    reconnects: Arc<AtomicU64>,
 }
 
 impl DriverHandle {
+    /// How many times the connection was made again after it was lost.
+    pub(super) fn reconnects(&self) -> u64 {
+        self.reconnects.load(Ordering::Relaxed)
+    }
+
     /// The connection state, for publishers and consumers.
     pub(super) fn state(&self) -> watch::Receiver<State> {
         self.state.clone()
@@ -129,7 +137,9 @@ pub(super) fn spawn(
     let (state_tx, state) = watch::channel(State::Up(session.clone()));
     let (commands, receiver) = mpsc::channel(64);
     let broker = targets[0].0.clone();
+    let reconnects = Arc::new(AtomicU64::new(0));
     let driver = Driver {
+        reconnects: reconnects.clone(),
         targets,
         current,
         max_backoff,
@@ -144,6 +154,7 @@ pub(super) fn spawn(
         commands,
         state,
         broker,
+        reconnects,
     }
 }
 
@@ -158,6 +169,8 @@ struct Driver {
     topology: Topology,
     pending: VecDeque<(Op, Reply)>,
     close_reply: Option<oneshot::Sender<()>>,
+    /// Counts each connection made again (read by [`DriverHandle`]).
+    reconnects: Arc<AtomicU64>,
 }
 
 /// How serving a live connection ended.
@@ -299,7 +312,8 @@ impl Driver {
                             warn!(from = %self.broker(), to = %url, "failed over to another broker");
                         }
                         self.current = index;
-                        info!(broker = %url, attempts, down_ms, "reconnected");
+                        let reconnects = self.reconnects.fetch_add(1, Ordering::Relaxed) + 1;
+                        info!(broker = %url, attempts, down_ms, reconnects, "reconnected");
                         let session = Arc::new(session);
                         self.state.send_replace(State::Up(session.clone()));
                         return Some((link, session));

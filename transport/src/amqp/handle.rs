@@ -140,6 +140,10 @@ impl Transport for AmqpTransport {
         matches!(&*self.driver.state().borrow(), State::Up(session) if session.alive())
     }
 
+    fn reconnects(&self) -> u64 {
+        self.driver.reconnects()
+    }
+
     async fn declare_inport(&self, queue: &QueueName) -> Result<()> {
         self.declare(
             "declare inport",

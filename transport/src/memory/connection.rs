@@ -100,6 +100,10 @@ impl Transport for MemoryTransport {
         !self.closed.load(Ordering::Acquire)
     }
 
+    fn reconnects(&self) -> u64 {
+        self.broker.with_state(|s| s.reconnects(self.conn))
+    }
+
     async fn declare_inport(&self, queue: &QueueName) -> Result<()> {
         self.step("declare inport", queue, |s| {
             declare_inport(s, queue);

@@ -145,9 +145,11 @@ fn a_killed_connection_gets_its_unacked_back_on_the_same_consumer() {
     send(&mut s, &["1", "2", "3"]);
     let got = a.take();
     assert_eq!(got.len(), 2);
+    assert_eq!(s.reconnects(conn), 0);
     assert_eq!(s.kill_client("client"), 1);
     assert_eq!(s.kill_client("nobody"), 0);
     assert_eq!(s.connections_of("other"), [other]);
+    assert_eq!((s.reconnects(conn), s.reconnects(other)), (1, 0));
     let back = a.take();
     let texts: Vec<_> = back.iter().map(|h| h.payload.clone()).collect();
     assert_eq!(texts, ["1", "2"]);

@@ -54,6 +54,9 @@ pub(super) struct State<O> {
     pub(super) consumers: Consumers<O>,
     /// Open connections and their client ids.
     pub(super) connections: HashMap<ConnId, String>,
+    /// Open connections dropped and reopened ([`State::kill_client`]), how
+    /// often each.
+    reconnects: HashMap<ConnId, u64>,
     next_conn: u64,
 }
 
@@ -64,6 +67,7 @@ impl<O> Default for State<O> {
             queues: HashMap::new(),
             consumers: Consumers::default(),
             connections: HashMap::new(),
+            reconnects: HashMap::new(),
             next_conn: 0,
         }
     }
@@ -304,6 +308,7 @@ impl<O: Outlet> State<O> {
     pub(super) fn drop_connection(&mut self, conn: ConnId, reopen: bool) {
         if !reopen {
             self.connections.remove(&conn);
+            self.reconnects.remove(&conn);
         }
         self.consumers
             .drop_connection(conn, reopen, &mut self.queues);
@@ -315,8 +320,14 @@ impl<O: Outlet> State<O> {
         let conns = self.connections_of(client_id);
         for conn in &conns {
             self.drop_connection(*conn, true);
+            *self.reconnects.entry(*conn).or_default() += 1;
         }
         conns.len()
+    }
+
+    /// How often `conn` was dropped and reopened.
+    pub(super) fn reconnects(&self, conn: ConnId) -> u64 {
+        self.reconnects.get(&conn).copied().unwrap_or(0)
     }
 
     /// Deletes `queue` as AMQP's `queue.delete` does: its messages, its

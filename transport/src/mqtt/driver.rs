@@ -429,6 +429,7 @@ impl Driver {
     fn on_connected(&mut self, session_present: bool) {
         self.connected = true;
         self.shared.connected.store(true, Ordering::Release);
+        self.shared.reconnects.fetch_add(1, Ordering::Relaxed);
         self.backoff.reset();
         self.failover.connected();
         // Subscriptions first, then whatever waited for the connection.

@@ -5,7 +5,7 @@ use super::super::{BrokerUrl, Delivery, Result, TransportError};
 use super::outbox::Reply;
 use bytes::Bytes;
 use msgflo_protocol::ids::QueueName;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -79,6 +79,9 @@ pub(super) struct Shared {
     pub keep_subscriptions: bool,
     /// The driver has a live connection.
     pub connected: AtomicBool,
+    /// Connections made again after one was lost (counted by the driver
+    /// at each CONNACK after the first).
+    pub reconnects: AtomicU64,
     /// The session's connection generation: a lost connection starts the
     /// next, and the broker sends the unacked messages of the ones before
     /// again (see `consumer.rs`). The publisher's stays 0.
@@ -95,6 +98,7 @@ impl Shared {
             publish_timeout: options.publish_timeout,
             keep_subscriptions: options.keep_subscriptions,
             connected: AtomicBool::new(true),
+            reconnects: AtomicU64::new(0),
             generation: watch::Sender::new(0),
             closed: AtomicBool::new(false),
         })

@@ -309,6 +309,11 @@ impl Transport for MqttTransport {
         self.consumer.check_open().is_ok() && up(&self.consumer) && up(&self.publisher)
     }
 
+    fn reconnects(&self) -> u64 {
+        let of = |handle: &Handle| handle.shared.reconnects.load(Ordering::Relaxed);
+        of(&self.consumer) + of(&self.publisher)
+    }
+
     async fn declare_inport(&self, queue: &QueueName) -> Result<()> {
         self.usable(queue, "declare inport")
     }

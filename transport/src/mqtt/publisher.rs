@@ -261,6 +261,7 @@ impl Publisher {
     fn on_connected(&mut self) {
         self.connected = true;
         self.shared.connected.store(true, Ordering::Release);
+        self.shared.reconnects.fetch_add(1, Ordering::Relaxed);
         self.backoff.reset();
         self.failover.connected();
         self.unmatched.reconnected(Instant::now().into_std());

@@ -14,7 +14,7 @@
 'use strict';
 
 const path = require('path');
-const readline = require('readline');
+const answerCommands = require('./commands');
 const { chromium } = require('playwright-core');
 
 const shots = process.env.SHOTS;
@@ -84,19 +84,7 @@ async function main() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
-  const lines = readline.createInterface({ input: process.stdin });
-  for await (const line of lines) {
-    let answer;
-    try {
-      const command = JSON.parse(line);
-      const run = commands[command.cmd];
-      if (!run) throw new Error(`unknown command ${command.cmd}`);
-      answer = { ok: await run(command) };
-    } catch (e) {
-      answer = { error: String(e && e.message ? e.message : e).split('\n')[0] };
-    }
-    process.stdout.write(`${JSON.stringify(answer)}\n`);
-  }
+  await answerCommands(commands);
   await browser.close();
 }
 

@@ -38,7 +38,7 @@
 const http = require('http');
 const fs = require('fs');
 const path = require('path');
-const readline = require('readline');
+const answerCommands = require('./commands');
 const { chromium } = require('playwright-core');
 
 const root = process.env.NOFLO_UI;
@@ -386,19 +386,7 @@ async function main() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   process.stdout.write(`${JSON.stringify({ ide: `http://127.0.0.1:${server.address().port}/` })}\n`);
-  const lines = readline.createInterface({ input: process.stdin });
-  for await (const line of lines) {
-    let answer;
-    try {
-      const command = JSON.parse(line);
-      const run = commands[command.cmd];
-      if (!run) throw new Error(`unknown command ${command.cmd}`);
-      answer = { ok: await run(command) };
-    } catch (e) {
-      answer = { error: String(e && e.message ? e.message : e).split('\n')[0] };
-    }
-    process.stdout.write(`${JSON.stringify(answer)}\n`);
-  }
+  await answerCommands(commands);
   await browser.close();
   server.close();
 }

@@ -30,6 +30,19 @@ pub fn binary(name: &str) -> Result<PathBuf> {
     built(&profile_dir()?.join(name))
 }
 
+/// `PATH` with the directory of the built binaries first, so that a
+/// library's commands (`msgflo-participant`, `msgflo-examples`) are found
+/// as a user's shell finds them.
+pub fn path_with_binaries() -> Result<String> {
+    let dir = binary("msgflo-participant")?
+        .parent()
+        .context("binary directory")?
+        .to_path_buf();
+    binary("msgflo-examples")?;
+    let old = std::env::var("PATH").unwrap_or_default();
+    Ok(format!("{}:{old}", dir.display()))
+}
+
 /// The path of the freshly built example `name` (of any workspace package).
 pub fn example(name: &str) -> Result<PathBuf> {
     built(&profile_dir()?.join("examples").join(name))

@@ -11,6 +11,7 @@
 use anyhow::{ensure, Context, Result};
 use msgflo_tests::fbp_client::{start, Client};
 use msgflo_tests::process::{participant, spawn_ready};
+use msgflo_tests::prometheus::{self, samples};
 use msgflo_tests::proxy::CutProxy;
 use msgflo_tests::unique;
 use msgflo_tests::vhost::Vhost;
@@ -21,40 +22,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const WAIT: Duration = Duration::from_secs(30);
 const SECRET: &str = "metrics-s3cret";
 
-/// Every sample of a scrape, as `name{label="value",...}` -> value.
-fn samples(text: &str) -> Result<BTreeMap<String, f64>> {
-    let lines = text.lines().map(|l| Ok(l.to_owned()));
-    let scrape = prometheus_parse::Scrape::parse(lines).context("not Prometheus text")?;
-    let mut samples = BTreeMap::new();
-    for sample in scrape.samples {
-        let mut labels: Vec<String> = sample
-            .labels
-            .iter()
-            .map(|(k, v)| format!("{k}=\"{v}\""))
-            .collect();
-        labels.sort();
-        let name = match labels.is_empty() {
-            true => sample.metric.clone(),
-            false => format!("{}{{{}}}", sample.metric, labels.join(",")),
-        };
-        let value = match sample.value {
-            prometheus_parse::Value::Gauge(v)
-            | prometheus_parse::Value::Counter(v)
-            | prometheus_parse::Value::Untyped(v) => v,
-            _ => continue,
-        };
-        samples.insert(name, value);
-    }
-    Ok(samples)
-}
-
 /// One scrape of the coordinator on `port` (no secret), as [`samples`].
 async fn scrape(port: u16) -> Result<BTreeMap<String, f64>> {
-    // reqwest's rustls wants a process-wide provider (ring, as the rest).
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let response = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await?;
-    ensure!(response.status() == 200, "{}", response.status());
-    samples(&response.text().await?)
+    prometheus::scrape(&format!("http://127.0.0.1:{port}/metrics")).await
 }
 
 /// Scrapes until `done` holds (within [`WAIT`]): that scrape.
@@ -63,18 +33,8 @@ async fn scrape_until(
     what: &str,
     done: impl Fn(&BTreeMap<String, f64>) -> bool,
 ) -> Result<BTreeMap<String, f64>> {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let found = scrape(port).await?;
-        if done(&found) {
-            return Ok(found);
-        }
-        ensure!(
-            tokio::time::Instant::now() < deadline,
-            "not {what}: {found:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    prometheus::scrape_until(&url, what, WAIT, done).await
 }
 
 /// How many answers of `protocol` the reply-time histogram counted.

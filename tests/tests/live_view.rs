@@ -16,10 +16,10 @@ use anyhow::{ensure, Context, Result};
 use bytes::Bytes;
 use msgflo_participant::protocol::ids::QueueName;
 use msgflo_participant::transport::{connect, ConnectOptions};
-use msgflo_tests::bins::binary;
+use msgflo_tests::bins::path_with_binaries;
 use msgflo_tests::browser::Driver;
 use msgflo_tests::fbp_client::{start, start_with, Coordinator};
-use msgflo_tests::prometheus::samples;
+use msgflo_tests::prometheus::scrape_until;
 use msgflo_tests::vhost::Vhost;
 use msgflo_tests::workspace_root;
 use serde_json::{json, Value};
@@ -31,18 +31,6 @@ const WAIT: Duration = Duration::from_secs(60);
 const ROLES: [&str; 7] = [
     "ingest", "jobs", "parse", "rejected", "totals", "audit", "report",
 ];
-
-/// `PATH` with the built binaries first, so the example library's
-/// `msgflo-participant` and `msgflo-examples` are found.
-fn path_with_binaries() -> Result<String> {
-    let dir = binary("msgflo-participant")?
-        .parent()
-        .context("binary directory")?
-        .to_path_buf();
-    binary("msgflo-examples")?;
-    let old = std::env::var("PATH").unwrap_or_default();
-    Ok(format!("{}:{old}", dir.display()))
-}
 
 /// The example pipeline's coordinator in `vhost`, starting its
 /// participants; returns once every one of them announced itself.
@@ -348,47 +336,29 @@ async fn edge_counters_grow_by_what_was_sent() -> Result<()> {
     let vhost = Vhost::new("live-view-metrics")?;
     let coordinator = pipeline(&vhost, &[]).await?;
     let metrics = format!("http://127.0.0.1:{}/metrics", coordinator.port);
-    let scrape = || async {
-        let text = http().get(&metrics).send().await?.text().await?;
-        samples(&text)
-    };
     let series = |edge: &str| format!("msgflo_edge_messages_total{{edge=\"{edge}\"}}");
     let (into_jobs, out_of_totals) = (
         series("ingest() OUT -> IN jobs()"),
         series("totals() OUT -> IN report()"),
     );
     // The first scrape starts the observing; wait for its first numbers.
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let before = loop {
-        let now = scrape().await?;
-        if now.contains_key(&into_jobs) && now.contains_key(&out_of_totals) {
-            break now;
-        }
-        ensure!(
-            tokio::time::Instant::now() < deadline,
-            "no edge counters: {now:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let before = scrape_until(&metrics, "edge counters", WAIT, |now| {
+        now.contains_key(&into_jobs) && now.contains_key(&out_of_totals)
+    })
+    .await?;
     let load = Load::start(&vhost, false).await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let sent = load.stop().await? as f64;
     let grown = |now: &std::collections::BTreeMap<String, f64>, name: &str| {
         now.get(name).copied().unwrap_or(0.0) - before.get(name).copied().unwrap_or(0.0)
     };
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let now = scrape().await?;
-        let (a, b) = (grown(&now, &into_jobs), grown(&now, &out_of_totals));
-        if a == sent && b == sent {
-            break;
-        }
-        ensure!(
-            tokio::time::Instant::now() < deadline && a <= sent && b <= sent,
-            "sent {sent}: {into_jobs} grew by {a}, {out_of_totals} by {b}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let what = format!("{into_jobs} and {out_of_totals} grown by the {sent} sent");
+    let after = scrape_until(&metrics, &what, WAIT, |now| {
+        grown(now, &into_jobs) >= sent && grown(now, &out_of_totals) >= sent
+    })
+    .await?;
+    let (a, b) = (grown(&after, &into_jobs), grown(&after, &out_of_totals));
+    ensure!(a == sent && b == sent, "sent {sent}: grew by {a} and {b}");
     ensure!(sent > 50.0, "the load sent only {sent}");
     Ok(())
 }

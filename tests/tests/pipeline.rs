@@ -10,7 +10,7 @@
 use anyhow::{ensure, Context, Result};
 use msgflo_participant::protocol::graph::{Connection, Graph};
 use msgflo_participant::protocol::ids::QueueName;
-use msgflo_tests::bins::binary;
+use msgflo_tests::bins::{binary, path_with_binaries};
 use msgflo_tests::fbp_client::start;
 use msgflo_tests::process::{run_to_end, spawn_ready, Spawned};
 use msgflo_tests::tools::start_setup;
@@ -53,18 +53,6 @@ fn renamed_pipeline(dir: &Path, suffix: &str) -> Result<(PathBuf, impl Fn(&str) 
     let path = dir.join("pipeline.json");
     std::fs::write(&path, serde_json::to_vec_pretty(&renamed)?)?;
     Ok((path, name))
-}
-
-/// `PATH` with the directory of the built binaries first, so the example
-/// library's `msgflo-participant` and `msgflo-examples` are found.
-fn path_with_binaries() -> Result<String> {
-    let dir = binary("msgflo-participant")?
-        .parent()
-        .context("binary directory")?
-        .to_path_buf();
-    binary("msgflo-examples")?;
-    let old = std::env::var("PATH").unwrap_or_default();
-    Ok(format!("{}:{old}", dir.display()))
 }
 
 /// An order line for order `i`, and its total in cents.

@@ -7,10 +7,11 @@
 //! - a node's `processed` / `failed` (dead-lettered) / `in_flight`: the sum
 //!   of its participants' `health` counters (participants that answer
 //!   calls: msgflo-rs ones; msgflo-nodejs and msgflo-python ones do not);
-//! - an edge's `messages`: what its routes' sources sent — an outport's
-//!   `sent` count where participants report one, else what the target
-//!   inport took (processed + failed); a dead-letter route: what the
-//!   source inport's participants failed;
+//! - an edge's `messages`: what its sources sent — an outport's `sent`
+//!   count where its participants report one (msgflo-rs participants
+//!   since health's `sent`), else the most one of its target inports took
+//!   (processed + failed); a dead-letter route: what the source inport's
+//!   participants failed;
 //! - an edge's `depth`: the messages waiting in its target queues (AMQP: a
 //!   passive declare; MQTT keeps no queue to ask: none);
 //! - an edge's `dead`: what the target inport's participants dead-lettered.
@@ -114,8 +115,7 @@ pub fn numbers(
         numbers.nodes.insert(node.id.clone(), counts);
     }
     for edge in &topology.edges {
-        let messages =
-            |o: &Observation| sum(edge.routes.iter().map(|r| route_messages(topology, r, o)));
+        let messages = |o: &Observation| edge_messages(topology, &edge.routes, o);
         let targets: BTreeSet<&str> = edge
             .routes
             .iter()
@@ -211,13 +211,53 @@ fn port_counts(
     total
 }
 
-/// Messages `route` carried so far, as `seen`.
-fn route_messages(topology: &Topology, route: &Route, seen: &Observation) -> Option<u64> {
-    let End { node, port } = &route.from;
-    if route.dead {
-        return port_counts(topology, node, port, seen).map(|(_, failed)| failed);
+/// Messages an edge made of `routes` carried so far, as `seen`: what each
+/// of their sources sent, counted once per source.
+fn edge_messages(topology: &Topology, routes: &[Route], seen: &Observation) -> Option<u64> {
+    let mut sources: Vec<(&End, bool)> = Vec::new();
+    for route in routes {
+        if !sources.contains(&(&route.from, route.dead)) {
+            sources.push((&route.from, route.dead));
+        }
     }
-    port_counts(topology, &route.to.node, &route.to.port, seen).map(|(p, f)| p + f)
+    sum(sources.into_iter().map(|(from, dead)| {
+        let targets = routes.iter().filter(|r| &r.from == from && r.dead == dead);
+        source_messages(topology, from, dead, targets, seen)
+    }))
+}
+
+/// Messages from one source so far: what an outport's participants sent
+/// (where they count it), else the most any of its targets took (each
+/// target takes a copy); what an inport's participants dead-lettered.
+fn source_messages<'a>(
+    topology: &Topology,
+    from: &End,
+    dead: bool,
+    mut targets: impl Iterator<Item = &'a Route>,
+    seen: &Observation,
+) -> Option<u64> {
+    if dead {
+        return port_counts(topology, &from.node, &from.port, seen).map(|(_, failed)| failed);
+    }
+    let sent = sum(answers(topology, &from.node, seen).map(|health| {
+        health
+            .sent
+            .iter()
+            .find(|(port, _)| port.eq_ignore_ascii_case(&from.port))
+            .map(|(_, count)| *count)
+    }));
+    sent.or_else(|| {
+        targets
+            .try_fold(None, |most: Option<u64>, route| {
+                let taken =
+                    port_counts(topology, &route.to.node, &route.to.port, seen).map(|(p, f)| p + f);
+                Some(match (most, taken) {
+                    (Some(m), Some(t)) => Some(m.max(t)),
+                    (m, t) => m.or(t),
+                })
+            })
+            .flatten()
+    })
 }
 
 #[cfg(test)]

@@ -120,6 +120,22 @@ fn edges_count_what_their_targets_took_and_rates_come_from_two_observations() {
 }
 
 #[test]
+fn an_edge_counts_what_its_source_sent_where_the_source_says() {
+    let start = Instant::now();
+    let mut before = seen(start, (0, 0), (0, 0), 0);
+    let mut now = seen(start + Duration::from_secs(1), (5, 0), (5, 0), 0);
+    let sender = |sent: u64| Health {
+        sent: [("OUT".to_owned(), sent)].into(),
+        ..health(0, 0)
+    };
+    before.health.insert("a-1".into(), sender(100));
+    now.health.insert("a-1".into(), sender(130));
+    let numbers = numbers(&topology(), Some(&now), Some(&before), start);
+    let edge = &numbers.edges["a->b"];
+    assert_eq!((edge.messages, edge.rate), (Some(130), Some(30.0)));
+}
+
+#[test]
 fn a_restarted_participant_is_no_negative_rate_and_the_latest_error_wins() {
     let start = Instant::now();
     let before = seen(start, (100, 0), (100, 0), 0);

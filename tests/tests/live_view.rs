@@ -362,3 +362,68 @@ async fn edge_counters_grow_by_what_was_sent() -> Result<()> {
     ensure!(sent > 50.0, "the load sent only {sent}");
     Ok(())
 }
+
+/// On MQTT (the coordinator's embedded broker) the view shows the edge as a
+/// `connectinport` in place, counts what the source sent, and has no depth
+/// (MQTT keeps no queue to ask).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_mqtt_an_edge_counts_what_its_source_sent() -> Result<()> {
+    const MESSAGES: u64 = 50;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let (a, b) = (format!("a{id}"), format!("b{id}"));
+    let dir = tempfile::tempdir()?;
+    let files = msgflo_tests::repeat_pair::RepeatPair::write(dir.path(), &a, &b)?;
+    let path = path_with_binaries()?;
+    let coordinator = start_with("embedded:0", &files.args()?, &[("PATH", &path)]).await?;
+    let broker = coordinator
+        .embedded_broker
+        .clone()
+        .context("no embedded broker line")?;
+    let state = format!("http://127.0.0.1:{}/view/state", coordinator.port);
+    let edge_id = format!("{a}() OUT -> IN {b}()");
+    let wait_for = |what: &'static str, done: Box<dyn Fn(&Value) -> bool>| {
+        let (state, edge_id) = (state.clone(), edge_id.clone());
+        async move {
+            let deadline = tokio::time::Instant::now() + WAIT;
+            loop {
+                let seen = get_json(&state, None).await?;
+                let edge = seen["topology"]["edges"]
+                    .as_array()
+                    .and_then(|edges| edges.iter().find(|e| e["id"] == edge_id.as_str()))
+                    .cloned()
+                    .unwrap_or_default();
+                let numbers = seen["numbers"]["edges"][edge_id.as_str()].clone();
+                if done(&json!({"edge": edge, "numbers": numbers})) {
+                    return Ok::<_, anyhow::Error>(numbers);
+                }
+                ensure!(
+                    tokio::time::Instant::now() < deadline,
+                    "{what} within {WAIT:?}: {seen}"
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    wait_for(
+        "the edge in place as a connectinport",
+        Box::new(|e| {
+            let route = &e["edge"]["routes"][0];
+            route["link"] == "connectinport" && route["in_place"] == true
+        }),
+    )
+    .await?;
+    let client = msgflo_tests::client(&broker, "live-view-mqtt").await?;
+    let inport = QueueName::new(format!("{a}.IN"))?;
+    for i in 0..MESSAGES {
+        client
+            .send_to_inport(&inport, Bytes::from(i.to_string()))
+            .await?;
+    }
+    let numbers = wait_for(
+        "the edge's count at what was sent",
+        Box::new(|e| e["numbers"]["messages"].as_u64() == Some(MESSAGES)),
+    )
+    .await?;
+    ensure!(numbers["depth"].is_null(), "a depth on MQTT: {numbers}");
+    Ok(())
+}

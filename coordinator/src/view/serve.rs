@@ -4,7 +4,7 @@
 //! changes (and first), then `state` every second, as server-sent events.
 
 use super::layout::{layout, Layout};
-use super::{Seen, SCRIPT, STATE, STYLE};
+use super::{Seen, EVENTS, SCRIPT, STATE, STYLE};
 use crate::http::{self, Answer, Ask};
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
@@ -35,8 +35,11 @@ pub async fn respond(path: &str, ask: &impl Ask, shown: Option<String>) -> Answe
         Some(None) => return http::unauthorized(),
         None => return http::stopping(),
     };
-    if path != STATE {
-        return ("200 OK", "text/html; charset=utf-8", PAGE.into());
+    match path {
+        // A HEAD of the stream: its head only.
+        EVENTS => return ("200 OK", "text/event-stream", String::new()),
+        STATE => {}
+        _ => return ("200 OK", "text/html; charset=utf-8", PAGE.into()),
     }
     let placed = laid_out(&seen).await;
     let body = serde_json::json!({

@@ -5,6 +5,7 @@
 //! the attributes role, port and queue; the span continues the sent trace,
 //! and its id is the parent the output's `traceparent` names. The
 //! collector is `msgflo_tests::otlp_receiver` (none can be installed here).
+//! An endpoint that is not an OTLP/HTTP URL is one line and exit code 1.
 
 use anyhow::{ensure, Context, Result};
 use bytes::Bytes;
@@ -12,7 +13,7 @@ use msgflo_participant::protocol::ids::QueueName;
 use msgflo_participant::protocol::traceparent::{TraceParent, TRACEPARENT};
 use msgflo_participant::transport::Headers;
 use msgflo_tests::otlp_receiver::OtlpReceiver;
-use msgflo_tests::process::{participant, spawn_ready};
+use msgflo_tests::process::{participant, run_to_end, spawn_ready};
 use msgflo_tests::{amqp_url, client, unique};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, KeyValue};
@@ -116,5 +117,31 @@ async fn one_message_yields_an_exported_span_with_role_and_port() -> Result<()> 
     let (code, stderr) = child.terminate(WAIT).await?;
     ensure!(code == Some(0), "exit {code:?}: {stderr}");
     t.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_endpoint_that_is_not_http_is_one_line_and_exit_code_1() -> Result<()> {
+    for (endpoint, expected) in [
+        ("grpc://127.0.0.1:4317", "needs an http:// or https:// URL"),
+        ("not a url", "otlp_endpoint"),
+    ] {
+        let command = participant(
+            "amqp://127.0.0.1:1",
+            "bad",
+            "core/Repeat",
+            &["--otlp-endpoint", endpoint],
+        )?;
+        let (code, stdout, stderr) = run_to_end(command, WAIT).await?;
+        ensure!(
+            code == Some(1),
+            "{endpoint}: exit {code:?}, stderr {stderr}"
+        );
+        ensure!(stdout.is_empty(), "{endpoint}: stdout {stdout:?}");
+        ensure!(
+            stderr.trim().lines().count() == 1 && stderr.contains(expected),
+            "{endpoint}: stderr {stderr:?}"
+        );
+    }
     Ok(())
 }

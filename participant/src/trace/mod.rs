@@ -57,9 +57,9 @@ pub fn enabled() -> bool {
 }
 
 /// Turns tracing on for this process with `telemetry`'s layer: returns the
-/// layer to give the global subscriber (see
-/// [`msgflo_cli::Telemetry`]). Spans get ids only once that subscriber is
-/// installed.
+/// layer to give the global subscriber ([`msgflo_cli::main_with`] does;
+/// [`crate::cli::start_participant`] calls both). Spans get ids only once
+/// that subscriber is installed.
 pub fn install(telemetry: &Telemetry) -> msgflo_cli::logging::BoxedLayer {
     ON.store(true, Ordering::Relaxed);
     telemetry.layer()

@@ -2,7 +2,9 @@
 //! persistent messages published with confirms (as msgflo-rs publishes), a
 //! consumer with a prefetch window acking each message (as msgflo-rs
 //! consumes). Queues and bindings are declared through msgflo-rs' transport,
-//! so they have exactly the shapes participants use.
+//! so they have exactly the shapes participants use. With `--traceparent`
+//! every message it publishes carries that header (baseline and
+//! participants alike).
 
 use crate::drive::{BoxFuture, Flow, Sender};
 use anyhow::{bail, Context, Result};
@@ -12,7 +14,7 @@ use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
     ConfirmSelectOptions, ExchangeDeleteOptions, QueueDeleteOptions,
 };
-use lapin::types::FieldTable;
+use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 use lapin::{Confirmation, PublisherConfirm};
 use tokio::sync::mpsc;
@@ -26,6 +28,8 @@ const CONFIRMS: usize = 65_536;
 /// A lapin connection for the benchmark's own clients.
 pub struct Raw {
     connection: Connection,
+    /// The headers of every message published.
+    headers: Option<FieldTable>,
 }
 
 impl Raw {
@@ -33,13 +37,27 @@ impl Raw {
         let connection = Connection::connect(url, ConnectionProperties::default())
             .await
             .with_context(|| format!("cannot connect to {url}"))?;
-        Ok(Self { connection })
+        Ok(Self {
+            connection,
+            headers: None,
+        })
+    }
+
+    /// Every message published carries `traceparent` (W3C trace context).
+    pub fn with_traceparent(mut self, traceparent: Option<&str>) -> Self {
+        self.headers = traceparent.map(|value| {
+            let mut table = FieldTable::default();
+            table.insert("traceparent".into(), AMQPValue::LongString(value.into()));
+            table
+        });
+        self
     }
 
     /// A flow that publishes to the queue `into` (default exchange) and
     /// consumes `out` with `prefetch` unacked messages at most.
     pub async fn flow(&self, into: &str, out: &str, prefetch: u16) -> Result<Flow> {
-        let sender = AmqpSender::open(&self.connection, into).await?;
+        let mut sender = AmqpSender::open(&self.connection, into).await?;
+        sender.headers = self.headers.clone();
         let sink = self.consume(out, prefetch).await?;
         Ok(Flow {
             sender: Box::new(sender),
@@ -109,6 +127,7 @@ impl Raw {
 struct AmqpSender {
     channel: Channel,
     queue: String,
+    headers: Option<FieldTable>,
     confirms: Option<mpsc::Sender<PublisherConfirm>>,
     waiter: Option<JoinHandle<Result<()>>>,
 }
@@ -122,6 +141,7 @@ impl AmqpSender {
         let mut sender = Self {
             channel,
             queue: queue.to_owned(),
+            headers: None,
             confirms: None,
             waiter: None,
         };
@@ -147,7 +167,10 @@ impl AmqpSender {
 impl Sender for AmqpSender {
     fn send(&mut self, payload: Vec<u8>) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move {
-            let properties = BasicProperties::default().with_delivery_mode(PERSISTENT);
+            let mut properties = BasicProperties::default().with_delivery_mode(PERSISTENT);
+            if let Some(headers) = &self.headers {
+                properties = properties.with_headers(headers.clone());
+            }
             let confirm = self
                 .channel
                 .basic_publish(

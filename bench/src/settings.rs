@@ -64,6 +64,10 @@ pub struct Settings {
     /// Broker of the calls part [default: --amqp].
     #[arg(long)]
     pub calls_broker: Option<String>,
+    /// AMQP: a W3C `traceparent` header on every message sent (to measure
+    /// participants continuing traces: give them `MSGFLO_TRACE=true`).
+    #[arg(long, value_name = "HEADER")]
+    pub traceparent: Option<String>,
     /// Small sizes everywhere: checks that the benchmark works, measures
     /// nothing worth keeping.
     #[arg(long)]

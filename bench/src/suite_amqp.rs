@@ -23,7 +23,9 @@ pub async fn run(s: &Settings) -> Result<Vec<Row>> {
     let transport = connect(&s.amqp, ConnectOptions::default())
         .await
         .with_context(|| format!("cannot connect to {}", s.amqp))?;
-    let raw = Raw::connect(&s.amqp).await?;
+    let raw = Raw::connect(&s.amqp)
+        .await?
+        .with_traceparent(s.traceparent.as_deref());
     let mut made = Made::default();
     let mut participants = Vec::new();
     let result = measure(s, &transport, &raw, &mut made, &mut participants).await;

@@ -5,7 +5,8 @@
 //! environment, settings files).
 //!
 //! # Layout
-//! - this file — [`main`], [`start`], [`shutdown_signal`];
+//! - this file — [`main`] (and [`main_with`], more layers in the
+//!   subscriber), [`start`], [`shutdown_signal`];
 //! - `logging.rs` — [`logging`]: the log format and subscriber;
 //! - `settings/` — [`settings`]: every program's settings, from flags, the
 //!   environment and settings files (the `config` crate), `--print-config`.
@@ -24,7 +25,21 @@ pub fn main<F>(name: &str, log_format: LogFormat, program: F) -> ExitCode
 where
     F: Future<Output = Result<(), String>>,
 {
-    logging::init(log_format);
+    main_with(name, log_format, Vec::new(), program)
+}
+
+/// [`main`], with `layers` in the global subscriber beside the log lines
+/// (see [`logging::init_with`]).
+pub fn main_with<F>(
+    name: &str,
+    log_format: LogFormat,
+    layers: Vec<logging::BoxedLayer>,
+    program: F,
+) -> ExitCode
+where
+    F: Future<Output = Result<(), String>>,
+{
+    logging::init_with(log_format, layers);
     let result = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime.block_on(program),
         Err(e) => Err(format!("cannot start the async runtime: {e}")),

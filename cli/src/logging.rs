@@ -10,8 +10,18 @@
 //!
 //! Programs that start others (the coordinator, `msgflo-setup`) forward
 //! their output; [`strip_ansi`] takes terminal codes out of it.
+//!
+//! A program may give the subscriber more layers ([`init_with`]): a
+//! participant's OpenTelemetry layer, which takes only its own spans.
 
 use std::io::IsTerminal;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer;
+
+/// A layer of the global subscriber, beside the log lines (each filters
+/// what it takes itself).
+pub type BoxedLayer = Box<dyn Layer<tracing_subscriber::Registry> + Send + Sync>;
 
 /// How a program logs.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -39,20 +49,26 @@ pub const LOG_FORMAT_ENV: &str = "MSGFLO_LOG_FORMAT";
 
 /// Installs the global logger: `format` on stderr, filtered by `RUST_LOG`.
 pub fn init(format: LogFormat) {
+    init_with(format, Vec::new());
+}
+
+/// [`init`], with `more` layers beside the log lines.
+pub fn init_with(format: LogFormat, more: Vec<BoxedLayer>) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,lapin=off,rumqttd=off"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.with_ansi(colour()).init(),
-        LogFormat::Json => builder
+    let lines = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let lines = match format {
+        LogFormat::Text => lines.with_ansi(colour()).with_filter(filter).boxed(),
+        LogFormat::Json => lines
             .json()
             .flatten_event(true)
             .with_current_span(false)
             .with_span_list(false)
-            .init(),
-    }
+            .with_filter(filter)
+            .boxed(),
+    };
+    let layers: Vec<BoxedLayer> = std::iter::once(lines).chain(more).collect();
+    tracing_subscriber::registry().with(layers).init();
 }
 
 /// Whether text logs are coloured: on a terminal, unless `NO_COLOR` is set.

@@ -3,6 +3,7 @@
 //! ```text
 //! msgflo-examples --name ROLE --component example/Hello|example/ParseOrder|example/Totals
 //!                 [--broker URL] [--id ID] [--prefetch N] [--iips '{"port": data}']
+//!                 [--trace] [--otlp-endpoint URL]
 //! ```
 //!
 //! Prints `ROLE connected to BROKER` once ready; SIGTERM or SIGINT stops it
@@ -44,8 +45,8 @@ async fn run(args: Args, settings: cli::Settings) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let (settings, flags) = (args.participant.settings.clone(), args.participant.flags());
-    cli::start("msgflo-examples", &settings, cli::KEYS, flags, |settings| {
+    let participant = args.participant.clone();
+    cli::start_participant("msgflo-examples", &participant, |settings| {
         run(args, settings)
     })
 }

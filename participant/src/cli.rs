@@ -7,15 +7,18 @@ pub use msgflo_cli::settings::{keys, Flags, Key, Settings, SettingsArgs};
 pub use msgflo_cli::{main, shutdown_signal, start};
 
 use crate::runner::{Options, Running, DEFAULT_PREFETCH};
+use crate::trace::{self, Telemetry};
 use msgflo_protocol::ids::{ParticipantId, Role};
 use std::future::Future;
 use std::net::SocketAddr;
+use std::process::ExitCode;
 
 /// The options every participant program takes: role, broker, id, prefetch,
-/// IIPs and the metrics address. Flatten it into a program's own clap arguments
-/// (`#[command(flatten)]`), read the settings with [`start`] (flags over
-/// the environment over settings files: [`KEYS`], [`ParticipantArgs::flags`])
-/// and turn both into runner [`Options`] with [`ParticipantArgs::options`]:
+/// IIPs, the metrics address and tracing. Flatten it into a program's own clap arguments
+/// (`#[command(flatten)]`), read the settings with [`start_participant`]
+/// (flags over the environment over settings files: [`KEYS`],
+/// [`ParticipantArgs::flags`]; tracing as they say) and turn both into
+/// runner [`Options`] with [`ParticipantArgs::options`]:
 ///
 /// ```no_run
 /// # use clap::Parser;
@@ -26,8 +29,8 @@ use std::net::SocketAddr;
 ///     participant: ParticipantArgs,
 /// }
 /// let args = Args::parse();
-/// let (settings, flags) = (args.participant.settings.clone(), args.participant.flags());
-/// cli::start("my-participant", &settings, cli::KEYS, flags, |settings| async move {
+/// let participant = args.participant.clone();
+/// cli::start_participant("my-participant", &participant, |settings| async move {
 ///     let options = args.participant.options(&settings)?;
 ///     // runner::start(component, options) ...
 ///     Ok(())
@@ -63,6 +66,16 @@ pub struct ParticipantArgs {
     /// /metrics`) [default: $MSGFLO_METRICS_ADDR, none: not served].
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<String>,
+    /// Trace each message in a span of its own, continuing its W3C
+    /// `traceparent` (see `trace`) [default: $MSGFLO_TRACE, false; on by
+    /// itself with an OTLP endpoint].
+    #[arg(long)]
+    pub trace: bool,
+    /// Export the message spans over OTLP/HTTP to this collector
+    /// (`http://HOST:4318`) [default: $MSGFLO_OTLP_ENDPOINT,
+    /// $OTEL_EXPORTER_OTLP_ENDPOINT, none: not exported].
+    #[arg(long, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
     /// `--config`, `--print-config`, `--log-format`.
     #[command(flatten)]
     pub settings: SettingsArgs,
@@ -75,6 +88,8 @@ pub const KEYS: &[&Key] = &[
     &keys::QUEUE_TYPE,
     &keys::DISCOVERY_PERIOD,
     &keys::METRICS_ADDR,
+    &keys::TRACE,
+    &keys::OTLP_ENDPOINT,
 ];
 
 impl ParticipantArgs {
@@ -85,6 +100,21 @@ impl ParticipantArgs {
             .with(&keys::PREFETCH, self.prefetch)
             .with(&keys::QUEUE_TYPE, self.queue_type.as_ref())
             .with(&keys::METRICS_ADDR, self.metrics_addr.as_ref())
+            .with(&keys::TRACE, self.trace.then_some("true"))
+            .with(&keys::OTLP_ENDPOINT, self.otlp_endpoint.as_ref())
+    }
+
+    /// The OpenTelemetry tracer these arguments and `settings` ask for,
+    /// its service name the role: `None` when tracing is off (neither
+    /// `trace` nor `otlp_endpoint`).
+    pub fn telemetry(&self, settings: &Settings) -> Result<Option<Telemetry>, String> {
+        let endpoint = settings.text(&keys::OTLP_ENDPOINT);
+        if endpoint.is_none() && !settings.flag(&keys::TRACE) {
+            return Ok(None);
+        }
+        Telemetry::new(&self.name, endpoint)
+            .map(Some)
+            .map_err(|e| e.to_string())
     }
 
     /// The runner options these arguments and `settings` (read with
@@ -135,6 +165,32 @@ impl ParticipantArgs {
         }
         Ok(options)
     }
+}
+
+/// [`start`] for a participant program: reads its settings ([`KEYS`] and
+/// `args`' flags), turns tracing on when they ask for it
+/// ([`ParticipantArgs::telemetry`]), runs `program` and then sends the
+/// spans not exported yet.
+pub fn start_participant<P, F>(name: &str, args: &ParticipantArgs, program: P) -> ExitCode
+where
+    P: FnOnce(Settings) -> F,
+    F: Future<Output = Result<(), String>>,
+{
+    let settings = match args.settings.load(name, KEYS, args.flags()) {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    let format = settings.log_format();
+    let telemetry = match args.telemetry(&settings) {
+        Ok(telemetry) => telemetry,
+        Err(error) => return main(name, format, async move { Err(error) }),
+    };
+    let layers = telemetry.iter().map(trace::install).collect();
+    let code = msgflo_cli::main_with(name, format, layers, program(settings));
+    if let Some(telemetry) = telemetry {
+        telemetry.shutdown();
+    }
+    code
 }
 
 /// Prints the ready line `ROLE connected to BROKER` (what msgflo-setup and

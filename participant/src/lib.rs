@@ -24,6 +24,9 @@
 //!   one-node graph ([`runner::start_component`]).
 //! - [`metrics`] — the participant's own Prometheus metrics, served on
 //!   `--metrics-addr` (`GET /metrics`).
+//! - [`trace`] — one message traced across participants: the W3C
+//!   `traceparent` header continued in a span per message (`--trace`), and
+//!   those spans exported over OTLP (`--otlp-endpoint`).
 //! - [`slot`] — the stable id of an MQTT participant started without
 //!   `--id`, so that a process started after a crash resumes its session.
 //! - [`cli`] — what the command-line programs share (runtime, signals,
@@ -44,3 +47,4 @@ pub mod outputs;
 pub mod runner;
 pub mod runtime;
 pub mod slot;
+pub mod trace;

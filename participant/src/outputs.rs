@@ -1,8 +1,10 @@
 //! [`Outputs`]: how a process function sends. Each outport publishes to its own
 //! queue (`ROLE.OUT`) and to any queue a coordinator connected it to with
-//! `connectoutport`.
+//! `connectoutport`. The outputs a process function is handed for one
+//! message carry that message's trace ([`crate::trace`]).
 
 use crate::errors::{NoPort, ProcessError};
+use crate::trace::Hop;
 use crate::transport::{Headers, Transport};
 use bytes::Bytes;
 use msgflo_protocol::ids::QueueName;
@@ -21,6 +23,8 @@ pub struct Outputs {
     /// (`runner/stats.rs`); `None`: not counted (outputs made outside a
     /// running participant).
     sent: Option<Arc<HashMap<String, Counter>>>,
+    /// The trace of the message being handled: what is sent continues it.
+    hop: Option<Arc<Hop>>,
 }
 
 impl std::fmt::Debug for Outputs {
@@ -45,7 +49,13 @@ impl Outputs {
             transport,
             routes: Arc::new(RwLock::new(routes)),
             sent: None,
+            hop: None,
         }
+    }
+
+    /// These outputs, sending as part of `hop`'s trace.
+    pub(crate) fn continuing(self, hop: Option<Arc<Hop>>) -> Self {
+        Self { hop, ..self }
     }
 
     /// Counts each message sent on a port into its counter in `sent`.
@@ -77,6 +87,16 @@ impl Outputs {
     ) -> Result<(), ProcessError> {
         let queues = self.queues(port).ok_or_else(|| NoPort::outport(port))?;
         let payload = payload.into();
+        let stamped;
+        let headers = match &self.hop {
+            Some(hop) => {
+                let mut copy = headers.clone();
+                hop.stamp(&mut copy);
+                stamped = copy;
+                &stamped
+            }
+            None => headers,
+        };
         for queue in queues.iter() {
             self.transport
                 .publish_with(queue, payload.clone(), headers)

@@ -24,6 +24,8 @@
 //!   `graph_edit/ports.rs`, tests in `graph_edit_tests*`.
 //! - [`ids`] — checked newtype identifiers: `Role`, `ParticipantId`, `PortName`,
 //!   `QueueName`.
+//! - [`traceparent`] — the W3C `traceparent` message header (one message
+//!   traced across participants), tests in `traceparent_tests.rs`.
 //! - [`dsl`] — the `.fbp` language: a parser that agrees with the reference parser
 //!   (npm `fbp` 1.8) and a serializer whose output parses back to the same graph.
 
@@ -37,3 +39,4 @@ pub mod graph_edit;
 pub mod ids;
 pub mod messages;
 pub mod queues;
+pub mod traceparent;

@@ -5,7 +5,8 @@
 //! tools ([`tools`]), a RabbitMQ vhost of a test's own ([`vhost`]),
 //! noflo-ui in headless Chromium as the user ([`noflo_ui`]), and the
 //! runtime registry server with its storage ([`registry_server`], a
-//! PostgreSQL database of a test's own in [`postgres`]).
+//! PostgreSQL database of a test's own in [`postgres`]), and an OTLP/HTTP
+//! trace receiver standing in for a collector ([`otlp_receiver`]).
 //!
 //! Broker addresses come from the environment that `scripts/test` sets up:
 //! `MSGFLO_TEST_AMQP_URL` (default `amqp://guest:guest@127.0.0.1:5672/%2f`) and
@@ -23,6 +24,7 @@ pub mod noflo_ui;
 pub mod npm;
 pub mod numbered;
 pub mod opened;
+pub mod otlp_receiver;
 pub mod own_mosquitto;
 pub mod postgres;
 pub mod process;

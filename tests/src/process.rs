@@ -268,6 +268,9 @@ pub fn participant(broker: &str, role: &str, component: &str, extra: &[&str]) ->
         .args(extra)
         .env("MSGFLO_DISCOVERY_PERIOD", "1")
         .env_remove("MSGFLO_QUEUE_TYPE")
+        .env_remove("MSGFLO_TRACE")
+        .env_remove("MSGFLO_OTLP_ENDPOINT")
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
         .env_remove("RUST_LOG");
     Ok(command)
 }

@@ -22,9 +22,12 @@
 //! delivered. A message may carry [`Headers`] (name -> text), published with
 //! [`Transport::publish_with`] or sent with [`Transport::send_to_inport_with`]
 //! and found in [`Delivery::headers`]: AMQP and
-//! the memory broker keep them; MQTT 3.1.1 has no headers, so there they are
-//! dropped (graph participants carry brackets in them; see
-//! `runner/brackets.rs`).
+//! the memory broker keep them; MQTT 3.1.1 has no headers, so a consumer on
+//! MQTT (whose session speaks 3.1.1) gets none, and the MQTT publisher
+//! sends them as MQTT 5 user properties where the broker speaks MQTT 5,
+//! for MQTT 5 subscribers other than ours (graph participants carry
+//! brackets in them, see `runner/brackets.rs`; every participant the W3C
+//! `traceparent`, see the participant's `trace/`).
 //!
 //! # Per transport
 //! - AMQP: exactly msgflo-nodejs' topology, so Node.js, Python and Rust
@@ -118,7 +121,8 @@ pub use msgflo_protocol::queues::dead_letter_queue;
 /// What a transport can do ([`Transport::capabilities`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capabilities {
-    /// Messages carry [`Headers`] (AMQP, memory; MQTT 3.1.1 has none).
+    /// Messages carry [`Headers`] from publisher to consumer (AMQP,
+    /// memory; MQTT 3.1.1 has none: our MQTT consumers get none).
     pub headers: bool,
     /// Anyone can bind an outport to an inport on the broker (AMQP,
     /// memory); without, a binding takes effect only in the process that
@@ -321,7 +325,8 @@ pub trait Transport: Send + Sync + 'static {
     async fn publish(&self, outport: &QueueName, payload: Bytes) -> Result<()>;
 
     /// [`publish`](Transport::publish) with message headers. Transports
-    /// without headers (MQTT 3.1.1) publish the payload alone.
+    /// without headers (MQTT 3.1.1) publish the payload alone; MQTT 5
+    /// sends them as user properties.
     async fn publish_with(
         &self,
         outport: &QueueName,
@@ -339,7 +344,8 @@ pub trait Transport: Send + Sync + 'static {
 
     /// [`send_to_inport`](Transport::send_to_inport) with message headers
     /// (a client's packet with brackets, from the coordinator). Transports
-    /// without headers (MQTT 3.1.1) send the payload alone.
+    /// without headers (MQTT 3.1.1) send the payload alone; MQTT 5 sends
+    /// them as user properties.
     async fn send_to_inport_with(
         &self,
         inport: &QueueName,
@@ -515,6 +521,9 @@ pub struct Delivery {
     /// `timestamp` property, in whole seconds: msgflo-rs sets it on every
     /// message it publishes; other clients may not).
     pub sent_at: Option<std::time::SystemTime>,
+    /// The message's id, where the transport has one and the publisher set
+    /// it (AMQP's `message_id` property; msgflo-rs sets none).
+    pub message_id: Option<String>,
     acker: Box<dyn Acker>,
 }
 
@@ -526,6 +535,7 @@ impl Delivery {
             redelivered,
             headers: Headers::new(),
             sent_at: None,
+            message_id: None,
             acker,
         }
     }
@@ -533,6 +543,12 @@ impl Delivery {
     /// The same delivery, published at `sent_at`.
     pub fn with_sent_at(mut self, sent_at: Option<std::time::SystemTime>) -> Self {
         self.sent_at = sent_at;
+        self
+    }
+
+    /// The same delivery, with the id its publisher gave it.
+    pub fn with_message_id(mut self, message_id: Option<String>) -> Self {
+        self.message_id = message_id;
         self
     }
 

@@ -345,6 +345,22 @@ pub const METRICS_ADDR: Key = key(
     None,
     "address:port a participant serves Prometheus metrics on (/metrics); none by default",
 );
+/// Whether a participant traces the messages it handles.
+pub const TRACE: Key = key(
+    "trace",
+    &["MSGFLO_TRACE"],
+    Kind::Bool,
+    Some("false"),
+    "continue each message's W3C trace (traceparent header) in a span of its own; on by itself with otlp_endpoint",
+);
+/// Where a participant exports its spans.
+pub const OTLP_ENDPOINT: Key = key(
+    "otlp_endpoint",
+    &["MSGFLO_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"],
+    Kind::Url,
+    None,
+    "OTLP/HTTP collector a participant exports its message spans to (http://HOST:4318; /v1/traces is added); none by default",
+);
 /// The RabbitMQ queue type.
 pub const QUEUE_TYPE: Key = key(
     "queue_type",
@@ -398,6 +414,8 @@ pub const ALL: &[&Key] = &[
     &OFFLINE_AFTER,
     &PREFETCH,
     &METRICS_ADDR,
+    &TRACE,
+    &OTLP_ENDPOINT,
     &QUEUE_TYPE,
     &DISCOVERY_PERIOD,
 ];

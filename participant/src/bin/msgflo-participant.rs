@@ -5,9 +5,9 @@
 //! ```text
 //! msgflo-participant --name ROLE --component core/Repeat [--broker URL] [--id ID]
 //!                    [--prefetch N] [--iips '{"in": "hello"}']
-//!                    [--metrics-addr IP:PORT]
+//!                    [--metrics-addr IP:PORT] [--trace] [--otlp-endpoint URL]
 //! msgflo-participant --name ROLE --graph FILE.fbp|FILE.json [--broker URL] [--id ID]
-//!                    [--prefetch N]
+//!                    [--prefetch N] [--trace] [--otlp-endpoint URL]
 //! ```
 //!
 //! A graph's exported ports (`INPORT=node.PORT:NAME`) are the participant's
@@ -82,12 +82,8 @@ async fn run(args: Args, settings: cli::Settings) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let (settings, flags) = (args.participant.settings.clone(), args.participant.flags());
-    cli::start(
-        "msgflo-participant",
-        &settings,
-        cli::KEYS,
-        flags,
-        |settings| run(args, settings),
-    )
+    let participant = args.participant.clone();
+    cli::start_participant("msgflo-participant", &participant, |settings| {
+        run(args, settings)
+    })
 }

@@ -29,6 +29,7 @@ use crate::outputs::Outputs;
 use crate::runtime::{
     Body, ComponentDecl, EdgeRx, EdgeTx, Network, Packet, PortDecl, Token, Track,
 };
+use crate::trace::{Hop, Place};
 use crate::transport::{Consumer, Delivery};
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
@@ -131,8 +132,13 @@ async fn start(
     for (port, tx) in inputs {
         let queue = &base.inports[port.as_str()];
         let consumer = base.transport.consume(queue, prefetch).await?;
-        base.tasks.spawn(feed(
+        let place = Place {
+            role: options.role.clone(),
             port,
+            queue: queue.clone(),
+        };
+        base.tasks.spawn(feed(
+            place,
             consumer,
             tx,
             settled.clone(),
@@ -302,6 +308,8 @@ struct Tracker {
     port: PortName,
     /// When, for the processing time.
     taken: Taken,
+    /// Its place in a trace (its span ends with this token).
+    hop: Option<Hop>,
 }
 
 impl Track for Tracker {
@@ -315,6 +323,10 @@ impl Track for Tracker {
 
     fn superseded_signal(&self) -> Option<crate::transport::Signal> {
         self.with_delivery(Delivery::superseded_signal).flatten()
+    }
+
+    fn hop(&self) -> Option<&Hop> {
+        self.hop.as_ref()
     }
 }
 
@@ -391,13 +403,15 @@ async fn settle_one(delivery: Delivery, failed: bool) {
 
 /// Feeds the deliveries of one exported inport into the graph until `stop`.
 async fn feed(
-    port: PortName,
+    place: Place,
     mut consumer: Consumer,
     mut tx: EdgeTx,
     settled: Settled,
     mut stop: watch::Receiver<bool>,
 ) {
+    let port = &place.port;
     'deliveries: while let Some(delivery) = super::next_delivery(&mut consumer, &mut stop).await {
+        let hop = Hop::take(&place, &delivery.headers, delivery.message_id.as_deref());
         let framing = brackets::decode(&delivery.headers).unwrap_or_else(|reason| {
             tracing::warn!(%port, %reason, "brackets of a message ignored");
             brackets::Framing::default()
@@ -410,6 +424,7 @@ async fn feed(
             settled: settled.clone(),
             port: port.clone(),
             taken,
+            hop,
         });
         let mut packets: VecDeque<Packet> = framing
             .before
@@ -523,9 +538,13 @@ async fn superseded(tokens: &[Token]) {
 async fn send(port: &PortName, message: Outgoing, to: &Publishing) {
     let Outgoing {
         payload,
-        headers,
+        mut headers,
         tokens,
     } = message;
+    // The first input's trace goes on (see `crate::trace`).
+    if let Some(hop) = tokens.iter().find_map(|token| token.hop()) {
+        hop.stamp(&mut headers);
+    }
     // Publishing the output of an input the broker delivers again would only
     // make a duplicate: it is made again from that copy. Also when the
     // connection is lost while the output waits for its confirm (the

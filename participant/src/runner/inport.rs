@@ -1,10 +1,12 @@
 //! The consume loop of one inport: up to `prefetch` messages are processed at
 //! once; each is acked after its process function returned `Ok` (so after its
 //! outputs were confirmed), or nacked if it returned an error or panicked.
+//! Each message's outputs continue its trace (`crate::trace`).
 
 use super::stats::{Stats, Taken};
 use crate::component::{Component, Message};
 use crate::outputs::Outputs;
+use crate::trace::{Hop, Place};
 use crate::transport::{Consumer, Delivery};
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
@@ -13,9 +15,9 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tokio::sync::watch;
 
-/// One inport: its name, its consumer and the counters it keeps.
+/// One inport: where it is, its consumer and the counters it keeps.
 pub(crate) struct Inport {
-    pub port: PortName,
+    pub place: Place,
     pub consumer: Consumer,
     pub stats: Arc<Stats>,
 }
@@ -29,10 +31,11 @@ pub(crate) async fn serve(
     mut stop: watch::Receiver<bool>,
 ) {
     let Inport {
-        port,
+        place,
         mut consumer,
         stats,
     } = inport;
+    let port = &place.port;
     let mut inflight = FuturesUnordered::new();
     loop {
         let limit = usize::from(*concurrency.borrow_and_update());
@@ -44,7 +47,9 @@ pub(crate) async fn serve(
             delivery = consumer.next(), if inflight.len() < limit => match delivery {
                 Some(delivery) => {
                     let taken = stats.taken();
-                    inflight.push(handle(port.clone(), (delivery, taken), &component, &outputs, &stats));
+                    let hop = Hop::take(&place, &delivery.headers, delivery.message_id.as_deref());
+                    let outputs = outputs.clone().continuing(hop.map(Arc::new));
+                    inflight.push(handle(port.clone(), (delivery, taken), &component, outputs, &stats));
                 }
                 None => break,
             },
@@ -58,14 +63,14 @@ async fn handle(
     port: PortName,
     (delivery, taken): (Delivery, Taken),
     component: &Component,
-    outputs: &Outputs,
+    outputs: Outputs,
     stats: &Stats,
 ) {
     let message = Message {
         port: port.clone(),
         payload: delivery.payload.clone(),
     };
-    let outcome = AssertUnwindSafe(component.run(message, outputs.clone()))
+    let outcome = AssertUnwindSafe(component.run(message, outputs))
         .catch_unwind()
         .await;
     stats.settled(port.as_str(), !matches!(outcome, Ok(Ok(()))), taken);

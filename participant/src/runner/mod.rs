@@ -364,7 +364,11 @@ pub async fn start(component: Component, options: Options) -> Result<Running, Ru
             .await?;
         base.tasks.spawn(inport::serve(
             inport::Inport {
-                port: port.id.clone(),
+                place: crate::trace::Place {
+                    role: options.role.clone(),
+                    port: port.id.clone(),
+                    queue: queue.clone(),
+                },
                 consumer,
                 stats: base.stats.clone(),
             },

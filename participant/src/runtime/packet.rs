@@ -32,6 +32,12 @@ pub trait Track: Send + Sync {
     fn superseded_signal(&self) -> Option<crate::transport::Signal> {
         None
     }
+    /// The trace of what this token stands for (its broker delivery's
+    /// place in a trace, see [`crate::trace`]): what a node sends because
+    /// of it continues that trace.
+    fn hop(&self) -> Option<&crate::trace::Hop> {
+        None
+    }
 }
 
 /// A handle that travels with a packet and its descendants (see the module

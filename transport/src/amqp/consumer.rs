@@ -221,9 +221,11 @@ impl Feeder {
         });
         let headers = text_headers(&delivery.properties);
         let sent_at = super::headers::sent_at(&delivery.properties);
+        let message_id = super::headers::message_id(&delivery.properties);
         let delivery = Delivery::new(Bytes::from(delivery.data), delivery.redelivered, acker)
             .with_headers(headers)
-            .with_sent_at(sent_at);
+            .with_sent_at(sent_at)
+            .with_message_id(message_id);
         tokio::select! {
             sent = self.deliveries.send(delivery) => if sent.is_err() { return Err(Stop::Done) },
             _ = self.shutdown.wait_for(|closing| *closing) => return Err(Stop::Done),

@@ -2,7 +2,8 @@
 //! headers only, as msgflo-nodejs sets them; and the `timestamp` property
 //! (seconds since the Unix epoch) every message we publish carries, so that
 //! a reader can tell how old it is (the coordinator ignores discovery
-//! messages older than its participant timeout).
+//! messages older than its participant timeout); and the `message_id`
+//! property other publishers may set (a participant's trace span names it).
 
 use super::super::Headers;
 use lapin::types::{AMQPValue, FieldTable};
@@ -28,6 +29,14 @@ pub(super) fn unix_seconds_now() -> u64 {
 pub(super) fn sent_at(properties: &BasicProperties) -> Option<std::time::SystemTime> {
     let seconds = *properties.timestamp().as_ref()?;
     std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(seconds))
+}
+
+/// The `message_id` property of a delivered message, if it has one.
+pub(super) fn message_id(properties: &BasicProperties) -> Option<String> {
+    properties
+        .message_id()
+        .as_ref()
+        .map(|id| id.as_str().to_owned())
 }
 
 /// The text headers of a delivered message; headers of other types (numbers,

@@ -172,9 +172,11 @@ impl Driver {
             Command::Takers { reply } => {
                 let _ = reply.send(self.routes.takers());
             }
+            // MQTT 3.1.1 has no headers: they are dropped.
             Command::Publish {
                 topic,
                 payload,
+                headers: _,
                 reply,
             } => self.requests.push(Op::Publish {
                 topic,

@@ -1,7 +1,7 @@
 //! The handle side: [`Command`]s for the driver and [`Handle`], which sends
 //! them and waits for the answer.
 
-use super::super::{BrokerUrl, Delivery, Result, TransportError};
+use super::super::{BrokerUrl, Delivery, Headers, Result, TransportError};
 use super::outbox::Reply;
 use bytes::Bytes;
 use msgflo_protocol::ids::QueueName;
@@ -13,10 +13,13 @@ use tokio::sync::{mpsc, oneshot, watch};
 /// What the transport, its consumers and ackers ask of the driver.
 #[derive(Debug)]
 pub(super) enum Command {
-    /// QoS 1 publish to `topic`; answered on PUBACK.
+    /// QoS 1 publish to `topic`; answered on PUBACK. `headers` go as
+    /// MQTT 5 user properties where the connection speaks MQTT 5 (the
+    /// publisher), and nowhere over MQTT 3.1.1.
     Publish {
         topic: String,
         payload: Bytes,
+        headers: Headers,
         reply: Reply,
     },
     /// Start feeding `deliveries` from `inport`; answered on SUBACK.
@@ -133,10 +136,22 @@ impl Handle {
     /// Publishes QoS 1 to `queue`'s topic and waits for the PUBACK, at most
     /// `publish_timeout`.
     pub async fn publish(&self, queue: &QueueName, payload: Bytes) -> Result<()> {
+        self.publish_with(queue, payload, &Headers::new()).await
+    }
+
+    /// [`Handle::publish`] with `headers` (user properties over MQTT 5).
+    pub async fn publish_with(
+        &self,
+        queue: &QueueName,
+        payload: Bytes,
+        headers: &Headers,
+    ) -> Result<()> {
         let topic = queue.as_str().to_owned();
+        let headers = headers.clone();
         let command = |reply| Command::Publish {
             topic,
             payload,
+            headers,
             reply,
         };
         self.request(command, || TransportError::NotConfirmed {

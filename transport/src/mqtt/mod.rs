@@ -63,6 +63,11 @@
 //!   flight restarts it, losing those (the coordinator's `embedded.rs` lists
 //!   its limits). Use Mosquitto where that matters.
 //!
+//! Headers: the session speaks MQTT 3.1.1, which has none, so deliveries
+//! carry no [`Headers`]; the publisher sends a message's headers as MQTT 5
+//! user properties (in order) where it speaks MQTT 5, and drops them over
+//! 3.1.1. An MQTT 5 subscriber (not our session) reads them there.
+//!
 //! Flow control: MQTT 3.1.1 has no per-subscription prefetch. Each consumer
 //! gets at most `prefetch` unacked deliveries; more messages wait in the
 //! driver, unacked, normally bounded by the broker's in-flight limit per
@@ -134,7 +139,9 @@ mod session;
 mod session5;
 mod unmatched;
 
-use super::{BrokerUrl, Brokers, ConnectOptions, Consumer, Result, Transport, TransportError};
+use super::{
+    BrokerUrl, Brokers, ConnectOptions, Consumer, Headers, Result, Transport, TransportError,
+};
 use async_trait::async_trait;
 use bytes::Bytes;
 use driver::Driver;
@@ -330,6 +337,26 @@ impl Transport for MqttTransport {
     async fn send_to_inport(&self, inport: &QueueName, payload: Bytes) -> Result<()> {
         self.usable(inport, "send to")?;
         self.publisher.publish(inport, payload).await
+    }
+
+    async fn publish_with(
+        &self,
+        outport: &QueueName,
+        payload: Bytes,
+        headers: &Headers,
+    ) -> Result<()> {
+        self.usable(outport, "publish to")?;
+        self.publisher.publish_with(outport, payload, headers).await
+    }
+
+    async fn send_to_inport_with(
+        &self,
+        inport: &QueueName,
+        payload: Bytes,
+        headers: &Headers,
+    ) -> Result<()> {
+        self.usable(inport, "send to")?;
+        self.publisher.publish_with(inport, payload, headers).await
     }
 
     async fn consume(&self, inport: &QueueName, prefetch: u16) -> Result<Consumer> {

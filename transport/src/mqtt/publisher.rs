@@ -20,9 +20,9 @@ use super::requests::answer;
 use super::session5::{self, reason};
 use super::unmatched::{Unmatched, Verdict};
 use crate::backoff::Backoff;
-use crate::{BrokerUrl, ConnectOptions, Result, TransportError};
+use crate::{BrokerUrl, ConnectOptions, Headers, Result, TransportError};
 use bytes::Bytes;
-use rumqttc::v5::mqttbytes::v5::{Packet, PubAck, PubAckReason};
+use rumqttc::v5::mqttbytes::v5::{Packet, PubAck, PubAckReason, PublishProperties};
 use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::{AsyncClient, ConnectionError, Event, EventLoop, MqttOptions};
 use rumqttc::Outgoing;
@@ -44,6 +44,8 @@ const COMMANDS: usize = 1024;
 struct Message {
     topic: String,
     payload: Bytes,
+    /// Sent as user properties.
+    headers: Headers,
     reply: Reply,
 }
 
@@ -158,6 +160,7 @@ impl Publisher {
             Command::Publish {
                 topic,
                 payload,
+                headers,
                 reply,
             } => {
                 let seq = self.next_seq;
@@ -167,6 +170,7 @@ impl Publisher {
                     Message {
                         topic,
                         payload,
+                        headers,
                         reply,
                     },
                 ));
@@ -319,12 +323,20 @@ impl Publisher {
             }
             // `try_publish` wants an owned Vec: one copy of the payload,
             // which we keep in case it has to be sent again.
-            let sent = self.client.try_publish(
-                message.topic.as_str(),
-                QoS::AtLeastOnce,
-                false,
-                message.payload.to_vec(),
-            );
+            let (topic, payload) = (message.topic.as_str(), message.payload.to_vec());
+            let sent = if message.headers.is_empty() {
+                self.client
+                    .try_publish(topic, QoS::AtLeastOnce, false, payload)
+            } else {
+                let properties = user_properties(&message.headers);
+                self.client.try_publish_with_properties(
+                    topic,
+                    QoS::AtLeastOnce,
+                    false,
+                    payload,
+                    properties,
+                )
+            };
             match sent {
                 Ok(()) => self.confirms.sent(seq, message),
                 Err(_) => {
@@ -355,5 +367,17 @@ impl Publisher {
         if let Some((reply, _)) = closing {
             let _ = reply.send(());
         }
+    }
+}
+
+/// Message headers as MQTT 5 user properties (name and value pairs, in
+/// order).
+fn user_properties(headers: &Headers) -> PublishProperties {
+    PublishProperties {
+        user_properties: headers
+            .iter()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect(),
+        ..PublishProperties::default()
     }
 }

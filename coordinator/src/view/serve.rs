@@ -1,6 +1,6 @@
 //! Serving the live view over plain HTTP (`crate::http` routes here): the
-//! page and its assets, [`STATE`](super::STATE) once, and the
-//! [`EVENTS`](super::EVENTS) stream — `layout` when the graph's shape
+//! page and its assets, [`STATE`] once, and the
+//! [`EVENTS`] stream — `layout` when the graph's shape
 //! changes (and first), then `state` every second, as server-sent events.
 
 use super::layout::{layout, Layout};

@@ -57,3 +57,29 @@ fn roles_outside_the_graph_are_shown_apart() {
     let stray = view.nodes.iter().find(|n| n.id == "stray").expect("stray");
     assert!(!stray.in_graph && stray.participants.len() == 1);
 }
+
+#[test]
+fn a_route_the_coordinator_forwards_says_so() {
+    let mut core = core("a(C) OUT -> IN b(C)", Mode::Participants, None);
+    let mut actions = core.start(t(0));
+    actions.extend(core.handle(announce("a"), t(1)));
+    actions.extend(core.handle(announce("b"), t(2)));
+    all_done(&mut core, &actions, t(3));
+    let view = core.view(None, t(4)).expect("open");
+    let route = &view.edges[0].routes[0];
+    assert_eq!((route.link, route.in_place), (Some("connectinport"), true));
+    let silent = Event::Silent {
+        participant: msgflo_protocol::ids::ParticipantId::new("b-1").expect("an id"),
+    };
+    let after = core.handle(silent, t(5_000));
+    all_done(&mut core, &after, t(5_001));
+    let view = core.view(None, t(5_002)).expect("open");
+    let route = &view.edges[0].routes[0];
+    assert_eq!(
+        (route.link, route.in_place),
+        (Some("forward"), true),
+        "{route:?}"
+    );
+    let b = view.nodes.iter().find(|n| n.id == "b").expect("b");
+    assert!(b.participants[0].forwarded);
+}

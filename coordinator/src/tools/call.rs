@@ -143,6 +143,7 @@ pub fn render(call: &Call, rows: &[(Listed, Outcome)]) -> String {
         "IN FLIGHT",
         "PROCESSED",
         "FAILED",
+        "SENT",
         "BROKER",
         "LAST ERROR",
     ])];
@@ -165,6 +166,7 @@ pub fn render(call: &Call, rows: &[(Listed, Outcome)]) -> String {
                     "-",
                     "-",
                     "-",
+                    "-",
                     &silent(call),
                 ]));
                 continue;
@@ -173,17 +175,25 @@ pub fn render(call: &Call, rows: &[(Listed, Outcome)]) -> String {
         let h = match health {
             Ok(h) => h,
             Err(error) => {
-                lines.push(cells(&[role, id, "ERROR", "-", "-", "-", "-", "-", &error]));
+                let none = "-";
+                lines.push(cells(&[
+                    role, id, "ERROR", none, none, none, none, none, none, &error,
+                ]));
                 continue;
             }
         };
         let processed: u64 = h.ports.values().map(|p| p.processed).sum();
         let failed: u64 = h.ports.values().map(|p| p.failed).sum();
         let state = if h.draining { "draining" } else { "ok" };
-        let broker = if h.broker.connected {
-            "connected"
-        } else {
-            "DISCONNECTED"
+        let sent: u64 = h.sent.values().sum();
+        let broker = match (h.broker.connected, h.broker.reconnects) {
+            (true, 0) => "connected".to_owned(),
+            (false, 0) => "DISCONNECTED".to_owned(),
+            (up, n) => format!(
+                "{} ({n} reconnect{})",
+                if up { "connected" } else { "DISCONNECTED" },
+                if n == 1 { "" } else { "s" }
+            ),
         };
         let last = h.last_error.map_or_else(
             || "-".to_owned(),
@@ -198,7 +208,8 @@ pub fn render(call: &Call, rows: &[(Listed, Outcome)]) -> String {
             &h.in_flight.to_string(),
             &processed.to_string(),
             &failed.to_string(),
-            broker,
+            &sent.to_string(),
+            &broker,
             &last,
         ]));
     }
@@ -269,7 +280,8 @@ mod tests {
         let health = json!({"uptime_ms": 61_000, "in_flight": 2,
             "ports": {"in": {"processed": 7, "failed": 1}, "b": {"processed": 3, "failed": 0}},
             "last_error": {"message": "boom", "ms_ago": 4000},
-            "broker": {"url": "amqp://h/", "connected": true}, "prefetch": 128});
+            "sent": {"out": 9, "err": 1},
+            "broker": {"url": "amqp://h/", "connected": true, "reconnects": 1}, "prefetch": 128});
         let rows = vec![
             (listed("r-1"), Outcome::Answered(health)),
             (listed("r-2"), Outcome::Silent),
@@ -278,10 +290,10 @@ mod tests {
         let table = render(&call, &rows);
         let lines: Vec<&str> = table.lines().map(str::trim_end).collect();
         let expected = [
-            "ROLE  ID   STATE      UPTIME  IN FLIGHT  PROCESSED  FAILED  BROKER     LAST ERROR",
-            "r     r-1  ok         61 s    2          10         1       connected  boom (4 s ago)",
-            "r     r-2  NO ANSWER  -       -          -          -       -          no answer within 2000 ms",
-            "r     r-3  ERROR      -       -          -          -       -          unknown call",
+            "ROLE  ID   STATE      UPTIME  IN FLIGHT  PROCESSED  FAILED  SENT  BROKER                   LAST ERROR",
+            "r     r-1  ok         61 s    2          10         1       10    connected (1 reconnect)  boom (4 s ago)",
+            "r     r-2  NO ANSWER  -       -          -          -       -     -                        no answer within 2000 ms",
+            "r     r-3  ERROR      -       -          -          -       -     -                        unknown call",
         ];
         assert_eq!(lines, expected, "{table}");
         assert_eq!(

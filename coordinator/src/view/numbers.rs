@@ -105,17 +105,26 @@ pub fn numbers(
         ),
         ..Numbers::default()
     };
+    // Each node's participants, found once (a graph may have thousands of
+    // nodes, and this runs in the event loop every second per viewer).
+    let members: Members = topology
+        .nodes
+        .iter()
+        .map(|n| {
+            let ids = n.participants.iter().map(|m| m.id.as_str()).collect();
+            (n.id.as_str(), ids)
+        })
+        .collect();
+    let members = &members;
     for node in &topology.nodes {
-        let mut counts = node_counts(topology, &node.id, now);
-        let taken = |o: &Observation| {
-            let c = node_counts(topology, &node.id, o);
-            (c.answered > 0).then_some(c.processed + c.failed)
-        };
-        counts.rate = rate(taken(now), before.and_then(taken));
+        let taken = |c: &NodeNumbers| (c.answered > 0).then_some(c.processed + c.failed);
+        let mut counts = node_counts(members, &node.id, now);
+        let earlier = before.map(|b| node_counts(members, &node.id, b));
+        counts.rate = rate(taken(&counts), earlier.as_ref().and_then(taken));
         numbers.nodes.insert(node.id.clone(), counts);
     }
     for edge in &topology.edges {
-        let messages = |o: &Observation| edge_messages(topology, &edge.routes, o);
+        let messages = |o: &Observation| edge_messages(members, &edge.routes, o);
         let targets: BTreeSet<&str> = edge
             .routes
             .iter()
@@ -131,12 +140,13 @@ pub fn numbers(
             .collect();
         let dead = sum(inports
             .iter()
-            .map(|(node, port)| port_counts(topology, node, port, now).map(|(_, failed)| failed)));
+            .map(|(node, port)| port_counts(members, node, port, now).map(|(_, failed)| failed)));
+        let carried = messages(now);
         numbers.edges.insert(
             edge.id.clone(),
             EdgeNumbers {
-                messages: messages(now),
-                rate: rate(messages(now), before.and_then(messages)),
+                messages: carried,
+                rate: rate(carried, before.and_then(messages)),
                 depth,
                 dead,
             },
@@ -152,25 +162,27 @@ fn sum(values: impl Iterator<Item = Option<u64>>) -> Option<u64> {
         .fold(None, |total, v| Some(total.unwrap_or(0) + v))
 }
 
+/// Each node's participant ids, by node id.
+type Members<'a> = HashMap<&'a str, Vec<&'a str>>;
+
 /// The `health` answers of `node`'s participants.
 fn answers<'a>(
-    topology: &'a Topology,
-    node: &'a str,
+    members: &'a Members,
+    node: &str,
     seen: &'a Observation,
 ) -> impl Iterator<Item = &'a Health> + 'a {
-    topology
-        .nodes
-        .iter()
-        .filter(move |n| n.id == node)
-        .flat_map(|n| n.participants.iter())
-        .filter_map(|m| seen.health.get(&m.id))
+    members
+        .get(node)
+        .into_iter()
+        .flatten()
+        .filter_map(|id| seen.health.get(*id))
 }
 
 /// A node's participants' counters, summed (no rate).
-fn node_counts(topology: &Topology, node: &str, seen: &Observation) -> NodeNumbers {
+fn node_counts(members: &Members, node: &str, seen: &Observation) -> NodeNumbers {
     let mut counts = NodeNumbers::default();
     let mut latest: Option<(u64, &str)> = None;
-    for health in answers(topology, node, seen) {
+    for health in answers(members, node, seen) {
         counts.answered += 1;
         for port in health.ports.values() {
             counts.processed += port.processed;
@@ -192,13 +204,13 @@ fn node_counts(topology: &Topology, node: &str, seen: &Observation) -> NodeNumbe
 /// `(processed, failed)` of inport `port` over `node`'s participants that
 /// answered; `None` when none did.
 fn port_counts(
-    topology: &Topology,
+    members: &Members,
     node: &str,
     port: &str,
     seen: &Observation,
 ) -> Option<(u64, u64)> {
     let mut total = None;
-    for health in answers(topology, node, seen) {
+    for health in answers(members, node, seen) {
         let counts = health
             .ports
             .iter()
@@ -213,7 +225,7 @@ fn port_counts(
 
 /// Messages an edge made of `routes` carried so far, as `seen`: what each
 /// of their sources sent, counted once per source.
-fn edge_messages(topology: &Topology, routes: &[Route], seen: &Observation) -> Option<u64> {
+fn edge_messages(members: &Members, routes: &[Route], seen: &Observation) -> Option<u64> {
     let mut sources: Vec<(&End, bool)> = Vec::new();
     for route in routes {
         if !sources.contains(&(&route.from, route.dead)) {
@@ -222,7 +234,7 @@ fn edge_messages(topology: &Topology, routes: &[Route], seen: &Observation) -> O
     }
     sum(sources.into_iter().map(|(from, dead)| {
         let targets = routes.iter().filter(|r| &r.from == from && r.dead == dead);
-        source_messages(topology, from, dead, targets, seen)
+        source_messages(members, from, dead, targets, seen)
     }))
 }
 
@@ -230,16 +242,16 @@ fn edge_messages(topology: &Topology, routes: &[Route], seen: &Observation) -> O
 /// (where they count it), else the most any of its targets took (each
 /// target takes a copy); what an inport's participants dead-lettered.
 fn source_messages<'a>(
-    topology: &Topology,
+    members: &Members,
     from: &End,
     dead: bool,
     mut targets: impl Iterator<Item = &'a Route>,
     seen: &Observation,
 ) -> Option<u64> {
     if dead {
-        return port_counts(topology, &from.node, &from.port, seen).map(|(_, failed)| failed);
+        return port_counts(members, &from.node, &from.port, seen).map(|(_, failed)| failed);
     }
-    let sent = sum(answers(topology, &from.node, seen).map(|health| {
+    let sent = sum(answers(members, &from.node, seen).map(|health| {
         health
             .sent
             .iter()
@@ -250,7 +262,7 @@ fn source_messages<'a>(
         targets
             .try_fold(None, |most: Option<u64>, route| {
                 let taken =
-                    port_counts(topology, &route.to.node, &route.to.port, seen).map(|(p, f)| p + f);
+                    port_counts(members, &route.to.node, &route.to.port, seen).map(|(p, f)| p + f);
                 Some(match (most, taken) {
                     (Some(m), Some(t)) => Some(m.max(t)),
                     (m, t) => m.or(t),

@@ -31,7 +31,12 @@ impl Core {
         let Some(graph) = self.running_graph() else {
             return BTreeSet::new();
         };
-        let links = bindings::plan(graph, &self.registry, self.mode).links;
+        self.wanted(bindings::plan(graph, &self.registry, self.mode).links)
+    }
+
+    /// What the running network's planned `links` become on the broker:
+    /// those of participants that take no `connectinport` forwarded.
+    pub(super) fn wanted(&self, links: BTreeSet<Link>) -> BTreeSet<Link> {
         bindings::forwarding(links, &self.silent, &self.registry)
     }
 

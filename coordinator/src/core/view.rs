@@ -102,18 +102,20 @@ struct Carried<'a> {
 
 impl<'a> Carried<'a> {
     fn of(core: &'a Core, graph: &Graph, started: bool) -> Self {
-        let pending = bindings::plan(graph, &core.registry, core.mode)
-            .pending
-            .into_iter()
-            .map(|p| (p.edge, p.missing))
-            .collect();
+        // Planned once: when started, `graph` is the running one, whose
+        // links are what the core wants on the broker.
+        let plan = bindings::plan(graph, &core.registry, core.mode);
         Self {
             wanted: match started {
-                true => core.desired_links(),
+                true => core.wanted(plan.links),
                 false => BTreeSet::new(),
             },
             applied: core.links.applied(),
-            pending,
+            pending: plan
+                .pending
+                .into_iter()
+                .map(|p| (p.edge, p.missing))
+                .collect(),
         }
     }
 

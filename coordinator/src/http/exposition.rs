@@ -8,6 +8,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
+use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 
 /// The content type of [`render`]'s text.
@@ -55,7 +56,7 @@ pub fn render(snapshot: &Snapshot) -> String {
         "Of the links wanted, those in place on the broker",
     );
     for kind in ["bind", "connectinport", "forward"] {
-        let of = |map: &std::collections::BTreeMap<&str, u64>| map.get(kind).copied().unwrap_or(0);
+        let of = |map: &BTreeMap<&str, u64>| map.get(kind).copied().unwrap_or(0);
         set(
             &wanted,
             vec![("kind", kind.into())],
@@ -80,25 +81,18 @@ pub fn render(snapshot: &Snapshot) -> String {
     );
     set(&connected, Vec::new(), u64::from(snapshot.broker_connected));
     edges(&mut registry, snapshot);
-    let dead = counters(
+    per_role(
         &mut registry,
         "msgflo_dead_letters",
         "Messages dead-lettered by each node's participants (those that answer health calls)",
+        &snapshot.dead_letters,
     );
-    for (role, count) in &snapshot.dead_letters {
-        dead.get_or_create(&vec![("role", role.clone())])
-            .inc_by(*count);
-    }
-    let processed = counters(
+    per_role(
         &mut registry,
         "msgflo_processed",
         "Messages handled and acked by each node's participants (those that answer health calls)",
+        &snapshot.processed,
     );
-    for (role, count) in &snapshot.processed {
-        processed
-            .get_or_create(&vec![("role", role.clone())])
-            .inc_by(*count);
-    }
     let reconnects = Counter::<u64>::default();
     reconnects.inc_by(snapshot.broker_reconnects);
     registry.register(
@@ -124,6 +118,16 @@ fn counters(registry: &mut Registry, name: &str, help: &str) -> Family<Labels, C
     let family = Family::<Labels, Counter>::default();
     registry.register(name, help, family.clone());
     family
+}
+
+/// A counter per role, set to `counts`.
+fn per_role(registry: &mut Registry, name: &str, help: &str, counts: &BTreeMap<String, u64>) {
+    let family = counters(registry, name, help);
+    for (role, count) in counts {
+        family
+            .get_or_create(&vec![("role", role.clone())])
+            .inc_by(*count);
+    }
 }
 
 /// The edges' series: messages carried, their rate, what waits.

@@ -89,17 +89,26 @@ pub enum Event {
 /// Plain HTTP's questions, asked of the event loop.
 struct Asker(mpsc::Sender<Event>);
 
+impl Asker {
+    /// Sends the event `asking` makes with a reply channel; the reply,
+    /// `None` once the coordinator is gone.
+    async fn ask<T>(
+        &self,
+        asking: impl FnOnce(tokio::sync::oneshot::Sender<T>) -> Event,
+    ) -> Option<T> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.0.send(asking(reply)).await.ok()?;
+        answer.await.ok()
+    }
+}
+
 impl http::Ask for Asker {
     async fn metrics(&self, shown: Option<String>) -> Option<Option<crate::snapshot::Snapshot>> {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        self.0.send(Event::Scrape { shown, reply }).await.ok()?;
-        answer.await.ok()
+        self.ask(|reply| Event::Scrape { shown, reply }).await
     }
 
     async fn view(&self, shown: Option<String>) -> Option<Option<crate::view::Seen>> {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        self.0.send(Event::View { shown, reply }).await.ok()?;
-        answer.await.ok()
+        self.ask(|reply| Event::View { shown, reply }).await
     }
 }
 

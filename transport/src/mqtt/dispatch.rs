@@ -19,8 +19,8 @@
 //! broker sends unacked messages again) and windows start empty.
 
 use super::super::Delivery;
+use super::wire::Message;
 use msgflo_protocol::ids::QueueName;
-use rumqttc::Publish;
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 use tokio::sync::mpsc::{error::TrySendError, Sender};
@@ -39,8 +39,8 @@ pub(super) struct Target<'a> {
 
 /// Builds a delivery (with its acker) for a message; `None` when the
 /// transport is going away.
-pub(super) trait MakeDelivery: FnMut(&Publish, Target<'_>) -> Option<Delivery> {}
-impl<F: FnMut(&Publish, Target<'_>) -> Option<Delivery>> MakeDelivery for F {}
+pub(super) trait MakeDelivery: FnMut(&Message, Target<'_>) -> Option<Delivery> {}
+impl<F: FnMut(&Message, Target<'_>) -> Option<Delivery>> MakeDelivery for F {}
 
 /// The consumers of this process and the messages waiting for them.
 #[derive(Debug)]
@@ -52,7 +52,7 @@ pub(super) struct Dispatch {
     owners: HashMap<u64, QueueName>,
     /// Messages whose topic no consumed inport takes (yet), oldest first, with
     /// when they arrived.
-    unrouted: VecDeque<(Instant, Publish)>,
+    unrouted: VecDeque<(Instant, Message)>,
     held: usize,
     cap: usize,
     /// Messages were skipped at the cap in this generation.
@@ -68,7 +68,7 @@ impl Default for Dispatch {
 #[derive(Debug, Default)]
 struct Inport {
     consumers: Consumers,
-    backlog: VecDeque<Publish>,
+    backlog: VecDeque<Message>,
 }
 
 /// The consumers of one inport, taking turns.
@@ -148,7 +148,7 @@ impl Dispatch {
     pub fn incoming(
         &mut self,
         inport: Option<&QueueName>,
-        publish: Publish,
+        publish: Message,
         make: &mut impl MakeDelivery,
     ) {
         if self.held >= self.cap {
@@ -180,7 +180,7 @@ impl Dispatch {
     /// Ends every consumer of `inport` (each yields what it was handed,
     /// then ends) and returns the messages that waited for them, to be
     /// acked and dropped. Acks of deliveries handed out before still count.
-    pub fn remove_inport(&mut self, inport: &QueueName) -> VecDeque<Publish> {
+    pub fn remove_inport(&mut self, inport: &QueueName) -> VecDeque<Message> {
         let Some(state) = self.inports.remove(inport) else {
             return VecDeque::new();
         };
@@ -189,7 +189,7 @@ impl Dispatch {
     }
 
     /// Takes the messages no inport took, to route them again.
-    pub fn take_unrouted(&mut self) -> VecDeque<Publish> {
+    pub fn take_unrouted(&mut self) -> VecDeque<Message> {
         self.held -= self.unrouted.len();
         std::mem::take(&mut self.unrouted)
             .into_iter()
@@ -201,7 +201,7 @@ impl Dispatch {
     /// inport takes: left over from subscriptions of an earlier run of a kept
     /// session. Unacked, each would hold one of the broker's in-flight slots
     /// for this client forever.
-    pub fn expire_unrouted(&mut self, arrived_before: Instant) -> Vec<Publish> {
+    pub fn expire_unrouted(&mut self, arrived_before: Instant) -> Vec<Message> {
         let mut expired = Vec::new();
         while self
             .unrouted
@@ -285,7 +285,7 @@ impl Consumers {
     /// Gives `publish` to the next consumer with room; false if none has.
     fn offer(
         &mut self,
-        publish: &Publish,
+        publish: &Message,
         inport: &QueueName,
         generation: u64,
         make: &mut impl MakeDelivery,

@@ -2,9 +2,9 @@
 
 use super::super::super::{Acker, Result};
 use super::*;
+use crate::Headers;
 use async_trait::async_trait;
 use bytes::Bytes;
-use rumqttc::QoS;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
@@ -23,15 +23,19 @@ fn q(name: &str) -> QueueName {
     QueueName::new(name).unwrap()
 }
 
-fn msg(topic: &str, n: u16) -> Publish {
-    let mut p = Publish::new(topic, QoS::AtLeastOnce, n.to_string());
-    p.pkid = n;
-    p
+fn msg(topic: &str, n: u16) -> Message {
+    Message {
+        topic: topic.into(),
+        payload: Bytes::from(n.to_string()),
+        pkid: n,
+        dup: false,
+        headers: Headers::new(),
+    }
 }
 
 /// A delivery maker that records each target.
 fn maker(log: Arc<Mutex<Vec<(u64, u64)>>>) -> impl MakeDelivery {
-    move |p: &Publish, t: Target<'_>| {
+    move |p: &Message, t: Target<'_>| {
         log.lock().unwrap().push((t.consumer, t.generation));
         Some(Delivery::new(p.payload.clone(), p.dup, Box::new(NoAck)))
     }

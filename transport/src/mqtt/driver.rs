@@ -1,4 +1,5 @@
-//! The driver: the one task that owns rumqttc's event loop. It polls the loop
+//! The driver: the one task that owns the MQTT client's event loop (rumqttc's,
+//! MQTT 3.1.1 or 5, through [`Wire`]). It polls the loop
 //! forever, takes [`Command`]s from the handles, keeps the record of
 //! subscriptions ([`Routes`]), hands messages to consumers ([`Dispatch`]) and
 //! answers each request when the broker's ack for it comes ([`Requests`]).
@@ -19,13 +20,12 @@ use super::dispatch::{Dispatch, MakeDelivery, Target};
 use super::failover::Failover;
 use super::handle::{Command, Handle, Shared};
 use super::outbox::{Op, Reply};
-use super::requests::{answer, Kind, Requests};
+use super::requests::{answer, Requests};
 use super::routes::Routes;
-use super::session::reason;
+use super::wire::{Event, Message, Wire};
 use crate::backoff::Backoff;
 use crate::Delivery;
 use msgflo_protocol::ids::QueueName;
-use rumqttc::{AsyncClient, ConnectionError, Event, EventLoop, Outgoing, Packet, Publish};
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -47,8 +47,8 @@ const HELD_BACK_WARN: Duration = Duration::from_secs(30);
 const UNROUTED_SWEEP: Duration = Duration::from_secs(1);
 
 /// State of the one task that talks to the broker.
-pub(super) struct Driver {
-    client: AsyncClient,
+pub(super) struct Driver<W: Wire> {
+    client: W::Client,
     shared: Arc<Shared>,
     /// For the ackers of deliveries; weak so that dropping every handle ends
     /// the driver.
@@ -72,33 +72,33 @@ pub(super) struct Driver {
     connected: bool,
     backoff: Backoff,
     /// The brokers to connect to, and which one is in use.
-    failover: Failover<rumqttc::MqttOptions>,
+    failover: Failover<W::Options>,
     /// `close` was called: who waits, and until when.
     closing: Option<(oneshot::Sender<()>, Instant)>,
     done: bool,
 }
 
 /// Waits `delay`, then polls `eventloop` once; hands it back with the result.
-async fn poll_after(
-    mut eventloop: EventLoop,
+async fn poll_after<W: Wire>(
+    mut eventloop: W::EventLoop,
     delay: Duration,
-) -> (EventLoop, Result<Event, ConnectionError>) {
+) -> (W::EventLoop, Result<Event, String>) {
     if !delay.is_zero() {
         sleep(delay).await;
     }
-    let result = eventloop.poll().await;
+    let result = W::poll(&mut eventloop).await;
     (eventloop, result)
 }
 
-impl Driver {
+impl<W: Wire> Driver<W> {
     /// A driver for a client whose event loop just connected.
     pub fn new(
-        client: AsyncClient,
+        client: W::Client,
         shared: Arc<Shared>,
         commands: mpsc::WeakSender<Command>,
         publisher: Option<Handle>,
         max_backoff: Duration,
-        failover: Failover<rumqttc::MqttOptions>,
+        failover: Failover<W::Options>,
     ) -> Self {
         Self {
             client,
@@ -121,8 +121,8 @@ impl Driver {
     }
 
     /// Runs until closed, or until every handle is gone.
-    pub async fn run(mut self, eventloop: EventLoop, mut commands: mpsc::Receiver<Command>) {
-        let mut poll = Box::pin(poll_after(eventloop, Duration::ZERO));
+    pub async fn run(mut self, eventloop: W::EventLoop, mut commands: mpsc::Receiver<Command>) {
+        let mut poll = Box::pin(poll_after::<W>(eventloop, Duration::ZERO));
         let mut sweep = tokio::time::interval(UNROUTED_SWEEP);
         sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         while !self.done {
@@ -134,15 +134,15 @@ impl Driver {
                             self.on_event(event);
                             if self.dispatch.needs_resync() {
                                 // Drops the connection; the session stays.
-                                eventloop.clean();
+                                W::drop_connection(&mut eventloop);
                                 self.lost(&mut eventloop, "resync: getting skipped messages again")
                             } else {
                                 Duration::ZERO
                             }
                         }
-                        Err(error) => self.lost(&mut eventloop, &reason(&error)),
+                        Err(reason) => self.lost(&mut eventloop, &reason),
                     };
-                    poll.set(poll_after(eventloop, delay));
+                    poll.set(poll_after::<W>(eventloop, delay));
                 }
                 command = commands.recv() => match command {
                     Some(command) => self.on_command(command),
@@ -382,7 +382,7 @@ impl Driver {
 
     fn on_event(&mut self, event: Event) {
         let (kind, pkid) = match event {
-            Event::Incoming(Packet::Publish(publish)) => {
+            Event::Message(publish) => {
                 self.acks.received(publish.pkid);
                 let inport = self.routes.route(&publish.topic);
                 let dropped = match inport {
@@ -399,29 +399,27 @@ impl Driver {
                 self.dispatch.incoming(inport, publish, &mut make);
                 return;
             }
-            Event::Incoming(Packet::PubAck(ack)) => return self.requests.puback(ack.pkid),
-            Event::Incoming(Packet::UnsubAck(ack)) => {
-                if let Some(retired) = self.requests.unsuback(ack.pkid) {
+            Event::PubAck(pkid) => return self.requests.puback(pkid),
+            Event::UnsubAck(pkid) => {
+                if let Some(retired) = self.requests.unsuback(pkid) {
                     self.untapped.extend(self.routes.forget(&retired));
                     self.retiring.remove(&retired);
                 }
                 return;
             }
-            Event::Incoming(Packet::SubAck(ack)) => {
-                if let Some(error) = self.requests.suback(&ack) {
+            Event::SubAck { pkid, refused } => {
+                if let Some(error) = self.requests.suback(pkid, &refused) {
                     warn!(broker = %self.shared.broker, %error, "re-subscribing failed");
                 }
                 return;
             }
-            Event::Incoming(Packet::ConnAck(ack)) => return self.on_connected(ack.session_present),
-            Event::Outgoing(Outgoing::Disconnect) if self.closing.is_some() => {
+            Event::ConnAck { session_present } => return self.on_connected(session_present),
+            Event::SentDisconnect if self.closing.is_some() => {
                 self.done = true;
                 return;
             }
-            Event::Outgoing(Outgoing::Publish(pkid)) => (Kind::Publish, pkid),
-            Event::Outgoing(Outgoing::Subscribe(pkid)) => (Kind::Subscribe, pkid),
-            Event::Outgoing(Outgoing::Unsubscribe(pkid)) => (Kind::Unsubscribe, pkid),
-            _ => return,
+            Event::Sent(kind, pkid) => (kind, pkid),
+            Event::SentDisconnect | Event::Other => return,
         };
         if let Err(mismatch) = self.requests.went_out(kind, pkid) {
             warn!(broker = %self.shared.broker, ?mismatch, "packet ids out of step; sending again what may be lost");
@@ -448,15 +446,13 @@ impl Driver {
 
     /// The connection is gone (or a reconnection attempt failed): returns how
     /// long to wait before the next attempt.
-    fn lost(&mut self, eventloop: &mut EventLoop, reason: &str) -> Duration {
+    fn lost(&mut self, eventloop: &mut W::EventLoop, reason: &str) -> Duration {
         let was_connected = std::mem::replace(&mut self.connected, false);
         self.shared.connected.store(false, Ordering::Release);
         // rumqttc keeps its unacked requests to resend; we resend ours as new
         // requests instead (see confirms.rs), so it must forget them, and the
         // events it buffered from the old connection.
-        eventloop.pending.clear();
-        eventloop.state.collision = None;
-        eventloop.state.events.clear();
+        W::forget(eventloop);
         self.requests.take_back();
         self.acks.clear();
         if was_connected {
@@ -476,7 +472,7 @@ impl Driver {
             self.done = true;
             return Duration::ZERO;
         }
-        let delay = if self.failover.next(&mut eventloop.mqtt_options) {
+        let delay = if self.failover.next(W::options(eventloop)) {
             self.backoff.next_delay()
         } else {
             Duration::ZERO
@@ -493,7 +489,7 @@ impl Driver {
     /// Hands queued requests to rumqttc while connected.
     fn flush(&mut self) {
         if self.connected {
-            self.requests.flush(&self.client);
+            self.requests.flush::<W>(&self.client);
         }
     }
 
@@ -522,7 +518,7 @@ fn maker<'a>(
     shared: &'a Arc<Shared>,
     publisher: Option<&'a Handle>,
 ) -> impl MakeDelivery + 'a {
-    move |publish: &Publish, target: Target<'_>| {
+    move |publish: &Message, target: Target<'_>| {
         let handle = Handle {
             commands: commands.upgrade()?,
             shared: shared.clone(),
@@ -536,10 +532,10 @@ fn maker<'a>(
             pkid: publish.pkid,
             payload: publish.payload.clone(),
         };
-        Some(Delivery::new(
-            publish.payload.clone(),
-            publish.dup,
-            Box::new(acker),
-        ))
+        let delivery = Delivery::new(publish.payload.clone(), publish.dup, Box::new(acker));
+        Some(match publish.headers.is_empty() {
+            true => delivery,
+            false => delivery.with_headers(publish.headers.clone()),
+        })
     }
 }

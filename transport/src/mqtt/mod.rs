@@ -110,6 +110,8 @@
 //! - `handle.rs` — the commands and the handle that sends them and waits.
 //! - `driver.rs` — the task that owns the event loop: commands, events,
 //!   reconnection.
+//! - `wire.rs` — what the driver needs of an MQTT client, in its own terms
+//!   (events, messages); `wire4.rs` that for rumqttc's MQTT 3.1.1 client.
 //! - `requests.rs` — requests from queued to answered, taken back after a
 //!   lost connection:
 //!   - `outbox.rs` — on their way into rumqttc's request channel;
@@ -138,6 +140,8 @@ mod routes;
 mod session;
 mod session5;
 mod unmatched;
+mod wire;
+mod wire4;
 
 use super::{
     BrokerUrl, Brokers, ConnectOptions, Consumer, Headers, Result, Transport, TransportError,
@@ -148,11 +152,12 @@ use driver::Driver;
 use failover::Failover;
 use handle::{Command, Handle, Shared};
 use msgflo_protocol::ids::QueueName;
-use rumqttc::AsyncClient;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tracing::info;
+use wire::Wire;
+use wire4::V4;
 
 /// Commands waiting for the driver.
 const COMMANDS: usize = 1024;
@@ -178,7 +183,7 @@ pub async fn connect(brokers: Brokers, options: ConnectOptions) -> Result<Arc<dy
     };
     // The session first: an unreachable broker list fails here, once,
     // rather than after the publisher tried it over MQTT 5 and then 3.1.1.
-    let session = Connected::to_first(each(session::mqtt_options)?).await?;
+    let session = Connected::<V4>::to_first(each(session::mqtt_options)?).await?;
     let publisher = start_publisher(&brokers, &options, each(session::publisher_options)?).await?;
     let consumer = session.start_driver(&options, Some(publisher.clone()));
     Ok(Arc::new(MqttTransport {
@@ -205,7 +210,9 @@ async fn start_publisher(
         Ok(handle) => return Ok(handle),
         Err(error) => error,
     };
-    let handle = Connected::to_first(v4).await?.start_driver(options, None);
+    let handle = Connected::<V4>::to_first(v4)
+        .await?
+        .start_driver(options, None);
     info!(
         broker = %handle.shared.broker,
         mqtt5 = %mqtt5,
@@ -214,33 +221,29 @@ async fn start_publisher(
     Ok(handle)
 }
 
-/// An MQTT 3.1.1 client connected to one of its brokers, its driver not
+/// A client (over wire `W`) connected to one of its brokers, its driver not
 /// started yet.
-struct Connected {
-    client: AsyncClient,
-    eventloop: rumqttc::EventLoop,
-    each: Vec<(BrokerUrl, rumqttc::MqttOptions)>,
+struct Connected<W: Wire> {
+    client: W::Client,
+    eventloop: W::EventLoop,
+    each: Vec<(BrokerUrl, W::Options)>,
     current: usize,
 }
 
-impl Connected {
+impl<W: Wire> Connected<W> {
     /// Connects a client to the first of `each` broker that takes it.
-    async fn to_first(each: Vec<(BrokerUrl, rumqttc::MqttOptions)>) -> Result<Self> {
-        let (client, mut eventloop) = AsyncClient::new(each[0].1.clone(), session::REQUESTS);
-        // Small packets go out at once (no Nagle delay behind an unacked one).
-        let mut network = eventloop.network_options();
-        network.set_tcp_nodelay(true);
-        eventloop.set_network_options(network);
-        let (current, ack) = session::first_connect_any(&mut eventloop, &each).await?;
+    async fn to_first(each: Vec<(BrokerUrl, W::Options)>) -> Result<Self> {
+        let connection = W::connect(&each).await?;
+        let current = connection.current;
         info!(
             broker = %each[current].0,
-            client_id = %each[current].1.client_id(),
-            session_present = ack.session_present,
+            client_id = %W::client_id(&each[current].1),
+            session_present = connection.session_present,
             "connected"
         );
         Ok(Self {
-            client,
-            eventloop,
+            client: connection.client,
+            eventloop: connection.eventloop,
             each,
             current,
         })
@@ -251,7 +254,7 @@ impl Connected {
     fn start_driver(self, options: &ConnectOptions, publisher: Option<Handle>) -> Handle {
         let (commands, receiver) = mpsc::channel(COMMANDS);
         let shared = Shared::connected(self.each[self.current].0.clone(), options);
-        let driver = Driver::new(
+        let driver = Driver::<W>::new(
             self.client,
             shared.clone(),
             commands.downgrade(),

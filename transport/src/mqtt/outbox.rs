@@ -1,4 +1,4 @@
-//! Requests on their way to rumqttc's client, in order.
+//! Requests on their way to the client's request channel, in order.
 //!
 //! The driver owns the event loop, so it must never wait on the client's
 //! bounded request channel (that channel is emptied by the very loop it would
@@ -7,9 +7,9 @@
 //! a lost connection keep their order.
 
 use super::super::Result;
+use super::wire::Wire;
 use bytes::Bytes;
 use msgflo_protocol::ids::QueueName;
-use rumqttc::{AsyncClient, ClientError, Publish, QoS, SubscribeFilter};
 use std::collections::VecDeque;
 use tokio::sync::oneshot;
 
@@ -47,28 +47,6 @@ impl Op {
     /// Nobody waits for this any more and skipping it changes nothing else.
     fn abandoned(&self) -> bool {
         matches!(self, Op::Publish { reply, .. } if reply.is_closed())
-    }
-
-    fn try_send(&self, client: &AsyncClient) -> Result<(), ClientError> {
-        match self {
-            // `try_publish` wants an owned Vec: one copy of the payload, which
-            // we keep in case it has to be sent again.
-            Op::Publish { topic, payload, .. } => {
-                client.try_publish(topic.as_str(), QoS::AtLeastOnce, false, payload.to_vec())
-            }
-            Op::Subscribe { filters, .. } => client.try_subscribe_many(
-                filters
-                    .iter()
-                    .map(|f| SubscribeFilter::new(f.clone(), QoS::AtLeastOnce)),
-            ),
-            Op::Unsubscribe { filter, .. } => client.try_unsubscribe(filter.as_str()),
-            Op::Ack { pkid } => {
-                let mut publish = Publish::new("", QoS::AtLeastOnce, Vec::new());
-                publish.pkid = *pkid;
-                client.try_ack(&publish)
-            }
-            Op::Disconnect => client.try_disconnect(),
-        }
     }
 }
 
@@ -110,12 +88,12 @@ impl Outbox {
 
     /// Hands requests to the client while its channel has room; `sent` gets
     /// each one handed over.
-    pub fn flush(&mut self, client: &AsyncClient, mut sent: impl FnMut(u64, Op)) {
+    pub fn flush<W: Wire>(&mut self, client: &W::Client, mut sent: impl FnMut(u64, Op)) {
         while let Some((seq, op)) = self.ops.pop_front() {
             if op.abandoned() {
                 continue;
             }
-            match op.try_send(client) {
+            match W::send(client, &op) {
                 Ok(()) => sent(seq, op),
                 Err(_) => {
                     // Full: the event loop takes requests as it goes and
@@ -140,8 +118,9 @@ impl Outbox {
 
 #[cfg(test)]
 mod tests {
+    use super::super::wire4::V4;
     use super::*;
-    use rumqttc::{MqttOptions, Request};
+    use rumqttc::{AsyncClient, MqttOptions, Request};
 
     fn publish(outbox: &mut Outbox, topic: &str) -> oneshot::Receiver<Result<()>> {
         let (reply, rx) = oneshot::channel();
@@ -162,11 +141,11 @@ mod tests {
             .map(|t| publish(&mut outbox, t))
             .collect();
         let mut sent = Vec::new();
-        outbox.flush(&client, |seq, _| sent.push(seq));
+        outbox.flush::<V4>(&client, |seq, _| sent.push(seq));
         assert_eq!((sent.as_slice(), outbox.len()), (&[0, 1][..], 1));
 
         eventloop.clean(); // takes the channel's requests
-        outbox.flush(&client, |seq, _| sent.push(seq));
+        outbox.flush::<V4>(&client, |seq, _| sent.push(seq));
         assert_eq!((sent.as_slice(), outbox.len()), (&[0, 1, 2][..], 0));
         let topics: Vec<_> = eventloop
             .pending
@@ -188,7 +167,7 @@ mod tests {
         let _kept = publish(&mut outbox, "kept");
         outbox.drop_acks();
         let mut sent = Vec::new();
-        outbox.flush(&client, |_, op| sent.push(op));
+        outbox.flush::<V4>(&client, |_, op| sent.push(op));
         assert!(matches!(sent.as_slice(), [Op::Publish { topic, .. }] if topic == "kept"));
     }
 

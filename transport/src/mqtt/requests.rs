@@ -5,9 +5,9 @@
 
 use super::confirms::{Confirms, Untracked};
 use super::outbox::{Op, Outbox, Reply};
+use super::wire::Wire;
 use crate::TransportError;
 use msgflo_protocol::ids::QueueName;
-use rumqttc::{AsyncClient, SubAck, SubscribeReasonCode};
 
 /// Filters per SUBSCRIBE when re-subscribing after a reconnect.
 const FILTERS_PER_SUBSCRIBE: usize = 64;
@@ -45,13 +45,13 @@ impl Requests {
     }
 
     /// Hands queued requests to rumqttc while its channel has room.
-    pub fn flush(&mut self, client: &AsyncClient) {
+    pub fn flush<W: Wire>(&mut self, client: &W::Client) {
         let (publishes, subscribes, unsubscribes) = (
             &mut self.publishes,
             &mut self.subscribes,
             &mut self.unsubscribes,
         );
-        self.outbox.flush(client, |seq, op| match op {
+        self.outbox.flush::<W>(client, |seq, op| match op {
             Op::Publish { .. } => publishes.sent(seq, op),
             Op::Subscribe { .. } => subscribes.sent(seq, op),
             Op::Unsubscribe { .. } => unsubscribes.sent(seq, op),
@@ -95,16 +95,17 @@ impl Requests {
         retired
     }
 
-    /// A SUBACK came; returns the refusal of a subscription nobody waits
-    /// for (a re-subscription), to be logged.
-    pub fn suback(&mut self, ack: &SubAck) -> Option<TransportError> {
-        let Some(Op::Subscribe { filters, reply }) = self.subscribes.acked(ack.pkid) else {
+    /// The SUBACK for `pkid` came, saying per filter whether the broker
+    /// `refused` it; returns the refusal of a subscription nobody waits for
+    /// (a re-subscription), to be logged.
+    pub fn suback(&mut self, pkid: u16, refused: &[bool]) -> Option<TransportError> {
+        let Some(Op::Subscribe { filters, reply }) = self.subscribes.acked(pkid) else {
             return None;
         };
         let refused: Vec<&str> = filters
             .iter()
-            .zip(&ack.return_codes)
-            .filter(|(_, code)| matches!(code, SubscribeReasonCode::Failure))
+            .zip(refused)
+            .filter(|(_, refused)| **refused)
             .map(|(filter, _)| filter.as_str())
             .collect();
         let result = match refused.as_slice() {
@@ -166,9 +167,10 @@ pub(super) fn answer(reply: Reply, result: Result<(), TransportError>) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::wire4::V4;
     use super::*;
     use bytes::Bytes;
-    use rumqttc::{EventLoop, MqttOptions, QoS};
+    use rumqttc::{AsyncClient, EventLoop, MqttOptions};
     use tokio::sync::oneshot;
 
     /// A client whose event loop (the channel's receiver) stays alive.
@@ -194,7 +196,7 @@ mod tests {
         let (mut r, (client, _events)) = (Requests::default(), client());
         let mut a = publish(&mut r, "a");
         let mut b = publish(&mut r, "b");
-        r.flush(&client);
+        r.flush::<V4>(&client);
         assert_eq!(r.went_out(Kind::Publish, 4), Ok(()));
         assert_eq!(r.went_out(Kind::Publish, 5), Ok(()));
         r.puback(5);
@@ -212,7 +214,7 @@ mod tests {
             filters: vec!["$share/q/q".into()],
             reply: Some(reply),
         });
-        r.flush(&client);
+        r.flush::<V4>(&client);
         r.went_out(Kind::Publish, 1).unwrap();
         let _c = publish(&mut r, "c"); // not handed over yet
         r.push(Op::Ack { pkid: 9 });
@@ -235,13 +237,12 @@ mod tests {
     fn a_refused_resubscription_is_reported_not_answered() {
         let (mut r, (client, _events)) = (Requests::default(), client());
         r.resubscribe_first(&["$share/q/q".to_owned()]);
-        r.flush(&client);
+        r.flush::<V4>(&client);
         r.went_out(Kind::Subscribe, 2).unwrap();
-        let refused = r.suback(&SubAck::new(2, vec![SubscribeReasonCode::Failure]));
+        let refused = r.suback(2, &[true]);
         assert!(
             matches!(refused, Some(TransportError::Broker { queue, .. }) if queue == "$share/q/q")
         );
-        let ok = SubAck::new(3, vec![SubscribeReasonCode::Success(QoS::AtLeastOnce)]);
-        assert!(r.suback(&ok).is_none(), "unknown pkid");
+        assert!(r.suback(3, &[false]).is_none(), "unknown pkid");
     }
 }

@@ -39,9 +39,10 @@
 //!   run — do not, and the workspace's test builds skip rumqttd's debug
 //!   assertions too (`Cargo.toml`), so tests run what ships;
 //! - it speaks MQTT 3.1.1 only (an MQTT 5 CONNECT is dropped): our
-//!   transport's publisher falls back to 3.1.1 and so cannot hold a publish
-//!   that reached nobody (`transport/src/mqtt/unmatched.rs`) — moot here, as
-//!   a restart of this broker ends every session anyway;
+//!   transport falls back to 3.1.1 on both connections, so messages carry
+//!   no headers (no `traceparent`, no `msgflo-brackets`), and it cannot
+//!   hold a publish that reached nobody (`transport/src/mqtt/unmatched.rs`)
+//!   — moot here, as a restart of this broker ends every session anyway;
 //! - a message delivered again carries no DUP flag (`redelivered` is false);
 //! - a share group's read position lives only while the group has a member:
 //!   what an inport's only consumer misses while it reconnects is skipped;

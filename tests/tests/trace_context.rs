@@ -4,10 +4,10 @@
 //!   hop's output keeps the trace id and names a span of its own, a child
 //!   of the one before. Tracing off: nothing is invented, and a
 //!   `traceparent` is passed on unchanged.
-//! - Mosquitto: our MQTT session speaks 3.1.1 and so takes no headers in,
-//!   but the publisher speaks MQTT 5 and sends the hop's `traceparent` as a
-//!   user property, read here by an MQTT 5 subscriber; an incoming one (sent
-//!   over MQTT 5) does not reach the participant, which starts a new trace.
+//! - Mosquitto: both of a participant's connections speak MQTT 5, so a
+//!   `traceparent` user property sent by an MQTT 5 client reaches it, and the
+//!   hop's own goes out as a user property, read here by an MQTT 5
+//!   subscriber. Tracing off: nothing invented, passed on unchanged.
 
 use anyhow::{ensure, Context, Result};
 use bytes::Bytes;
@@ -172,15 +172,14 @@ fn user_traceparent(publish: &Publish) -> Option<&str> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mqtt_the_hop_span_goes_out_as_a_user_property_but_none_comes_in() -> Result<()> {
+async fn mqtt_the_hop_continues_a_trace_sent_as_a_user_property() -> Result<()> {
     let broker = mqtt_url();
     let role = unique("trace-mqtt");
     let (inq, outq) = (format!("{role}.IN"), format!("{role}.OUT"));
     let child = repeat(&broker, &role, &["--trace"]).await?;
     let (v5, mut events) = subscribe_v5(&outq).await?;
 
-    // Sent over MQTT 5 with the traceparent as a user property: the
-    // participant's 3.1.1 session does not get it.
+    // Sent by another MQTT 5 client with the traceparent as a user property.
     let properties = rumqttc::v5::mqttbytes::v5::PublishProperties {
         user_properties: vec![(TRACEPARENT.into(), SENT.into())],
         ..Default::default()
@@ -191,10 +190,9 @@ async fn mqtt_the_hop_span_goes_out_as_a_user_property_but_none_comes_in() -> Re
     let value = user_traceparent(&publish).context("no traceparent user property")?;
     let hop = TraceParent::parse(value)?;
     let sent = TraceParent::parse(SENT)?;
-    assert_ne!(
-        hop.trace_id, sent.trace_id,
-        "a new trace: MQTT 3.1.1 carries no traceparent in"
-    );
+    assert_eq!(hop.trace_id, sent.trace_id, "the hop keeps the trace");
+    assert_ne!(hop.parent_id, sent.parent_id, "in a span of its own");
+    assert_eq!(hop.flags, sent.flags);
     assert_eq!(&publish.payload[..], b"\"hi\"");
 
     v5.disconnect().await?;
@@ -203,7 +201,7 @@ async fn mqtt_the_hop_span_goes_out_as_a_user_property_but_none_comes_in() -> Re
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mqtt_tracing_off_sends_no_traceparent() -> Result<()> {
+async fn mqtt_tracing_off_invents_nothing_and_passes_a_trace_on_unchanged() -> Result<()> {
     let broker = mqtt_url();
     let role = unique("trace-mqtt-off");
     let (inq, outq) = (format!("{role}.IN"), format!("{role}.OUT"));
@@ -215,6 +213,14 @@ async fn mqtt_tracing_off_sends_no_traceparent() -> Result<()> {
         user_traceparent(&publish).is_none(),
         "invented: {publish:?}"
     );
+    let properties = rumqttc::v5::mqttbytes::v5::PublishProperties {
+        user_properties: vec![(TRACEPARENT.into(), SENT.into())],
+        ..Default::default()
+    };
+    v5.publish_with_properties(&inq, QoS::AtLeastOnce, false, "2", properties)
+        .await?;
+    let passed = next_publish(&mut events).await?;
+    assert_eq!(user_traceparent(&passed), Some(SENT), "passed on unchanged");
     v5.disconnect().await?;
     stop(child).await?;
     Ok(())

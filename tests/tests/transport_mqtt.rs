@@ -21,8 +21,9 @@ impl Mqtt {
 
 #[async_trait]
 impl Harness for Mqtt {
+    /// Mosquitto 2 speaks MQTT 5: headers go as user properties.
     fn carries_headers(&self) -> bool {
-        false
+        true
     }
 
     fn lists_queues(&self) -> bool {

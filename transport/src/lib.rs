@@ -122,7 +122,7 @@ pub use msgflo_protocol::queues::dead_letter_queue;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capabilities {
     /// Messages carry [`Headers`] from publisher to consumer (AMQP,
-    /// memory; MQTT 3.1.1 has none: our MQTT consumers get none).
+    /// memory, MQTT 5 as user properties; MQTT 3.1.1 has none).
     pub headers: bool,
     /// Anyone can bind an outport to an inport on the broker (AMQP,
     /// memory); without, a binding takes effect only in the process that
@@ -147,6 +147,11 @@ impl Capabilities {
         headers: false,
         broker_bindings: false,
         shared_discovery: false,
+    };
+    /// MQTT 5's: MQTT 3.1.1's, with headers.
+    pub const TOPICS_WITH_HEADERS: Capabilities = Capabilities {
+        headers: true,
+        ..Capabilities::TOPICS
     };
 }
 

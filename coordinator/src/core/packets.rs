@@ -24,7 +24,8 @@
 //!   next data message to that port. If the client goes away first it is
 //!   lost (logged): a message carries brackets only around data.
 //!
-//! MQTT 3.1.1 has no headers: there the data arrives and its brackets do not.
+//! MQTT 3.1.1 (the embedded broker) has no headers: there the data arrives
+//! and its brackets do not. Over MQTT 5 (Mosquitto) they are user properties.
 
 use super::{Action, Core, PacketError};
 use crate::server::ClientId;

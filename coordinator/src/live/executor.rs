@@ -3,8 +3,8 @@
 //! child runs in a task of its own, bounded by [`OP_DEADLINE`], and reports
 //! its result as an [`Event::Done`]. Messages sent to inports (IIPs, a
 //! client's packets) go through one task, so they keep their order; their
-//! brackets go in the `msgflo-brackets` header (dropped on MQTT 3.1.1,
-//! which has no headers). Taps are made and ended here ([`Tapping`]): an
+//! brackets go in the `msgflo-brackets` header (an MQTT 5 user property;
+//! dropped on MQTT 3.1.1, which has no headers). Taps are made and ended here ([`Tapping`]): an
 //! ended tap leaves no consumer, channel or queue behind; one whose ending
 //! failed is kept for the core to retry.
 

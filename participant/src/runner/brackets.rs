@@ -25,8 +25,8 @@
 //! holding adds no delay while the graph is idle. Brackets that come after
 //! the last data the port has for now ride, as `before`, on the next message.
 //! Until then they hold no input unacked; if the participant stops first,
-//! they are lost (logged). MQTT 3.1.1 has no headers: there brackets stay
-//! inside the participant.
+//! they are lost (logged). MQTT 3.1.1 (the embedded broker) has no headers:
+//! there brackets stay inside the participant; MQTT 5 carries them.
 
 use crate::runtime::{Body, Packet, Token};
 use crate::transport::Headers;

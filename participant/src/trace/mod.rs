@@ -22,12 +22,11 @@
 //! `tracing-opentelemetry` layer gives each span its span context), so the
 //! exported spans and the headers name the same spans.
 //!
-//! Headers exist on AMQP and the memory broker. MQTT: our participants'
-//! sessions speak MQTT 3.1.1, which has no headers, so a participant on
-//! MQTT takes no `traceparent` in; its publishing connection speaks MQTT 5
-//! where the broker does (Mosquitto 2) and sends the `traceparent` out as
-//! a user property, which MQTT 5 subscribers other than msgflo-rs
-//! participants can read.
+//! Headers exist on AMQP, the memory broker and MQTT 5, where they are user
+//! properties (Mosquitto 2): a participant on MQTT continues a trace sent
+//! by any MQTT 5 client and sends its own `traceparent` on. On a broker
+//! that speaks only MQTT 3.1.1 (the embedded one) there are no headers: no
+//! `traceparent` comes in, and each participant starts a new trace.
 //!
 //! # Layout
 //! - this file — the on/off switch ([`enabled`], [`install`]).

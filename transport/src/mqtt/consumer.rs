@@ -2,12 +2,13 @@
 //!
 //! An ack goes to the driver, which sends the PUBACK and frees a slot of the
 //! consumer's prefetch window. MQTT has no reject, so a nack publishes the
-//! same bytes QoS 1 to `dead-<inport>`, waits for that PUBACK, then acks.
+//! same bytes (and headers) QoS 1 to `dead-<inport>`, waits for that PUBACK,
+//! then acks.
 //! Acks carry the connection generation they belong to: a PUBACK from an
 //! older connection would name a packet id of that connection, so the driver
 //! drops it (the broker sends the message again anyway).
 
-use super::super::{dead_letter_queue, Acker, Result, Signal};
+use super::super::{dead_letter_queue, Acker, Headers, Result, Signal};
 use super::handle::{Command, Handle};
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -25,6 +26,8 @@ pub(super) struct MqttAcker {
     pub pkid: u16,
     /// The message, for dead-lettering.
     pub payload: Bytes,
+    /// Its headers (MQTT 5 user properties), for dead-lettering.
+    pub headers: Headers,
 }
 
 #[async_trait]
@@ -41,7 +44,9 @@ impl Acker for MqttAcker {
 
     async fn nack(self: Box<Self>) -> Result<()> {
         let dead = dead_letter_queue(&self.inport);
-        self.publisher.publish(&dead, self.payload.clone()).await?;
+        self.publisher
+            .publish_with(&dead, self.payload.clone(), &self.headers)
+            .await?;
         self.ack().await
     }
 

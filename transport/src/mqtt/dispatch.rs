@@ -1,8 +1,9 @@
 //! Handing received messages to consumers: turns between the consumers of an
 //! inport, the prefetch window, and messages that cannot be handed out yet.
 //!
-//! MQTT 3.1.1 has no per-subscription prefetch: the broker sends a client as
-//! many unacked QoS 1 messages as its own in-flight limit allows (Mosquitto's
+//! MQTT has no per-subscription prefetch: the broker sends a client as many
+//! unacked QoS 1 messages as its in-flight limit allows (over MQTT 5 the
+//! session's receive maximum; over 3.1.1 the broker's own, Mosquitto's
 //! `max_inflight_messages`, 20 by default), across all subscriptions. So each
 //! consumer gets at most `window` (its prefetch) unacked deliveries; messages
 //! beyond that wait here, unacked. Messages whose topic no consumed inport

@@ -172,7 +172,8 @@ impl<W: Wire> Driver<W> {
             Command::Takers { reply } => {
                 let _ = reply.send(self.routes.takers());
             }
-            // MQTT 3.1.1 has no headers: they are dropped.
+            // A driver publishes only as the MQTT 3.1.1 publisher (the MQTT 5
+            // one is `publisher.rs`), which has no headers: they are dropped.
             Command::Publish {
                 topic,
                 payload,
@@ -531,6 +532,7 @@ fn maker<'a>(
             generation: target.generation,
             pkid: publish.pkid,
             payload: publish.payload.clone(),
+            headers: publish.headers.clone(),
         };
         let delivery = Delivery::new(publish.payload.clone(), publish.dup, Box::new(acker));
         Some(match publish.headers.is_empty() {

@@ -1,6 +1,6 @@
-//! The MQTT transport (rumqttc: MQTT 3.1.1 for the session, MQTT 5 for
-//! publishing where the broker speaks it; tested against Mosquitto 2 and the
-//! coordinator's embedded rumqttd, which speaks 3.1.1 only).
+//! The MQTT transport (rumqttc: MQTT 5 where the broker speaks it, else MQTT
+//! 3.1.1; tested against Mosquitto 2 and the coordinator's embedded rumqttd,
+//! which speaks 3.1.1 only).
 //!
 //! Topics are queue names. Outports and inports need nothing on the broker:
 //! publishing is a QoS 1 publish to the queue's topic, confirmed by the PUBACK.
@@ -16,15 +16,18 @@
 //!
 //! Each transport holds two connections: the session that subscribes,
 //! receives and acks, and a second client (id `<client id>-pub`, clean
-//! session) that publishes — over MQTT 5 when the broker takes it (see
-//! "Broker restart" below), else over MQTT 3.1.1 (said once in the log). A
+//! session) that publishes. Both speak MQTT 5 when the broker takes it (the
+//! session is tried first; a broker that answers but refuses it, like
+//! rumqttd, gets MQTT 3.1.1 on both, said once in the log; one that does not
+//! answer at all fails the connection at once). A
 //! participant acks a message only once its outputs are confirmed; on one connection a broker that answers a client's
 //! publishes only when that client has room for more deliveries (rumqttd
 //! gates PUBACKs and PINGRESPs on its 100-message in-flight window) would
 //! wait for those acks while the participant waits for its PUBACKs: two
 //! connections cannot deadlock that way, on any broker.
 //!
-//! The session is persistent while connected (`clean_session = false`, client
+//! The session is persistent while connected (`clean_session = false`; over
+//! MQTT 5 no clean start and a session expiry interval of "never"; client
 //! id = [`ConnectOptions::client_id`]), so nothing is lost across
 //! reconnections. `close` ends it (a short clean-session connection), unless
 //! [`ConnectOptions::keep_session`]: then a participant restarted under the
@@ -63,16 +66,17 @@
 //!   flight restarts it, losing those (the coordinator's `embedded.rs` lists
 //!   its limits). Use Mosquitto where that matters.
 //!
-//! Headers: the session speaks MQTT 3.1.1, which has none, so deliveries
-//! carry no [`Headers`]; the publisher sends a message's headers as MQTT 5
-//! user properties (in order) where it speaks MQTT 5, and drops them over
-//! 3.1.1. An MQTT 5 subscriber (not our session) reads them there.
+//! Headers: over MQTT 5 a message's [`Headers`] are its user properties, in
+//! order, both ways (so `traceparent` and `msgflo-brackets` cross, and a
+//! dead letter keeps them); MQTT 3.1.1 has none, so they are dropped there
+//! and deliveries carry none ([`Transport::capabilities`] says which).
 //!
-//! Flow control: MQTT 3.1.1 has no per-subscription prefetch. Each consumer
+//! Flow control: MQTT has no per-subscription prefetch. Each consumer
 //! gets at most `prefetch` unacked deliveries; more messages wait in the
 //! driver, unacked, normally bounded by the broker's in-flight limit per
-//! client (Mosquitto's `max_inflight_messages`, 20 by default: raise it for
-//! throughput). Received messages whose topic no inport takes yet wait too,
+//! client: over MQTT 5 the session's receive maximum (512), over MQTT 3.1.1
+//! the broker's own (Mosquitto's `max_inflight_messages`, 20 by default:
+//! raise it for throughput). Received messages whose topic no inport takes yet wait too,
 //! so a resumed session loses nothing before `consume` is called again. A
 //! broker can send more (Mosquitto 2.0 sometimes sends a resumed session its
 //! whole queue at once), so at most 100,000 messages wait: past that they
@@ -93,8 +97,9 @@
 //! one copy per inport from rumqttd, but only one copy in all from
 //! Mosquitto 2.0 (it sends a client each message once, however many of its
 //! share-group subscriptions match — seen with `mosquitto_sub` and two
-//! groups); MQTT 3.1.1 does not say which subscription a copy is for, so
-//! copies go to those inports in turn. Keep such inports in processes of
+//! groups); a publish does not say which subscription a copy is for (MQTT 5
+//! subscription identifiers could; not used), so copies go to those inports
+//! in turn. Keep such inports in processes of
 //! their own. Queue names with `+`, `#` or a leading `$` cannot be topics.
 //!
 //! `mqtts://` is MQTT over TLS (rustls; see `transport/tls.rs`), checked
@@ -103,15 +108,17 @@
 //! # Layout
 //! - this file — [`connect`] (the two connections) and the [`Transport`]
 //!   impl, thin handles.
-//! - `session.rs` — rumqttc options (TLS too), the first connection, error
-//!   reasons; `session5.rs` the same for the MQTT 5 publisher.
+//! - `session.rs` — rumqttc's MQTT 3.1.1 options (TLS too), the first
+//!   connection, error reasons, ending a session; `session5.rs` the same
+//!   over MQTT 5, and whether a broker that refused it answered at all.
 //! - `publisher.rs` — the MQTT 5 publishing connection's task;
 //!   `unmatched.rs` — which publishes that reached nobody it holds.
 //! - `handle.rs` — the commands and the handle that sends them and waits.
 //! - `driver.rs` — the task that owns the event loop: commands, events,
 //!   reconnection.
 //! - `wire.rs` — what the driver needs of an MQTT client, in its own terms
-//!   (events, messages); `wire4.rs` that for rumqttc's MQTT 3.1.1 client.
+//!   (events, messages); `wire4.rs` and `wire5.rs` that for rumqttc's
+//!   MQTT 3.1.1 and MQTT 5 clients.
 //! - `requests.rs` — requests from queued to answered, taken back after a
 //!   lost connection:
 //!   - `outbox.rs` — on their way into rumqttc's request channel;
@@ -142,6 +149,7 @@ mod session5;
 mod unmatched;
 mod wire;
 mod wire4;
+mod wire5;
 
 use super::{
     BrokerUrl, Brokers, ConnectOptions, Consumer, Headers, Result, Transport, TransportError,
@@ -156,8 +164,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tracing::info;
-use wire::Wire;
+use wire::{ConnectFailed, Wire};
 use wire4::V4;
+use wire5::V5;
 
 /// Commands waiting for the driver.
 const COMMANDS: usize = 1024;
@@ -174,51 +183,82 @@ fn window(prefetch: u16) -> usize {
 
 /// Connects to the MQTT broker at `url`; fails at once if it cannot.
 pub async fn connect(brokers: Brokers, options: ConnectOptions) -> Result<Arc<dyn Transport>> {
-    let each = |make: fn(&BrokerUrl, &ConnectOptions) -> Result<rumqttc::MqttOptions>| {
-        brokers
-            .urls()
-            .iter()
-            .map(|url| Ok((url.clone(), make(url, &options)?)))
-            .collect::<Result<Vec<_>>>()
+    // The session first: an unreachable broker list fails here, once.
+    let mqtt5 = each(&brokers, &options, session5::session_options)?;
+    let mqtt5 = match Connected::<V5>::to_first(mqtt5).await {
+        Ok(session) => {
+            let (publisher, mqtt5) = start_publisher(&brokers, &options).await?;
+            let consumer = session.start_driver(&options, Some(publisher.clone()));
+            return Ok(transport(consumer, publisher, options, mqtt5));
+        }
+        Err(failed) if !failed.answered => return Err(failed.error),
+        Err(failed) => failed.error,
     };
-    // The session first: an unreachable broker list fails here, once,
-    // rather than after the publisher tried it over MQTT 5 and then 3.1.1.
-    let session = Connected::<V4>::to_first(each(session::mqtt_options)?).await?;
-    let publisher = start_publisher(&brokers, &options, each(session::publisher_options)?).await?;
+    let session = Connected::<V4>::to_first(each(&brokers, &options, session::mqtt_options)?)
+        .await
+        .map_err(|failed| failed.error)?;
+    let publisher =
+        Connected::<V4>::to_first(each(&brokers, &options, session::publisher_options)?)
+            .await
+            .map_err(|failed| failed.error)?
+            .start_driver(&options, None);
+    info!(
+        broker = %publisher.shared.broker,
+        mqtt5 = %mqtt5,
+        "the broker does not take MQTT 5: both connections speak MQTT 3.1.1, which carries no headers (trace context) and cannot tell a publish that reached nobody (messages published right after a broker restart, before the subscribers are back, can be lost)"
+    );
     let consumer = session.start_driver(&options, Some(publisher.clone()));
-    Ok(Arc::new(MqttTransport {
+    Ok(transport(consumer, publisher, options, false))
+}
+
+/// The client options (made by `make`) for each broker of the list.
+fn each<O>(
+    brokers: &Brokers,
+    options: &ConnectOptions,
+    make: fn(&BrokerUrl, &ConnectOptions) -> Result<O>,
+) -> Result<Vec<(BrokerUrl, O)>> {
+    brokers
+        .urls()
+        .iter()
+        .map(|url| Ok((url.clone(), make(url, options)?)))
+        .collect()
+}
+
+/// The transport over its two connections; `headers`: both speak MQTT 5.
+fn transport(
+    consumer: Handle,
+    publisher: Handle,
+    options: ConnectOptions,
+    headers: bool,
+) -> Arc<dyn Transport> {
+    Arc::new(MqttTransport {
         consumer,
         publisher,
         options,
-    }))
+        headers,
+    })
 }
 
-/// Connects the publishing connection: over MQTT 5 where the broker speaks
-/// it (a PUBACK then says when a publish reached nobody, see
-/// `unmatched.rs`), else over MQTT 3.1.1 (`v4`) like the session.
-async fn start_publisher(
-    brokers: &Brokers,
-    options: &ConnectOptions,
-    v4: Vec<(BrokerUrl, rumqttc::MqttOptions)>,
-) -> Result<Handle> {
-    let v5 = brokers
-        .urls()
-        .iter()
-        .map(|url| Ok((url.clone(), session5::publisher_options(url, options)?)))
-        .collect::<Result<Vec<_>>>()?;
-    let mqtt5 = match publisher::start(options, v5).await {
-        Ok(handle) => return Ok(handle),
+/// Connects the publishing connection beside an MQTT 5 session: over MQTT 5
+/// (a PUBACK then says when a publish reached nobody, see `unmatched.rs`);
+/// should that fail where the session got in, over MQTT 3.1.1. True when
+/// over MQTT 5.
+async fn start_publisher(brokers: &Brokers, options: &ConnectOptions) -> Result<(Handle, bool)> {
+    let mqtt5 = each(brokers, options, session5::publisher_options)?;
+    let mqtt5 = match publisher::start(options, mqtt5).await {
+        Ok(handle) => return Ok((handle, true)),
         Err(error) => error,
     };
-    let handle = Connected::<V4>::to_first(v4)
-        .await?
+    let handle = Connected::<V4>::to_first(each(brokers, options, session::publisher_options)?)
+        .await
+        .map_err(|failed| failed.error)?
         .start_driver(options, None);
     info!(
         broker = %handle.shared.broker,
         mqtt5 = %mqtt5,
-        "the broker does not take MQTT 5: publishing over MQTT 3.1.1, which cannot tell a publish that reached nobody (messages published right after a broker restart, before the subscribers are back, can be lost)"
+        "the publisher could not connect over MQTT 5: publishing over MQTT 3.1.1, which carries no headers and cannot tell a publish that reached nobody"
     );
-    Ok(handle)
+    Ok((handle, false))
 }
 
 /// A client (over wire `W`) connected to one of its brokers, its driver not
@@ -232,7 +272,7 @@ struct Connected<W: Wire> {
 
 impl<W: Wire> Connected<W> {
     /// Connects a client to the first of `each` broker that takes it.
-    async fn to_first(each: Vec<(BrokerUrl, W::Options)>) -> Result<Self> {
+    async fn to_first(each: Vec<(BrokerUrl, W::Options)>) -> Result<Self, ConnectFailed> {
         let connection = W::connect(&each).await?;
         let current = connection.current;
         info!(
@@ -275,6 +315,8 @@ struct MqttTransport {
     publisher: Handle,
     /// How it connected: `close` ends the session unless `keep_session`.
     options: ConnectOptions,
+    /// Both connections speak MQTT 5: headers travel as user properties.
+    headers: bool,
 }
 
 impl MqttTransport {
@@ -311,7 +353,10 @@ impl Transport for MqttTransport {
     }
 
     fn capabilities(&self) -> crate::Capabilities {
-        crate::Capabilities::TOPICS
+        match self.headers {
+            true => crate::Capabilities::TOPICS_WITH_HEADERS,
+            false => crate::Capabilities::TOPICS,
+        }
     }
 
     fn is_connected(&self) -> bool {

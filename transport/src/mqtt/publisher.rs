@@ -56,7 +56,9 @@ pub(super) async fn start(
     brokers: Vec<(BrokerUrl, MqttOptions)>,
 ) -> Result<Handle> {
     let (client, mut eventloop) = AsyncClient::new(brokers[0].1.clone(), super::session::REQUESTS);
-    let (current, _) = session5::first_connect_any(&mut eventloop, &brokers).await?;
+    let (current, _) = session5::first_connect_any(&mut eventloop, &brokers)
+        .await
+        .map_err(|failed| failed.error)?;
     let url = brokers[current].0.clone();
     info!(broker = %url, client_id = %brokers[current].1.client_id(), protocol = "MQTT 5", "connected");
     let (commands, receiver) = mpsc::channel(COMMANDS);

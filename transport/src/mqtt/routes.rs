@@ -10,7 +10,7 @@
 //! (rumqttd 0.20, the coordinator's embedded broker) by group alone, and mix
 //! up the topics of one group.
 //!
-//! MQTT 3.1.1 publishes carry the topic, not the subscription that matched. When
+//! MQTT publishes carry the topic, not the subscription that matched. When
 //! one process consumes several inports that take the same topic, the broker
 //! sends one copy per share group and [`Routes::route`] hands the copies to
 //! those inports in turn.

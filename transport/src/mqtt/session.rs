@@ -13,7 +13,7 @@ pub(super) const INFLIGHT: u16 = 512;
 /// Capacity of rumqttc's request channel.
 pub(super) const REQUESTS: usize = 1024;
 /// Largest packet either way: MQTT's own limit (256 MiB).
-const MAX_PACKET: usize = 256 * 1024 * 1024;
+pub(super) const MAX_PACKET: usize = 256 * 1024 * 1024;
 
 /// The rumqttc options for `url`: a persistent session (`clean_session =
 /// false`) under `options.client_id`, manual acks, credentials from the URL,
@@ -73,7 +73,7 @@ pub(super) fn tls_transport(
 /// participant whose role is a node id like `core/Repeat_x1` connects
 /// everywhere, and distinct ids stay distinct. Other ids are kept as they
 /// are, so a persistent session is found again under the same id.
-fn client_id(id: &str) -> String {
+pub(super) fn client_id(id: &str) -> String {
     let mut encoded = String::with_capacity(id.len());
     for c in id.chars() {
         match c {

@@ -3,7 +3,7 @@
 //! MQTT 3.1.1 client in `wire4.rs`; the [`Event`]s the driver handles and
 //! the [`Message`]s it hands to consumers.
 
-use super::super::{BrokerUrl, Headers, Result};
+use super::super::{BrokerUrl, Headers, TransportError};
 use super::outbox::Op;
 use super::requests::Kind;
 use bytes::Bytes;
@@ -60,7 +60,7 @@ pub(super) trait Wire: Sized + Send + 'static {
     /// still had the session. Fails naming each broker and why.
     fn connect(
         brokers: &[(BrokerUrl, Self::Options)],
-    ) -> impl Future<Output = Result<Connection<Self>>> + Send;
+    ) -> impl Future<Output = std::result::Result<Connection<Self>, ConnectFailed>> + Send;
 
     /// The client id the options connect under.
     fn client_id(options: &Self::Options) -> String;
@@ -90,4 +90,13 @@ pub(super) struct Connection<W: Wire> {
     /// Which of the brokers.
     pub current: usize,
     pub session_present: bool,
+}
+
+/// No broker took the connection.
+#[derive(Debug)]
+pub(super) struct ConnectFailed {
+    /// Each broker and why.
+    pub error: TransportError,
+    /// Some broker answered (it may take another protocol version).
+    pub answered: bool,
 }

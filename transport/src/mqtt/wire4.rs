@@ -1,10 +1,10 @@
 //! [`Wire`] for rumqttc's MQTT 3.1.1 client: no headers.
 
-use super::super::{BrokerUrl, Headers, Result};
+use super::super::{BrokerUrl, Headers};
 use super::outbox::Op;
 use super::requests::Kind;
 use super::session::{self, REQUESTS};
-use super::wire::{Connection, Event, Full, Message, Wire};
+use super::wire::{ConnectFailed, Connection, Event, Full, Message, Wire};
 use rumqttc::{
     AsyncClient, EventLoop, MqttOptions, Outgoing, Packet, Publish, QoS, SubscribeFilter,
     SubscribeReasonCode,
@@ -18,13 +18,21 @@ impl Wire for V4 {
     type EventLoop = EventLoop;
     type Options = MqttOptions;
 
-    async fn connect(brokers: &[(BrokerUrl, MqttOptions)]) -> Result<Connection<Self>> {
+    /// Never says a broker answered: there is no older version to try.
+    async fn connect(
+        brokers: &[(BrokerUrl, MqttOptions)],
+    ) -> Result<Connection<Self>, ConnectFailed> {
         let (client, mut eventloop) = AsyncClient::new(brokers[0].1.clone(), REQUESTS);
         // Small packets go out at once (no Nagle delay behind an unacked one).
         let mut network = eventloop.network_options();
         network.set_tcp_nodelay(true);
         eventloop.set_network_options(network);
-        let (current, ack) = session::first_connect_any(&mut eventloop, brokers).await?;
+        let (current, ack) = session::first_connect_any(&mut eventloop, brokers)
+            .await
+            .map_err(|error| ConnectFailed {
+                error,
+                answered: false,
+            })?;
         Ok(Connection {
             client,
             eventloop,

@@ -7,7 +7,6 @@
 //! a lost connection keep their order.
 
 use super::super::Result;
-use super::wire::Wire;
 use bytes::Bytes;
 use msgflo_protocol::ids::QueueName;
 use std::collections::VecDeque;
@@ -86,16 +85,16 @@ impl Outbox {
         self.ops.retain(|(_, op)| !matches!(op, Op::Ack { .. }));
     }
 
-    /// Hands requests to the client while its channel has room; `sent` gets
-    /// each one handed over.
-    pub fn flush<W: Wire>(&mut self, client: &W::Client, mut sent: impl FnMut(u64, Op)) {
+    /// Hands requests to the client (`try_send`: false when its channel is
+    /// full) while its channel has room; `sent` gets each one handed over.
+    pub fn flush(&mut self, mut try_send: impl FnMut(&Op) -> bool, mut sent: impl FnMut(u64, Op)) {
         while let Some((seq, op)) = self.ops.pop_front() {
             if op.abandoned() {
                 continue;
             }
-            match W::send(client, &op) {
-                Ok(()) => sent(seq, op),
-                Err(_) => {
+            match try_send(&op) {
+                true => sent(seq, op),
+                false => {
                     // Full: the event loop takes requests as it goes and
                     // reports each, and the driver flushes again then.
                     self.ops.push_front((seq, op));
@@ -118,6 +117,7 @@ impl Outbox {
 
 #[cfg(test)]
 mod tests {
+    use super::super::wire::Wire;
     use super::super::wire4::V4;
     use super::*;
     use rumqttc::{AsyncClient, MqttOptions, Request};
@@ -141,11 +141,11 @@ mod tests {
             .map(|t| publish(&mut outbox, t))
             .collect();
         let mut sent = Vec::new();
-        outbox.flush::<V4>(&client, |seq, _| sent.push(seq));
+        outbox.flush(|op| V4::send(&client, op).is_ok(), |seq, _| sent.push(seq));
         assert_eq!((sent.as_slice(), outbox.len()), (&[0, 1][..], 1));
 
         eventloop.clean(); // takes the channel's requests
-        outbox.flush::<V4>(&client, |seq, _| sent.push(seq));
+        outbox.flush(|op| V4::send(&client, op).is_ok(), |seq, _| sent.push(seq));
         assert_eq!((sent.as_slice(), outbox.len()), (&[0, 1, 2][..], 0));
         let topics: Vec<_> = eventloop
             .pending
@@ -167,7 +167,7 @@ mod tests {
         let _kept = publish(&mut outbox, "kept");
         outbox.drop_acks();
         let mut sent = Vec::new();
-        outbox.flush::<V4>(&client, |_, op| sent.push(op));
+        outbox.flush(|op| V4::send(&client, op).is_ok(), |_, op| sent.push(op));
         assert!(matches!(sent.as_slice(), [Op::Publish { topic, .. }] if topic == "kept"));
     }
 

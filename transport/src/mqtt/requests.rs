@@ -5,20 +5,12 @@
 
 use super::confirms::{Confirms, Untracked};
 use super::outbox::{Op, Outbox, Reply};
-use super::wire::Wire;
+use super::wire::{Kind, Wire};
 use crate::TransportError;
 use msgflo_protocol::ids::QueueName;
 
 /// Filters per SUBSCRIBE when re-subscribing after a reconnect.
 const FILTERS_PER_SUBSCRIBE: usize = 64;
-
-/// The kinds of request the broker acks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Kind {
-    Publish,
-    Subscribe,
-    Unsubscribe,
-}
 
 /// Something that should not happen when rumqttc reports a packet going out.
 #[derive(Debug, PartialEq, Eq)]
@@ -51,12 +43,15 @@ impl Requests {
             &mut self.subscribes,
             &mut self.unsubscribes,
         );
-        self.outbox.flush::<W>(client, |seq, op| match op {
-            Op::Publish { .. } => publishes.sent(seq, op),
-            Op::Subscribe { .. } => subscribes.sent(seq, op),
-            Op::Unsubscribe { .. } => unsubscribes.sent(seq, op),
-            Op::Ack { .. } | Op::Disconnect => {}
-        });
+        self.outbox.flush(
+            |op| W::send(client, op).is_ok(),
+            |seq, op| match op {
+                Op::Publish { .. } => publishes.sent(seq, op),
+                Op::Subscribe { .. } => subscribes.sent(seq, op),
+                Op::Unsubscribe { .. } => unsubscribes.sent(seq, op),
+                Op::Ack { .. } | Op::Disconnect => {}
+            },
+        );
     }
 
     /// rumqttc sent the oldest handed-over request of `kind` as `pkid`.

@@ -5,7 +5,6 @@
 
 use super::super::{BrokerUrl, Headers, TransportError};
 use super::outbox::Op;
-use super::requests::Kind;
 use bytes::Bytes;
 use std::future::Future;
 
@@ -20,6 +19,14 @@ pub(super) struct Message {
     pub dup: bool,
     /// Its MQTT 5 user properties, in order; none over MQTT 3.1.1.
     pub headers: Headers,
+}
+
+/// The kinds of request the broker acks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Publish,
+    Subscribe,
+    Unsubscribe,
 }
 
 /// What happened on the connection, as far as the driver cares.

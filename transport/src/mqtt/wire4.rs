@@ -2,9 +2,8 @@
 
 use super::super::{BrokerUrl, Headers};
 use super::outbox::Op;
-use super::requests::Kind;
 use super::session::{self, REQUESTS};
-use super::wire::{ConnectFailed, Connection, Event, Full, Message, Wire};
+use super::wire::{ConnectFailed, Connection, Event, Full, Kind, Message, Wire};
 use rumqttc::{
     AsyncClient, EventLoop, MqttOptions, Outgoing, Packet, Publish, QoS, SubscribeFilter,
     SubscribeReasonCode,

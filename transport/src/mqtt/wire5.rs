@@ -3,10 +3,9 @@
 
 use super::super::{BrokerUrl, Headers};
 use super::outbox::Op;
-use super::requests::Kind;
 use super::session::REQUESTS;
 use super::session5;
-use super::wire::{ConnectFailed, Connection, Event, Full, Message, Wire};
+use super::wire::{ConnectFailed, Connection, Event, Full, Kind, Message, Wire};
 use rumqttc::v5::mqttbytes::v5::{Filter, Packet, Publish, SubscribeReasonCode};
 use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::{AsyncClient, EventLoop, MqttOptions};

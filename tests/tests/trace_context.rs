@@ -171,6 +171,18 @@ fn user_traceparent(publish: &Publish) -> Option<&str> {
         .map(|(_, value)| value.as_str())
 }
 
+/// Publishes `payload` to `topic` over MQTT 5 with [`SENT`] as its
+/// `traceparent` user property.
+async fn send_traced(v5: &AsyncClient, topic: &str, payload: &'static str) -> Result<()> {
+    let properties = rumqttc::v5::mqttbytes::v5::PublishProperties {
+        user_properties: vec![(TRACEPARENT.into(), SENT.into())],
+        ..Default::default()
+    };
+    v5.publish_with_properties(topic, QoS::AtLeastOnce, false, payload, properties)
+        .await?;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mqtt_the_hop_continues_a_trace_sent_as_a_user_property() -> Result<()> {
     let broker = mqtt_url();
@@ -180,12 +192,7 @@ async fn mqtt_the_hop_continues_a_trace_sent_as_a_user_property() -> Result<()> 
     let (v5, mut events) = subscribe_v5(&outq).await?;
 
     // Sent by another MQTT 5 client with the traceparent as a user property.
-    let properties = rumqttc::v5::mqttbytes::v5::PublishProperties {
-        user_properties: vec![(TRACEPARENT.into(), SENT.into())],
-        ..Default::default()
-    };
-    v5.publish_with_properties(&inq, QoS::AtLeastOnce, false, "\"hi\"", properties)
-        .await?;
+    send_traced(&v5, &inq, "\"hi\"").await?;
     let publish = next_publish(&mut events).await?;
     let value = user_traceparent(&publish).context("no traceparent user property")?;
     let hop = TraceParent::parse(value)?;
@@ -213,12 +220,7 @@ async fn mqtt_tracing_off_invents_nothing_and_passes_a_trace_on_unchanged() -> R
         user_traceparent(&publish).is_none(),
         "invented: {publish:?}"
     );
-    let properties = rumqttc::v5::mqttbytes::v5::PublishProperties {
-        user_properties: vec![(TRACEPARENT.into(), SENT.into())],
-        ..Default::default()
-    };
-    v5.publish_with_properties(&inq, QoS::AtLeastOnce, false, "2", properties)
-        .await?;
+    send_traced(&v5, &inq, "2").await?;
     let passed = next_publish(&mut events).await?;
     assert_eq!(user_traceparent(&passed), Some(SENT), "passed on unchanged");
     v5.disconnect().await?;

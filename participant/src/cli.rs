@@ -62,6 +62,12 @@ pub struct ParticipantArgs {
     /// [default: $MSGFLO_QUEUE_TYPE, classic]. MQTT ignores it.
     #[arg(long, value_name = "TYPE")]
     pub queue_type: Option<String>,
+    /// Delivery mode of what the participant sends: persistent (written to
+    /// disk, survives a broker restart) or transient (in memory only, much
+    /// cheaper) [default: $MSGFLO_DELIVERY; unset: each output keeps the
+    /// mode of the message it answers]. AMQP only; MQTT ignores it.
+    #[arg(long, value_name = "MODE")]
+    pub delivery: Option<String>,
     /// Serve the participant's Prometheus metrics on IP:PORT (`GET
     /// /metrics`) [default: $MSGFLO_METRICS_ADDR, none: not served].
     #[arg(long, value_name = "ADDR")]
@@ -86,6 +92,7 @@ pub const KEYS: &[&Key] = &[
     &keys::BROKER,
     &keys::PREFETCH,
     &keys::QUEUE_TYPE,
+    &keys::DELIVERY,
     &keys::DISCOVERY_PERIOD,
     &keys::METRICS_ADDR,
     &keys::TRACE,
@@ -99,6 +106,7 @@ impl ParticipantArgs {
             .with(&keys::BROKER, self.broker.as_ref())
             .with(&keys::PREFETCH, self.prefetch)
             .with(&keys::QUEUE_TYPE, self.queue_type.as_ref())
+            .with(&keys::DELIVERY, self.delivery.as_ref())
             .with(&keys::METRICS_ADDR, self.metrics_addr.as_ref())
             .with(&keys::TRACE, self.trace.then_some("true"))
             .with(&keys::OTLP_ENDPOINT, self.otlp_endpoint.as_ref())
@@ -134,6 +142,9 @@ impl ParticipantArgs {
         }
         if let Some(kind) = settings.text(&keys::QUEUE_TYPE) {
             options.queue_type = kind.parse().map_err(|e| format!("queue_type: {e}"))?;
+        }
+        if let Some(mode) = settings.text(&keys::DELIVERY) {
+            options.delivery = Some(mode.parse().map_err(|e| format!("delivery: {e}"))?);
         }
         let prefetch = settings
             .parse::<u16>(&keys::PREFETCH)

@@ -1,11 +1,13 @@
 //! [`Outputs`]: how a process function sends. Each outport publishes to its own
 //! queue (`ROLE.OUT`) and to any queue a coordinator connected it to with
 //! `connectoutport`. The outputs a process function is handed for one
-//! message carry that message's trace ([`crate::trace`]).
+//! message carry that message's trace ([`crate::trace`]) and go in its
+//! delivery mode, unless the participant has a mode of its own
+//! (`--delivery`, [`DeliveryMode`]).
 
 use crate::errors::{NoPort, ProcessError};
 use crate::trace::Hop;
-use crate::transport::{Headers, Transport};
+use crate::transport::{DeliveryMode, Headers, Transport};
 use bytes::Bytes;
 use msgflo_protocol::ids::QueueName;
 use prometheus_client::metrics::counter::Counter;
@@ -25,6 +27,10 @@ pub struct Outputs {
     sent: Option<Arc<HashMap<String, Counter>>>,
     /// The trace of the message being handled: what is sent continues it.
     hop: Option<Arc<Hop>>,
+    /// The participant's own delivery mode, if it has one.
+    fixed: Option<DeliveryMode>,
+    /// The mode what is sent goes in.
+    mode: DeliveryMode,
 }
 
 impl std::fmt::Debug for Outputs {
@@ -50,12 +56,34 @@ impl Outputs {
             routes: Arc::new(RwLock::new(routes)),
             sent: None,
             hop: None,
+            fixed: None,
+            mode: DeliveryMode::Persistent,
         }
     }
 
-    /// These outputs, sending as part of `hop`'s trace.
-    pub(crate) fn continuing(self, hop: Option<Arc<Hop>>) -> Self {
-        Self { hop, ..self }
+    /// These outputs, sending in `mode` whatever message they answer
+    /// (`None`: in the mode of that message; persistent by default).
+    pub(crate) fn delivering(self, mode: Option<DeliveryMode>) -> Self {
+        Self {
+            fixed: mode,
+            mode: mode.unwrap_or_default(),
+            ..self
+        }
+    }
+
+    /// These outputs, answering a message that came in `mode`, as part of
+    /// `hop`'s trace.
+    pub(crate) fn continuing(self, hop: Option<Arc<Hop>>, mode: DeliveryMode) -> Self {
+        Self { hop, ..self }.answering(mode)
+    }
+
+    /// These outputs, answering a message that came in `mode`: they send in
+    /// that mode, unless the participant has its own.
+    pub(crate) fn answering(self, mode: DeliveryMode) -> Self {
+        Self {
+            mode: self.fixed.unwrap_or(mode),
+            ..self
+        }
     }
 
     /// Counts each message sent on a port into its counter in `sent`.
@@ -99,7 +127,7 @@ impl Outputs {
         };
         for queue in queues.iter() {
             self.transport
-                .publish_with(queue, payload.clone(), headers)
+                .publish_as(queue, payload.clone(), headers, self.mode)
                 .await?;
         }
         if let Some(counter) = self.sent.as_ref().and_then(|sent| sent.get(port)) {

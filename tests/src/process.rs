@@ -260,7 +260,8 @@ async fn stop_group(group: u32) {
 
 /// `msgflo-participant --name ROLE --component COMPONENT --broker BROKER
 /// EXTRA...`, announcing every second (`MSGFLO_DISCOVERY_PERIOD=1`), with
-/// neither the test's `RUST_LOG` nor its `MSGFLO_QUEUE_TYPE`.
+/// neither the test's `RUST_LOG` nor its `MSGFLO_QUEUE_TYPE` (nor
+/// `MSGFLO_DELIVERY` and the tracing settings).
 pub fn participant(broker: &str, role: &str, component: &str, extra: &[&str]) -> Result<Command> {
     let mut command = Command::new(crate::bins::binary("msgflo-participant")?);
     command
@@ -268,6 +269,7 @@ pub fn participant(broker: &str, role: &str, component: &str, extra: &[&str]) ->
         .args(extra)
         .env("MSGFLO_DISCOVERY_PERIOD", "1")
         .env_remove("MSGFLO_QUEUE_TYPE")
+        .env_remove("MSGFLO_DELIVERY")
         .env_remove("MSGFLO_TRACE")
         .env_remove("MSGFLO_OTLP_ENDPOINT")
         .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")

@@ -79,12 +79,14 @@ pub mod backoff;
 mod brokers;
 mod error;
 pub mod memory;
+mod mode;
 pub mod mqtt;
 pub mod tls;
 mod url;
 
 pub use brokers::Brokers;
 pub use error::TransportError;
+pub use mode::DeliveryMode;
 pub use url::{BrokerUrl, Scheme};
 
 use async_trait::async_trait;
@@ -342,6 +344,20 @@ pub trait Transport: Send + Sync + 'static {
         self.publish(outport, payload).await
     }
 
+    /// [`publish_with`](Transport::publish_with) in delivery mode `mode`
+    /// ([`DeliveryMode`]); confirmed by the broker in either mode. Only AMQP
+    /// has modes; other transports publish as they always do.
+    async fn publish_as(
+        &self,
+        outport: &QueueName,
+        payload: Bytes,
+        headers: &Headers,
+        mode: DeliveryMode,
+    ) -> Result<()> {
+        let _one_mode_here = mode;
+        self.publish_with(outport, payload, headers).await
+    }
+
     /// Puts a message straight into an inport queue, confirmed like [`publish`].
     ///
     /// [`publish`]: Transport::publish
@@ -529,6 +545,9 @@ pub struct Delivery {
     /// The message's id, where the transport has one and the publisher set
     /// it (AMQP's `message_id` property; msgflo-rs sets none).
     pub message_id: Option<String>,
+    /// How the broker kept it (AMQP's `delivery_mode`; persistent where the
+    /// transport has no modes).
+    pub mode: DeliveryMode,
     acker: Box<dyn Acker>,
 }
 
@@ -541,6 +560,7 @@ impl Delivery {
             headers: Headers::new(),
             sent_at: None,
             message_id: None,
+            mode: DeliveryMode::Persistent,
             acker,
         }
     }
@@ -554,6 +574,12 @@ impl Delivery {
     /// The same delivery, with the id its publisher gave it.
     pub fn with_message_id(mut self, message_id: Option<String>) -> Self {
         self.message_id = message_id;
+        self
+    }
+
+    /// The same delivery, kept by the broker in `mode`.
+    pub fn with_mode(mut self, mode: DeliveryMode) -> Self {
+        self.mode = mode;
         self
     }
 

@@ -369,6 +369,14 @@ pub const QUEUE_TYPE: Key = key(
     Some("classic"),
     "RabbitMQ type of the inport queues: classic or quorum",
 );
+/// The delivery mode of a participant's outputs.
+pub const DELIVERY: Key = key(
+    "delivery",
+    &["MSGFLO_DELIVERY"],
+    Kind::OneOf(&["persistent", "transient"]),
+    None,
+    "delivery mode of what a participant sends: persistent (on disk, survives a broker restart) or transient (in memory); unset, each output keeps its input's mode (AMQP only)",
+);
 /// The discovery period.
 pub const DISCOVERY_PERIOD: Key = key(
     "discovery_period",
@@ -417,6 +425,7 @@ pub const ALL: &[&Key] = &[
     &TRACE,
     &OTLP_ENDPOINT,
     &QUEUE_TYPE,
+    &DELIVERY,
     &DISCOVERY_PERIOD,
 ];
 

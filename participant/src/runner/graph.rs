@@ -30,7 +30,7 @@ use crate::runtime::{
     Body, ComponentDecl, EdgeRx, EdgeTx, Network, Packet, PortDecl, Token, Track,
 };
 use crate::trace::{Hop, Place};
-use crate::transport::{Consumer, Delivery};
+use crate::transport::{Consumer, Delivery, DeliveryMode};
 use futures_util::stream::FuturesUnordered;
 use futures_util::StreamExt;
 use msgflo_protocol::graph::{Connection, Endpoint, ExportedPort, Graph, Initial};
@@ -310,6 +310,8 @@ struct Tracker {
     taken: Taken,
     /// Its place in a trace (its span ends with this token).
     hop: Option<Hop>,
+    /// The delivery's mode, which its outputs keep.
+    mode: DeliveryMode,
 }
 
 impl Track for Tracker {
@@ -327,6 +329,10 @@ impl Track for Tracker {
 
     fn hop(&self) -> Option<&Hop> {
         self.hop.as_ref()
+    }
+
+    fn mode(&self) -> Option<DeliveryMode> {
+        Some(self.mode)
     }
 }
 
@@ -418,6 +424,7 @@ async fn feed(
         });
         let data = Body::Data(delivery.payload.clone());
         let taken = settled.stats.taken();
+        let mode = delivery.mode;
         let token: Token = Arc::new(Tracker {
             delivery: Mutex::new(Some(delivery)),
             failed: AtomicBool::new(false),
@@ -425,6 +432,7 @@ async fn feed(
             port: port.clone(),
             taken,
             hop,
+            mode,
         });
         let mut packets: VecDeque<Packet> = framing
             .before
@@ -541,10 +549,15 @@ async fn send(port: &PortName, message: Outgoing, to: &Publishing) {
         mut headers,
         tokens,
     } = message;
-    // The first input's trace goes on (see `crate::trace`).
+    // The first input's trace goes on (see `crate::trace`), in its
+    // delivery mode unless the participant has its own.
     if let Some(hop) = tokens.iter().find_map(|token| token.hop()) {
         hop.stamp(&mut headers);
     }
+    let outputs = match tokens.iter().find_map(|token| token.mode()) {
+        Some(mode) => to.outputs.clone().answering(mode),
+        None => to.outputs.clone(),
+    };
     // Publishing the output of an input the broker delivers again would only
     // make a duplicate: it is made again from that copy. Also when the
     // connection is lost while the output waits for its confirm (the
@@ -556,7 +569,7 @@ async fn send(port: &PortName, message: Outgoing, to: &Publishing) {
             tracing::debug!(%port, "output not published: its input comes again (its connection was lost)");
             return;
         }
-        published = to.outputs.send_with(port.as_str(), payload, &headers) => published,
+        published = outputs.send_with(port.as_str(), payload, &headers) => published,
     };
     match published {
         Ok(()) => to.packets.published(port.as_str(), &copy).await,

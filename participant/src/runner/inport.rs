@@ -1,7 +1,8 @@
 //! The consume loop of one inport: up to `prefetch` messages are processed at
 //! once; each is acked after its process function returned `Ok` (so after its
 //! outputs were confirmed), or nacked if it returned an error or panicked.
-//! Each message's outputs continue its trace (`crate::trace`).
+//! Each message's outputs continue its trace (`crate::trace`) and keep its
+//! delivery mode unless the participant has its own (`--delivery`).
 
 use super::stats::{Stats, Taken};
 use crate::component::{Component, Message};
@@ -48,7 +49,7 @@ pub(crate) async fn serve(
                 Some(delivery) => {
                     let taken = stats.taken();
                     let hop = Hop::take(&place, &delivery.headers, delivery.message_id.as_deref());
-                    let outputs = outputs.clone().continuing(hop.map(Arc::new));
+                    let outputs = outputs.clone().continuing(hop.map(Arc::new), delivery.mode);
                     inflight.push(handle(port.clone(), (delivery, taken), &component, outputs, &stats));
                 }
                 None => break,

@@ -49,7 +49,7 @@ use crate::calls::Calls;
 use crate::component::{Component, ComponentSpec, Message};
 use crate::metrics::{self, Metrics};
 use crate::outputs::Outputs;
-use crate::transport::{self, ConnectOptions, QueueType, Transport, TransportError};
+use crate::transport::{self, ConnectOptions, DeliveryMode, QueueType, Transport, TransportError};
 use bytes::Bytes;
 use msgflo_protocol::control as control_queues;
 use msgflo_protocol::ids::{ParticipantId, PortName, QueueName, Role};
@@ -83,6 +83,10 @@ pub struct Options {
     pub broker: String,
     /// RabbitMQ type of the inport queues it declares (classic by default).
     pub queue_type: QueueType,
+    /// The delivery mode of everything it sends; `None` (the default): each
+    /// output keeps the mode of the message it answers (persistent where
+    /// there is none, as in a graph participant's own sends).
+    pub delivery: Option<DeliveryMode>,
     /// Unacked messages per inport, processed concurrently.
     pub prefetch: u16,
     /// Initial packets by inport name, processed once at start.
@@ -120,6 +124,7 @@ impl Options {
             role,
             broker: broker.into(),
             queue_type: QueueType::Classic,
+            delivery: None,
             prefetch: DEFAULT_PREFETCH,
             iips: Map::new(),
             discovery_period: Duration::from_secs(msgflo_protocol::discovery::DEFAULT_PERIOD_SECS),
@@ -242,7 +247,8 @@ impl Base {
         // Every message sent on an outport is counted: `health` says it,
         // and so does `/metrics` when served.
         let outputs = Outputs::new(transport.clone(), outport_queues.iter().cloned())
-            .counting(stats.outport_counters());
+            .counting(stats.outport_counters())
+            .delivering(options.delivery);
         let (prefetch, _) = watch::channel(options.prefetch.max(1));
         let mut tasks = JoinSet::new();
         if let (Some(listener), Some(metrics)) = (listener, metrics) {

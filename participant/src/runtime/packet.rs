@@ -38,6 +38,12 @@ pub trait Track: Send + Sync {
     fn hop(&self) -> Option<&crate::trace::Hop> {
         None
     }
+    /// The delivery mode of what this token stands for (its broker
+    /// delivery's): what a node sends because of it goes in that mode,
+    /// unless the participant has its own.
+    fn mode(&self) -> Option<crate::transport::DeliveryMode> {
+        None
+    }
 }
 
 /// A handle that travels with a packet and its descendants (see the module

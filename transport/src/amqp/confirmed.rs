@@ -1,10 +1,11 @@
 //! The confirmed publishing channel of one connection ([`Publisher`]),
-//! which every publishing task shares: messages are persistent, their
-//! confirms awaited concurrently.
+//! which every publishing task shares: messages persistent or transient
+//! (`DeliveryMode`), their confirms awaited concurrently.
 
-use super::super::Headers;
+use super::super::DeliveryMode;
 use super::headers::field_table;
 use super::lock;
+use super::publish::Message;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::{BasicProperties, Channel, Confirmation, Connection};
 use std::future::{poll_fn, Future};
@@ -13,7 +14,10 @@ use std::sync::{Arc, Mutex};
 
 /// AMQP delivery mode 2: the broker writes the message to disk (on durable
 /// queues), so it survives a broker restart.
-const PERSISTENT: u8 = 2;
+pub(super) const PERSISTENT: u8 = 2;
+/// AMQP delivery mode 1: the broker keeps the message in memory only.
+const TRANSIENT: u8 = 1;
+
 /// The publishing channel of one connection, in confirm mode.
 pub(super) struct Publisher {
     conn: Arc<Connection>,
@@ -62,21 +66,20 @@ impl Publisher {
         &self,
         exchange: &str,
         routing_key: &str,
-        payload: &[u8],
-        headers: &Headers,
+        message: Message<'_>,
     ) -> lapin::Result<Confirmation> {
         let channel = self.channel().await?;
         let mut properties = BasicProperties::default()
-            .with_delivery_mode(PERSISTENT)
+            .with_delivery_mode(delivery_mode(message.mode))
             .with_timestamp(super::headers::unix_seconds_now());
-        if !headers.is_empty() {
-            properties = properties.with_headers(field_table(headers));
+        if !message.headers.is_empty() {
+            properties = properties.with_headers(field_table(message.headers));
         }
         let mut send = pin!(channel.basic_publish(
             exchange.into(),
             routing_key.into(),
             BasicPublishOptions::default(),
-            payload,
+            message.payload,
             properties,
         ));
         // The first poll numbers the message and queues its frames.
@@ -101,6 +104,23 @@ impl Publisher {
                 tracing::debug!(%error, "closing the publishing channel failed");
             }
         }
+    }
+}
+
+/// AMQP's `delivery_mode` for `mode`.
+pub(super) fn delivery_mode(mode: DeliveryMode) -> u8 {
+    match mode {
+        DeliveryMode::Persistent => PERSISTENT,
+        DeliveryMode::Transient => TRANSIENT,
+    }
+}
+
+/// The mode of a message with AMQP `delivery_mode` `value` (none, as
+/// msgflo-nodejs publishes: transient).
+pub(super) fn mode_of(value: Option<u8>) -> DeliveryMode {
+    match value {
+        Some(PERSISTENT) => DeliveryMode::Persistent,
+        _ => DeliveryMode::Transient,
     }
 }
 

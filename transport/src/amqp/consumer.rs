@@ -15,7 +15,8 @@
 //! and multiplied the three-hop p99 when every consumer used it
 //! (BENCHMARKS.md, same session).
 
-use super::super::{Acker, BrokerUrl, Delivery, Result, Signal, TransportError};
+use super::super::{Acker, BrokerUrl, Delivery, DeliveryMode, Result, Signal, TransportError};
+use super::confirmed::mode_of;
 use super::connection::Session;
 use super::errors;
 use super::headers::text_headers;
@@ -211,10 +212,11 @@ impl Feeder {
             }
             None => return Err(Stop::Ended),
         };
+        let mode = mode_of(*delivery.properties.delivery_mode());
         let acker = Box::new(AmqpAcker {
             acker: delivery.acker,
             queue: self.queue.clone(),
-            persistent: delivery.properties.delivery_mode() == &Some(PERSISTENT)
+            persistent: mode == DeliveryMode::Persistent
                 && topology::is_durable(self.queue.as_str()),
             session: session.clone(),
             state: self.state.clone(),
@@ -225,7 +227,8 @@ impl Feeder {
         let delivery = Delivery::new(Bytes::from(delivery.data), delivery.redelivered, acker)
             .with_headers(headers)
             .with_sent_at(sent_at)
-            .with_message_id(message_id);
+            .with_message_id(message_id)
+            .with_mode(mode);
         tokio::select! {
             sent = self.deliveries.send(delivery) => if sent.is_err() { return Err(Stop::Done) },
             _ = self.shutdown.wait_for(|closing| *closing) => return Err(Stop::Done),
@@ -308,9 +311,6 @@ async fn cancel(subscription: &Subscription) {
         debug!(%error, "closing a consumer channel failed");
     }
 }
-
-/// AMQP's `delivery_mode` of a persistent message.
-const PERSISTENT: u8 = 2;
 
 /// Acks or rejects one delivery on the channel it came from.
 struct AmqpAcker {

@@ -3,12 +3,13 @@
 //! channel; each consumer gets its own feeder task.
 
 use super::super::{
-    BrokerUrl, ConnectOptions, Consumer, Headers, QueueDepth, Result, Transport, TransportError,
+    BrokerUrl, ConnectOptions, Consumer, DeliveryMode, Headers, QueueDepth, Result, Transport,
+    TransportError,
 };
 use super::connection::Session;
 use super::consumer::{first_subscription, Feeder};
 use super::driver::{DriverHandle, Op};
-use super::publish::{publish, Route};
+use super::publish::{publish, Message, Route};
 use super::state::{elapsed_ms, live_session, State};
 use super::{errors, lock, topology};
 use async_trait::async_trait;
@@ -115,11 +116,22 @@ impl AmqpTransport {
             })
     }
 
-    async fn publish_to(&self, route: Route<'_>, payload: &Bytes, headers: &Headers) -> Result<()> {
+    async fn publish_to(
+        &self,
+        route: Route<'_>,
+        payload: &Bytes,
+        headers: &Headers,
+        mode: DeliveryMode,
+    ) -> Result<()> {
         self.ensure_open()?;
         let timeout = self.options.publish_timeout;
         let state = self.driver.state();
-        publish(state, route, payload, headers, timeout, &self.broker).await
+        let message = Message {
+            payload,
+            headers,
+            mode,
+        };
+        publish(state, route, message, timeout, &self.broker).await
     }
 }
 
@@ -168,13 +180,24 @@ impl Transport for AmqpTransport {
         payload: Bytes,
         headers: &Headers,
     ) -> Result<()> {
+        self.publish_as(outport, payload, headers, DeliveryMode::Persistent)
+            .await
+    }
+
+    async fn publish_as(
+        &self,
+        outport: &QueueName,
+        payload: Bytes,
+        headers: &Headers,
+        mode: DeliveryMode,
+    ) -> Result<()> {
         let route = Route {
             operation: "publish to",
             queue: outport.as_str(),
             exchange: outport.as_str(),
             routing_key: "",
         };
-        self.publish_to(route, &payload, headers).await
+        self.publish_to(route, &payload, headers, mode).await
     }
 
     async fn send_to_inport(&self, inport: &QueueName, payload: Bytes) -> Result<()> {
@@ -195,7 +218,8 @@ impl Transport for AmqpTransport {
             exchange: "",
             routing_key: inport.as_str(),
         };
-        self.publish_to(route, &payload, headers).await
+        self.publish_to(route, &payload, headers, DeliveryMode::Persistent)
+            .await
     }
 
     async fn inport_exists(&self, inport: &QueueName) -> Result<bool> {

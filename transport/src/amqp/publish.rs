@@ -3,7 +3,7 @@
 //! the connection (at-least-once: duplicates are possible, loss is not), on
 //! the session's confirmed channel (`confirmed.rs`).
 
-use super::super::{BrokerUrl, Headers, Result, TransportError};
+use super::super::{BrokerUrl, DeliveryMode, Headers, Result, TransportError};
 use super::errors;
 use super::state::{elapsed_ms, live_session, replaced, State};
 use lapin::Confirmation;
@@ -27,14 +27,21 @@ pub(super) struct Route<'a> {
     pub(super) routing_key: &'a str,
 }
 
-/// Publishes `payload` and returns once the broker confirmed it, waiting up to
+/// What is published.
+#[derive(Clone, Copy)]
+pub(super) struct Message<'a> {
+    pub(super) payload: &'a [u8],
+    pub(super) headers: &'a Headers,
+    pub(super) mode: DeliveryMode,
+}
+
+/// Publishes `message` and returns once the broker confirmed it, waiting up to
 /// `timeout` for a lost connection to come back, and publishing again a
 /// message whose confirm was lost with the connection.
 pub(super) async fn publish(
     mut state: watch::Receiver<State>,
     route: Route<'_>,
-    payload: &[u8],
-    headers: &Headers,
+    message: Message<'_>,
     timeout: Duration,
     broker: &BrokerUrl,
 ) -> Result<()> {
@@ -52,10 +59,9 @@ pub(super) async fn publish(
             .map_err(|unavailable| unavailable.into_error(gave_up))?;
         // A broker that blocks publishers (memory or disk alarm) never
         // confirms: the wait for the confirm is bounded too.
-        let attempt =
-            session
-                .publisher
-                .publish(route.exchange, route.routing_key, payload, headers);
+        let attempt = session
+            .publisher
+            .publish(route.exchange, route.routing_key, message);
         let outcome = tokio::select! {
             outcome = tokio::time::timeout_at(deadline, attempt) => outcome,
             () = replaced(&mut state, &session) => {

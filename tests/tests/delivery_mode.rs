@@ -1,0 +1,129 @@
+//! Delivery modes (issue 20) over real RabbitMQ: a transient message arrives
+//! transient and a persistent one persistent (AMQP `delivery_mode`), and a
+//! `core/Repeat` participant process sends each output in the mode of the
+//! message it answers, unless `--delivery` (or `MSGFLO_DELIVERY`) gives it a
+//! mode of its own.
+
+use anyhow::{ensure, Context, Result};
+use bytes::Bytes;
+use msgflo_participant::protocol::ids::QueueName;
+use msgflo_participant::transport::{Consumer, Delivery, DeliveryMode, Headers, Transport};
+use msgflo_tests::process::{participant, spawn_ready, Spawned};
+use msgflo_tests::{amqp_url, client, unique};
+use std::sync::Arc;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(20);
+const MODES: [DeliveryMode; 2] = [DeliveryMode::Persistent, DeliveryMode::Transient];
+
+fn q(name: String) -> Result<QueueName> {
+    Ok(QueueName::new(name)?)
+}
+
+/// A consumer of a queue of its own bound to `outport`.
+async fn watch(t: &Arc<dyn Transport>, outport: &QueueName) -> Result<Consumer> {
+    let sink = q(unique("mode.sink"))?;
+    t.declare_outport(outport).await?;
+    t.declare_inport(&sink).await?;
+    let consumer = t.consume(&sink, 10).await?;
+    t.bind(outport, &sink).await?;
+    Ok(consumer)
+}
+
+/// The next delivery of `consumer`.
+async fn next(consumer: &mut Consumer) -> Result<Delivery> {
+    tokio::time::timeout(WAIT, consumer.next())
+        .await
+        .with_context(|| format!("nothing on {}", consumer.queue()))?
+        .context("consumer ended")
+}
+
+/// Publishes `payload` in `mode` to `outport` and returns the mode it
+/// arrived in at `consumer` (which `outport` feeds, maybe through others).
+async fn round(
+    t: &Arc<dyn Transport>,
+    outport: &QueueName,
+    consumer: &mut Consumer,
+    mode: DeliveryMode,
+) -> Result<DeliveryMode> {
+    let payload = Bytes::from(format!("\"{mode}\""));
+    t.publish_as(outport, payload.clone(), &Headers::new(), mode)
+        .await?;
+    let delivery = next(consumer).await?;
+    ensure!(delivery.payload == payload, "{:?}", delivery.payload);
+    let arrived = delivery.mode;
+    delivery.ack().await?;
+    Ok(arrived)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_arrives_in_the_mode_it_was_published_in() -> Result<()> {
+    let t = client(&amqp_url(), "mode-transport").await?;
+    let source = q(unique("mode.src"))?;
+    let mut c = watch(&t, &source).await?;
+    for mode in MODES {
+        assert_eq!(round(&t, &source, &mut c, mode).await?, mode);
+    }
+    t.close().await?;
+    Ok(())
+}
+
+/// A `core/Repeat` of its own with `extra` arguments; a source outport bound
+/// to its inport; a consumer of its outport.
+async fn repeat(t: &Arc<dyn Transport>, extra: &[&str]) -> Result<(Spawned, QueueName, Consumer)> {
+    let role = unique("mode-repeat");
+    let command = participant(&amqp_url(), &role, "core/Repeat", extra)?;
+    let (child, line) = spawn_ready(command, WAIT).await?;
+    ensure!(line.starts_with(&format!("{role} connected")), "{line:?}");
+    let source = q(unique("mode.feed"))?;
+    t.declare_outport(&source).await?;
+    t.bind(&source, &q(format!("{role}.IN"))?).await?;
+    let out = watch(t, &q(format!("{role}.OUT"))?).await?;
+    Ok((child, source, out))
+}
+
+async fn stop(child: Spawned) -> Result<()> {
+    let (code, stderr) = child.terminate(WAIT).await?;
+    ensure!(code == Some(0), "exit {code:?}: {stderr}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_keeps_the_mode_of_its_input_unless_the_participant_has_one() -> Result<()> {
+    let t = client(&amqp_url(), "mode-participant").await?;
+    let (keeps, source, mut out) = repeat(&t, &[]).await?;
+    for mode in MODES {
+        let arrived = round(&t, &source, &mut out, mode).await?;
+        assert_eq!(arrived, mode, "kept the input's mode");
+    }
+    stop(keeps).await?;
+
+    for fixed in MODES {
+        let (child, source, mut out) = repeat(&t, &["--delivery", fixed.as_str()]).await?;
+        for mode in MODES {
+            let arrived = round(&t, &source, &mut out, mode).await?;
+            assert_eq!(arrived, fixed, "--delivery {fixed}, input {mode}");
+        }
+        stop(child).await?;
+    }
+    t.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_mode_is_refused_in_one_line() -> Result<()> {
+    let role = unique("mode-bad");
+    let mut command = participant(&amqp_url(), &role, "core/Repeat", &["--delivery", "fast"])?;
+    let output = tokio::time::timeout(WAIT, command.output())
+        .await
+        .context("the participant did not stop")??;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    ensure!(!output.status.success(), "it ran: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    ensure!(lines.len() == 1, "one line: {stderr}");
+    ensure!(
+        lines[0].contains("--delivery") && lines[0].contains("\"fast\""),
+        "{stderr}"
+    );
+    Ok(())
+}

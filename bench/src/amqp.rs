@@ -1,5 +1,6 @@
 //! The raw AMQP client (lapin) the benchmark drives every AMQP flow with:
-//! persistent messages published with confirms (as msgflo-rs publishes), a
+//! messages published with confirms (as msgflo-rs publishes; persistent
+//! unless `--delivery transient`), a
 //! consumer with a prefetch window acking each message (as msgflo-rs
 //! consumes). Queues and bindings are declared through msgflo-rs' transport,
 //! so they have exactly the shapes participants use. With `--traceparent`
@@ -17,11 +18,14 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 use lapin::{Confirmation, PublisherConfirm};
+use msgflo_participant::transport::DeliveryMode;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-/// Persistent delivery, as msgflo-rs publishes.
+/// AMQP `delivery_mode` of a persistent message, as msgflo-rs publishes.
 const PERSISTENT: u8 = 2;
+/// AMQP `delivery_mode` of a transient message, as msgflo-nodejs publishes.
+const TRANSIENT: u8 = 1;
 /// Confirms awaited behind the sender.
 const CONFIRMS: usize = 65_536;
 
@@ -30,6 +34,8 @@ pub struct Raw {
     connection: Connection,
     /// The headers of every message published.
     headers: Option<FieldTable>,
+    /// The `delivery_mode` of every message published.
+    delivery_mode: u8,
 }
 
 impl Raw {
@@ -40,7 +46,17 @@ impl Raw {
         Ok(Self {
             connection,
             headers: None,
+            delivery_mode: PERSISTENT,
         })
+    }
+
+    /// Every message published goes in `mode`.
+    pub fn with_delivery(mut self, mode: DeliveryMode) -> Self {
+        self.delivery_mode = match mode {
+            DeliveryMode::Persistent => PERSISTENT,
+            DeliveryMode::Transient => TRANSIENT,
+        };
+        self
     }
 
     /// Every message published carries `traceparent` (W3C trace context).
@@ -58,6 +74,7 @@ impl Raw {
     pub async fn flow(&self, into: &str, out: &str, prefetch: u16) -> Result<Flow> {
         let mut sender = AmqpSender::open(&self.connection, into).await?;
         sender.headers = self.headers.clone();
+        sender.delivery_mode = self.delivery_mode;
         let sink = self.consume(out, prefetch).await?;
         Ok(Flow {
             sender: Box::new(sender),
@@ -128,6 +145,7 @@ struct AmqpSender {
     channel: Channel,
     queue: String,
     headers: Option<FieldTable>,
+    delivery_mode: u8,
     confirms: Option<mpsc::Sender<PublisherConfirm>>,
     waiter: Option<JoinHandle<Result<()>>>,
 }
@@ -142,6 +160,7 @@ impl AmqpSender {
             channel,
             queue: queue.to_owned(),
             headers: None,
+            delivery_mode: PERSISTENT,
             confirms: None,
             waiter: None,
         };
@@ -167,7 +186,7 @@ impl AmqpSender {
 impl Sender for AmqpSender {
     fn send(&mut self, payload: Vec<u8>) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move {
-            let mut properties = BasicProperties::default().with_delivery_mode(PERSISTENT);
+            let mut properties = BasicProperties::default().with_delivery_mode(self.delivery_mode);
             if let Some(headers) = &self.headers {
                 properties = properties.with_headers(headers.clone());
             }

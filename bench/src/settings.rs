@@ -1,6 +1,11 @@
 //! What a benchmark run does: the command line.
 
 use clap::Parser;
+use msgflo_participant::transport::DeliveryMode;
+
+fn parse_mode(text: &str) -> Result<DeliveryMode, String> {
+    text.parse()
+}
 
 /// msgflo-rs against the raw broker, side by side in one run.
 ///
@@ -68,6 +73,12 @@ pub struct Settings {
     /// participants continuing traces: give them `MSGFLO_TRACE=true`).
     #[arg(long, value_name = "HEADER")]
     pub traceparent: Option<String>,
+    /// AMQP: the delivery mode of every message the benchmark publishes,
+    /// baseline and participants alike (a participant's output keeps its
+    /// input's mode): persistent (msgflo-rs's default) or transient
+    /// (msgflo-nodejs's).
+    #[arg(long, default_value = "persistent", value_parser = parse_mode)]
+    pub delivery: DeliveryMode,
     /// Small sizes everywhere: checks that the benchmark works, measures
     /// nothing worth keeping.
     #[arg(long)]

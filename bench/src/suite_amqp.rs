@@ -25,7 +25,8 @@ pub async fn run(s: &Settings) -> Result<Vec<Row>> {
         .with_context(|| format!("cannot connect to {}", s.amqp))?;
     let raw = Raw::connect(&s.amqp)
         .await?
-        .with_traceparent(s.traceparent.as_deref());
+        .with_traceparent(s.traceparent.as_deref())
+        .with_delivery(s.delivery);
     let mut made = Made::default();
     let mut participants = Vec::new();
     let result = measure(s, &transport, &raw, &mut made, &mut participants).await;

@@ -120,6 +120,9 @@ enum Halfway {
     /// SIGKILL of a participant started without `--id`, then another one
     /// started the same way (on MQTT it takes the dead one's process slot).
     KillWithoutId,
+    /// [`Halfway::Kill`] of a participant sending transient outputs
+    /// (`--delivery transient`): confirmed before its input is acked too.
+    KillTransient,
 }
 
 impl Halfway {
@@ -130,18 +133,32 @@ impl Halfway {
             Halfway::Kill => Some("participant SIGKILLed, restarted with its --id"),
             Halfway::Term => Some("participant stopped with SIGTERM, restarted"),
             Halfway::KillWithoutId => Some("participant SIGKILLed, restarted without --id"),
+            Halfway::KillTransient => Some(
+                "participant with transient outputs (--delivery transient) SIGKILLed, restarted with its --id",
+            ),
         }
+    }
+
+    /// Killed, not stopped.
+    fn kills(self) -> bool {
+        matches!(
+            self,
+            Halfway::Kill | Halfway::KillWithoutId | Halfway::KillTransient
+        )
     }
 }
 
 async fn round_trip(broker: &str, n: usize, halfway: Halfway) -> Result<()> {
     let role = unique("e2e-repeat");
     let id = format!("{role}-fixed");
-    let id_args = if halfway == Halfway::KillWithoutId {
+    let mut id_args = if halfway == Halfway::KillWithoutId {
         Vec::new()
     } else {
         vec!["--id", id.as_str()]
     };
+    if halfway == Halfway::KillTransient {
+        id_args.extend(["--delivery", "transient"]);
+    }
     let mut first = Some(start(broker, &role, &id_args).await?);
     let t = client(broker).await?;
     let inq = QueueName::new(format!("{role}.IN"))?;
@@ -152,7 +169,7 @@ async fn round_trip(broker: &str, n: usize, halfway: Halfway) -> Result<()> {
         let (child, role, id_args) = (first.take(), role.clone(), id_args.clone());
         async move {
             let child = child.context("the first participant")?;
-            if matches!(halfway, Halfway::Kill | Halfway::KillWithoutId) {
+            if halfway.kills() {
                 child.kill().await?;
             } else {
                 let (code, stderr) = child.terminate(Duration::from_secs(10)).await?;
@@ -180,7 +197,7 @@ async fn round_trip(broker: &str, n: usize, halfway: Halfway) -> Result<()> {
     // A clean stop acks what it finished before its connection closes.
     let duplicates = tally.duplicates();
     ensure!(
-        matches!(halfway, Halfway::Kill | Halfway::KillWithoutId) || duplicates == 0,
+        halfway.kills() || duplicates == 0,
         "{duplicates} duplicates without a crash"
     );
     if let Some(child) = running {
@@ -266,6 +283,13 @@ async fn mqtt_sigterm_halfway_repeats_nothing() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn amqp_sigkill_halfway_loses_nothing() -> Result<()> {
     round_trip(&amqp_url(), 10_000, Halfway::Kill).await
+}
+
+/// Issue 20: transient outputs are confirmed before the input is acked,
+/// as persistent ones are, so a participant crash loses nothing either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amqp_sigkill_halfway_with_transient_outputs_loses_nothing() -> Result<()> {
+    round_trip(&amqp_url(), 10_000, Halfway::KillTransient).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

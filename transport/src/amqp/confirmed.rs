@@ -2,10 +2,9 @@
 //! which every publishing task shares: messages persistent or transient
 //! (`DeliveryMode`), their confirms awaited concurrently.
 
-use super::super::DeliveryMode;
+use super::super::{DeliveryMode, Headers};
 use super::headers::field_table;
 use super::lock;
-use super::publish::Message;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::{BasicProperties, Channel, Confirmation, Connection};
 use std::future::{poll_fn, Future};
@@ -17,6 +16,14 @@ use std::sync::{Arc, Mutex};
 pub(super) const PERSISTENT: u8 = 2;
 /// AMQP delivery mode 1: the broker keeps the message in memory only.
 const TRANSIENT: u8 = 1;
+
+/// What is published.
+#[derive(Clone, Copy)]
+pub(super) struct Message<'a> {
+    pub(super) payload: &'a [u8],
+    pub(super) headers: &'a Headers,
+    pub(super) mode: DeliveryMode,
+}
 
 /// The publishing channel of one connection, in confirm mode.
 pub(super) struct Publisher {

@@ -6,10 +6,11 @@ use super::super::{
     BrokerUrl, ConnectOptions, Consumer, DeliveryMode, Headers, QueueDepth, Result, Transport,
     TransportError,
 };
+use super::confirmed::Message;
 use super::connection::Session;
 use super::consumer::{first_subscription, Feeder};
 use super::driver::{DriverHandle, Op};
-use super::publish::{publish, Message, Route};
+use super::publish::{publish, Route};
 use super::state::{elapsed_ms, live_session, State};
 use super::{errors, lock, topology};
 use async_trait::async_trait;

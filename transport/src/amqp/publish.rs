@@ -3,7 +3,8 @@
 //! the connection (at-least-once: duplicates are possible, loss is not), on
 //! the session's confirmed channel (`confirmed.rs`).
 
-use super::super::{BrokerUrl, DeliveryMode, Headers, Result, TransportError};
+use super::super::{BrokerUrl, Result, TransportError};
+use super::confirmed::Message;
 use super::errors;
 use super::state::{elapsed_ms, live_session, replaced, State};
 use lapin::Confirmation;
@@ -25,14 +26,6 @@ pub(super) struct Route<'a> {
     pub(super) exchange: &'a str,
     /// Routing key (the queue, on the default exchange).
     pub(super) routing_key: &'a str,
-}
-
-/// What is published.
-#[derive(Clone, Copy)]
-pub(super) struct Message<'a> {
-    pub(super) payload: &'a [u8],
-    pub(super) headers: &'a Headers,
-    pub(super) mode: DeliveryMode,
 }
 
 /// Publishes `message` and returns once the broker confirmed it, waiting up to

@@ -42,6 +42,7 @@ fn show() -> ComponentDecl {
                 Body::Open(name) => format!("open:{}", name.as_deref().unwrap_or("")),
                 Body::Close(name) => format!("close:{}", name.as_deref().unwrap_or("")),
                 Body::Data(data) => String::from_utf8_lossy(data).into_owned(),
+                Body::Json(json) => String::from_utf8_lossy(json.text()).into_owned(),
             };
             out.send(0, input.packet.derive(Body::Data(Bytes::from(text))));
             Ok(())

@@ -65,17 +65,19 @@ impl Framer {
     /// Takes the port's next packet; returns the message it completed, if any.
     pub(crate) fn push(&mut self, packet: Packet) -> Option<Outgoing> {
         let Packet { body, token } = packet;
+        // Data, bytes or typed (serialised here, once, as it leaves).
+        if let Some(payload) = body.payload().cloned() {
+            let done = self.flush();
+            self.held = Some(Held {
+                payload,
+                before: std::mem::take(&mut self.pending),
+                after: Vec::new(),
+                tokens: token.into_iter().collect(),
+            });
+            return done;
+        }
         match body {
-            Body::Data(payload) => {
-                let done = self.flush();
-                self.held = Some(Held {
-                    payload,
-                    before: std::mem::take(&mut self.pending),
-                    after: Vec::new(),
-                    tokens: token.into_iter().collect(),
-                });
-                done
-            }
+            Body::Data(_) | Body::Json(_) => None,
             Body::Close(_) if self.held.is_some() => {
                 if let Some(held) = &mut self.held {
                     held.after.push(body);
@@ -130,7 +132,7 @@ fn to_wire(body: &Body) -> Option<Bracket> {
     match body {
         Body::Open(n) => Some(Bracket::Open(name(n))),
         Body::Close(n) => Some(Bracket::Close(name(n))),
-        Body::Data(_) => None,
+        Body::Data(_) | Body::Json(_) => None,
     }
 }
 

@@ -104,6 +104,10 @@ impl Events {
                     .unwrap_or_else(|_| json!(String::from_utf8_lossy(bytes)));
                 "data"
             }
+            Body::Json(json) => {
+                payload["data"] = json.value().clone();
+                "data"
+            }
             Body::Open(group) => {
                 payload["group"] = json!(group.as_deref().unwrap_or_default());
                 "begingroup"

@@ -103,4 +103,4 @@ pub use network::{BuildError, Network, Scheduling};
 pub use node::{NodeError, BATCH};
 pub use outputs::{Outputs, Sample};
 pub use outside::{Statuses, Wake};
-pub use packet::{Body, Packet, Token, Track};
+pub use packet::{Body, Json, Packet, Token, Track};

@@ -365,7 +365,7 @@ impl Session<'_> {
     fn hand_over(&mut self) {
         if let Some((port, last)) = self.burst.back() {
             let inside = self.open.get(port).is_some_and(|open| *open > 0);
-            if inside && matches!(last.body, Body::Data(_)) {
+            if inside && !last.is_bracket() {
                 self.kept = self.burst.pop_back();
                 self.kept_since = tokio::time::Instant::now();
             }
@@ -467,7 +467,7 @@ impl Session<'_> {
         match packet.body {
             Body::Open(_) => *open += 1,
             Body::Close(_) => *open = open.saturating_sub(1),
-            Body::Data(_) => {}
+            Body::Data(_) | Body::Json(_) => {}
         }
         self.burst.push_back((port, packet));
     }

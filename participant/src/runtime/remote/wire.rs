@@ -48,6 +48,7 @@ impl Outgoing {
                     len: bytes.len(),
                 })?),
             ),
+            Body::Json(json) => (PacketEvent::Data, Some(json.value().clone())),
             Body::Open(name) => (PacketEvent::Begingroup, Some(group(name.as_deref()))),
             Body::Close(name) => (PacketEvent::Endgroup, Some(group(name.as_deref()))),
         };

@@ -8,6 +8,7 @@ use anyhow::{ensure, Context, Result};
 use bytes::Bytes;
 use msgflo_participant::protocol::ids::QueueName;
 use msgflo_participant::transport::{Consumer, Delivery, DeliveryMode, Headers, Transport};
+use msgflo_tests::flow::sink;
 use msgflo_tests::process::{participant, spawn_ready, Spawned};
 use msgflo_tests::{amqp_url, client, unique};
 use std::sync::Arc;
@@ -22,12 +23,7 @@ fn q(name: String) -> Result<QueueName> {
 
 /// A consumer of a queue of its own bound to `outport`.
 async fn watch(t: &Arc<dyn Transport>, outport: &QueueName) -> Result<Consumer> {
-    let sink = q(unique("mode.sink"))?;
-    t.declare_outport(outport).await?;
-    t.declare_inport(&sink).await?;
-    let consumer = t.consume(&sink, 10).await?;
-    t.bind(outport, &sink).await?;
-    Ok(consumer)
+    sink(t, outport, "mode.sink").await
 }
 
 /// The next delivery of `consumer`.

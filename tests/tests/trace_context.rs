@@ -14,6 +14,7 @@ use bytes::Bytes;
 use msgflo_participant::protocol::ids::QueueName;
 use msgflo_participant::protocol::traceparent::{TraceParent, TRACEPARENT};
 use msgflo_participant::transport::{Consumer, Headers, Transport};
+use msgflo_tests::flow::sink;
 use msgflo_tests::process::{participant, spawn_ready, Spawned};
 use msgflo_tests::{amqp_url, client, mqtt_address, mqtt_url, unique};
 use rumqttc::v5::mqttbytes::v5::{Packet, Publish};
@@ -39,12 +40,7 @@ async fn repeat(broker: &str, role: &str, extra: &[&str]) -> Result<Spawned> {
 
 /// A consumer of a queue of its own bound to `outport`.
 async fn watch(t: &Arc<dyn Transport>, outport: &QueueName) -> Result<Consumer> {
-    let sink = q(unique("trace.sink"))?;
-    t.declare_outport(outport).await?;
-    t.declare_inport(&sink).await?;
-    let consumer = t.consume(&sink, 10).await?;
-    t.bind(outport, &sink).await?;
-    Ok(consumer)
+    sink(t, outport, "trace.sink").await
 }
 
 /// The headers of the next message of `consumer` (acked).

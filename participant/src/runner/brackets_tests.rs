@@ -147,5 +147,9 @@ fn typed_values_go_out_as_their_json_text_and_bytes_byte_for_byte() {
     assert!(f.push(Packet::value(json!({"n": 1}))).is_none());
     let typed = f.push(Packet::data(" {\"n\" : 2} ")).expect("complete");
     assert_eq!(text(&typed), r#"{"n":1}"#);
-    assert_eq!(text(&f.flush().expect("flushed")), " {\"n\" : 2} ", "raw stays raw");
+    assert_eq!(
+        text(&f.flush().expect("flushed")),
+        " {\"n\" : 2} ",
+        "raw stays raw"
+    );
 }

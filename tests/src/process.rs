@@ -5,7 +5,7 @@
 //! the start, so a process that prints a lot (a coordinator forwarding its
 //! participants' output) never blocks on a full pipe.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -149,6 +149,13 @@ impl Spawned {
             .await
             .context("did not exit after SIGTERM")??;
         Ok((status.code(), self.stderr().await?))
+    }
+
+    /// [`Spawned::terminate`], failing unless it exited 0 (with its stderr).
+    pub async fn stop_cleanly(self, wait: Duration) -> Result<()> {
+        let (code, stderr) = self.terminate(wait).await?;
+        ensure!(code == Some(0), "exit {code:?}: {stderr}");
+        Ok(())
     }
 
     /// Waits up to `wait` for it to exit by itself; its exit code.

@@ -78,12 +78,6 @@ async fn repeat(t: &Arc<dyn Transport>, extra: &[&str]) -> Result<(Spawned, Queu
     Ok((child, source, out))
 }
 
-async fn stop(child: Spawned) -> Result<()> {
-    let (code, stderr) = child.terminate(WAIT).await?;
-    ensure!(code == Some(0), "exit {code:?}: {stderr}");
-    Ok(())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_output_keeps_the_mode_of_its_input_unless_the_participant_has_one() -> Result<()> {
     let t = client(&amqp_url(), "mode-participant").await?;
@@ -92,7 +86,7 @@ async fn an_output_keeps_the_mode_of_its_input_unless_the_participant_has_one() 
         let arrived = round(&t, &source, &mut out, mode).await?;
         assert_eq!(arrived, mode, "kept the input's mode");
     }
-    stop(keeps).await?;
+    keeps.stop_cleanly(WAIT).await?;
 
     for fixed in MODES {
         let (child, source, mut out) = repeat(&t, &["--delivery", fixed.as_str()]).await?;
@@ -100,7 +94,7 @@ async fn an_output_keeps_the_mode_of_its_input_unless_the_participant_has_one() 
             let arrived = round(&t, &source, &mut out, mode).await?;
             assert_eq!(arrived, fixed, "--delivery {fixed}, input {mode}");
         }
-        stop(child).await?;
+        child.stop_cleanly(WAIT).await?;
     }
     t.close().await?;
     Ok(())

@@ -59,12 +59,6 @@ fn traceparent(headers: &Headers) -> Result<TraceParent> {
     Ok(TraceParent::parse(value)?)
 }
 
-async fn stop(child: Spawned) -> Result<()> {
-    let (code, stderr) = child.terminate(WAIT).await?;
-    ensure!(code == Some(0), "exit {code:?}: {stderr}");
-    Ok(())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn amqp_each_hop_continues_the_trace_in_a_span_of_its_own() -> Result<()> {
     let broker = amqp_url();
@@ -95,8 +89,8 @@ async fn amqp_each_hop_continues_the_trace_in_a_span_of_its_own() -> Result<()> 
     assert_ne!(hop_b.parent_id, sent.parent_id);
     assert_eq!((hop_a.flags, hop_b.flags), (sent.flags, sent.flags));
 
-    stop(first).await?;
-    stop(second).await?;
+    first.stop_cleanly(WAIT).await?;
+    second.stop_cleanly(WAIT).await?;
     t.close().await?;
     Ok(())
 }
@@ -120,7 +114,7 @@ async fn amqp_tracing_off_invents_nothing_and_passes_a_trace_on_unchanged() -> R
     let passed = next_headers(&mut out).await?;
     assert_eq!(passed.get(TRACEPARENT), Some(SENT), "passed on unchanged");
 
-    stop(child).await?;
+    child.stop_cleanly(WAIT).await?;
     t.close().await?;
     Ok(())
 }
@@ -199,7 +193,7 @@ async fn mqtt_the_hop_continues_a_trace_sent_as_a_user_property() -> Result<()> 
     assert_eq!(&publish.payload[..], b"\"hi\"");
 
     v5.disconnect().await?;
-    stop(child).await?;
+    child.stop_cleanly(WAIT).await?;
     Ok(())
 }
 
@@ -220,6 +214,6 @@ async fn mqtt_tracing_off_invents_nothing_and_passes_a_trace_on_unchanged() -> R
     let passed = next_publish(&mut events).await?;
     assert_eq!(user_traceparent(&passed), Some(SENT), "passed on unchanged");
     v5.disconnect().await?;
-    stop(child).await?;
+    child.stop_cleanly(WAIT).await?;
     Ok(())
 }

@@ -71,6 +71,8 @@
 //! - `brokers.rs` — [`Brokers`]: a list of broker URLs to fail over between.
 //! - `backoff.rs` — pauses between reconnection attempts (AMQP and MQTT).
 //! - `error.rs` — [`TransportError`].
+//! - `headers.rs` — [`Headers`]: a message's headers, in order.
+//! - `mode.rs` — [`DeliveryMode`]: persistent or transient.
 //! - `tls.rs` — the TLS client configuration both broker transports use.
 //! - `amqp/`, `mqtt/`, `memory/` — the three implementations.
 
@@ -78,6 +80,7 @@ pub mod amqp;
 pub mod backoff;
 mod brokers;
 mod error;
+mod headers;
 pub mod memory;
 mod mode;
 pub mod mqtt;
@@ -86,6 +89,7 @@ mod url;
 
 pub use brokers::Brokers;
 pub use error::TransportError;
+pub use headers::Headers;
 pub use mode::DeliveryMode;
 pub use url::{BrokerUrl, Scheme};
 
@@ -164,55 +168,6 @@ pub struct QueueDepth {
     pub messages: u64,
     /// Consumers of the queue.
     pub consumers: u64,
-}
-
-/// Message headers: names with text values, in the order they were set.
-/// Transports that have no headers (MQTT 3.1.1) drop them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Headers(Vec<(String, String)>);
-
-impl Headers {
-    /// No headers.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets `name` to `value`, replacing an earlier value.
-    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        let (name, value) = (name.into(), value.into());
-        match self.0.iter_mut().find(|(n, _)| *n == name) {
-            Some(entry) => entry.1 = value,
-            None => self.0.push((name, value)),
-        }
-    }
-
-    /// The value of `name`, if set.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// No header is set.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The headers, in the order they were set.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
-    }
-}
-
-impl<N: Into<String>, V: Into<String>> FromIterator<(N, V)> for Headers {
-    fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Self {
-        let mut headers = Headers::new();
-        for (name, value) in iter {
-            headers.insert(name, value);
-        }
-        headers
-    }
 }
 
 /// How to connect.

@@ -1,6 +1,7 @@
 //! The raw AMQP client (lapin) the benchmark drives every AMQP flow with:
 //! messages published with confirms (as msgflo-rs publishes; persistent
-//! unless `--delivery transient`), a
+//! unless `--delivery transient`; without confirms with `--no-confirms`,
+//! as amqplib publishes), a
 //! consumer with a prefetch window acking each message (as msgflo-rs
 //! consumes). Queues and bindings are declared through msgflo-rs' transport,
 //! so they have exactly the shapes participants use. With `--traceparent`
@@ -36,6 +37,8 @@ pub struct Raw {
     headers: Option<FieldTable>,
     /// The `delivery_mode` of every message published.
     delivery_mode: u8,
+    /// Publishes go on a channel in confirm mode.
+    confirms: bool,
 }
 
 impl Raw {
@@ -47,7 +50,14 @@ impl Raw {
             connection,
             headers: None,
             delivery_mode: PERSISTENT,
+            confirms: true,
         })
+    }
+
+    /// Publishes without confirms when `off` (as amqplib does by default).
+    pub fn without_confirms(mut self, off: bool) -> Self {
+        self.confirms = !off;
+        self
     }
 
     /// Every message published goes in `mode`.
@@ -72,7 +82,7 @@ impl Raw {
     /// A flow that publishes to the queue `into` (default exchange) and
     /// consumes `out` with `prefetch` unacked messages at most.
     pub async fn flow(&self, into: &str, out: &str, prefetch: u16) -> Result<Flow> {
-        let mut sender = AmqpSender::open(&self.connection, into).await?;
+        let mut sender = AmqpSender::open(&self.connection, into, self.confirms).await?;
         sender.headers = self.headers.clone();
         sender.delivery_mode = self.delivery_mode;
         let sink = self.consume(out, prefetch).await?;
@@ -140,7 +150,7 @@ impl Raw {
     }
 }
 
-/// Publishes with confirms; a task behind it awaits them in order.
+/// Publishes with confirms (or not); a task behind it awaits them in order.
 struct AmqpSender {
     channel: Channel,
     queue: String,
@@ -151,11 +161,13 @@ struct AmqpSender {
 }
 
 impl AmqpSender {
-    async fn open(connection: &Connection, queue: &str) -> Result<Self> {
+    async fn open(connection: &Connection, queue: &str, confirms: bool) -> Result<Self> {
         let channel = connection.create_channel().await?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await?;
+        if confirms {
+            channel
+                .confirm_select(ConfirmSelectOptions::default())
+                .await?;
+        }
         let mut sender = Self {
             channel,
             queue: queue.to_owned(),

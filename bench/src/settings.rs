@@ -79,6 +79,12 @@ pub struct Settings {
     /// (msgflo-nodejs's).
     #[arg(long, default_value = "persistent", value_parser = parse_mode)]
     pub delivery: DeliveryMode,
+    /// AMQP: the benchmark publishes without publisher confirms, as amqplib
+    /// and msgflo-nodejs do (the view from outside a msgflo-rs flow): a
+    /// message counts as sent once written; the window of messages not yet
+    /// out still holds.
+    #[arg(long)]
+    pub no_confirms: bool,
     /// Small sizes everywhere: checks that the benchmark works, measures
     /// nothing worth keeping.
     #[arg(long)]

@@ -26,7 +26,8 @@ pub async fn run(s: &Settings) -> Result<Vec<Row>> {
     let raw = Raw::connect(&s.amqp)
         .await?
         .with_traceparent(s.traceparent.as_deref())
-        .with_delivery(s.delivery);
+        .with_delivery(s.delivery)
+        .without_confirms(s.no_confirms);
     let mut made = Made::default();
     let mut participants = Vec::new();
     let result = measure(s, &transport, &raw, &mut made, &mut participants).await;

@@ -1,7 +1,8 @@
 //! Counting what comes out of a fault scenario, and saying it in one line
 //! that `scripts/chaos` gathers into RELIABILITY.md's table:
 //! `CHAOS {"scenario": ..., "broker": ..., "sent": N, "lost": N,
-//! "duplicates": N, "recovery_ms": N}` on stderr (seen with `--nocapture`).
+//! "duplicates": N, "recovery_ms": N, "loss_allowed": false}` on stderr
+//! (seen with `--nocapture`).
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -72,6 +73,11 @@ impl Tally {
         self.seen.len()
     }
 
+    /// The highest number seen.
+    pub fn highest(&self) -> Option<u64> {
+        self.seen.last().copied()
+    }
+
     /// Copies seen more than once.
     pub fn duplicates(&self) -> u64 {
         self.duplicates
@@ -91,14 +97,29 @@ impl Tally {
 
     /// Prints the scenario's `CHAOS` line.
     pub fn report(&self, scenario: &str, broker: &str, sent: u64) {
+        report(&self.outcome(scenario, broker, sent));
+    }
+
+    /// [`report`](Self::report) for a scenario whose promise allows loss
+    /// (transient messages across a broker restart): `scripts/chaos` does
+    /// not fail on it.
+    pub fn report_allowing_loss(&self, scenario: &str, broker: &str, sent: u64) {
         report(&Outcome {
+            loss_allowed: true,
+            ..self.outcome(scenario, broker, sent)
+        });
+    }
+
+    fn outcome<'a>(&self, scenario: &'a str, broker: &'a str, sent: u64) -> Outcome<'a> {
+        Outcome {
             scenario,
             broker,
             sent,
             lost: self.lost(sent),
             duplicates: self.duplicates,
             recovery: Some(self.recovery()),
-        });
+            loss_allowed: false,
+        }
     }
 }
 
@@ -117,6 +138,8 @@ pub struct Outcome<'a> {
     pub duplicates: u64,
     /// How long the flow took to come back, where measured.
     pub recovery: Option<Duration>,
+    /// The scenario's promise allows loss (`scripts/chaos` does not fail).
+    pub loss_allowed: bool,
 }
 
 /// Prints `outcome`'s `CHAOS` line.
@@ -130,6 +153,7 @@ pub fn report(outcome: &Outcome) {
         "recovery_ms": outcome
             .recovery
             .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        "loss_allowed": outcome.loss_allowed,
     });
     eprintln!("CHAOS {line}");
 }

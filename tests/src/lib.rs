@@ -18,6 +18,7 @@ pub mod browser;
 pub mod chaos;
 pub mod fbp_client;
 pub mod flow;
+pub mod lossy;
 pub mod mqtt;
 pub mod noflo_runtime;
 pub mod noflo_ui;

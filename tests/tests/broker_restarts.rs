@@ -74,6 +74,7 @@ async fn restarts_50() -> Result<()> {
         lost: figures.lost as u64,
         duplicates: figures.duplicates as u64,
         recovery: None,
+        loss_allowed: false,
     });
     ensure!(figures.lost == 0, "{figures:?}");
     Ok(())

@@ -117,3 +117,80 @@ async fn an_unknown_mode_is_refused_in_one_line() -> Result<()> {
     );
     Ok(())
 }
+
+/// Transient messages are not confirmed: one the broker refuses (its
+/// exchange is missing) is lost, and the broker closes the channel it came
+/// on; the transport opens another, and transient messages flow again.
+/// Persistent ones are confirmed: the refusal is the publisher's error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_transient_message_costs_its_channel_not_the_flow() -> Result<()> {
+    let t = client(&amqp_url(), "mode-refused").await?;
+    let missing = q(unique("mode.missing"))?;
+    let none = Headers::new();
+    let refused = t
+        .publish_as(
+            &missing,
+            Bytes::from_static(b"1"),
+            &none,
+            DeliveryMode::Persistent,
+        )
+        .await;
+    ensure!(
+        refused.is_err(),
+        "a persistent publish to {missing} was confirmed"
+    );
+    t.publish_as(
+        &missing,
+        Bytes::from_static(b"2"),
+        &none,
+        DeliveryMode::Transient,
+    )
+    .await
+    .context("a transient publish waits for no confirm")?;
+
+    let source = q(unique("mode.src"))?;
+    let mut c = watch(&t, &source).await?;
+    // Until the broker's close of the refused channel has come back, what
+    // follows on that channel is dropped too: publish until one arrives.
+    let started = tokio::time::Instant::now();
+    let first = loop {
+        ensure!(
+            started.elapsed() < WAIT,
+            "no transient message came through after the refusal"
+        );
+        let payload = Bytes::from(format!("\"probe {}\"", started.elapsed().as_nanos()));
+        t.publish_as(&source, payload.clone(), &none, DeliveryMode::Transient)
+            .await?;
+        match tokio::time::timeout(Duration::from_millis(200), c.next()).await {
+            Ok(Some(delivery)) => break delivery,
+            Ok(None) => anyhow::bail!("consumer ended"),
+            Err(_) => continue,
+        }
+    };
+    first.ack().await?;
+    for n in 0..10 {
+        let payload = Bytes::from(n.to_string());
+        t.publish_as(&source, payload.clone(), &none, DeliveryMode::Transient)
+            .await?;
+        let delivery = loop {
+            let delivery = next(&mut c).await?;
+            if !delivery.payload.starts_with(b"\"probe") {
+                break delivery;
+            }
+            delivery.ack().await?;
+        };
+        ensure!(
+            delivery.payload == payload,
+            "{:?}, not {n}",
+            delivery.payload
+        );
+        ensure!(
+            delivery.mode == DeliveryMode::Transient,
+            "{:?}",
+            delivery.mode
+        );
+        delivery.ack().await?;
+    }
+    t.close().await?;
+    Ok(())
+}

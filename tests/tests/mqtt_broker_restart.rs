@@ -52,6 +52,7 @@ async fn a_mosquitto_restart_under_load() -> Result<()> {
             lost: run.lost as u64,
             duplicates: run.duplicates as u64,
             recovery: run.resumed_after_up,
+            loss_allowed: false,
         });
     }
     Ok(())

@@ -6,13 +6,18 @@
 //! restarts of `broker_restarts.rs` only close connections; this is the
 //! broker itself going away.
 //!
-//! A measurement of the chaos suite (about 40 s), outside the test command:
+//! The same kill with transient messages: what was queued is lost, the flow
+//! comes back.
+//!
+//! A measurement of the chaos suite (about 40 s each), outside the test command:
 //! `cargo test -p msgflo-tests --test rabbitmq_restart -- --ignored --nocapture`.
 
 use anyhow::{ensure, Result};
 use msgflo_participant::protocol::ids::QueueName;
+use msgflo_participant::transport::DeliveryMode;
 use msgflo_tests::flow::{sink, through_fault, Recovery};
-use msgflo_tests::numbered::send_numbered;
+use msgflo_tests::lossy::through_lossy_fault;
+use msgflo_tests::numbered::{send_numbered, send_numbered_as};
 use msgflo_tests::process::{participant, spawn_ready};
 use msgflo_tests::rabbitmq_cluster::Cluster;
 use msgflo_tests::{client, unique};
@@ -54,6 +59,63 @@ async fn a_rabbitmq_node_killed_and_started_again_under_load_loses_nothing() -> 
         n as u64,
     );
     ensure!(tally.lost(n as u64) == 0, "lost messages");
+    let (code, stderr) = participant.terminate(Duration::from_secs(10)).await?;
+    ensure!(
+        code == Some(0),
+        "exit code after SIGTERM: {code:?}: {stderr}"
+    );
+    t.close().await?;
+    Ok(())
+}
+
+/// Transient messages (`DeliveryMode::Transient`, as msgflo-nodejs sends)
+/// across the same kill: what sat in the node's queues is lost — RabbitMQ
+/// keeps transient messages in memory only — and the flow comes back on
+/// its own: the participant and client reconnect and every message sent
+/// after that comes out. Prints how many were lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "chaos suite: starts a RabbitMQ node of its own (about 40 s)"]
+async fn transient_messages_lose_only_what_was_queued_when_the_node_is_killed() -> Result<()> {
+    let n: usize = 10_000;
+    let window = 2_000;
+    let node = Cluster::start(1)?;
+    let broker = node.urls_from(0);
+    let role = unique("transient-restart");
+    let id = format!("{role}-1");
+    let command = participant(&broker, &role, "core/Repeat", &["--id", &id])?;
+    let (participant, _) = spawn_ready(command, Duration::from_secs(30)).await?;
+    let t = client(&broker, "transient-restart-client").await?;
+    let source = QueueName::new(unique("transient-restart.src"))?;
+    t.declare_outport(&source).await?;
+    t.bind(&source, &QueueName::new(format!("{role}.IN"))?)
+        .await?;
+    let outport = QueueName::new(format!("{role}.OUT"))?;
+    let mut received = sink(&t, &outport, "transient-restart.sink").await?;
+    let sender = send_numbered_as(t.clone(), source, DeliveryMode::Transient, n, window);
+    let restart = || async {
+        node.kill(0)?;
+        tokio::time::sleep(DOWN).await;
+        tokio::task::block_in_place(|| node.start_node(0))?;
+        Ok(Recovery::FromItsEnd)
+    };
+    let (wait, quiet) = (Duration::from_secs(60), Duration::from_secs(10));
+    let tally = through_lossy_fault(&mut received, &sender, n, wait, quiet, n / 2, restart).await?;
+    sender.finish().await?;
+    let lost = tally.lost(n as u64);
+    tally.report_allowing_loss(
+        "transient messages, broker SIGKILLed, started again 2 s later (loss allowed)",
+        "AMQP",
+        n as u64,
+    );
+    // At most what was on its way: the sender keeps `window` ahead.
+    ensure!(
+        lost <= window as u64,
+        "lost {lost}, more than the {window} on their way"
+    );
+    ensure!(
+        tally.highest() == Some(n as u64 - 1),
+        "the last message did not come out"
+    );
     let (code, stderr) = participant.terminate(Duration::from_secs(10)).await?;
     ensure!(
         code == Some(0),

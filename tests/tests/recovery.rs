@@ -135,6 +135,7 @@ where
         lost: tally.lost(n as u64),
         duplicates: tally.duplicates(),
         recovery: Some(p99),
+        loss_allowed: false,
     });
     ensure!(
         recoveries.len() == count,

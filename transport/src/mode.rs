@@ -7,11 +7,26 @@
 //!   `delivery_mode` 1, msgflo-nodejs's choice): lost if the broker stops,
 //!   much cheaper while it runs.
 //!
-//! Both are confirmed by the broker before [`Transport::publish_as`]
-//! returns, so a participant acks its input only once the output is with
-//! the broker, in either mode. MQTT has one mode (QoS 1 into a persistent
-//! session); the memory broker keeps everything in memory: both take the
-//! mode and deliver it, changing nothing else.
+//! What [`Transport::publish_as`] waits for on AMQP, and so when a
+//! participant acks the input an output answers:
+//! - persistent: the broker's confirm (publisher confirms), which RabbitMQ
+//!   sends once the message is in every queue it goes to, on disk.
+//! - transient: its frames written to the connection, without a confirm
+//!   (as msgflo-nodejs publishes). The ack of the input goes out later on
+//!   the same connection, and the broker reads a connection in order, so it
+//!   never sees the ack without the output.
+//!
+//! What each promises:
+//!
+//! | fault | persistent | transient |
+//! |---|---|---|
+//! | the participant dies (SIGKILL) | nothing lost | nothing lost |
+//! | the broker restarts | nothing lost | messages in queues and in flight lost |
+//! | the connection is cut | nothing lost (unconfirmed outputs go again) | nothing lost but an output the broker read and had not routed yet |
+//!
+//! MQTT has one mode (QoS 1 into a persistent session); the memory broker
+//! keeps everything in memory: both take the mode and deliver it, changing
+//! nothing else.
 //!
 //! [`Transport::publish_as`]: crate::Transport::publish_as
 

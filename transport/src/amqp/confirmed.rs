@@ -1,6 +1,6 @@
-//! The confirmed publishing channel of one connection ([`Publisher`]),
-//! which every publishing task shares: messages persistent or transient
-//! (`DeliveryMode`), their confirms awaited concurrently.
+//! The publishing channels of one connection ([`Publisher`]), which every
+//! publishing task shares: persistent messages with publisher confirms,
+//! awaited concurrently; transient ones without (`DeliveryMode`).
 
 use super::super::{DeliveryMode, Headers};
 use super::headers::field_table;
@@ -25,10 +25,17 @@ pub(super) struct Message<'a> {
     pub(super) mode: DeliveryMode,
 }
 
-/// The publishing channel of one connection, in confirm mode.
+/// The publishing channels of one connection: persistent messages go on a
+/// channel in confirm mode and are answered once the broker confirmed them;
+/// transient ones on a plain channel (opened on the first), answered once
+/// their frames are written to the connection — ahead of the ack of the
+/// input they answer, which goes out later on the same connection, so a
+/// participant that dies after acking has handed its output over first.
 pub(super) struct Publisher {
     conn: Arc<Connection>,
-    channel: Mutex<Channel>,
+    confirmed: Mutex<Channel>,
+    /// Opened on the first transient message.
+    plain: Mutex<Option<Channel>>,
     /// Held while one publish takes its confirm number and queues its frames:
     /// lapin does the two under separate locks, and concurrent publishes could
     /// otherwise reach the broker in another order than they were numbered,
@@ -38,44 +45,76 @@ pub(super) struct Publisher {
     reopen: tokio::sync::Mutex<()>,
 }
 
+/// Which of the two channels.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lane {
+    Confirmed,
+    Plain,
+}
+
 impl Publisher {
     /// Opens the confirmed channel on `conn`.
     pub(super) async fn open(conn: Arc<Connection>) -> lapin::Result<Self> {
-        let channel = confirmed_channel(&conn).await?;
+        let channel = open_channel(&conn, Lane::Confirmed).await?;
         Ok(Self {
             conn,
-            channel: Mutex::new(channel),
+            confirmed: Mutex::new(channel),
+            plain: Mutex::new(None),
             order: Mutex::new(()),
             reopen: tokio::sync::Mutex::new(()),
         })
     }
 
-    /// The channel, replaced if the broker closed it (after refusing a
-    /// publish) while the connection lives on.
-    async fn channel(&self) -> lapin::Result<Channel> {
-        let channel = lock(&self.channel).clone();
-        if channel.status().connected() || !self.conn.status().connected() {
-            return Ok(channel);
+    fn current(&self, lane: Lane) -> Option<Channel> {
+        match lane {
+            Lane::Confirmed => Some(lock(&self.confirmed).clone()),
+            Lane::Plain => lock(&self.plain).clone(),
+        }
+    }
+
+    /// The channel of `lane`: opened if it is not yet, replaced if the
+    /// broker closed it (after refusing a publish) while the connection
+    /// lives on.
+    async fn channel(&self, lane: Lane) -> lapin::Result<Channel> {
+        let usable =
+            |channel: &&Channel| channel.status().connected() || !self.conn.status().connected();
+        if let Some(channel) = self.current(lane).as_ref().filter(usable) {
+            return Ok(channel.clone());
         }
         let _one_at_a_time = self.reopen.lock().await;
-        let channel = lock(&self.channel).clone();
-        if channel.status().connected() {
-            return Ok(channel);
+        let channel = self.current(lane);
+        if let Some(channel) = channel.as_ref().filter(usable) {
+            return Ok(channel.clone());
         }
-        let fresh = confirmed_channel(&self.conn).await?;
-        *lock(&self.channel) = fresh.clone();
+        if lane == Lane::Plain && channel.is_some() {
+            tracing::warn!(
+                "the broker closed the transient publishing channel: it refused a transient \
+                 message (an outport whose exchange is gone?), which is lost; opening another"
+            );
+        }
+        let fresh = open_channel(&self.conn, lane).await?;
+        match lane {
+            Lane::Confirmed => *lock(&self.confirmed) = fresh.clone(),
+            Lane::Plain => *lock(&self.plain) = Some(fresh.clone()),
+        }
         Ok(fresh)
     }
 
-    /// Publishes once and waits for the broker's confirm. Many tasks may call
-    /// this at once: only queueing the frames is serialised, not the wait.
+    /// Publishes once; a persistent message is answered with the broker's
+    /// confirm, a transient one with [`Confirmation::NotRequested`] once its
+    /// frames are written. Many tasks may call this at once: only queueing
+    /// the frames is serialised, not the wait.
     pub(super) async fn publish(
         &self,
         exchange: &str,
         routing_key: &str,
         message: Message<'_>,
     ) -> lapin::Result<Confirmation> {
-        let channel = self.channel().await?;
+        let lane = match message.mode {
+            DeliveryMode::Persistent => Lane::Confirmed,
+            DeliveryMode::Transient => Lane::Plain,
+        };
+        let channel = self.channel(lane).await?;
         let mut properties = BasicProperties::default()
             .with_delivery_mode(delivery_mode(message.mode))
             .with_timestamp(super::headers::unix_seconds_now());
@@ -90,7 +129,7 @@ impl Publisher {
             properties,
         ));
         // The first poll numbers the message and queues its frames.
-        let mut first = true;
+        let mut first = lane == Lane::Confirmed;
         let confirm = poll_fn(|cx| {
             if std::mem::take(&mut first) {
                 let _in_order = lock(&self.order);
@@ -103,12 +142,16 @@ impl Publisher {
         confirm.await
     }
 
-    /// Closes the channel (reply code 200).
+    /// Closes the channels (reply code 200).
     pub(super) async fn close(&self) {
-        let channel = lock(&self.channel).clone();
-        if channel.status().connected() {
-            if let Err(error) = channel.close(200, "OK".into()).await {
-                tracing::debug!(%error, "closing the publishing channel failed");
+        for lane in [Lane::Confirmed, Lane::Plain] {
+            let Some(channel) = self.current(lane) else {
+                continue;
+            };
+            if channel.status().connected() {
+                if let Err(error) = channel.close(200, "OK".into()).await {
+                    tracing::debug!(%error, "closing a publishing channel failed");
+                }
             }
         }
     }
@@ -131,10 +174,12 @@ pub(super) fn mode_of(value: Option<u8>) -> DeliveryMode {
     }
 }
 
-async fn confirmed_channel(conn: &Connection) -> lapin::Result<Channel> {
+async fn open_channel(conn: &Connection, lane: Lane) -> lapin::Result<Channel> {
     let channel = conn.create_channel().await?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await?;
+    if lane == Lane::Confirmed {
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
+    }
     Ok(channel)
 }

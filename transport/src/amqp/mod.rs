@@ -26,7 +26,9 @@
 //! Publishing uses publisher confirms on one channel per connection shared by
 //! every task; confirms are awaited concurrently (pipelined), messages are
 //! persistent (delivery mode 2) and stamped with the time they were sent
-//! (`timestamp`, seconds; a delivery's [`crate::Delivery::sent_at`]). Each
+//! (`timestamp`, seconds; a delivery's [`crate::Delivery::sent_at`]).
+//! Transient messages ([`crate::DeliveryMode`], delivery mode 1) go on a
+//! second channel without confirms, done once written to the connection. Each
 //! consumer has its own channel with its prefetch and manual acks; nack =
 //! reject without requeue (dead-letters).
 //! The connection is named after [`ConnectOptions::client_id`].
@@ -73,7 +75,7 @@
 //! - `state.rs` — the `watch` of the current session; waiting for one.
 //! - `connection.rs` — opening a connection (TLS too); the control channel;
 //!   the session.
-//! - `confirmed.rs` — the confirmed publishing channel of a connection.
+//! - `confirmed.rs` — the publishing channels of a connection (confirmed, plain).
 //! - `publish.rs` — publishing through it, waiting out reconnections.
 //! - `headers.rs` — message headers to and from AMQP field tables.
 //! - `consumer.rs` — subscriptions, the task feeding a [`Consumer`], acks.

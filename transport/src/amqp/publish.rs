@@ -1,9 +1,12 @@
 //! Publishing as the transport does it: [`publish`] waits out a
 //! reconnection and publishes again a message whose confirm was lost with
 //! the connection (at-least-once: duplicates are possible, loss is not), on
-//! the session's confirmed channel (`confirmed.rs`).
+//! the session's confirmed channel (`confirmed.rs`). A transient message
+//! is done once written to the connection: no confirm to lose, so one the
+//! connection took just before it died may be lost, like any transient
+//! message in a broker that stops.
 
-use super::super::{BrokerUrl, Result, TransportError};
+use super::super::{BrokerUrl, DeliveryMode, Result, TransportError};
 use super::confirmed::Message;
 use super::errors;
 use super::state::{elapsed_ms, live_session, replaced, State};
@@ -28,7 +31,8 @@ pub(super) struct Route<'a> {
     pub(super) routing_key: &'a str,
 }
 
-/// Publishes `message` and returns once the broker confirmed it, waiting up to
+/// Publishes `message` and returns once the broker confirmed it (a
+/// transient one: once it is written), waiting up to
 /// `timeout` for a lost connection to come back, and publishing again a
 /// message whose confirm was lost with the connection.
 pub(super) async fn publish(
@@ -69,6 +73,10 @@ pub(super) async fn publish(
         };
         let error = match outcome {
             Ok(Confirmation::Ack(_)) => return Ok(()),
+            // Transient: its frames are written, ahead of whatever follows.
+            Ok(Confirmation::NotRequested) if message.mode == DeliveryMode::Transient => {
+                return Ok(())
+            }
             Ok(_) => {
                 return Err(TransportError::NotConfirmed {
                     queue: route.queue.to_owned(),

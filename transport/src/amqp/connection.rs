@@ -24,6 +24,12 @@ use std::time::Duration;
 const DEFAULT_HEARTBEAT_S: u16 = 10;
 /// TCP connect timeout when the URL sets none (`connection_timeout`, ms).
 const DEFAULT_TCP_TIMEOUT_MS: u64 = 10_000;
+/// Largest frame asked for when the URL sets none (`frame_max`, bytes).
+/// lapin keeps a send and a receive buffer of 32 frames each per
+/// connection, and fills them: at RabbitMQ's 128 KiB that is 8 MiB of a
+/// participant's memory; at 16 KiB, 1 MiB. A larger message is only split
+/// into more frames.
+const DEFAULT_FRAME_MAX: u32 = 16 * 1024;
 /// Longest a whole connection attempt (TCP, AMQP handshake, channels) takes.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(20);
 /// How often the driver looks at the connection state besides lapin's events.
@@ -65,6 +71,7 @@ impl Target {
         }
         uri.vhost = url.vhost.clone();
         uri.query.heartbeat.get_or_insert(DEFAULT_HEARTBEAT_S);
+        uri.query.frame_max.get_or_insert(DEFAULT_FRAME_MAX);
         uri.query
             .connection_timeout
             .get_or_insert(DEFAULT_TCP_TIMEOUT_MS);
@@ -383,5 +390,25 @@ impl Link {
                 tracing::debug!(%error, "closing the connection failed");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(url: &str) -> Target {
+        let url = BrokerUrl::parse(url).expect("a valid URL");
+        Target::new(&url, &ConnectOptions::default()).expect("a valid target")
+    }
+
+    #[test]
+    fn asks_for_small_frames_unless_the_url_sets_frame_max() {
+        let small = target("amqp://guest:guest@127.0.0.1:5672/%2f");
+        assert_eq!(small.uri.query.frame_max, Some(DEFAULT_FRAME_MAX));
+        assert_eq!(small.uri.query.heartbeat, Some(DEFAULT_HEARTBEAT_S));
+        let own = target("amqp://guest:guest@127.0.0.1:5672/%2f?frame_max=131072&heartbeat=30");
+        assert_eq!(own.uri.query.frame_max, Some(131_072));
+        assert_eq!(own.uri.query.heartbeat, Some(30));
     }
 }

@@ -1,6 +1,7 @@
 //! The consume loop of one inport: up to `prefetch` messages are processed at
 //! once; each is acked after its process function returned `Ok` (so after its
-//! outputs were confirmed), or nacked if it returned an error or panicked.
+//! outputs were with the broker: confirmed, or written when transient), or
+//! nacked if it returned an error or panicked.
 //! Each message's outputs continue its trace (`crate::trace`) and keep its
 //! delivery mode unless the participant has its own (`--delivery`).
 

@@ -14,17 +14,67 @@
 
 use anyhow::{ensure, Result};
 use msgflo_participant::protocol::ids::QueueName;
-use msgflo_participant::transport::DeliveryMode;
+use msgflo_participant::transport::{DeliveryMode, Transport};
 use msgflo_tests::flow::{sink, through_fault, Recovery};
 use msgflo_tests::lossy::through_lossy_fault;
 use msgflo_tests::numbered::{send_numbered, send_numbered_as};
-use msgflo_tests::process::{participant, spawn_ready};
+use msgflo_tests::process::{participant, spawn_ready, Spawned};
 use msgflo_tests::rabbitmq_cluster::Cluster;
 use msgflo_tests::{client, unique};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long the node stays dead before it is started again.
 const DOWN: Duration = Duration::from_secs(2);
+
+/// A node of the test's own, a `core/Repeat` participant on it (role
+/// `<prefix>-<uuid>`, `--id`), and a client.
+struct OnItsOwnNode {
+    node: Cluster,
+    role: String,
+    participant: Spawned,
+    t: Arc<dyn Transport>,
+}
+
+impl OnItsOwnNode {
+    async fn start(prefix: &str) -> Result<Self> {
+        let node = Cluster::start(1)?;
+        let broker = node.urls_from(0);
+        let role = unique(prefix);
+        let id = format!("{role}-1");
+        let command = participant(&broker, &role, "core/Repeat", &["--id", &id])?;
+        let (participant, _) = spawn_ready(command, Duration::from_secs(30)).await?;
+        let t = client(&broker, &format!("{prefix}-client")).await?;
+        Ok(Self {
+            node,
+            role,
+            participant,
+            t,
+        })
+    }
+
+    fn port(&self, port: &str) -> Result<QueueName> {
+        Ok(QueueName::new(format!("{}.{port}", self.role))?)
+    }
+
+    /// SIGKILLs the node and starts it again [`DOWN`] later.
+    async fn restart(&self) -> Result<Recovery> {
+        self.node.kill(0)?;
+        tokio::time::sleep(DOWN).await;
+        // Boots for some seconds: the transports' tasks run meanwhile.
+        tokio::task::block_in_place(|| self.node.start_node(0))?;
+        Ok(Recovery::FromItsEnd)
+    }
+
+    /// The participant stops cleanly after SIGTERM; the client closes.
+    async fn stop(self) -> Result<()> {
+        self.participant
+            .stop_cleanly(Duration::from_secs(10))
+            .await?;
+        self.t.close().await?;
+        Ok(())
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "chaos suite: starts a RabbitMQ node of its own (about 40 s)"]
@@ -33,23 +83,10 @@ async fn a_rabbitmq_node_killed_and_started_again_under_load_loses_nothing() -> 
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
-    let node = Cluster::start(1)?;
-    let broker = node.urls_from(0);
-    let role = unique("restart");
-    let id = format!("{role}-1");
-    let command = participant(&broker, &role, "core/Repeat", &["--id", &id])?;
-    let (participant, _) = spawn_ready(command, Duration::from_secs(30)).await?;
-    let t = client(&broker, "restart-client").await?;
-    let outport = QueueName::new(format!("{role}.OUT"))?;
-    let mut received = sink(&t, &outport, "restart.sink").await?;
-    let sender = send_numbered(t.clone(), QueueName::new(format!("{role}.IN"))?, n, 2_000);
-    let restart = || async {
-        node.kill(0)?;
-        tokio::time::sleep(DOWN).await;
-        // Boots for some seconds: the transports' tasks run meanwhile.
-        tokio::task::block_in_place(|| node.start_node(0))?;
-        Ok(((), Recovery::FromItsEnd))
-    };
+    let on = OnItsOwnNode::start("restart").await?;
+    let mut received = sink(&on.t, &on.port("OUT")?, "restart.sink").await?;
+    let sender = send_numbered(on.t.clone(), on.port("IN")?, n, 2_000);
+    let restart = || async { Ok(((), on.restart().await?)) };
     let wait = Duration::from_secs(60);
     let (tally, _) = through_fault(&mut received, &sender, n, wait, n / 2, restart).await?;
     sender.finish().await?;
@@ -59,13 +96,7 @@ async fn a_rabbitmq_node_killed_and_started_again_under_load_loses_nothing() -> 
         n as u64,
     );
     ensure!(tally.lost(n as u64) == 0, "lost messages");
-    let (code, stderr) = participant.terminate(Duration::from_secs(10)).await?;
-    ensure!(
-        code == Some(0),
-        "exit code after SIGTERM: {code:?}: {stderr}"
-    );
-    t.close().await?;
-    Ok(())
+    on.stop().await
 }
 
 /// Transient messages (`DeliveryMode::Transient`, as msgflo-nodejs sends)
@@ -76,29 +107,15 @@ async fn a_rabbitmq_node_killed_and_started_again_under_load_loses_nothing() -> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "chaos suite: starts a RabbitMQ node of its own (about 40 s)"]
 async fn transient_messages_lose_only_what_was_queued_when_the_node_is_killed() -> Result<()> {
-    let n: usize = 10_000;
-    let window = 2_000;
-    let node = Cluster::start(1)?;
-    let broker = node.urls_from(0);
-    let role = unique("transient-restart");
-    let id = format!("{role}-1");
-    let command = participant(&broker, &role, "core/Repeat", &["--id", &id])?;
-    let (participant, _) = spawn_ready(command, Duration::from_secs(30)).await?;
-    let t = client(&broker, "transient-restart-client").await?;
+    let (n, window) = (10_000, 2_000);
+    let on = OnItsOwnNode::start("transient-restart").await?;
     let source = QueueName::new(unique("transient-restart.src"))?;
-    t.declare_outport(&source).await?;
-    t.bind(&source, &QueueName::new(format!("{role}.IN"))?)
-        .await?;
-    let outport = QueueName::new(format!("{role}.OUT"))?;
-    let mut received = sink(&t, &outport, "transient-restart.sink").await?;
-    let sender = send_numbered_as(t.clone(), source, DeliveryMode::Transient, n, window);
-    let restart = || async {
-        node.kill(0)?;
-        tokio::time::sleep(DOWN).await;
-        tokio::task::block_in_place(|| node.start_node(0))?;
-        Ok(Recovery::FromItsEnd)
-    };
+    on.t.declare_outport(&source).await?;
+    on.t.bind(&source, &on.port("IN")?).await?;
+    let mut received = sink(&on.t, &on.port("OUT")?, "transient-restart.sink").await?;
+    let sender = send_numbered_as(on.t.clone(), source, DeliveryMode::Transient, n, window);
     let (wait, quiet) = (Duration::from_secs(60), Duration::from_secs(10));
+    let restart = || on.restart();
     let tally = through_lossy_fault(&mut received, &sender, n, wait, quiet, n / 2, restart).await?;
     sender.finish().await?;
     let lost = tally.lost(n as u64);
@@ -116,11 +133,5 @@ async fn transient_messages_lose_only_what_was_queued_when_the_node_is_killed() 
         tally.highest() == Some(n as u64 - 1),
         "the last message did not come out"
     );
-    let (code, stderr) = participant.terminate(Duration::from_secs(10)).await?;
-    ensure!(
-        code == Some(0),
-        "exit code after SIGTERM: {code:?}: {stderr}"
-    );
-    t.close().await?;
-    Ok(())
+    on.stop().await
 }

@@ -18,6 +18,10 @@
 //!   only when asked for: `--only coordinated`); `calls.rs` — `health`
 //!   called on 200 participant processes at once (`--only calls`);
 //! - `payload.rs`, `stats.rs`, `report.rs` — messages, percentiles, the table.
+//!
+//! Beside this program, `bench/outside/` measures from outside with Node.js
+//! amqplib, as hand-written workers publish (`bench/outside/run`; its
+//! script installs amqplib into `.cache/npm`).
 
 mod amqp;
 mod calls;

@@ -9,8 +9,8 @@
 //     not yet out; prints msg/s. Fails if nothing comes out for 30 s.
 //   node outside.js setup URL QUEUE [EXCHANGE]
 //     declares the durable queue QUEUE, bound to the fanout EXCHANGE.
-//   node outside.js teardown URL QUEUE...
-//     deletes the queues.
+//   node outside.js teardown URL NAME...
+//     deletes the queues and exchanges of those names.
 //
 // Run by bench/outside/run, which installs amqplib and starts the
 // participant.
@@ -79,11 +79,21 @@ async function setup(url, queue, exchange) {
   await connection.close();
 }
 
-async function teardown(url, queues) {
+async function teardown(url, names) {
   const connection = await amqp.connect(url);
-  const channel = await connection.createChannel();
-  for (const queue of queues) {
-    await channel.deleteQueue(queue);
+  connection.on('error', () => {});
+  for (const name of names) {
+    // A fresh channel each: a refusal closes the channel it came on.
+    for (const remove of ['deleteQueue', 'deleteExchange']) {
+      const channel = await connection.createChannel();
+      channel.on('error', () => {});
+      try {
+        await channel[remove](name);
+        await channel.close();
+      } catch (error) {
+        // Not there: nothing to delete.
+      }
+    }
   }
   await connection.close();
 }

@@ -17,7 +17,8 @@
 //!   of participant share (connect, declare, control queue, discovery).
 //! - `graph.rs` — [`start_graph`]: a graph of in-process components as one
 //!   participant, each delivery acked once the graph has handled it;
-//!   [`start_component`]: one in-process component, as a one-node graph.
+//!   [`start_component`]: one in-process component, as a one-node graph;
+//!   `graph_flow.rs` — its tasks: deliveries in, outputs out, acks.
 //! - `brackets.rs` — how brackets cross the broker between graph
 //!   participants (the `msgflo-brackets` header).
 //! - `inport.rs` — the consume loop of one inport: process, then ack or nack.
@@ -42,6 +43,7 @@ mod fbp_graph;
 mod fbp_packets;
 mod fbp_watch;
 mod graph;
+mod graph_flow;
 mod inport;
 mod stats;
 

@@ -66,7 +66,8 @@
 //! [`Transport::reconnects`] how many times it was made again.
 //!
 //! # Layout
-//! - this file — the trait, [`Delivery`], [`Consumer`], [`connect`].
+//! - this file — the trait, [`ConnectOptions`], [`connect`].
+//! - `delivery.rs` — [`Delivery`], its [`Acker`], [`Consumer`].
 //! - `url.rs` — [`BrokerUrl`]: parsing and printing (without password).
 //! - `brokers.rs` — [`Brokers`]: a list of broker URLs to fail over between.
 //! - `backoff.rs` — pauses between reconnection attempts (AMQP and MQTT).
@@ -79,6 +80,7 @@
 pub mod amqp;
 pub mod backoff;
 mod brokers;
+mod delivery;
 mod error;
 mod headers;
 pub mod memory;
@@ -88,6 +90,7 @@ pub mod tls;
 mod url;
 
 pub use brokers::Brokers;
+pub use delivery::{Acker, Consumer, Delivery, Signal};
 pub use error::TransportError;
 pub use headers::Headers;
 pub use mode::DeliveryMode;
@@ -99,7 +102,6 @@ use msgflo_protocol::ids::QueueName;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 /// Result of transport operations.
 pub type Result<T, E = TransportError> = std::result::Result<T, E>;
@@ -454,164 +456,6 @@ pub fn discovery_queue() -> QueueName {
 /// Whether `queue` is this process's discovery queue.
 pub fn is_discovery(queue: &str) -> bool {
     queue == msgflo_protocol::discovery::discovery_queue_name()
-}
-
-/// Acks or nacks one delivery; implemented by each transport.
-#[async_trait]
-pub trait Acker: Send + Sync + 'static {
-    /// The message was handled: the broker may forget it.
-    async fn ack(self: Box<Self>) -> Result<()>;
-    /// The message failed: reject it without requeue (dead-letter it).
-    async fn nack(self: Box<Self>) -> Result<()>;
-    /// The broker will certainly deliver this message again, and this copy
-    /// can no longer be acked: handling it would only make a duplicate. AMQP:
-    /// the channel it came on is gone and the message is persistent (a
-    /// durable queue keeps it across a broker restart too). MQTT: the
-    /// connection it came on is gone and it is QoS 1 (the persistent session
-    /// gets it again). The in-memory broker: never.
-    fn superseded(&self) -> bool {
-        false
-    }
-    /// Resolves when this message may have become [`superseded`]
-    /// (then ask again); `None` when it never will.
-    ///
-    /// [`superseded`]: Acker::superseded
-    fn superseded_signal(&self) -> Option<Signal> {
-        None
-    }
-}
-
-/// A future that resolves once something may have happened.
-pub type Signal = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'static>>;
-
-/// A message taken from an inport. Ack or nack it; dropping it without either
-/// leaves it unacked, and the broker delivers it again after a reconnect.
-pub struct Delivery {
-    /// The message, byte for byte as published.
-    pub payload: Bytes,
-    /// The broker delivered this message before (it may be a duplicate).
-    pub redelivered: bool,
-    /// The message's headers (empty where the transport has none).
-    pub headers: Headers,
-    /// When the message was published, where the transport says (AMQP's
-    /// `timestamp` property, in whole seconds: msgflo-rs sets it on every
-    /// message it publishes; other clients may not).
-    pub sent_at: Option<std::time::SystemTime>,
-    /// The message's id, where the transport has one and the publisher set
-    /// it (AMQP's `message_id` property; msgflo-rs sets none).
-    pub message_id: Option<String>,
-    /// How the broker kept it (AMQP's `delivery_mode`; persistent where the
-    /// transport has no modes).
-    pub mode: DeliveryMode,
-    acker: Box<dyn Acker>,
-}
-
-impl Delivery {
-    /// A delivery whose ack and nack go to `acker`.
-    pub fn new(payload: Bytes, redelivered: bool, acker: Box<dyn Acker>) -> Self {
-        Self {
-            payload,
-            redelivered,
-            headers: Headers::new(),
-            sent_at: None,
-            message_id: None,
-            mode: DeliveryMode::Persistent,
-            acker,
-        }
-    }
-
-    /// The same delivery, published at `sent_at`.
-    pub fn with_sent_at(mut self, sent_at: Option<std::time::SystemTime>) -> Self {
-        self.sent_at = sent_at;
-        self
-    }
-
-    /// The same delivery, with the id its publisher gave it.
-    pub fn with_message_id(mut self, message_id: Option<String>) -> Self {
-        self.message_id = message_id;
-        self
-    }
-
-    /// The same delivery, kept by the broker in `mode`.
-    pub fn with_mode(mut self, mode: DeliveryMode) -> Self {
-        self.mode = mode;
-        self
-    }
-
-    /// The same delivery, with `headers`.
-    pub fn with_headers(mut self, headers: Headers) -> Self {
-        self.headers = headers;
-        self
-    }
-
-    /// The message was handled.
-    pub async fn ack(self) -> Result<()> {
-        self.acker.ack().await
-    }
-
-    /// The message failed: dead-letter it.
-    pub async fn nack(self) -> Result<()> {
-        self.acker.nack().await
-    }
-
-    /// The broker will certainly deliver this message again (see
-    /// [`Acker::superseded`]): what is done with this copy is a duplicate.
-    pub fn superseded(&self) -> bool {
-        self.acker.superseded()
-    }
-
-    /// Resolves when [`superseded`](Self::superseded) may have turned
-    /// true; `None` if it never will.
-    pub fn superseded_signal(&self) -> Option<Signal> {
-        self.acker.superseded_signal()
-    }
-}
-
-impl std::fmt::Debug for Delivery {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Delivery")
-            .field("payload", &self.payload)
-            .field("redelivered", &self.redelivered)
-            .field("headers", &self.headers)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The messages of one inport, in the order the broker hands them out.
-#[derive(Debug)]
-pub struct Consumer {
-    queue: QueueName,
-    deliveries: mpsc::Receiver<Delivery>,
-}
-
-impl Consumer {
-    /// A consumer of `queue` fed through `deliveries` by a transport's driver.
-    pub fn new(queue: QueueName, deliveries: mpsc::Receiver<Delivery>) -> Self {
-        Self { queue, deliveries }
-    }
-
-    /// The inport this consumes.
-    pub fn queue(&self) -> &QueueName {
-        &self.queue
-    }
-
-    /// The next message; `None` once the transport was closed. Messages
-    /// that waited here while their connection was lost and that the broker
-    /// delivers again anyway ([`Delivery::superseded`]) are skipped: after a
-    /// fault, a consumer handles each of its waiting messages once, not twice.
-    pub async fn next(&mut self) -> Option<Delivery> {
-        let mut skipped = 0u32;
-        loop {
-            let delivery = self.deliveries.recv().await?;
-            if !delivery.superseded() {
-                if skipped > 0 {
-                    tracing::debug!(queue = %self.queue, skipped, "messages of a lost connection skipped: the broker delivers them again");
-                }
-                return Some(delivery);
-            }
-            skipped += 1;
-        }
-    }
 }
 
 /// Connects to the broker at `url`, or to the first of a comma-separated

@@ -22,12 +22,12 @@
 //! delivered. A message may carry [`Headers`] (name -> text), published with
 //! [`Transport::publish_with`] or sent with [`Transport::send_to_inport_with`]
 //! and found in [`Delivery::headers`]: AMQP and
-//! the memory broker keep them; MQTT 3.1.1 has no headers, so a consumer on
-//! MQTT (whose session speaks 3.1.1) gets none, and the MQTT publisher
-//! sends them as MQTT 5 user properties where the broker speaks MQTT 5,
-//! for MQTT 5 subscribers other than ours (graph participants carry
-//! brackets in them, see `runner/brackets.rs`; every participant the W3C
-//! `traceparent`, see the participant's `trace/`).
+//! the memory broker keep them, and MQTT carries them as MQTT 5 user
+//! properties where the broker speaks MQTT 5 (MQTT 3.1.1, the embedded
+//! broker's, has none: [`Transport::capabilities`] says which). Graph
+//! participants carry brackets in them (see `runner/brackets.rs`), every
+//! participant the W3C `traceparent` (see the participant's `trace/`).
+//! A message goes persistent or transient ([`DeliveryMode`]).
 //!
 //! # Per transport
 //! - AMQP: exactly msgflo-nodejs' topology, so Node.js, Python and Rust
@@ -39,7 +39,8 @@
 //!   end (passive declare) and declares it only if missing, so a peer's
 //!   queue or exchange of another shape (msgflo-python's are not durable)
 //!   is bound as it is, and not declared again after a reconnection either.
-//!   Publisher confirms; manual acks; prefetch per consumer.
+//!   Publisher confirms for persistent messages (transient ones are done
+//!   once written); manual acks; prefetch per consumer.
 //! - MQTT: topics are queue names. An inport consumer subscribes to its own topic
 //!   and to the topics of the outports bound to it (shared subscriptions whose
 //!   group names the inport, so consumers of one inport share messages); so

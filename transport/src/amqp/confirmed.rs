@@ -45,17 +45,10 @@ pub(super) struct Publisher {
     reopen: tokio::sync::Mutex<()>,
 }
 
-/// Which of the two channels.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Lane {
-    Confirmed,
-    Plain,
-}
-
 impl Publisher {
     /// Opens the confirmed channel on `conn`.
     pub(super) async fn open(conn: Arc<Connection>) -> lapin::Result<Self> {
-        let channel = open_channel(&conn, Lane::Confirmed).await?;
+        let channel = open_channel(&conn, DeliveryMode::Persistent).await?;
         Ok(Self {
             conn,
             confirmed: Mutex::new(channel),
@@ -65,37 +58,38 @@ impl Publisher {
         })
     }
 
-    fn current(&self, lane: Lane) -> Option<Channel> {
-        match lane {
-            Lane::Confirmed => Some(lock(&self.confirmed).clone()),
-            Lane::Plain => lock(&self.plain).clone(),
+    /// The channel messages in `mode` go on, if it is open.
+    fn current(&self, mode: DeliveryMode) -> Option<Channel> {
+        match mode {
+            DeliveryMode::Persistent => Some(lock(&self.confirmed).clone()),
+            DeliveryMode::Transient => lock(&self.plain).clone(),
         }
     }
 
-    /// The channel of `lane`: opened if it is not yet, replaced if the
-    /// broker closed it (after refusing a publish) while the connection
-    /// lives on.
-    async fn channel(&self, lane: Lane) -> lapin::Result<Channel> {
+    /// The channel messages in `mode` go on: opened if it is not yet,
+    /// replaced if the broker closed it (after refusing a publish) while
+    /// the connection lives on.
+    async fn channel(&self, mode: DeliveryMode) -> lapin::Result<Channel> {
         let usable =
             |channel: &&Channel| channel.status().connected() || !self.conn.status().connected();
-        if let Some(channel) = self.current(lane).as_ref().filter(usable) {
+        if let Some(channel) = self.current(mode).as_ref().filter(usable) {
             return Ok(channel.clone());
         }
         let _one_at_a_time = self.reopen.lock().await;
-        let channel = self.current(lane);
+        let channel = self.current(mode);
         if let Some(channel) = channel.as_ref().filter(usable) {
             return Ok(channel.clone());
         }
-        if lane == Lane::Plain && channel.is_some() {
+        if mode == DeliveryMode::Transient && channel.is_some() {
             tracing::warn!(
                 "the broker closed the transient publishing channel: it refused a transient \
                  message (an outport whose exchange is gone?), which is lost; opening another"
             );
         }
-        let fresh = open_channel(&self.conn, lane).await?;
-        match lane {
-            Lane::Confirmed => *lock(&self.confirmed) = fresh.clone(),
-            Lane::Plain => *lock(&self.plain) = Some(fresh.clone()),
+        let fresh = open_channel(&self.conn, mode).await?;
+        match mode {
+            DeliveryMode::Persistent => *lock(&self.confirmed) = fresh.clone(),
+            DeliveryMode::Transient => *lock(&self.plain) = Some(fresh.clone()),
         }
         Ok(fresh)
     }
@@ -110,11 +104,7 @@ impl Publisher {
         routing_key: &str,
         message: Message<'_>,
     ) -> lapin::Result<Confirmation> {
-        let lane = match message.mode {
-            DeliveryMode::Persistent => Lane::Confirmed,
-            DeliveryMode::Transient => Lane::Plain,
-        };
-        let channel = self.channel(lane).await?;
+        let channel = self.channel(message.mode).await?;
         let mut properties = BasicProperties::default()
             .with_delivery_mode(delivery_mode(message.mode))
             .with_timestamp(super::headers::unix_seconds_now());
@@ -128,8 +118,9 @@ impl Publisher {
             message.payload,
             properties,
         ));
-        // The first poll numbers the message and queues its frames.
-        let mut first = lane == Lane::Confirmed;
+        // The first poll numbers the message and queues its frames (only
+        // confirmed messages are numbered, so only they take the order).
+        let mut first = message.mode == DeliveryMode::Persistent;
         let confirm = poll_fn(|cx| {
             if std::mem::take(&mut first) {
                 let _in_order = lock(&self.order);
@@ -144,8 +135,8 @@ impl Publisher {
 
     /// Closes the channels (reply code 200).
     pub(super) async fn close(&self) {
-        for lane in [Lane::Confirmed, Lane::Plain] {
-            let Some(channel) = self.current(lane) else {
+        for mode in [DeliveryMode::Persistent, DeliveryMode::Transient] {
+            let Some(channel) = self.current(mode) else {
                 continue;
             };
             if channel.status().connected() {
@@ -174,9 +165,10 @@ pub(super) fn mode_of(value: Option<u8>) -> DeliveryMode {
     }
 }
 
-async fn open_channel(conn: &Connection, lane: Lane) -> lapin::Result<Channel> {
+/// A channel for messages in `mode`: in confirm mode for persistent ones.
+async fn open_channel(conn: &Connection, mode: DeliveryMode) -> lapin::Result<Channel> {
     let channel = conn.create_channel().await?;
-    if lane == Lane::Confirmed {
+    if mode == DeliveryMode::Persistent {
         channel
             .confirm_select(ConfirmSelectOptions::default())
             .await?;

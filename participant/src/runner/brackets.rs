@@ -65,19 +65,10 @@ impl Framer {
     /// Takes the port's next packet; returns the message it completed, if any.
     pub(crate) fn push(&mut self, packet: Packet) -> Option<Outgoing> {
         let Packet { body, token } = packet;
-        // Data, bytes or typed (serialised here, once, as it leaves).
-        if let Some(payload) = body.payload().cloned() {
-            let done = self.flush();
-            self.held = Some(Held {
-                payload,
-                before: std::mem::take(&mut self.pending),
-                after: Vec::new(),
-                tokens: token.into_iter().collect(),
-            });
-            return done;
-        }
         match body {
-            Body::Data(_) | Body::Json(_) => None,
+            Body::Data(payload) => self.hold(payload, token),
+            // Typed: serialised here, once, as it leaves.
+            Body::Json(json) => self.hold(json.text().clone(), token),
             Body::Close(_) if self.held.is_some() => {
                 if let Some(held) = &mut self.held {
                     held.after.push(body);
@@ -95,6 +86,19 @@ impl Framer {
                 done
             }
         }
+    }
+
+    /// Holds a data message (the one held before goes out): the closes
+    /// that follow it still ride on it.
+    fn hold(&mut self, payload: Bytes, token: Option<Token>) -> Option<Outgoing> {
+        let done = self.flush();
+        self.held = Some(Held {
+            payload,
+            before: std::mem::take(&mut self.pending),
+            after: Vec::new(),
+            tokens: token.into_iter().collect(),
+        });
+        done
     }
 
     /// The port has nothing more waiting: the held message goes out.

@@ -140,8 +140,7 @@ async fn mqtt_subscription_left_from_an_earlier_run_does_not_stall_the_participa
     )
     .await?;
     next(&mut replies).await?;
-    let (code, _) = first.terminate(WAIT).await?;
-    ensure!(code == Some(0), "exit code {code:?}");
+    first.stop_cleanly(WAIT).await?;
 
     let (_second, _) = spawn_ready(participant()?, WAIT).await?;
     let (out, sink) = (q(format!("{role}.OUT"))?, q(unique("ctl.stale.sink"))?);

@@ -223,7 +223,6 @@ async fn ten_thousand_orders_through_the_example_pipeline() -> Result<()> {
     }
 
     test.close().await?;
-    let (code, stderr) = setup.terminate(Duration::from_secs(20)).await?;
-    ensure!(code == Some(0), "msgflo-setup exit {code:?}: {stderr}");
+    setup.stop_cleanly(Duration::from_secs(20)).await?;
     Ok(())
 }

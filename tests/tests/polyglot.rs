@@ -68,7 +68,6 @@ async fn a_python_participant_feeds_a_rust_one() -> Result<()> {
     ensure!(heard == "\"HELLO!\"", "{heard}");
 
     test.close().await?;
-    let (code, stderr) = setup.terminate(Duration::from_secs(20)).await?;
-    ensure!(code == Some(0), "msgflo-setup exit {code:?}: {stderr}");
+    setup.stop_cleanly(Duration::from_secs(20)).await?;
     Ok(())
 }

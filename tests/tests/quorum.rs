@@ -75,11 +75,7 @@ async fn a_quorum_participant_declares_quorum_queues_and_loses_nothing() -> Resu
         line.contains(&inport) && line.contains("x-queue-type") && line.contains("--queue-type"),
         "names the queue, the argument and the option: {line}"
     );
-    let (code, stderr) = child.terminate(Duration::from_secs(10)).await?;
-    ensure!(
-        code == Some(0),
-        "exit code after SIGTERM: {code:?}: {stderr}"
-    );
+    child.stop_cleanly(Duration::from_secs(10)).await?;
     t.close().await?;
     Ok(())
 }
@@ -127,11 +123,7 @@ async fn the_queue_type_comes_from_the_environment_and_a_bad_one_is_one_line() -
         types.get(&format!("{role}.IN")).map(String::as_str) == Some("quorum"),
         "MSGFLO_QUEUE_TYPE=quorum: {types:?}"
     );
-    let (code, stderr) = child.terminate(Duration::from_secs(10)).await?;
-    ensure!(
-        code == Some(0),
-        "exit code after SIGTERM: {code:?}: {stderr}"
-    );
+    child.stop_cleanly(Duration::from_secs(10)).await?;
 
     let (code, _, stderr) = run_to_end(
         participant(

@@ -32,6 +32,7 @@
 pub mod brackets;
 pub mod calls;
 pub mod control;
+pub mod delivery;
 pub mod discovery;
 pub mod dsl;
 pub mod graph;

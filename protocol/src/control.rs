@@ -17,6 +17,14 @@
 //! - `connectoutport {src:{port,index}, tgt:{queue,options}, metadata, graph}`:
 //!   the outport `src.port` also publishes to `tgt.queue`.
 //! - `disconnectinport` / `disconnectoutport`: the same payloads, undoing it.
+//! - `setdelivery {src:{port}, delivery, graph}`: the outport `src.port`
+//!   publishes in delivery mode `delivery` (`"persistent"` or
+//!   `"transient"`), whatever mode its input came in: the coordinator sends
+//!   it for an outport whose graph edges name a `delivery` in their
+//!   metadata (AMQP, where the mode is a property of each message).
+//! - `unsetdelivery {src:{port}, delivery, graph}`: undoes that
+//!   `setdelivery`, if the port's mode is still `delivery` (so an unset of
+//!   the old mode that arrives after the set of a new one changes nothing).
 //! - `call {id, call, args, reply_to, deadline}`: run a named function and
 //!   answer to `reply_to` ([`crate::calls`]), not to `.fbp.<id>.send`.
 //!
@@ -88,6 +96,19 @@ pub struct OutportConnection {
     pub graph: Option<String>,
 }
 
+/// `setdelivery` / `unsetdelivery`: the delivery mode of one of our
+/// outports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutportDelivery {
+    /// The outport.
+    pub src: PortRef,
+    /// `"persistent"` or `"transient"`, checked by the participant.
+    pub delivery: String,
+    /// Graph the edges belong to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph: Option<String>,
+}
+
 /// A control request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Control {
@@ -99,6 +120,10 @@ pub enum Control {
     ConnectOutport(OutportConnection),
     /// Remove a target queue from an outport.
     DisconnectOutport(OutportConnection),
+    /// Make an outport publish in a delivery mode.
+    SetDelivery(OutportDelivery),
+    /// Undo a [`Control::SetDelivery`].
+    UnsetDelivery(OutportDelivery),
     /// Run a named function and answer to its `reply_to`
     /// ([`crate::calls`]).
     Call(crate::calls::CallRequest),
@@ -114,7 +139,7 @@ pub enum ControlError {
     #[error("control message has protocol {0:?}, expected \"participant\"")]
     WrongProtocol(Option<String>),
     /// Unknown command.
-    #[error("unknown control command {0:?} (expected connectinport, connectoutport, disconnectinport, disconnectoutport or call)")]
+    #[error("unknown control command {0:?} (expected connectinport, connectoutport, disconnectinport, disconnectoutport, setdelivery, unsetdelivery or call)")]
     UnknownCommand(String),
     /// Payload does not fit the command.
     #[error("bad payload for {command}: {reason}")]
@@ -151,6 +176,8 @@ impl Control {
             Control::DisconnectInport(_) => "disconnectinport",
             Control::ConnectOutport(_) => "connectoutport",
             Control::DisconnectOutport(_) => "disconnectoutport",
+            Control::SetDelivery(_) => "setdelivery",
+            Control::UnsetDelivery(_) => "unsetdelivery",
             Control::Call(_) => crate::calls::CALL,
         }
     }
@@ -188,6 +215,10 @@ impl Control {
             "disconnectoutport" => {
                 Control::DisconnectOutport(serde_json::from_value(payload).map_err(bad)?)
             }
+            "setdelivery" => Control::SetDelivery(serde_json::from_value(payload).map_err(bad)?),
+            "unsetdelivery" => {
+                Control::UnsetDelivery(serde_json::from_value(payload).map_err(bad)?)
+            }
             crate::calls::CALL => Control::Call(serde_json::from_value(payload).map_err(bad)?),
             _ => return Err(ControlError::UnknownCommand(command)),
         })
@@ -198,6 +229,7 @@ impl Control {
         match self {
             Control::ConnectInport(p) | Control::DisconnectInport(p) => to_vec(self.command(), p),
             Control::ConnectOutport(p) | Control::DisconnectOutport(p) => to_vec(self.command(), p),
+            Control::SetDelivery(p) | Control::UnsetDelivery(p) => to_vec(self.command(), p),
             Control::Call(request) => request.encode(),
         }
     }
@@ -253,6 +285,28 @@ mod tests {
                 wire
             );
         }
+    }
+
+    #[test]
+    fn delivery_commands_round_trip() {
+        for command in ["setdelivery", "unsetdelivery"] {
+            let wire = json!({"protocol": "participant", "command": command, "payload": {
+                "src": {"port": "out"}, "delivery": "transient", "graph": "main"}});
+            let control = Control::decode(wire.to_string().as_bytes()).unwrap();
+            assert_eq!(control.command(), command);
+            let (Control::SetDelivery(p) | Control::UnsetDelivery(p)) = &control else {
+                panic!("{control:?}")
+            };
+            assert_eq!(
+                (p.src.port.as_str(), p.delivery.as_str()),
+                ("out", "transient")
+            );
+            let back: Value = serde_json::from_slice(&control.reply_ok()).unwrap();
+            assert_eq!(back, wire);
+        }
+        let missing = br#"{"protocol":"participant","command":"setdelivery","payload":{"src":{"port":"out"}}}"#;
+        let err = Control::decode(missing).unwrap_err().to_string();
+        assert_eq!(err, "bad payload for setdelivery: missing field `delivery`");
     }
 
     #[test]

@@ -112,6 +112,9 @@ pub enum GraphEditError {
     /// A port index that is not a whole number a graph file can hold.
     #[error("port index \"{0}\" is not a number from 0 to 4294967295")]
     BadIndex(String),
+    /// Edge metadata whose `delivery` is no delivery mode's name.
+    #[error("{0}")]
+    BadDelivery(String),
 }
 
 impl GraphEditError {

@@ -1,5 +1,6 @@
 //! `graph:*` commands on nodes, edges and IIPs.
 
+use crate::delivery;
 use crate::graph::{Connection, Edge, Endpoint, Graph, Initial, Process};
 use crate::messages::{
     AddEdge, AddInitial, AddNode, ChangeEdge, ChangeNode, GraphChange, Iip, PortIndex, PortRef,
@@ -132,6 +133,7 @@ pub(super) fn add_edge(graph: &mut Graph, mut p: AddEdge) -> Changes {
     if let Some(metadata) = &mut p.metadata {
         metadata.retain(|_, value| !value.is_null());
     }
+    delivery::in_metadata(p.metadata.as_ref()).map_err(E::BadDelivery)?;
     node(graph, &src.process)?;
     node(graph, &tgt.process)?;
     if graph
@@ -174,6 +176,7 @@ pub(super) fn change_edge(graph: &mut Graph, p: ChangeEdge) -> Changes {
         _ => None,
     });
     let edge = edge.ok_or_else(|| E::EdgeNotFound(describe_edge(&src, &tgt)))?;
+    delivery::in_metadata(p.metadata.as_ref()).map_err(E::BadDelivery)?;
     let metadata = merge(&mut edge.metadata, p.metadata.unwrap_or_default());
     Ok(vec![GraphChange::ChangeEdge(AddEdge {
         src: port_ref(&edge.src),

@@ -424,6 +424,27 @@ fn changeedge_of_an_unknown_edge_is_refused() {
     );
 }
 
+#[test]
+fn an_edge_delivery_that_is_no_mode_is_refused_in_addedge_and_changeedge() {
+    let mut g = abc();
+    let bad = json!({"src": {"node": "A", "port": "out"}, "tgt": {"node": "B", "port": "in"}, "metadata": {"delivery": "fast"}, "graph": "g"});
+    let refused =
+        "edge metadata \"delivery\": unknown delivery mode \"fast\": persistent or transient";
+    assert_eq!(err(&mut g, "addedge", bad.clone()), refused);
+    assert_eq!(graph_json(&g)["connections"], json!([]), "nothing added");
+    let good = json!({"src": {"node": "A", "port": "out"}, "tgt": {"node": "B", "port": "in"}, "metadata": {"delivery": "transient"}, "graph": "g"});
+    ok(&mut g, "addedge", good);
+    assert_eq!(err(&mut g, "changeedge", bad), refused);
+    assert_eq!(
+        graph_json(&g)["connections"][0]["metadata"],
+        json!({"delivery": "transient"}),
+        "unchanged"
+    );
+    let unset = json!({"src": {"node": "A", "port": "out"}, "tgt": {"node": "B", "port": "in"}, "metadata": {"delivery": null}, "graph": "g"});
+    ok(&mut g, "changeedge", unset);
+    assert_eq!(graph_json(&g)["connections"][0]["metadata"], json!({}));
+}
+
 // --- IIPs ---
 
 #[test]

@@ -3,7 +3,9 @@
 //! `connectoutport`. The outputs a process function is handed for one
 //! message carry that message's trace ([`crate::trace`]) and go in its
 //! delivery mode, unless the participant has a mode of its own
-//! (`--delivery`, [`DeliveryMode`]).
+//! (`--delivery`, [`DeliveryMode`]); an outport a coordinator gave a mode
+//! (`setdelivery`, from the delivery its graph edges name) sends in that
+//! one, whatever else says.
 
 use crate::errors::{NoPort, ProcessError};
 use crate::trace::Hop;
@@ -14,7 +16,15 @@ use prometheus_client::metrics::counter::Counter;
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-type Routes = HashMap<String, Arc<[QueueName]>>;
+type Routes = HashMap<String, Route>;
+
+/// Where one outport sends, and how.
+#[derive(Clone)]
+struct Route {
+    queues: Arc<[QueueName]>,
+    /// The mode a coordinator gave the port (`setdelivery`).
+    mode: Option<DeliveryMode>,
+}
 
 /// Sends to the participant's outports. Cheap to clone.
 #[derive(Clone)]
@@ -49,7 +59,13 @@ impl Outputs {
     ) -> Self {
         let routes = ports
             .into_iter()
-            .map(|(port, queue)| (port, Arc::from(vec![queue])))
+            .map(|(port, queue)| {
+                let route = Route {
+                    queues: Arc::from(vec![queue]),
+                    mode: None,
+                };
+                (port, route)
+            })
             .collect();
         Self {
             transport,
@@ -94,7 +110,7 @@ impl Outputs {
         }
     }
 
-    fn queues(&self, port: &str) -> Option<Arc<[QueueName]>> {
+    fn route(&self, port: &str) -> Option<Route> {
         let routes = self.routes.read().unwrap_or_else(PoisonError::into_inner);
         routes.get(port).cloned()
     }
@@ -113,7 +129,8 @@ impl Outputs {
         payload: impl Into<Bytes>,
         headers: &Headers,
     ) -> Result<(), ProcessError> {
-        let queues = self.queues(port).ok_or_else(|| NoPort::outport(port))?;
+        let route = self.route(port).ok_or_else(|| NoPort::outport(port))?;
+        let mode = self.sends_in(&route);
         let payload = payload.into();
         let stamped;
         let headers = match &self.hop {
@@ -125,9 +142,9 @@ impl Outputs {
             }
             None => headers,
         };
-        for queue in queues.iter() {
+        for queue in route.queues.iter() {
             self.transport
-                .publish_as(queue, payload.clone(), headers, self.mode)
+                .publish_as(queue, payload.clone(), headers, mode)
                 .await?;
         }
         if let Some(counter) = self.sent.as_ref().and_then(|sent| sent.get(port)) {
@@ -147,12 +164,40 @@ impl Outputs {
 
     /// The port exists.
     pub fn has_port(&self, port: &str) -> bool {
-        self.queues(port).is_some()
+        self.route(port).is_some()
+    }
+
+    /// Port `port` sends in `mode`, whatever mode its input came in
+    /// (`setdelivery`).
+    pub(crate) fn set_delivery(&self, port: &str, mode: DeliveryMode) -> Result<(), NoPort> {
+        self.change_route(port, |route| route.mode = Some(mode))
+    }
+
+    /// Port `port` no longer sends in `mode` if that is the mode it was
+    /// given (`unsetdelivery`); a mode given since stays.
+    pub(crate) fn unset_delivery(&self, port: &str, mode: DeliveryMode) -> Result<(), NoPort> {
+        self.change_route(port, |route| {
+            if route.mode == Some(mode) {
+                route.mode = None;
+            }
+        })
+    }
+
+    /// The mode what goes out on `route` is sent in: the port's own, else
+    /// these outputs'.
+    fn sends_in(&self, route: &Route) -> DeliveryMode {
+        route.mode.unwrap_or(self.mode)
+    }
+
+    /// The mode port `port` sends in.
+    #[cfg(test)]
+    fn mode_on(&self, port: &str) -> Option<DeliveryMode> {
+        self.route(port).map(|route| self.sends_in(&route))
     }
 
     /// Port `port` also publishes to `queue` (`connectoutport`).
     pub(crate) fn add_route(&self, port: &str, queue: QueueName) -> Result<(), NoPort> {
-        self.change_route(port, |queues| {
+        self.change_queues(port, |queues| {
             if !queues.contains(&queue) {
                 queues.push(queue);
             }
@@ -161,19 +206,75 @@ impl Outputs {
 
     /// Port `port` no longer publishes to `queue` (`disconnectoutport`).
     pub(crate) fn remove_route(&self, port: &str, queue: &QueueName) -> Result<(), NoPort> {
-        self.change_route(port, |queues| queues.retain(|q| q != queue))
+        self.change_queues(port, |queues| queues.retain(|q| q != queue))
     }
 
-    fn change_route(
+    fn change_queues(
         &self,
         port: &str,
         change: impl FnOnce(&mut Vec<QueueName>),
     ) -> Result<(), NoPort> {
+        self.change_route(port, |route| {
+            let mut queues = route.queues.to_vec();
+            change(&mut queues);
+            route.queues = Arc::from(queues);
+        })
+    }
+
+    fn change_route(&self, port: &str, change: impl FnOnce(&mut Route)) -> Result<(), NoPort> {
         let mut routes = self.routes.write().unwrap_or_else(PoisonError::into_inner);
-        let entry = routes.get_mut(port).ok_or_else(|| NoPort::outport(port))?;
-        let mut queues = entry.to_vec();
-        change(&mut queues);
-        *entry = Arc::from(queues);
+        let route = routes.get_mut(port).ok_or_else(|| NoPort::outport(port))?;
+        change(route);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::{self, ConnectOptions};
+    use DeliveryMode::{Persistent, Transient};
+
+    async fn outputs() -> Outputs {
+        let broker = format!("memory://outputs-unit-{}", uuid::Uuid::new_v4().simple());
+        let options = ConnectOptions::default();
+        let transport = transport::connect(&broker, options)
+            .await
+            .expect("connects");
+        let out = QueueName::new("r.OUT").expect("a queue name");
+        Outputs::new(transport, [("out".to_owned(), out)])
+    }
+
+    #[tokio::test]
+    async fn a_mode_set_on_a_port_wins_and_an_unset_of_an_older_one_leaves_the_newer() {
+        let outputs = outputs().await;
+        let fixed = outputs.clone().delivering(Some(Persistent));
+        let answering = outputs.clone().answering(Transient);
+        assert_eq!(fixed.mode_on("out"), Some(Persistent));
+        assert_eq!(answering.mode_on("out"), Some(Transient));
+        // Over the participant's own mode and the input's, in every clone.
+        outputs.set_delivery("out", Transient).unwrap();
+        assert_eq!(fixed.mode_on("out"), Some(Transient));
+        outputs.set_delivery("out", Persistent).unwrap();
+        assert_eq!(answering.mode_on("out"), Some(Persistent));
+        // The unset of the first set came last: the second set stays.
+        outputs.unset_delivery("out", Transient).unwrap();
+        assert_eq!(answering.mode_on("out"), Some(Persistent));
+        outputs.unset_delivery("out", Persistent).unwrap();
+        assert_eq!(
+            answering.mode_on("out"),
+            Some(Transient),
+            "the input's again"
+        );
+        assert_eq!(
+            fixed.mode_on("out"),
+            Some(Persistent),
+            "the participant's again"
+        );
+        let error = outputs.set_delivery("nope", Transient);
+        assert_eq!(
+            error.unwrap_err().to_string(),
+            NoPort::outport("nope").to_string()
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! A running `msgflo-participant` rewired through its control queue, on
 //! RabbitMQ and on Mosquitto: `connectinport` makes it take the messages of
 //! another outport (on MQTT by subscribing itself: no coordinator in the data
-//! path), unknown ports get an error reply, `disconnectinport` undoes it.
+//! path), unknown ports get an error reply, `disconnectinport` undoes it;
+//! `setdelivery` / `unsetdelivery` are answered, or refused in one line.
 
 use anyhow::{ensure, Result};
 use bytes::Bytes;
@@ -86,6 +87,35 @@ async fn rewire(broker: &str) -> Result<()> {
         reply["command"] == "error" && reply["payload"]["message"] == "no inport \"nope\"",
         "{reply}"
     );
+
+    // An outport's delivery mode: set, and refused for a port or a mode
+    // that is not there, in one line each.
+    let delivery = |command: &str, port: &str, mode: &str| {
+        json!({"protocol": "participant", "command": command, "payload": {
+            "src": {"port": port}, "delivery": mode, "graph": "main"}})
+    };
+    for (asked, refusal) in [
+        (delivery("setdelivery", "out", "transient"), None),
+        (delivery("unsetdelivery", "out", "transient"), None),
+        (
+            delivery("setdelivery", "out", "fast"),
+            Some("unknown delivery mode \"fast\": persistent or transient"),
+        ),
+        (
+            delivery("setdelivery", "nope", "transient"),
+            Some("no outport \"nope\""),
+        ),
+    ] {
+        ask(asked.clone()).await?;
+        let reply: Value = serde_json::from_slice(&next(&mut replies).await?)?;
+        match refusal {
+            None => ensure!(reply == asked, "reply: {reply}"),
+            Some(message) => ensure!(
+                reply["command"] == "error" && reply["payload"]["message"] == message,
+                "{reply}"
+            ),
+        }
+    }
 
     ask(request("disconnectinport", "in")).await?;
     let reply: Value = serde_json::from_slice(&next(&mut replies).await?)?;

@@ -1,14 +1,15 @@
 //! Control messages from a coordinator: `connectinport` makes an inport also
 //! take the messages of another queue (the binding is made by this participant,
 //! so on MQTT data flows straight from the broker); `connectoutport` makes an
-//! outport also publish to another queue. Every request gets a reply on the
+//! outport also publish to another queue; `setdelivery` / `unsetdelivery`
+//! give an outport a delivery mode of its own and take it back. Every request gets a reply on the
 //! participant's `.fbp.<id>.send` queue: the request echoed, or an error.
 //! A `call` is answered to its own `reply_to` instead (`answer.rs`).
 
 use super::answer::Answering;
 use crate::errors::NoPort;
 use crate::outputs::Outputs;
-use crate::transport::{Consumer, Transport, TransportError};
+use crate::transport::{Consumer, DeliveryMode, Transport, TransportError};
 use bytes::Bytes;
 use msgflo_protocol::control::{self, Control};
 use msgflo_protocol::ids::{InvalidId, QueueName};
@@ -25,6 +26,8 @@ enum ControlError {
     Queue(#[from] InvalidId),
     #[error(transparent)]
     Transport(#[from] TransportError),
+    #[error("{0}")]
+    Mode(String),
 }
 
 /// What a control message can change.
@@ -130,6 +133,14 @@ impl Rewiring {
             Control::DisconnectOutport(c) => Ok(self
                 .outputs
                 .remove_route(&c.src.port, &queue(&c.tgt.queue)?)?),
+            Control::SetDelivery(c) => {
+                let mode = c.delivery.parse().map_err(ControlError::Mode)?;
+                Ok(self.outputs.set_delivery(&c.src.port, mode)?)
+            }
+            Control::UnsetDelivery(c) => {
+                let mode: DeliveryMode = c.delivery.parse().map_err(ControlError::Mode)?;
+                Ok(self.outputs.unset_delivery(&c.src.port, mode)?)
+            }
             // Answered by `serve` before it gets here.
             Control::Call(_) => Ok(()),
         }

@@ -12,6 +12,10 @@
 //!   participant that takes no control messages, [`Link::Forward`]: the
 //!   coordinator passes the messages on ([`forwarding`]).
 //!
+//! On AMQP an outport whose edges name a delivery mode in their metadata
+//! ([`crate::delivery`]) also needs [`Link::Delivery`] for every participant
+//! of its role: a `setdelivery` control message.
+//!
 //! Queues come from discovery: a participant's explicit `queue` wins, else
 //! `ROLE.PORT` upper-cased as msgflo names them. An edge whose roles or
 //! ports have not appeared yet is [`Pending`], on every transport, and is
@@ -26,8 +30,10 @@
 //! again after every discovery change, graph change or reconnection, and
 //! applies the [`diff`] against what it applied.
 
+use crate::delivery::outport_modes;
 use crate::registry::Registry;
 use crate::routes::{self, Source};
+use msgflo_protocol::delivery::DeliveryMode;
 use msgflo_protocol::discovery::{Participant, Port};
 use msgflo_protocol::graph::{Endpoint, Graph};
 use msgflo_protocol::ids::{InvalidId, ParticipantId, QueueName};
@@ -72,6 +78,16 @@ pub enum Link {
         /// The target inport's queue (topic).
         inport: QueueName,
     },
+    /// `participant`'s outport `port` publishes in `mode` (`setdelivery`),
+    /// as the graph's edges from it say ([`crate::delivery`]).
+    Delivery {
+        /// The source participant.
+        participant: ParticipantId,
+        /// Its outport.
+        port: String,
+        /// The mode.
+        mode: DeliveryMode,
+    },
 }
 
 impl std::fmt::Display for Link {
@@ -89,6 +105,11 @@ impl std::fmt::Display for Link {
                     "forwarding {outport} -> {inport} through the coordinator"
                 )
             }
+            Link::Delivery {
+                participant,
+                port,
+                mode,
+            } => write!(f, "{mode} delivery on {participant}.{port}"),
         }
     }
 }
@@ -191,7 +212,27 @@ pub fn plan(graph: &Graph, registry: &Registry, mode: Mode) -> Plan {
             }
         }
     }
+    if mode == Mode::Queues {
+        plan.links.extend(delivery_links(graph, registry));
+    }
     plan
+}
+
+/// [`Link::Delivery`] for every participant of a role whose outport's edges
+/// decide a mode ([`outport_modes`]).
+fn delivery_links<'a>(graph: &'a Graph, registry: &'a Registry) -> impl Iterator<Item = Link> + 'a {
+    outport_modes(graph)
+        .into_iter()
+        .flat_map(move |((role, port), mode)| {
+            registry.of_role(&role).filter_map(move |entry| {
+                let found = find(&entry.participant.outports, &port)?;
+                Some(Link::Delivery {
+                    participant: entry.participant.id.clone(),
+                    port: found.id.to_string(),
+                    mode,
+                })
+            })
+        })
 }
 
 /// `links` with every `connectinport` to a participant of `silent` (it

@@ -64,6 +64,38 @@ fn edges_wait_for_their_roles_and_are_planned_once_they_appear() {
         .starts_with("no participant of role c yet"));
 }
 
+/// An outport whose edges name a delivery mode gets it, on AMQP, in every
+/// participant of its role that has the port, even before the edge's
+/// target appears; MQTT has one mode, so nothing is planned there.
+#[test]
+fn an_outport_whose_edges_name_a_mode_is_given_it_on_amqp() {
+    let mut graph = parse(GRAPH).expect("graph");
+    for edge in graph.connections.iter_mut() {
+        if let msgflo_protocol::graph::Connection::Edge(e) = edge {
+            if e.src.process == "a" {
+                e.metadata = Some(serde_json::from_str(r#"{"delivery": "transient"}"#).unwrap());
+            }
+        }
+    }
+    let mut registry = Registry::default();
+    let now = Instant::now();
+    registry.seen(participant("a-1", "a", &[("in", None)], &["OUT"]), now);
+    registry.seen(participant("a-2", "a", &[("in", None)], &["OUT"]), now);
+    registry.seen(participant("a-3", "a", &[("in", None)], &[]), now);
+    let delivery = |id: &str| Link::Delivery {
+        participant: ParticipantId::new(id).expect("id"),
+        port: "OUT".into(),
+        mode: DeliveryMode::Transient,
+    };
+    let queues = plan(&graph, &registry, Mode::Queues);
+    assert_eq!(
+        queues.links.into_iter().collect::<Vec<_>>(),
+        [delivery("a-1"), delivery("a-2")]
+    );
+    assert_eq!(delivery("a-1").to_string(), "transient delivery on a-1.OUT");
+    assert!(plan(&graph, &registry, Mode::Participants).links.is_empty());
+}
+
 /// A participant that names its queues otherwise (msgflo-python's
 /// `role/port`) gets its edges bound to those, and no `ROLE.IN` is ever
 /// planned for it, before or after it appears.

@@ -3,6 +3,7 @@
 //! The format comes from the file extension (`.fbp`, `.json`), or, for names
 //! without one (standard input), from the content: JSON graphs start with `{`.
 
+use msgflo_protocol::delivery;
 use msgflo_protocol::dsl::{self, ParseOptions};
 use msgflo_protocol::graph::Graph;
 use std::path::Path;
@@ -64,6 +65,14 @@ pub enum GraphFileError {
     /// The graph cannot be written as `.fbp`.
     #[error("{0}")]
     Serialize(#[from] dsl::SerializeError),
+    /// An edge's `delivery` metadata is no delivery mode's name.
+    #[error("edge {edge}: {reason}")]
+    Delivery {
+        /// The edge, `A() OUT -> IN B()`.
+        edge: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A file's content is not a graph.
     #[error("{path}: {source}")]
     Invalid {
@@ -86,10 +95,17 @@ pub struct Rendered {
 /// Parses `text` in `format`. `case_sensitive` applies to `.fbp` only; JSON
 /// graphs say it themselves.
 pub fn parse(text: &str, format: Format, case_sensitive: bool) -> Result<Graph, GraphFileError> {
-    Ok(match format {
+    let graph = match format {
         Format::Fbp => dsl::parse_with(text, &ParseOptions { case_sensitive })?,
         Format::Json => Graph::from_json(text)?,
-    })
+    };
+    for edge in graph.edges() {
+        if let Err(reason) = delivery::in_metadata(edge.metadata.as_ref()) {
+            let edge = msgflo_protocol::graph::edge_name(&edge.src, &edge.tgt);
+            return Err(GraphFileError::Delivery { edge, reason });
+        }
+    }
+    Ok(graph)
 }
 
 /// Reads and parses a graph file; the format comes from its extension or
@@ -160,6 +176,20 @@ mod tests {
         assert_eq!(load(&path, false).unwrap(), graph);
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn a_file_whose_edge_names_no_delivery_mode_is_refused_naming_the_edge() {
+        let graph = r#"{"processes": {"a": {"component": "core/Repeat"}, "b": {"component": "core/Drop"}},
+            "connections": [{"src": {"process": "a", "port": "out"}, "tgt": {"process": "b", "port": "in"},
+                             "metadata": {"delivery": "fast"}}]}"#;
+        let error = parse(graph, Format::Json, false).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "edge a() OUT -> IN b(): edge metadata \"delivery\": unknown delivery mode \"fast\": persistent or transient"
+        );
+        let good = graph.replace("fast", "transient");
+        assert!(parse(&good, Format::Json, false).is_ok());
     }
 
     #[test]

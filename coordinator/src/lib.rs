@@ -13,6 +13,9 @@
 //!   `connectinport` on MQTT), pending edges, diff against what is applied:
 //!   the one planner of the coordinator ([`core`]) and of `msgflo-setup`
 //!   ([`tools::setup_plan`]).
+//! - [`delivery`] — the delivery mode of each outport, from the
+//!   `delivery` its edges name (told to participants with `setdelivery` on
+//!   AMQP).
 //! - [`routes`] — msgflo's wiring nodes (`msgflo/RoundRobin` with its
 //!   `DEADLETTER` route, `msgflo/PubSub`) resolved to participant routes.
 //! - [`calls`] — calling participants (`health`, `drain`, their own calls)
@@ -66,6 +69,7 @@ pub mod calls;
 pub mod client;
 pub mod components;
 pub mod core;
+pub mod delivery;
 pub mod embedded;
 pub mod fbp;
 pub mod flowhub;

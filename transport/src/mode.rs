@@ -25,8 +25,11 @@
 //! | the connection is cut | nothing lost (unconfirmed outputs go again) | nothing lost but an output the broker read and had not routed yet |
 //!
 //! MQTT has one mode (QoS 1 into a persistent session); the memory broker
-//! keeps everything in memory: both take the mode and deliver it, changing
-//! nothing else.
+//! keeps everything in memory: both take the mode and publish as they
+//! always do, and their deliveries say persistent.
+//!
+//! The coordinator can give an outport a mode from the `delivery` its graph
+//! edges name (`setdelivery`, `msgflo_coordinator::delivery`).
 //!
 //! [`Transport::publish_as`]: crate::Transport::publish_as
 

@@ -123,18 +123,20 @@ impl Core {
 
     /// A participant said again what it said before. It may have restarted
     /// under the same id (a fixed `--id`), having forgotten its
-    /// subscriptions: its `connectinport`s are said again (taking one
-    /// changes nothing for a participant that still has it). Within one
-    /// discovery period, it has its links back.
+    /// subscriptions and outport modes: its `connectinport`s and
+    /// `setdelivery`s are said again (taking one changes nothing for a
+    /// participant that still has it). Within one discovery period, it has
+    /// its links back.
     fn refresh_links_of(&mut self, id: &msgflo_protocol::ids::ParticipantId) {
         let graph = self.network.graph().to_owned();
         let links: Vec<Link> = self
             .links
             .applied()
             .iter()
-            .filter(
-                |link| matches!(link, Link::ConnectInport { participant, .. } if participant == id),
-            )
+            .filter(|link| {
+                matches!(link, Link::ConnectInport { participant, .. }
+                    | Link::Delivery { participant, .. } if participant == id)
+            })
             .cloned()
             .collect();
         for link in links {

@@ -359,6 +359,11 @@ impl Setup<'_> {
                         .await
                         .map_err(|e| format!("cannot bind {outport} -> {inport}: {e}"))?;
                 }
+                Link::Delivery { .. } => {
+                    links::apply(self.transport.as_ref(), &link, self.graph_id)
+                        .await
+                        .map_err(|e| format!("cannot set the {link}: {e}"))?;
+                }
             }
             done.links.insert(link);
         }

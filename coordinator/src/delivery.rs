@@ -1,0 +1,122 @@
+//! The delivery mode each outport of a graph publishes in, from the
+//! `delivery` its edges name in their metadata (`"persistent"` or
+//! `"transient"`, [`msgflo_protocol::delivery`]). Pure.
+//!
+//! On AMQP the mode is a property of each message, set when it is
+//! published, and one publish to an outport's exchange reaches every edge
+//! from it: an outport has one mode, so its edges decide together.
+//! - Any edge saying `persistent`: persistent (an edge that asks for disk is
+//!   never given less).
+//! - Every edge saying `transient`: transient.
+//! - Otherwise (an edge that names none): the participant's own choice
+//!   (`--delivery`, or its input's mode), so the outport gets no mode.
+//!
+//! [`crate::bindings::plan`] turns each into a `setdelivery` for every
+//! participant of the source role. On MQTT a participant publishes QoS 1
+//! whatever the mode, so the plan there has none.
+
+use crate::routes;
+use msgflo_protocol::delivery::{self, DeliveryMode};
+use msgflo_protocol::graph::Graph;
+use std::collections::BTreeMap;
+
+/// A node's outport, as the graph names it: (node, port lower-cased).
+pub type Outport = (String, String);
+
+/// The mode each outport of `graph` publishes in, where its edges decide
+/// one (see the module docs). A `delivery` that is no mode's name (graph
+/// edits refuse one; a graph file may hold it) counts as naming none.
+pub fn outport_modes(graph: &Graph) -> BTreeMap<Outport, DeliveryMode> {
+    let mut named: BTreeMap<Outport, Vec<Option<DeliveryMode>>> = BTreeMap::new();
+    for edge in graph.edges() {
+        if !routes::is_participant_node(graph, &edge.src.process) {
+            continue;
+        }
+        let outport = (edge.src.process.clone(), edge.src.port.to_lowercase());
+        let mode = delivery::in_metadata(edge.metadata.as_ref()).unwrap_or(None);
+        named.entry(outport).or_default().push(mode);
+    }
+    named
+        .into_iter()
+        .filter_map(|(outport, modes)| {
+            let mode = if modes.contains(&Some(DeliveryMode::Persistent)) {
+                DeliveryMode::Persistent
+            } else if modes.iter().all(|m| *m == Some(DeliveryMode::Transient)) {
+                DeliveryMode::Transient
+            } else {
+                return None;
+            };
+            Some((outport, mode))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn graph(edges: serde_json::Value) -> Graph {
+        let processes = json!({
+            "a": {"component": "core/Repeat"}, "b": {"component": "core/Repeat"},
+            "c": {"component": "core/Repeat"}, "rr": {"component": "msgflo/RoundRobin"}});
+        Graph::from_value(json!({"processes": processes, "connections": edges})).unwrap()
+    }
+
+    fn edge(src: &str, port: &str, tgt: &str, delivery: Option<&str>) -> serde_json::Value {
+        let mut e = json!({"src": {"process": src, "port": port},
+                           "tgt": {"process": tgt, "port": "in"}});
+        if let Some(mode) = delivery {
+            e["metadata"] = json!({"delivery": mode});
+        }
+        e
+    }
+
+    fn modes(edges: serde_json::Value) -> Vec<(String, String, DeliveryMode)> {
+        outport_modes(&graph(edges))
+            .into_iter()
+            .map(|((node, port), mode)| (node, port, mode))
+            .collect()
+    }
+
+    #[test]
+    fn the_edges_from_an_outport_decide_its_mode_together() {
+        use DeliveryMode::{Persistent, Transient};
+        let t = Some("transient");
+        let p = Some("persistent");
+        assert_eq!(modes(json!([edge("a", "out", "b", None)])), vec![]);
+        assert_eq!(
+            modes(json!([edge("a", "OUT", "b", t), edge("a", "out", "c", t)])),
+            vec![("a".into(), "out".into(), Transient)]
+        );
+        // One edge naming none: the participant's own choice.
+        assert_eq!(
+            modes(json!([
+                edge("a", "out", "b", t),
+                edge("a", "out", "c", None)
+            ])),
+            vec![]
+        );
+        // One edge asking for disk gets it.
+        assert_eq!(
+            modes(json!([edge("a", "out", "b", t), edge("a", "out", "c", p)])),
+            vec![("a".into(), "out".into(), Persistent)]
+        );
+        // Each outport on its own; a wiring node publishes nothing itself.
+        assert_eq!(
+            modes(json!([
+                edge("a", "out", "b", t),
+                edge("a", "error", "c", p),
+                edge("b", "out", "rr", t),
+                edge("rr", "out", "c", p)
+            ])),
+            vec![
+                ("a".into(), "error".into(), Persistent),
+                ("a".into(), "out".into(), Transient),
+                ("b".into(), "out".into(), Transient),
+            ]
+        );
+        // No mode's name: as if none were named.
+        assert_eq!(modes(json!([edge("a", "out", "b", Some("fast"))])), vec![]);
+    }
+}

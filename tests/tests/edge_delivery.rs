@@ -3,7 +3,8 @@
 //! `"delivery": "transient"` makes its source's outport publish transient
 //! whatever its input came in (`setdelivery`); `changeedge` from an FBP
 //! client changes it live, and taking the key away gives the outport back
-//! to the participant (its output keeps its input's mode again).
+//! to the participant (its output keeps its input's mode again). `/metrics`
+//! counts the link.
 
 use anyhow::{ensure, Context, Result};
 use bytes::Bytes;
@@ -12,7 +13,7 @@ use msgflo_participant::transport::{Consumer, Delivery, DeliveryMode, Headers, T
 use msgflo_tests::fbp_client::{start, Client};
 use msgflo_tests::flow::sink;
 use msgflo_tests::process::{participant, spawn_ready, Spawned};
-use msgflo_tests::{client, vhost::Vhost};
+use msgflo_tests::{client, prometheus, vhost::Vhost};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -114,6 +115,13 @@ async fn an_edge_says_the_delivery_mode_of_its_outport_and_a_client_changes_it_l
 
     // The edge says transient: persistent inputs come out transient.
     until_output_in(&t, &feed, &mut out, Persistent, Transient).await?;
+    // The coordinator counts it among its links.
+    let metrics = format!("http://127.0.0.1:{}/metrics", coordinator.port);
+    let delivery_links = |found: &std::collections::BTreeMap<String, f64>| {
+        found.get("msgflo_links_in_place{kind=\"delivery\"}") == Some(&1.0)
+            && found.get("msgflo_links_wanted{kind=\"delivery\"}") == Some(&1.0)
+    };
+    prometheus::scrape_until(&metrics, "one delivery link in place", WAIT, delivery_links).await?;
     // b answers in its input's mode: the edge's mode went on.
     let mut after_b = sink(&t, &q("b.OUT")?, "edge-delivery.after-b").await?;
     let payload = at_once(&t, &feed, &mut out, Persistent, Transient).await?;

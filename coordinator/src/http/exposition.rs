@@ -48,14 +48,14 @@ pub fn render(snapshot: &Snapshot) -> String {
     let wanted = gauges(
         &mut registry,
         "msgflo_links_wanted",
-        "Broker links the running graph wants, by kind (bind, connectinport, forward: edges the coordinator passes on itself, msgflo_links_wanted{kind=\"forward\"} counts the forwarding edges)",
+        "Broker links the running graph wants, by kind (bind, connectinport, forward: edges the coordinator passes on itself, msgflo_links_wanted{kind=\"forward\"} counts the forwarding edges; delivery: outports given a delivery mode by their edges)",
     );
     let in_place = gauges(
         &mut registry,
         "msgflo_links_in_place",
         "Of the links wanted, those in place on the broker",
     );
-    for kind in ["bind", "connectinport", "forward"] {
+    for kind in ["bind", "connectinport", "forward", "delivery"] {
         let of = |map: &BTreeMap<&str, u64>| map.get(kind).copied().unwrap_or(0);
         set(
             &wanted,
@@ -177,6 +177,7 @@ mod tests {
         };
         snapshot.participants.insert("parse".into(), 3);
         snapshot.links_wanted.insert("forward", 1);
+        snapshot.links_wanted.insert("delivery", 2);
         snapshot.edges.insert(
             "a() OUT -> IN b()".into(),
             crate::view::numbers::EdgeNumbers {
@@ -200,6 +201,7 @@ mod tests {
             "msgflo_fbp_clients 2",
             "msgflo_links_wanted{kind=\"forward\"} 1",
             "msgflo_links_in_place{kind=\"forward\"} 0",
+            "msgflo_links_wanted{kind=\"delivery\"} 2",
             "msgflo_pending_nodes 1",
             "msgflo_broker_connected 1",
             "msgflo_edge_messages_total{edge=\"a() OUT -> IN b()\"} 12",

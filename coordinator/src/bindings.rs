@@ -12,9 +12,12 @@
 //!   participant that takes no control messages, [`Link::Forward`]: the
 //!   coordinator passes the messages on ([`forwarding`]).
 //!
-//! On AMQP an outport whose edges name a delivery mode in their metadata
-//! ([`crate::delivery`]) also needs [`Link::Delivery`] for every participant
-//! of its role: a `setdelivery` control message.
+//! An edge that names a delivery mode in its metadata ([`crate::delivery`])
+//! also needs, on AMQP, [`Link::OutportDelivery`] for every participant of
+//! its source role (`setoutportdelivery`: the outport's edges decide its
+//! mode together); on MQTT, if it says transient, [`Link::InportDelivery`]
+//! beside each `connectinport` (`setinportdelivery`: that subscription is
+//! QoS 0).
 //!
 //! Queues come from discovery: a participant's explicit `queue` wins, else
 //! `ROLE.PORT` upper-cased as msgflo names them. An edge whose roles or
@@ -30,7 +33,7 @@
 //! again after every discovery change, graph change or reconnection, and
 //! applies the [`diff`] against what it applied.
 
-use crate::delivery::outport_modes;
+use crate::delivery::{edge_mode, outport_modes};
 use crate::registry::Registry;
 use crate::routes::{self, Source};
 use msgflo_protocol::delivery::DeliveryMode;
@@ -78,12 +81,26 @@ pub enum Link {
         /// The target inport's queue (topic).
         inport: QueueName,
     },
-    /// `participant`'s outport `port` publishes in `mode` (`setdelivery`),
-    /// as the graph's edges from it say ([`crate::delivery`]).
-    Delivery {
+    /// `participant`'s outport `port` publishes in `mode`
+    /// (`setoutportdelivery`), as the graph's edges from it say (AMQP,
+    /// [`crate::delivery`]).
+    OutportDelivery {
         /// The source participant.
         participant: ParticipantId,
         /// Its outport.
+        port: String,
+        /// The mode.
+        mode: DeliveryMode,
+    },
+    /// `participant` takes `outport`'s messages on its inport `port` in
+    /// `mode` (`setinportdelivery`), as the edge says (MQTT: a transient
+    /// edge's subscription is QoS 0).
+    InportDelivery {
+        /// The target participant.
+        participant: ParticipantId,
+        /// The source outport's queue (topic).
+        outport: QueueName,
+        /// The target inport.
         port: String,
         /// The mode.
         mode: DeliveryMode,
@@ -105,11 +122,17 @@ impl std::fmt::Display for Link {
                     "forwarding {outport} -> {inport} through the coordinator"
                 )
             }
-            Link::Delivery {
+            Link::OutportDelivery {
                 participant,
                 port,
                 mode,
             } => write!(f, "{mode} delivery on {participant}.{port}"),
+            Link::InportDelivery {
+                participant,
+                outport,
+                port,
+                mode,
+            } => write!(f, "{mode} delivery of {outport} -> {participant}.{port}"),
         }
     }
 }
@@ -200,12 +223,23 @@ pub fn plan(graph: &Graph, registry: &Registry, mode: Mode) -> Plan {
                 plan.links.insert(Link::Bind { outport, inport });
             }
             Mode::Participants => {
+                let transient =
+                    !dead && edge_mode(graph, src, &route.to) == Some(DeliveryMode::Transient);
                 for entry in registry.of_role(&route.to.process) {
                     if let Some(port) = find(&entry.participant.inports, &route.to.port) {
+                        let (participant, port) = (&entry.participant.id, port.id.to_string());
+                        if transient {
+                            plan.links.insert(Link::InportDelivery {
+                                participant: participant.clone(),
+                                outport: outport.clone(),
+                                port: port.clone(),
+                                mode: DeliveryMode::Transient,
+                            });
+                        }
                         plan.links.insert(Link::ConnectInport {
-                            participant: entry.participant.id.clone(),
+                            participant: participant.clone(),
                             outport: outport.clone(),
-                            port: port.id.to_string(),
+                            port,
                         });
                     }
                 }
@@ -218,7 +252,7 @@ pub fn plan(graph: &Graph, registry: &Registry, mode: Mode) -> Plan {
     plan
 }
 
-/// [`Link::Delivery`] for every participant of a role whose outport's edges
+/// [`Link::OutportDelivery`] for every participant of a role whose outport's edges
 /// decide a mode ([`outport_modes`]).
 fn delivery_links<'a>(graph: &'a Graph, registry: &'a Registry) -> impl Iterator<Item = Link> + 'a {
     outport_modes(graph)
@@ -226,7 +260,7 @@ fn delivery_links<'a>(graph: &'a Graph, registry: &'a Registry) -> impl Iterator
         .flat_map(move |((role, port), mode)| {
             registry.of_role(&role).filter_map(move |entry| {
                 let found = find(&entry.participant.outports, &port)?;
-                Some(Link::Delivery {
+                Some(Link::OutportDelivery {
                     participant: entry.participant.id.clone(),
                     port: found.id.to_string(),
                     mode,
@@ -241,7 +275,8 @@ fn delivery_links<'a>(graph: &'a Graph, registry: &'a Registry) -> impl Iterator
 /// A participant of such a role that does take `connectinport` (a Rust one
 /// beside msgflo-nodejs ones) is not told to take the outport as well: the
 /// forwarded copies reach it on its own inport, and a `connectinport` would
-/// give it every message twice.
+/// give it every message twice. A `setinportdelivery` goes only with a
+/// `connectinport` kept.
 pub fn forwarding(
     links: BTreeSet<Link>,
     silent: &BTreeSet<ParticipantId>,
@@ -268,7 +303,7 @@ pub fn forwarding(
             _ => None,
         })
         .collect();
-    links
+    let kept: BTreeSet<Link> = links
         .into_iter()
         .filter(|link| match link {
             Link::ConnectInport {
@@ -284,6 +319,26 @@ pub fn forwarding(
             _ => true,
         })
         .chain(forwarded.iter().cloned())
+        .collect();
+    // A transient subscription only where the subscription is made.
+    let connected = |participant: &ParticipantId, outport: &QueueName, port: &String| {
+        kept.contains(&Link::ConnectInport {
+            participant: participant.clone(),
+            outport: outport.clone(),
+            port: port.clone(),
+        })
+    };
+    kept.iter()
+        .filter(|link| match link {
+            Link::InportDelivery {
+                participant,
+                outport,
+                port,
+                ..
+            } => connected(participant, outport, port),
+            _ => true,
+        })
+        .cloned()
         .collect()
 }
 

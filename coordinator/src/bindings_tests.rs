@@ -66,7 +66,8 @@ fn edges_wait_for_their_roles_and_are_planned_once_they_appear() {
 
 /// An outport whose edges name a delivery mode gets it, on AMQP, in every
 /// participant of its role that has the port, even before the edge's
-/// target appears; MQTT has one mode, so nothing is planned there.
+/// target appears; on MQTT a participant publishes QoS 1 whatever the
+/// mode, so nothing is planned for the outport there.
 #[test]
 fn an_outport_whose_edges_name_a_mode_is_given_it_on_amqp() {
     let mut graph = parse(GRAPH).expect("graph");
@@ -82,7 +83,7 @@ fn an_outport_whose_edges_name_a_mode_is_given_it_on_amqp() {
     registry.seen(participant("a-1", "a", &[("in", None)], &["OUT"]), now);
     registry.seen(participant("a-2", "a", &[("in", None)], &["OUT"]), now);
     registry.seen(participant("a-3", "a", &[("in", None)], &[]), now);
-    let delivery = |id: &str| Link::Delivery {
+    let delivery = |id: &str| Link::OutportDelivery {
         participant: ParticipantId::new(id).expect("id"),
         port: "OUT".into(),
         mode: DeliveryMode::Transient,
@@ -209,6 +210,53 @@ fn a_forwarded_inport_serves_every_participant_of_its_queue_once() {
                 outport: q("a.OUT"),
                 inport: q("b.IN"),
             },
+        ]
+    );
+}
+
+/// On MQTT a transient edge is subscribed QoS 0 by each participant told
+/// to take it, and by none whose inport the coordinator forwards to.
+#[test]
+fn on_mqtt_a_transient_edge_goes_with_its_connectinport_and_not_with_a_forward() {
+    let mut graph = parse("a(X) OUT -> IN b(Y)\na OUT -> IN c(Y)").expect("graph");
+    for edge in graph.connections.iter_mut() {
+        if let msgflo_protocol::graph::Connection::Edge(e) = edge {
+            e.metadata = Some(serde_json::from_str(r#"{"delivery": "transient"}"#).unwrap());
+        }
+    }
+    let mut registry = Registry::default();
+    let now = Instant::now();
+    registry.seen(participant("a-1", "a", &[], &["out"]), now);
+    registry.seen(participant("node-1", "b", &[("in", None)], &[]), now);
+    registry.seen(participant("c-1", "c", &[("in", None)], &[]), now);
+    let links = plan(&graph, &registry, Mode::Participants).links;
+    let id = |id: &str| ParticipantId::new(id).expect("id");
+    let transient = |p: &str| Link::InportDelivery {
+        participant: id(p),
+        outport: q("a.OUT"),
+        port: "in".into(),
+        mode: DeliveryMode::Transient,
+    };
+    assert!(links.contains(&transient("node-1")) && links.contains(&transient("c-1")));
+    assert_eq!(
+        transient("c-1").to_string(),
+        "transient delivery of a.OUT -> c-1.in"
+    );
+    let silent = [id("node-1")].into();
+    let links: Vec<Link> = forwarding(links, &silent, &registry).into_iter().collect();
+    assert_eq!(
+        links,
+        [
+            Link::ConnectInport {
+                participant: id("c-1"),
+                outport: q("a.OUT"),
+                port: "in".into(),
+            },
+            Link::Forward {
+                outport: q("a.OUT"),
+                inport: q("b.IN"),
+            },
+            transient("c-1"),
         ]
     );
 }

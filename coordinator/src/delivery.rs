@@ -11,13 +11,19 @@
 //! - Otherwise (an edge that names none): the participant's own choice
 //!   (`--delivery`, or its input's mode), so the outport gets no mode.
 //!
-//! [`crate::bindings::plan`] turns each into a `setdelivery` for every
-//! participant of the source role. On MQTT a participant publishes QoS 1
-//! whatever the mode, so the plan there has none.
+//! [`crate::bindings::plan`] turns each into a `setoutportdelivery` for every
+//! participant of the source role.
+//!
+//! On MQTT a participant publishes QoS 1 whatever the mode, but each edge
+//! is a subscription of its own, with a QoS of its own: an edge saying
+//! `transient` ([`edge_mode`]) is subscribed QoS 0 (`setinportdelivery`), so
+//! the broker sends its messages without waiting for acks and keeps none
+//! while the participant is away, and what the participant holds when it
+//! dies is lost.
 
 use crate::routes;
 use msgflo_protocol::delivery::{self, DeliveryMode};
-use msgflo_protocol::graph::Graph;
+use msgflo_protocol::graph::{Endpoint, Graph};
 use std::collections::BTreeMap;
 
 /// A node's outport, as the graph names it: (node, port lower-cased).
@@ -49,6 +55,19 @@ pub fn outport_modes(graph: &Graph) -> BTreeMap<Outport, DeliveryMode> {
             Some((outport, mode))
         })
         .collect()
+}
+
+/// The mode the graph edge from `from` to `to` names; for a route through
+/// a wiring node, the edge from that node into `to`.
+pub fn edge_mode(graph: &Graph, from: &Endpoint, to: &Endpoint) -> Option<DeliveryMode> {
+    let same = |a: &Endpoint, b: &Endpoint| {
+        a.process == b.process && a.port.eq_ignore_ascii_case(&b.port) && a.index == b.index
+    };
+    let into = || graph.edges().filter(|e| same(&e.tgt, to));
+    let edge = into()
+        .find(|e| same(&e.src, from))
+        .or_else(|| into().find(|e| routes::is_wiring_node(graph, &e.src.process)))?;
+    delivery::in_metadata(edge.metadata.as_ref()).unwrap_or(None)
 }
 
 #[cfg(test)]
@@ -118,5 +137,28 @@ mod tests {
         );
         // No mode's name: as if none were named.
         assert_eq!(modes(json!([edge("a", "out", "b", Some("fast"))])), vec![]);
+    }
+
+    #[test]
+    fn an_edge_s_own_mode_and_through_a_wiring_node_the_mode_of_the_edge_out_of_it() {
+        let g = graph(json!([
+            edge("a", "out", "b", Some("transient")),
+            edge("a", "error", "rr", Some("persistent")),
+            edge("rr", "out", "c", Some("transient"))
+        ]));
+        let end = |node: &str, port: &str| Endpoint::new(node, port);
+        assert_eq!(
+            edge_mode(&g, &end("a", "OUT"), &end("b", "in")),
+            Some(DeliveryMode::Transient)
+        );
+        assert_eq!(
+            edge_mode(&g, &end("a", "error"), &end("c", "in")),
+            Some(DeliveryMode::Transient)
+        );
+        assert_eq!(
+            edge_mode(&g, &end("b", "out"), &end("c", "in")),
+            Some(DeliveryMode::Transient)
+        );
+        assert_eq!(edge_mode(&g, &end("a", "out"), &end("a", "in")), None);
     }
 }

@@ -14,7 +14,7 @@
 //!   the one planner of the coordinator ([`core`]) and of `msgflo-setup`
 //!   ([`tools::setup_plan`]).
 //! - [`delivery`] — the delivery mode of each outport, from the
-//!   `delivery` its edges name (told to participants with `setdelivery` on
+//!   `delivery` its edges name (told to participants with `setoutportdelivery` on
 //!   AMQP).
 //! - [`routes`] — msgflo's wiring nodes (`msgflo/RoundRobin` with its
 //!   `DEADLETTER` route, `msgflo/PubSub`) resolved to participant routes.

@@ -1,14 +1,13 @@
 //! Applying a [`Link`] on the broker, and undoing it: queue bindings on AMQP,
 //! `connectinport` / `disconnectinport` control messages on MQTT,
-//! `setdelivery` / `unsetdelivery` for an outport's delivery mode. Used by
+//! `setoutportdelivery` / `unsetoutportdelivery` for an outport's delivery mode. Used by
 //! the live coordinator and by `msgflo-setup`. Failures are [`LinkError`]s.
 
 use crate::bindings::Link;
 use bytes::Bytes;
 use msgflo_protocol::control::{
-    self, Control, InportConnection, OutportDelivery, PortRef, QueueRef,
+    self, Control, InportConnection, InportDelivery, OutportDelivery, PortRef, QueueRef,
 };
-use msgflo_protocol::delivery::DeliveryMode;
 use msgflo_protocol::ids::QueueName;
 use msgflo_transport::{Transport, TransportError};
 use std::time::Duration;
@@ -63,11 +62,9 @@ pub async fn apply(transport: &dyn Transport, link: &Link, graph: &str) -> Resul
             port,
         } => send_control(transport, participant.as_str(), outport, port, graph, true).await,
         Link::Forward { .. } => Err(LinkError::Forwarding),
-        Link::Delivery {
-            participant,
-            port,
-            mode,
-        } => send_delivery(transport, participant.as_str(), port, *mode, graph, true).await,
+        Link::OutportDelivery { .. } | Link::InportDelivery { .. } => {
+            send_delivery(transport, link, graph, true).await
+        }
     }
 }
 
@@ -162,49 +159,77 @@ pub async fn undo(transport: &dyn Transport, link: &Link, graph: &str) -> Result
             port,
         } => send_control(transport, participant.as_str(), outport, port, graph, false).await,
         Link::Forward { .. } => Err(LinkError::Forwarding),
-        Link::Delivery {
-            participant,
-            port,
-            mode,
-        } => send_delivery(transport, participant.as_str(), port, *mode, graph, false).await,
+        Link::OutportDelivery { .. } | Link::InportDelivery { .. } => {
+            send_delivery(transport, link, graph, false).await
+        }
     }
 }
 
-/// Sends `setdelivery` (or `unsetdelivery`) to a participant's control
-/// queue, if it has one: a participant that takes no control messages
-/// (msgflo-nodejs') declares none, and sending would leave a queue behind
-/// that nobody reads; its outport keeps the participant's own mode.
+/// Sends `set…delivery` (or `unset…delivery`) for a delivery link to its
+/// participant's control queue, if it has one: a participant that takes no
+/// control messages (msgflo-nodejs' on AMQP) declares none, and sending
+/// would leave a queue behind that nobody reads; it keeps its own mode.
 async fn send_delivery(
     transport: &dyn Transport,
-    participant: &str,
-    port: &str,
-    mode: DeliveryMode,
+    link: &Link,
     graph: &str,
     set: bool,
 ) -> Result<(), LinkError> {
+    let graph = Some(graph.to_owned());
+    let port_ref = |port: &str| PortRef {
+        port: port.to_owned(),
+        index: None,
+    };
+    let (participant, mode, message) = match link {
+        Link::OutportDelivery {
+            participant,
+            port,
+            mode,
+        } => {
+            let request = OutportDelivery {
+                src: port_ref(port),
+                delivery: mode.to_string(),
+                graph,
+            };
+            let message = match set {
+                true => Control::SetOutportDelivery(request),
+                false => Control::UnsetOutportDelivery(request),
+            };
+            (participant, mode, message)
+        }
+        Link::InportDelivery {
+            participant,
+            outport,
+            port,
+            mode,
+        } => {
+            let request = InportDelivery {
+                src: QueueRef {
+                    queue: outport.to_string(),
+                    options: None,
+                },
+                tgt: port_ref(port),
+                delivery: mode.to_string(),
+                graph,
+            };
+            let message = match set {
+                true => Control::SetInportDelivery(request),
+                false => Control::UnsetInportDelivery(request),
+            };
+            (participant, mode, message)
+        }
+        _ => return Ok(()),
+    };
+    let participant = participant.as_str();
     let queue = control_queue(participant, control::receive_queue(participant))?;
     if !transport.inport_exists(&queue).await? {
         tracing::info!(
             participant,
-            port,
             %mode,
-            "the participant takes no control messages: its outport keeps its own delivery mode"
+            "the participant takes no control messages: it keeps its own delivery mode"
         );
         return Ok(());
     }
-    let request = OutportDelivery {
-        src: PortRef {
-            port: port.to_owned(),
-            index: None,
-        },
-        delivery: mode.to_string(),
-        graph: Some(graph.to_owned()),
-    };
-    let message = if set {
-        Control::SetDelivery(request)
-    } else {
-        Control::UnsetDelivery(request)
-    };
     Ok(transport
         .send_to_inport(&queue, Bytes::from(message.encode()))
         .await?)

@@ -4,7 +4,7 @@
 //! message carry that message's trace ([`crate::trace`]) and go in its
 //! delivery mode, unless the participant has a mode of its own
 //! (`--delivery`, [`DeliveryMode`]); an outport a coordinator gave a mode
-//! (`setdelivery`, from the delivery its graph edges name) sends in that
+//! (`setoutportdelivery`, from the delivery its graph edges name) sends in that
 //! one, whatever else says.
 
 use crate::errors::{NoPort, ProcessError};
@@ -22,7 +22,7 @@ type Routes = HashMap<String, Route>;
 #[derive(Clone)]
 struct Route {
     queues: Arc<[QueueName]>,
-    /// The mode a coordinator gave the port (`setdelivery`).
+    /// The mode a coordinator gave the port (`setoutportdelivery`).
     mode: Option<DeliveryMode>,
 }
 
@@ -168,13 +168,13 @@ impl Outputs {
     }
 
     /// Port `port` sends in `mode`, whatever mode its input came in
-    /// (`setdelivery`).
+    /// (`setoutportdelivery`).
     pub(crate) fn set_delivery(&self, port: &str, mode: DeliveryMode) -> Result<(), NoPort> {
         self.change_route(port, |route| route.mode = Some(mode))
     }
 
     /// Port `port` no longer sends in `mode` if that is the mode it was
-    /// given (`unsetdelivery`); a mode given since stays.
+    /// given (`unsetoutportdelivery`); a mode given since stays.
     pub(crate) fn unset_delivery(&self, port: &str, mode: DeliveryMode) -> Result<(), NoPort> {
         self.change_route(port, |route| {
             if route.mode == Some(mode) {

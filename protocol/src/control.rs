@@ -17,14 +17,21 @@
 //! - `connectoutport {src:{port,index}, tgt:{queue,options}, metadata, graph}`:
 //!   the outport `src.port` also publishes to `tgt.queue`.
 //! - `disconnectinport` / `disconnectoutport`: the same payloads, undoing it.
-//! - `setdelivery {src:{port}, delivery, graph}`: the outport `src.port`
+//! - `setoutportdelivery {src:{port}, delivery, graph}`: the outport `src.port`
 //!   publishes in delivery mode `delivery` (`"persistent"` or
 //!   `"transient"`), whatever mode its input came in: the coordinator sends
 //!   it for an outport whose graph edges name a `delivery` in their
 //!   metadata (AMQP, where the mode is a property of each message).
-//! - `unsetdelivery {src:{port}, delivery, graph}`: undoes that
-//!   `setdelivery`, if the port's mode is still `delivery` (so an unset of
+//! - `unsetoutportdelivery {src:{port}, delivery, graph}`: undoes that
+//!   `setoutportdelivery`, if the port's mode is still `delivery` (so an unset of
 //!   the old mode that arrives after the set of a new one changes nothing).
+//! - `setinportdelivery {src:{queue}, tgt:{port}, delivery, graph}`: the
+//!   messages of `src.queue` reach the inport `tgt.port` in delivery mode
+//!   `delivery`, where the broker keeps a mode per edge (MQTT: the QoS of
+//!   the subscription `connectinport` made, 0 for transient); a
+//!   participant on a broker without one answers an error.
+//!   `unsetinportdelivery` undoes it, if the edge's mode is still
+//!   `delivery`.
 //! - `call {id, call, args, reply_to, deadline}`: run a named function and
 //!   answer to `reply_to` ([`crate::calls`]), not to `.fbp.<id>.send`.
 //!
@@ -96,7 +103,7 @@ pub struct OutportConnection {
     pub graph: Option<String>,
 }
 
-/// `setdelivery` / `unsetdelivery`: the delivery mode of one of our
+/// `setoutportdelivery` / `unsetoutportdelivery`: the delivery mode of one of our
 /// outports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutportDelivery {
@@ -105,6 +112,21 @@ pub struct OutportDelivery {
     /// `"persistent"` or `"transient"`, checked by the participant.
     pub delivery: String,
     /// Graph the edges belong to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph: Option<String>,
+}
+
+/// `setinportdelivery` / `unsetinportdelivery`: the delivery mode in which
+/// a queue's messages reach one of our inports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InportDelivery {
+    /// Where the messages come from.
+    pub src: QueueRef,
+    /// The inport that takes them.
+    pub tgt: PortRef,
+    /// `"persistent"` or `"transient"`, checked by the participant.
+    pub delivery: String,
+    /// Graph the edge belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub graph: Option<String>,
 }
@@ -121,9 +143,13 @@ pub enum Control {
     /// Remove a target queue from an outport.
     DisconnectOutport(OutportConnection),
     /// Make an outport publish in a delivery mode.
-    SetDelivery(OutportDelivery),
-    /// Undo a [`Control::SetDelivery`].
-    UnsetDelivery(OutportDelivery),
+    SetOutportDelivery(OutportDelivery),
+    /// Undo a [`Control::SetOutportDelivery`].
+    UnsetOutportDelivery(OutportDelivery),
+    /// Make an edge into an inport deliver in a mode.
+    SetInportDelivery(InportDelivery),
+    /// Undo a [`Control::SetInportDelivery`].
+    UnsetInportDelivery(InportDelivery),
     /// Run a named function and answer to its `reply_to`
     /// ([`crate::calls`]).
     Call(crate::calls::CallRequest),
@@ -139,7 +165,7 @@ pub enum ControlError {
     #[error("control message has protocol {0:?}, expected \"participant\"")]
     WrongProtocol(Option<String>),
     /// Unknown command.
-    #[error("unknown control command {0:?} (expected connectinport, connectoutport, disconnectinport, disconnectoutport, setdelivery, unsetdelivery or call)")]
+    #[error("unknown control command {0:?} (expected connectinport, connectoutport, disconnectinport, disconnectoutport, setoutportdelivery, unsetoutportdelivery, setinportdelivery, unsetinportdelivery or call)")]
     UnknownCommand(String),
     /// Payload does not fit the command.
     #[error("bad payload for {command}: {reason}")]
@@ -176,8 +202,10 @@ impl Control {
             Control::DisconnectInport(_) => "disconnectinport",
             Control::ConnectOutport(_) => "connectoutport",
             Control::DisconnectOutport(_) => "disconnectoutport",
-            Control::SetDelivery(_) => "setdelivery",
-            Control::UnsetDelivery(_) => "unsetdelivery",
+            Control::SetOutportDelivery(_) => "setoutportdelivery",
+            Control::UnsetOutportDelivery(_) => "unsetoutportdelivery",
+            Control::SetInportDelivery(_) => "setinportdelivery",
+            Control::UnsetInportDelivery(_) => "unsetinportdelivery",
             Control::Call(_) => crate::calls::CALL,
         }
     }
@@ -215,9 +243,17 @@ impl Control {
             "disconnectoutport" => {
                 Control::DisconnectOutport(serde_json::from_value(payload).map_err(bad)?)
             }
-            "setdelivery" => Control::SetDelivery(serde_json::from_value(payload).map_err(bad)?),
-            "unsetdelivery" => {
-                Control::UnsetDelivery(serde_json::from_value(payload).map_err(bad)?)
+            "setoutportdelivery" => {
+                Control::SetOutportDelivery(serde_json::from_value(payload).map_err(bad)?)
+            }
+            "unsetoutportdelivery" => {
+                Control::UnsetOutportDelivery(serde_json::from_value(payload).map_err(bad)?)
+            }
+            "setinportdelivery" => {
+                Control::SetInportDelivery(serde_json::from_value(payload).map_err(bad)?)
+            }
+            "unsetinportdelivery" => {
+                Control::UnsetInportDelivery(serde_json::from_value(payload).map_err(bad)?)
             }
             crate::calls::CALL => Control::Call(serde_json::from_value(payload).map_err(bad)?),
             _ => return Err(ControlError::UnknownCommand(command)),
@@ -229,7 +265,12 @@ impl Control {
         match self {
             Control::ConnectInport(p) | Control::DisconnectInport(p) => to_vec(self.command(), p),
             Control::ConnectOutport(p) | Control::DisconnectOutport(p) => to_vec(self.command(), p),
-            Control::SetDelivery(p) | Control::UnsetDelivery(p) => to_vec(self.command(), p),
+            Control::SetOutportDelivery(p) | Control::UnsetOutportDelivery(p) => {
+                to_vec(self.command(), p)
+            }
+            Control::SetInportDelivery(p) | Control::UnsetInportDelivery(p) => {
+                to_vec(self.command(), p)
+            }
             Control::Call(request) => request.encode(),
         }
     }
@@ -289,12 +330,13 @@ mod tests {
 
     #[test]
     fn delivery_commands_round_trip() {
-        for command in ["setdelivery", "unsetdelivery"] {
+        for command in ["setoutportdelivery", "unsetoutportdelivery"] {
             let wire = json!({"protocol": "participant", "command": command, "payload": {
                 "src": {"port": "out"}, "delivery": "transient", "graph": "main"}});
             let control = Control::decode(wire.to_string().as_bytes()).unwrap();
             assert_eq!(control.command(), command);
-            let (Control::SetDelivery(p) | Control::UnsetDelivery(p)) = &control else {
+            let (Control::SetOutportDelivery(p) | Control::UnsetOutportDelivery(p)) = &control
+            else {
                 panic!("{control:?}")
             };
             assert_eq!(
@@ -304,9 +346,20 @@ mod tests {
             let back: Value = serde_json::from_slice(&control.reply_ok()).unwrap();
             assert_eq!(back, wire);
         }
-        let missing = br#"{"protocol":"participant","command":"setdelivery","payload":{"src":{"port":"out"}}}"#;
+        for command in ["setinportdelivery", "unsetinportdelivery"] {
+            let wire = json!({"protocol": "participant", "command": command, "payload": {
+                "src": {"queue": "a.OUT"}, "tgt": {"port": "in"}, "delivery": "transient"}});
+            let control = Control::decode(wire.to_string().as_bytes()).unwrap();
+            assert_eq!(control.command(), command);
+            let back: Value = serde_json::from_slice(&control.reply_ok()).unwrap();
+            assert_eq!(back, wire);
+        }
+        let missing = br#"{"protocol":"participant","command":"setoutportdelivery","payload":{"src":{"port":"out"}}}"#;
         let err = Control::decode(missing).unwrap_err().to_string();
-        assert_eq!(err, "bad payload for setdelivery: missing field `delivery`");
+        assert_eq!(
+            err,
+            "bad payload for setoutportdelivery: missing field `delivery`"
+        );
     }
 
     #[test]

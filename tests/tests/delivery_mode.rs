@@ -100,6 +100,30 @@ async fn an_output_keeps_the_mode_of_its_input_unless_the_participant_has_one() 
     Ok(())
 }
 
+/// RabbitMQ keeps no mode per binding (a message's is set when it is
+/// published): asking for one is refused, in one line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mode_per_binding_is_refused_on_amqp() -> Result<()> {
+    let t = client(&amqp_url(), "mode-binding").await?;
+    let (outport, inport) = (q(unique("mode.b.OUT"))?, q(unique("mode.b.IN"))?);
+    let refused = t
+        .set_binding_delivery(&outport, &inport, DeliveryMode::Transient)
+        .await
+        .err()
+        .context("a mode per binding was taken")?
+        .to_string();
+    ensure!(
+        refused
+            == format!(
+                "set the delivery mode of {outport} -> {inport} failed: this broker keeps no \
+                 delivery mode per binding: a message's is set when it is published"
+            ),
+        "{refused}"
+    );
+    t.close().await?;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_mode_is_refused_in_one_line() -> Result<()> {
     let role = unique("mode-bad");

@@ -1,7 +1,7 @@
 //! A delivery mode per edge (issue 20) through a real coordinator on real
 //! RabbitMQ, in a vhost of its own: a graph edge whose metadata says
 //! `"delivery": "transient"` makes its source's outport publish transient
-//! whatever its input came in (`setdelivery`); `changeedge` from an FBP
+//! whatever its input came in (`setoutportdelivery`); `changeedge` from an FBP
 //! client changes it live, and taking the key away gives the outport back
 //! to the participant (its output keeps its input's mode again). `/metrics`
 //! counts the link.
@@ -170,6 +170,123 @@ async fn an_edge_says_the_delivery_mode_of_its_outport_and_a_client_changes_it_l
     t.close().await?;
     a.stop_cleanly(WAIT).await?;
     b.stop_cleanly(WAIT).await?;
+    let (code, stderr) = coordinator.process.terminate(WAIT).await?;
+    ensure!(code == Some(0), "{stderr}");
+    Ok(())
+}
+
+/// Reads `consumer` until `last` comes; returns how many before it began
+/// with `prefix`.
+async fn count_until(consumer: &mut Consumer, last: &[u8], prefix: &[u8]) -> Result<usize> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut counted = 0;
+    loop {
+        let delivery = next(consumer, deadline).await?;
+        let payload = delivery.payload.clone();
+        delivery.ack().await?;
+        if payload == last {
+            return Ok(counted);
+        }
+        counted += usize::from(payload.starts_with(prefix));
+    }
+}
+
+/// On MQTT an edge saying transient is subscribed QoS 0 by its target
+/// participant: what its source sends while the participant is away is not
+/// kept for it, while an edge saying nothing (QoS 1) keeps it all. On the
+/// shared Mosquitto, with names of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_mqtt_a_transient_edge_keeps_nothing_for_a_participant_that_is_away() -> Result<()> {
+    const AWAY: usize = 20;
+    let url = msgflo_tests::mqtt_url();
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..12];
+    let [a, b, c] = ["src", "fast", "safe"].map(|r| format!("{r}_{suffix}"));
+    let dir = tempfile::tempdir()?;
+    let graph = dir.path().join("edges.json");
+    let edge = |tgt: &str, metadata: Value| {
+        json!({"src": {"process": a, "port": "out"}, "tgt": {"process": tgt, "port": "in"},
+               "metadata": metadata})
+    };
+    let processes: serde_json::Map<String, Value> = [&a, &b, &c]
+        .map(|r| (r.clone(), json!({"component": "core/Repeat"})))
+        .into_iter()
+        .collect();
+    std::fs::write(
+        &graph,
+        json!({"processes": processes, "connections": [
+            edge(&b, json!({"delivery": "transient"})), edge(&c, json!({}))]})
+        .to_string(),
+    )?;
+    let coordinator = start(&url, &["--graph", &graph.display().to_string()]).await?;
+
+    let t = client(&url, "edge-delivery-mqtt").await?;
+    let (b_id, c_id) = (format!("{b}-1"), format!("{c}-1"));
+    let answers = q(&msgflo_participant::protocol::control::send_queue(&b_id))?;
+    let mut b_answers = t.tap(&answers).await?.consumer;
+    let out = |role: &str| q(&format!("{role}.OUT"));
+    let mut from_a = sink(&t, &out(&a)?, "edge-mqtt.a").await?;
+    let mut from_b = sink(&t, &out(&b)?, "edge-mqtt.b").await?;
+    let mut from_c = sink(&t, &out(&c)?, "edge-mqtt.c").await?;
+    let with_id = |role: &str, id: &str| -> Result<tokio::process::Command> {
+        participant(&url, role, "core/Repeat", &["--id", id])
+    };
+    let start_of = |command: tokio::process::Command, role: String| async move {
+        let (child, line) = spawn_ready(command, WAIT).await?;
+        ensure!(line.starts_with(&format!("{role} connected")), "{line:?}");
+        anyhow::Ok(child)
+    };
+    let _a = start_of(participant(&url, &a, "core/Repeat", &[])?, a.clone()).await?;
+    let fast = start_of(with_id(&b, &b_id)?, b.clone()).await?;
+    let safe = start_of(with_id(&c, &c_id)?, c.clone()).await?;
+
+    // The fast participant took its edge transient, and both edges carry.
+    let metrics = format!("http://127.0.0.1:{}/metrics", coordinator.port);
+    let connected = |found: &std::collections::BTreeMap<String, f64>| {
+        found.get("msgflo_links_in_place{kind=\"connectinport\"}") == Some(&2.0)
+            && found.get("msgflo_links_in_place{kind=\"delivery\"}") == Some(&1.0)
+    };
+    prometheus::scrape_until(&metrics, "both edges in place", WAIT, connected).await?;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let answer: Value = serde_json::from_slice(&next(&mut b_answers, deadline).await?.payload)?;
+        if answer["command"] == "setinportdelivery" {
+            ensure!(answer["payload"]["delivery"] == "transient", "{answer}");
+            break;
+        }
+    }
+    let in_a = q(&format!("{a}.IN"))?;
+    let through = |marker: &'static str| {
+        let (t, in_a) = (t.clone(), in_a.clone());
+        async move {
+            t.send_to_inport(&in_a, Bytes::from_static(marker.as_bytes()))
+                .await
+        }
+    };
+    through("\"first\"").await?;
+    for consumer in [&mut from_a, &mut from_b, &mut from_c] {
+        count_until(consumer, b"\"first\"", b"").await?;
+    }
+
+    // Both away: only the QoS 1 edge keeps what comes meanwhile.
+    fast.stop_cleanly(WAIT).await?;
+    safe.stop_cleanly(WAIT).await?;
+    for n in 0..AWAY {
+        t.send_to_inport(&in_a, Bytes::from(format!("\"away {n}\"")))
+            .await?;
+    }
+    through("\"sent\"").await?;
+    ensure!(count_until(&mut from_a, b"\"sent\"", b"\"away").await? == AWAY);
+    let fast = start_of(with_id(&b, &b_id)?, b.clone()).await?;
+    let safe = start_of(with_id(&c, &c_id)?, c.clone()).await?;
+    through("\"back\"").await?;
+    let kept = count_until(&mut from_c, b"\"back\"", b"\"away").await?;
+    ensure!(kept == AWAY, "the QoS 1 edge kept {kept} of {AWAY}");
+    let kept = count_until(&mut from_b, b"\"back\"", b"\"away").await?;
+    ensure!(kept == 0, "the transient edge kept {kept} of {AWAY}");
+
+    fast.stop_cleanly(WAIT).await?;
+    safe.stop_cleanly(WAIT).await?;
+    t.close().await?;
     let (code, stderr) = coordinator.process.terminate(WAIT).await?;
     ensure!(code == Some(0), "{stderr}");
     Ok(())

@@ -2,7 +2,8 @@
 //! RabbitMQ and on Mosquitto: `connectinport` makes it take the messages of
 //! another outport (on MQTT by subscribing itself: no coordinator in the data
 //! path), unknown ports get an error reply, `disconnectinport` undoes it;
-//! `setdelivery` / `unsetdelivery` are answered, or refused in one line.
+//! `setoutportdelivery` / `unsetoutportdelivery` are answered, or refused in
+//! one line, and so is `setinportdelivery` (refused on RabbitMQ).
 
 use anyhow::{ensure, Result};
 use bytes::Bytes;
@@ -95,14 +96,14 @@ async fn rewire(broker: &str) -> Result<()> {
             "src": {"port": port}, "delivery": mode, "graph": "main"}})
     };
     for (asked, refusal) in [
-        (delivery("setdelivery", "out", "transient"), None),
-        (delivery("unsetdelivery", "out", "transient"), None),
+        (delivery("setoutportdelivery", "out", "transient"), None),
+        (delivery("unsetoutportdelivery", "out", "transient"), None),
         (
-            delivery("setdelivery", "out", "fast"),
+            delivery("setoutportdelivery", "out", "fast"),
             Some("unknown delivery mode \"fast\": persistent or transient"),
         ),
         (
-            delivery("setdelivery", "nope", "transient"),
+            delivery("setoutportdelivery", "nope", "transient"),
             Some("no outport \"nope\""),
         ),
     ] {
@@ -115,6 +116,24 @@ async fn rewire(broker: &str) -> Result<()> {
                 "{reply}"
             ),
         }
+    }
+
+    // An edge's delivery mode: MQTT keeps one per subscription, RabbitMQ
+    // none per binding.
+    let edge_mode = json!({"protocol": "participant", "command": "setinportdelivery", "payload": {
+        "src": {"queue": source.as_str()}, "tgt": {"port": "in"}, "delivery": "transient"}});
+    ask(edge_mode.clone()).await?;
+    let reply: Value = serde_json::from_slice(&next(&mut replies).await?)?;
+    if broker.starts_with("mqtt") {
+        ensure!(reply == edge_mode, "reply: {reply}");
+    } else {
+        ensure!(
+            reply["command"] == "error"
+                && reply["payload"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.ends_with("this broker keeps no delivery mode per binding: a message's is set when it is published")),
+            "{reply}"
+        );
     }
 
     ask(request("disconnectinport", "in")).await?;

@@ -54,6 +54,15 @@ pub enum TransportError {
 }
 
 impl TransportError {
+    /// A delivery mode per binding, asked of a broker that has none.
+    pub fn no_binding_delivery(outport: &QueueName, inport: &QueueName) -> Self {
+        TransportError::Broker {
+            operation: "set the delivery mode of",
+            queue: format!("{outport} -> {inport}"),
+            reason: "this broker keeps no delivery mode per binding: a message's is set when it is published".into(),
+        }
+    }
+
     /// `set_prefetch` of an inport this connection does not consume.
     pub fn not_consumed(inport: &QueueName) -> Self {
         TransportError::Broker {

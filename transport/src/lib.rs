@@ -376,6 +376,35 @@ pub trait Transport: Send + Sync + 'static {
     /// Undoes [`bind`](Transport::bind).
     async fn unbind(&self, outport: &QueueName, inport: &QueueName) -> Result<()>;
 
+    /// Messages published to `outport` reach `inport` (bound with
+    /// [`bind`](Transport::bind), now or later, in the process that consumes
+    /// `inport`) in `mode`, where the broker keeps a mode per binding: on
+    /// MQTT a transient binding is a QoS 0 subscription (no acks; nothing
+    /// kept while the consumer is away; what it holds when it dies is
+    /// lost). Brokers where a message's mode is set when it is published
+    /// (AMQP, memory) refuse.
+    async fn set_binding_delivery(
+        &self,
+        outport: &QueueName,
+        inport: &QueueName,
+        mode: DeliveryMode,
+    ) -> Result<()> {
+        let _set = mode;
+        Err(TransportError::no_binding_delivery(outport, inport))
+    }
+
+    /// Undoes [`set_binding_delivery`](Transport::set_binding_delivery) of
+    /// `mode`, if the binding's mode is still `mode`.
+    async fn unset_binding_delivery(
+        &self,
+        outport: &QueueName,
+        inport: &QueueName,
+        mode: DeliveryMode,
+    ) -> Result<()> {
+        let _set = mode;
+        Err(TransportError::no_binding_delivery(outport, inport))
+    }
+
     /// A copy of every message published to `outport` from now on, taking
     /// nothing away from the inports bound to it (watching an edge, reading
     /// a graph's exported outport): a private inport `.tap.<uuid>` bound to

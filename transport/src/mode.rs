@@ -24,12 +24,17 @@
 //! | the broker restarts | nothing lost | messages in queues and in flight lost |
 //! | the connection is cut | nothing lost (unconfirmed outputs go again) | nothing lost but an output the broker read and had not routed yet |
 //!
-//! MQTT has one mode (QoS 1 into a persistent session); the memory broker
-//! keeps everything in memory: both take the mode and publish as they
-//! always do, and their deliveries say persistent.
+//! MQTT publishes QoS 1 into a persistent session whatever the mode, and
+//! the memory broker keeps everything in memory: both take the mode and
+//! publish as they always do. On MQTT a binding can be transient instead
+//! ([`Transport::set_binding_delivery`]): a QoS 0 subscription, whose
+//! messages arrive transient, are not kept while the consumer is away, and
+//! are lost if it dies holding them.
+//!
+//! [`Transport::set_binding_delivery`]: crate::Transport::set_binding_delivery
 //!
 //! The coordinator can give an outport a mode from the `delivery` its graph
-//! edges name (`setdelivery`, `msgflo_coordinator::delivery`).
+//! edges name (`setoutportdelivery`, `msgflo_coordinator::delivery`).
 //!
 //! [`Transport::publish_as`]: crate::Transport::publish_as
 

@@ -124,7 +124,7 @@ impl Core {
     /// A participant said again what it said before. It may have restarted
     /// under the same id (a fixed `--id`), having forgotten its
     /// subscriptions and outport modes: its `connectinport`s and
-    /// `setdelivery`s are said again (taking one changes nothing for a
+    /// `setoutportdelivery`s are said again (taking one changes nothing for a
     /// participant that still has it). Within one discovery period, it has
     /// its links back.
     fn refresh_links_of(&mut self, id: &msgflo_protocol::ids::ParticipantId) {
@@ -135,7 +135,8 @@ impl Core {
             .iter()
             .filter(|link| {
                 matches!(link, Link::ConnectInport { participant, .. }
-                    | Link::Delivery { participant, .. } if participant == id)
+                    | Link::OutportDelivery { participant, .. }
+                    | Link::InportDelivery { participant, .. } if participant == id)
             })
             .cloned()
             .collect();

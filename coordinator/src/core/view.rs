@@ -176,7 +176,7 @@ pub(super) fn kind(link: &Link) -> &'static str {
         Link::Bind { .. } => "bind",
         Link::ConnectInport { .. } => "connectinport",
         Link::Forward { .. } => "forward",
-        Link::Delivery { .. } => "delivery",
+        Link::OutportDelivery { .. } | Link::InportDelivery { .. } => "delivery",
     }
 }
 

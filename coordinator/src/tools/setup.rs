@@ -359,7 +359,7 @@ impl Setup<'_> {
                         .await
                         .map_err(|e| format!("cannot bind {outport} -> {inport}: {e}"))?;
                 }
-                Link::Delivery { .. } => {
+                Link::OutportDelivery { .. } | Link::InportDelivery { .. } => {
                     links::apply(self.transport.as_ref(), &link, self.graph_id)
                         .await
                         .map_err(|e| format!("cannot set the {link}: {e}"))?;

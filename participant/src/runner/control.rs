@@ -1,8 +1,10 @@
 //! Control messages from a coordinator: `connectinport` makes an inport also
 //! take the messages of another queue (the binding is made by this participant,
 //! so on MQTT data flows straight from the broker); `connectoutport` makes an
-//! outport also publish to another queue; `setdelivery` / `unsetdelivery`
-//! give an outport a delivery mode of its own and take it back. Every request gets a reply on the
+//! outport also publish to another queue; `setoutportdelivery` /
+//! `unsetoutportdelivery` give an outport a delivery mode of its own and take
+//! it back, `setinportdelivery` / `unsetinportdelivery` the edge into an
+//! inport (MQTT: its subscription's QoS). Every request gets a reply on the
 //! participant's `.fbp.<id>.send` queue: the request echoed, or an error.
 //! A `call` is answered to its own `reply_to` instead (`answer.rs`).
 
@@ -133,13 +135,28 @@ impl Rewiring {
             Control::DisconnectOutport(c) => Ok(self
                 .outputs
                 .remove_route(&c.src.port, &queue(&c.tgt.queue)?)?),
-            Control::SetDelivery(c) => {
+            Control::SetOutportDelivery(c) => {
                 let mode = c.delivery.parse().map_err(ControlError::Mode)?;
                 Ok(self.outputs.set_delivery(&c.src.port, mode)?)
             }
-            Control::UnsetDelivery(c) => {
+            Control::UnsetOutportDelivery(c) => {
                 let mode: DeliveryMode = c.delivery.parse().map_err(ControlError::Mode)?;
                 Ok(self.outputs.unset_delivery(&c.src.port, mode)?)
+            }
+            Control::SetInportDelivery(c) | Control::UnsetInportDelivery(c) => {
+                let mode: DeliveryMode = c.delivery.parse().map_err(ControlError::Mode)?;
+                let (src, tgt) = (queue(&c.src.queue)?, self.inport(&c.tgt.port)?);
+                match request {
+                    Control::SetInportDelivery(_) => {
+                        self.transport.set_binding_delivery(&src, tgt, mode).await?
+                    }
+                    _ => {
+                        self.transport
+                            .unset_binding_delivery(&src, tgt, mode)
+                            .await?
+                    }
+                }
+                Ok(())
             }
             // Answered by `serve` before it gets here.
             Control::Call(_) => Ok(()),

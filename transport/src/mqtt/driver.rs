@@ -24,7 +24,7 @@ use super::requests::{answer, Requests};
 use super::routes::Routes;
 use super::wire::{Event, Message, Wire};
 use crate::backoff::Backoff;
-use crate::Delivery;
+use crate::{Delivery, DeliveryMode};
 use msgflo_protocol::ids::QueueName;
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
@@ -226,6 +226,17 @@ impl<W: Wire> Driver<W> {
                 self.route_unrouted();
                 self.subscribe(filter.into_iter().collect(), reply);
             }
+            Command::BindingDelivery {
+                outport,
+                inport,
+                mode,
+                set,
+                reply,
+            } => {
+                let filter = self.routes.set_delivery(&outport, &inport, mode, set);
+                debug!(broker = %self.shared.broker, %outport, %inport, %mode, set, subscribe = filter.is_some(), "binding delivery");
+                self.subscribe(filter.into_iter().collect(), reply);
+            }
             Command::Unbind {
                 outport,
                 inport,
@@ -272,15 +283,31 @@ impl<W: Wire> Driver<W> {
         }
     }
 
+    /// Subscribes `filters`, each at its binding's QoS; `reply` on the last
+    /// SUBACK (they come in order).
     fn subscribe(&mut self, filters: Vec<String>, reply: Reply) {
-        if filters.is_empty() {
-            answer(reply, Ok(()));
-        } else {
+        let (transient, durable): (Vec<String>, Vec<String>) = filters
+            .into_iter()
+            .partition(|filter| self.routes.is_transient(filter));
+        let mut ops: Vec<(Vec<String>, bool)> = [(durable, false), (transient, true)]
+            .into_iter()
+            .filter(|(filters, _)| !filters.is_empty())
+            .collect();
+        let Some((filters, transient)) = ops.pop() else {
+            return answer(reply, Ok(()));
+        };
+        for (filters, transient) in ops {
             self.requests.push(Op::Subscribe {
                 filters,
-                reply: Some(reply),
+                transient,
+                reply: None,
             });
         }
+        self.requests.push(Op::Subscribe {
+            filters,
+            transient,
+            reply: Some(reply),
+        });
     }
 
     /// Ends tap `tap` of `outport`: its consumers end, what waits for it is
@@ -435,7 +462,12 @@ impl<W: Wire> Driver<W> {
         self.failover.connected();
         // Subscriptions first, then whatever waited for the connection.
         let filters = self.routes.filters();
-        self.requests.resubscribe_first(&filters);
+        let (transient, durable): (Vec<String>, Vec<String>) = filters
+            .iter()
+            .cloned()
+            .partition(|filter| self.routes.is_transient(filter));
+        self.requests.resubscribe_first(&durable, false);
+        self.requests.resubscribe_first(&transient, true);
         info!(
             broker = %self.shared.broker,
             session_present,
@@ -534,7 +566,11 @@ fn maker<'a>(
             payload: publish.payload.clone(),
             headers: publish.headers.clone(),
         };
-        let delivery = Delivery::new(publish.payload.clone(), publish.dup, Box::new(acker));
+        let mut delivery = Delivery::new(publish.payload.clone(), publish.dup, Box::new(acker));
+        if publish.pkid == 0 {
+            // QoS 0: a transient binding's, or a QoS 0 publisher's.
+            delivery = delivery.with_mode(DeliveryMode::Transient);
+        }
         Some(match publish.headers.is_empty() {
             true => delivery,
             false => delivery.with_headers(publish.headers.clone()),

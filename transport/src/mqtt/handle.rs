@@ -1,7 +1,7 @@
 //! The handle side: [`Command`]s for the driver and [`Handle`], which sends
 //! them and waits for the answer.
 
-use super::super::{BrokerUrl, Delivery, Headers, Result, TransportError};
+use super::super::{BrokerUrl, Delivery, DeliveryMode, Headers, Result, TransportError};
 use super::outbox::Reply;
 use bytes::Bytes;
 use msgflo_protocol::ids::QueueName;
@@ -40,6 +40,16 @@ pub(super) enum Command {
     Bind {
         outport: QueueName,
         inport: QueueName,
+        reply: Reply,
+    },
+    /// `outport -> inport` is delivered in `mode` (`set`), or no longer in
+    /// `mode` if it was; answered on the SUBACK of the subscription made
+    /// again at the new QoS, if one was.
+    BindingDelivery {
+        outport: QueueName,
+        inport: QueueName,
+        mode: DeliveryMode,
+        set: bool,
         reply: Reply,
     },
     /// Undo [`Command::Bind`]; answered on UNSUBACK.
@@ -202,6 +212,9 @@ fn describe(command: &Command) -> String {
         Command::Unbind {
             outport, inport, ..
         } => format!("unbind {outport} from {inport}"),
+        Command::BindingDelivery {
+            outport, inport, ..
+        } => format!("set the delivery mode of {outport} -> {inport}"),
         Command::Untap { outport, tap, .. } => format!("untap {tap} from {outport}"),
         Command::Ack { .. } => "ack".into(),
         Command::Close { .. } => "close".into(),

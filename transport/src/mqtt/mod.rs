@@ -9,7 +9,8 @@
 //! messages; `bind(o, q)` adds `$share/<q>%7C<o>/<o>` (see `routes.rs`) in the
 //! process that consumes `q` (the coordinator makes a participant bind through
 //! a `connectinport` control message), so data flows broker -> participant
-//! directly. PUBACKs go out in the order the messages came. A nack
+//! directly; a binding made transient (`set_binding_delivery`) is
+//! subscribed QoS 0 (`routes.rs`). PUBACKs go out in the order the messages came. A nack
 //! publishes the message to `dead-<q>`, then acks it: MQTT keeps no message
 //! for a topic nobody subscribes to, so dead letters are only kept while a
 //! client (a dead-letter watcher) subscribes to `dead-<q>`.
@@ -152,7 +153,8 @@ mod wire4;
 mod wire5;
 
 use super::{
-    BrokerUrl, Brokers, ConnectOptions, Consumer, Headers, Result, Transport, TransportError,
+    BrokerUrl, Brokers, ConnectOptions, Consumer, DeliveryMode, Headers, Result, Transport,
+    TransportError,
 };
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -333,6 +335,30 @@ impl MqttTransport {
         }
     }
 
+    /// [`Transport::set_binding_delivery`] (`set`) or its undoing.
+    async fn binding_delivery(
+        &self,
+        outport: &QueueName,
+        inport: &QueueName,
+        mode: DeliveryMode,
+        set: bool,
+    ) -> Result<()> {
+        self.usable(outport, "set the delivery mode of")?;
+        self.usable(inport, "set the delivery mode of")?;
+        let command = |reply| Command::BindingDelivery {
+            outport: outport.clone(),
+            inport: inport.clone(),
+            mode,
+            set,
+            reply,
+        };
+        self.consumer
+            .request(command, || {
+                self.unanswered("set the delivery mode of", outport)
+            })
+            .await
+    }
+
     /// The error when the broker, though connected, did not answer in time.
     fn unanswered(&self, operation: &'static str, queue: &QueueName) -> TransportError {
         TransportError::Broker {
@@ -447,6 +473,24 @@ impl Transport for MqttTransport {
         self.consumer
             .request(command, || self.unanswered("bind", outport))
             .await
+    }
+
+    async fn set_binding_delivery(
+        &self,
+        outport: &QueueName,
+        inport: &QueueName,
+        mode: DeliveryMode,
+    ) -> Result<()> {
+        self.binding_delivery(outport, inport, mode, true).await
+    }
+
+    async fn unset_binding_delivery(
+        &self,
+        outport: &QueueName,
+        inport: &QueueName,
+        mode: DeliveryMode,
+    ) -> Result<()> {
+        self.binding_delivery(outport, inport, mode, false).await
     }
 
     async fn unbind(&self, outport: &QueueName, inport: &QueueName) -> Result<()> {

@@ -24,9 +24,11 @@ pub(super) enum Op {
         payload: Bytes,
         reply: Reply,
     },
-    /// QoS 1 subscription; `reply` (if any) once the SUBACK came.
+    /// QoS 1 subscription (QoS 0 if `transient`); `reply` (if any) once
+    /// the SUBACK came.
     Subscribe {
         filters: Vec<String>,
+        transient: bool,
         reply: Option<Reply>,
     },
     /// `reply` (if any) once the UNSUBACK came; then the inport `retired`
@@ -178,13 +180,14 @@ mod tests {
         outbox.push_front(vec![(0, Op::Ack { pkid: 1 }), (1, Op::Ack { pkid: 2 })]);
         outbox.push_first(Op::Subscribe {
             filters: vec!["$share/a/a".into()],
+            transient: false,
             reply: None,
         });
         let order: Vec<_> = outbox.ops.iter().map(|(_, op)| format!("{op:?}")).collect();
         assert_eq!(
             order,
             [
-                "Subscribe { filters: [\"$share/a/a\"], reply: None }",
+                "Subscribe { filters: [\"$share/a/a\"], transient: false, reply: None }",
                 "Ack { pkid: 1 }",
                 "Ack { pkid: 2 }",
                 "Disconnect"

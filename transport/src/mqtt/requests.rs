@@ -94,7 +94,7 @@ impl Requests {
     /// `refused` it; returns the refusal of a subscription nobody waits for
     /// (a re-subscription), to be logged.
     pub fn suback(&mut self, pkid: u16, refused: &[bool]) -> Option<TransportError> {
-        let Some(Op::Subscribe { filters, reply }) = self.subscribes.acked(pkid) else {
+        let Some(Op::Subscribe { filters, reply, .. }) = self.subscribes.acked(pkid) else {
             return None;
         };
         let refused: Vec<&str> = filters
@@ -134,11 +134,13 @@ impl Requests {
         self.outbox.push_front(again);
     }
 
-    /// Subscribes to `filters` before anything else goes out.
-    pub fn resubscribe_first(&mut self, filters: &[String]) {
+    /// Subscribes to `filters` (QoS 0 if `transient`) before anything else
+    /// goes out.
+    pub fn resubscribe_first(&mut self, filters: &[String], transient: bool) {
         for chunk in filters.chunks(FILTERS_PER_SUBSCRIBE).rev() {
             self.outbox.push_first(Op::Subscribe {
                 filters: chunk.to_vec(),
+                transient,
                 reply: None,
             });
         }
@@ -207,6 +209,7 @@ mod tests {
         let (reply, _s) = oneshot::channel();
         r.push(Op::Subscribe {
             filters: vec!["$share/q/q".into()],
+            transient: false,
             reply: Some(reply),
         });
         r.flush::<V4>(&client);
@@ -214,7 +217,7 @@ mod tests {
         let _c = publish(&mut r, "c"); // not handed over yet
         r.push(Op::Ack { pkid: 9 });
         r.take_back();
-        r.resubscribe_first(&["$share/q/q".to_owned(), "$share/q/o".to_owned()]);
+        r.resubscribe_first(&["$share/q/q".to_owned(), "$share/q/o".to_owned()], false);
         assert_eq!(
             r.queued(),
             4,
@@ -231,7 +234,7 @@ mod tests {
     #[test]
     fn a_refused_resubscription_is_reported_not_answered() {
         let (mut r, (client, _events)) = (Requests::default(), client());
-        r.resubscribe_first(&["$share/q/q".to_owned()]);
+        r.resubscribe_first(&["$share/q/q".to_owned()], false);
         r.flush::<V4>(&client);
         r.went_out(Kind::Subscribe, 2).unwrap();
         let refused = r.suback(2, &[true]);

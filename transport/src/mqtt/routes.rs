@@ -10,11 +10,16 @@
 //! (rumqttd 0.20, the coordinator's embedded broker) by group alone, and mix
 //! up the topics of one group.
 //!
+//! A binding may be transient (`Transport::set_binding_delivery`): its
+//! filter is subscribed QoS 0, so the broker sends its messages without
+//! waiting for acks and keeps none while this process is away.
+//!
 //! MQTT publishes carry the topic, not the subscription that matched. When
 //! one process consumes several inports that take the same topic, the broker
 //! sends one copy per share group and [`Routes::route`] hands the copies to
 //! those inports in turn.
 
+use crate::DeliveryMode;
 use msgflo_protocol::ids::QueueName;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -66,6 +71,8 @@ pub(super) struct Routes {
     inports: BTreeMap<QueueName, Inport>,
     /// Per topic taken by several inports: whose turn it is.
     turns: HashMap<String, usize>,
+    /// Bindings subscribed QoS 0: (inport, outport).
+    transient: BTreeSet<(QueueName, QueueName)>,
 }
 
 #[derive(Debug, Default)]
@@ -123,6 +130,38 @@ impl Routes {
         (removed && consumed).then(|| filter(inport, outport))
     }
 
+    /// `outport -> inport` is delivered in `mode` from now on (`set`), or no
+    /// longer in `mode` if it was (`!set`: a persistent binding is the
+    /// default, so only a transient one is undone). Returns the filter to
+    /// subscribe again, at the binding's QoS, if that changed for a
+    /// subscribed binding.
+    pub fn set_delivery(
+        &mut self,
+        outport: &QueueName,
+        inport: &QueueName,
+        mode: DeliveryMode,
+        set: bool,
+    ) -> Option<String> {
+        let key = (inport.clone(), outport.clone());
+        let changed = match (set, mode) {
+            (true, DeliveryMode::Transient) => self.transient.insert(key),
+            (true, DeliveryMode::Persistent) | (false, DeliveryMode::Transient) => {
+                self.transient.remove(&key)
+            }
+            (false, DeliveryMode::Persistent) => false,
+        };
+        let entry = self.inports.get(inport)?;
+        let subscribed = entry.consumed && !entry.retired && entry.bound.contains(outport);
+        (changed && subscribed && outport != inport).then(|| filter(inport, outport))
+    }
+
+    /// Whether `filter` is subscribed QoS 0 (a transient binding's).
+    pub fn is_transient(&self, wanted: &str) -> bool {
+        self.transient
+            .iter()
+            .any(|(inport, outport)| filter(inport, outport) == wanted)
+    }
+
     /// The inport is being given up: it is not subscribed again after a
     /// reconnect, but keeps taking its topics (its turn for copies) until
     /// [`Routes::forget`]. Returns the filters to unsubscribe.
@@ -140,6 +179,7 @@ impl Routes {
     /// Forgets the inport and everything bound to it; returns the topics it
     /// took.
     pub fn forget(&mut self, inport: &QueueName) -> Vec<String> {
+        self.transient.retain(|(taker, _)| taker != inport);
         let Some(entry) = self.inports.remove(inport) else {
             return Vec::new();
         };
@@ -236,6 +276,45 @@ mod tests {
                 "$share/b.IN%7Cc.OUT/c.OUT"
             ]
         );
+    }
+
+    #[test]
+    fn a_transient_binding_is_subscribed_again_at_its_qos_and_unset_only_if_still_transient() {
+        use DeliveryMode::{Persistent, Transient};
+        let mut routes = Routes::default();
+        let (a, b) = (q("a.OUT"), q("b.IN"));
+        let edge = "$share/b.IN%7Ca.OUT/a.OUT";
+        // Recorded before the binding exists: nothing to subscribe yet.
+        assert_eq!(routes.set_delivery(&a, &b, Transient, true), None);
+        assert!(routes.is_transient(edge));
+        routes.consume(&b);
+        assert_eq!(routes.bind(&a, &b).as_deref(), Some(edge));
+        assert!(!routes.is_transient("$share/b.IN/b.IN"), "its own topic");
+        assert_eq!(
+            routes.set_delivery(&a, &b, Transient, true),
+            None,
+            "no change"
+        );
+        // An unset of persistent (the default) changes nothing.
+        assert_eq!(routes.set_delivery(&a, &b, Persistent, false), None);
+        assert!(routes.is_transient(edge));
+        assert_eq!(
+            routes.set_delivery(&a, &b, Transient, false).as_deref(),
+            Some(edge)
+        );
+        assert!(!routes.is_transient(edge));
+        assert_eq!(
+            routes.set_delivery(&a, &b, Transient, true).as_deref(),
+            Some(edge)
+        );
+        assert_eq!(
+            routes.set_delivery(&a, &b, Persistent, true).as_deref(),
+            Some(edge)
+        );
+        assert!(!routes.is_transient(edge));
+        routes.set_delivery(&a, &b, Transient, true);
+        routes.forget(&b);
+        assert!(!routes.is_transient(edge), "forgotten with its inport");
     }
 
     #[test]

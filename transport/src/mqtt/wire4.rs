@@ -97,11 +97,17 @@ impl Wire for V4 {
             Op::Publish { topic, payload, .. } => {
                 client.try_publish(topic.as_str(), QoS::AtLeastOnce, false, payload.to_vec())
             }
-            Op::Subscribe { filters, .. } => client.try_subscribe_many(
-                filters
-                    .iter()
-                    .map(|f| SubscribeFilter::new(f.clone(), QoS::AtLeastOnce)),
-            ),
+            Op::Subscribe {
+                filters, transient, ..
+            } => {
+                let qos = match transient {
+                    true => QoS::AtMostOnce,
+                    false => QoS::AtLeastOnce,
+                };
+                client.try_subscribe_many(
+                    filters.iter().map(|f| SubscribeFilter::new(f.clone(), qos)),
+                )
+            }
             Op::Unsubscribe { filter, .. } => client.try_unsubscribe(filter.as_str()),
             Op::Ack { pkid } => {
                 let mut publish = Publish::new("", QoS::AtLeastOnce, Vec::new());

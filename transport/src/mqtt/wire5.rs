@@ -81,11 +81,15 @@ impl Wire for V5 {
             Op::Publish { topic, payload, .. } => {
                 client.try_publish(topic.as_str(), QoS::AtLeastOnce, false, payload.to_vec())
             }
-            Op::Subscribe { filters, .. } => client.try_subscribe_many(
-                filters
-                    .iter()
-                    .map(|f| Filter::new(f.clone(), QoS::AtLeastOnce)),
-            ),
+            Op::Subscribe {
+                filters, transient, ..
+            } => {
+                let qos = match transient {
+                    true => QoS::AtMostOnce,
+                    false => QoS::AtLeastOnce,
+                };
+                client.try_subscribe_many(filters.iter().map(|f| Filter::new(f.clone(), qos)))
+            }
             Op::Unsubscribe { filter, .. } => client.try_unsubscribe(filter.as_str()),
             Op::Ack { pkid } => {
                 let mut publish = Publish::new("", QoS::AtLeastOnce, Vec::new(), None);

@@ -10,7 +10,8 @@
 //! - `settings.rs` — the command line;
 //! - `drive.rs` — a flow: windowed throughput, fixed-rate latency;
 //! - `amqp.rs`, `mqtt.rs` — the raw clients (lapin, rumqttc) every flow is
-//!   driven with, baseline and participants alike;
+//!   driven with, baseline and participants alike; `mqtt_edge.rs` — a
+//!   participant told to take a feed through a transient (QoS 0) edge;
 //! - `processes.rs` — `msgflo-participant` and `msgflo` as processes, their
 //!   memory;
 //! - `suite_amqp.rs`, `suite_mqtt.rs`, `coordinator.rs`, `coordinated.rs` —
@@ -29,6 +30,7 @@ mod coordinated;
 mod coordinator;
 mod drive;
 mod mqtt;
+mod mqtt_edge;
 mod payload;
 mod processes;
 mod report;

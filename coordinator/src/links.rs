@@ -1,7 +1,8 @@
 //! Applying a [`Link`] on the broker, and undoing it: queue bindings on AMQP,
 //! `connectinport` / `disconnectinport` control messages on MQTT,
-//! `setoutportdelivery` / `unsetoutportdelivery` for an outport's delivery mode. Used by
-//! the live coordinator and by `msgflo-setup`. Failures are [`LinkError`]s.
+//! `setoutportdelivery` / `setinportdelivery` (and their `unset…`) for an
+//! outport's or an edge's delivery mode. Used by the live coordinator and
+//! by `msgflo-setup`. Failures are [`LinkError`]s.
 
 use crate::bindings::Link;
 use bytes::Bytes;

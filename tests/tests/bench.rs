@@ -32,6 +32,7 @@ fn quick_benchmark_prints_every_row() -> Result<()> {
         "participant peak RSS (AMQP",
         "MQTT raw",
         "MQTT one hop",
+        "MQTT one hop, transient edge in",
         "coordinator: discovery (101 msgs, 51 participants)",
         "coordinator: component:list",
         "coordinator RSS",

@@ -143,12 +143,17 @@ async fn a_transient_binding_arrives_at_qos_0_and_is_not_kept_while_away() -> Re
         QueueName::new(unique("tb.IN"))?,
     );
     let publisher = msgflo_tests::client(&mqtt_url(), "mqtt-transient-binding-pub").await?;
+    // A session of `id` consuming `inport`, with `outport` bound transient.
+    let attach = || async {
+        let t = connect(&mqtt_url(), options()).await?;
+        let consumer = t.consume(&inport, 10).await?;
+        t.bind(&outport, &inport).await?;
+        t.set_binding_delivery(&outport, &inport, DeliveryMode::Transient)
+            .await?;
+        anyhow::Ok((t, consumer))
+    };
 
-    let t = connect(&mqtt_url(), options()).await?;
-    let mut consumer = t.consume(&inport, 10).await?;
-    t.bind(&outport, &inport).await?;
-    t.set_binding_delivery(&outport, &inport, DeliveryMode::Transient)
-        .await?;
+    let (t, mut consumer) = attach().await?;
     publisher
         .publish(&outport, Bytes::from_static(b"1"))
         .await?;
@@ -163,11 +168,7 @@ async fn a_transient_binding_arrives_at_qos_0_and_is_not_kept_while_away() -> Re
     publisher
         .send_to_inport(&inport, Bytes::from_static(b"kept"))
         .await?;
-    let t = connect(&mqtt_url(), options()).await?;
-    let mut consumer = t.consume(&inport, 10).await?;
-    t.bind(&outport, &inport).await?;
-    t.set_binding_delivery(&outport, &inport, DeliveryMode::Transient)
-        .await?;
+    let (t, mut consumer) = attach().await?;
     publisher
         .publish(&outport, Bytes::from_static(b"back"))
         .await?;

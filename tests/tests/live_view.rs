@@ -210,10 +210,14 @@ async fn a_thousand_nodes_are_drawn() -> Result<()> {
     for i in 0..1000 {
         processes.insert(format!("n{i}"), json!({"component": "core/Repeat"}));
         if i % 10 != 0 {
-            connections.push(json!({
+            let mut edge = json!({
                 "src": {"process": format!("n{}", i - 1), "port": "out"},
                 "tgt": {"process": format!("n{i}"), "port": "in"},
-            }));
+            });
+            if i == 1 {
+                edge["metadata"] = json!({"delivery": "transient"});
+            }
+            connections.push(edge);
         }
     }
     let graph = json!({"properties": {"name": "thousand"}, "processes": processes, "connections": connections});
@@ -234,6 +238,21 @@ async fn a_thousand_nodes_are_drawn() -> Result<()> {
             && view["edges"].as_array().map(Vec::len) == Some(900),
         "not 1,000 nodes and 900 edges: {}",
         view["summary"]
+    );
+    // An edge that names its delivery mode says so.
+    let transient = edge(view, "n0() OUT -> IN n1()").context("n0 -> n1")?;
+    ensure!(
+        transient["label"]
+            .as_str()
+            .is_some_and(|l| l.contains("transient")),
+        "the transient edge does not say so: {transient}"
+    );
+    let plain = edge(view, "n1() OUT -> IN n2()").context("n1 -> n2")?;
+    ensure!(
+        plain["label"]
+            .as_str()
+            .is_some_and(|l| !l.contains("transient")),
+        "{plain}"
     );
     // One line per reason, naming a few nodes and counting the rest.
     let pending = view["pending"].as_array().cloned().unwrap_or_default();

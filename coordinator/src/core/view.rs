@@ -74,6 +74,10 @@ impl Core {
                     .iter()
                     .map(|route| carried.route(self, route))
                     .collect(),
+                delivery: msgflo_protocol::delivery::in_metadata(edge.metadata.as_ref())
+                    .ok()
+                    .flatten()
+                    .map(|mode| mode.as_str()),
             })
             .collect();
         Some(topology)

@@ -21,6 +21,7 @@ fn edge(a: &str, b: &str) -> Edge {
             port: "in".into(),
         },
         routes: Vec::new(),
+        delivery: None,
     }
 }
 

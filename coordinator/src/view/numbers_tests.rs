@@ -41,12 +41,14 @@ fn topology() -> Topology {
                 src: end("a", "out"),
                 tgt: end("b", "in"),
                 routes: vec![route(end("a", "out"), false, end("b", "in"), "b.IN")],
+                delivery: None,
             },
             Edge {
                 id: "dead b->c".into(),
                 src: end("b", "deadletter"),
                 tgt: end("c", "in"),
                 routes: vec![route(end("b", "in"), true, end("c", "in"), "c.IN")],
+                delivery: None,
             },
         ],
         ..Topology::default()

@@ -63,6 +63,10 @@ pub struct Edge {
     /// The participant-to-participant routes it is part of: one for an
     /// edge between two participants, several through a wiring node.
     pub routes: Vec<Route>,
+    /// The delivery mode its metadata names (`persistent`, `transient`),
+    /// if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<&'static str>,
 }
 
 /// A node's port.

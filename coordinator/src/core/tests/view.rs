@@ -83,3 +83,37 @@ fn a_route_the_coordinator_forwards_says_so() {
     let b = view.nodes.iter().find(|n| n.id == "b").expect("b");
     assert!(b.participants[0].forwarded);
 }
+
+/// An edge that names a delivery mode says which; on AMQP its outport's
+/// `setoutportdelivery` is among the links the core applies.
+#[test]
+fn an_edge_shows_the_delivery_mode_it_names() {
+    let mut graph =
+        msgflo_protocol::dsl::parse("a(C) OUT -> IN b(C)\nb OUT -> IN c(C)").expect("graph");
+    if let Some(msgflo_protocol::graph::Connection::Edge(e)) = graph.connections.first_mut() {
+        e.metadata = Some(serde_json::from_str(r#"{"delivery": "transient"}"#).expect("json"));
+    }
+    let mut core = Core::new(
+        config(None),
+        Mode::Queues,
+        Graphs::with_main("g", graph),
+        Library::empty(),
+    );
+    let mut actions = core.start(t(0));
+    for role in ["a", "b"] {
+        actions.extend(core.handle(announce(role), t(1)));
+    }
+    let asked = actions.iter().any(|a| {
+        matches!(
+            a,
+            Action::Link {
+                link: Link::OutportDelivery { .. },
+                ..
+            }
+        )
+    });
+    assert!(asked, "{actions:?}");
+    let view = core.view(None, t(2)).expect("open");
+    let deliveries: Vec<_> = view.edges.iter().map(|e| e.delivery).collect();
+    assert_eq!(deliveries, [Some("transient"), None]);
+}

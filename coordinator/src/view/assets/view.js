@@ -159,9 +159,10 @@ function update() {
     if (n.depth) parts.push(`${n.depth} waiting`);
     if (n.dead) parts.push(`${n.dead} dead`);
     if (forward) parts.push("via coordinator");
+    if (edge.delivery === "transient") parts.push("transient");
     if (waiting.length) parts.push("pending");
     setText(g.parts.label, parts.join(" · "));
-    setText(g.parts.title, waiting.length ? waiting.join("; ") : edge.routes.map((r) => `${r.name} (${r.link || "not wanted"}${r.in_place ? ", in place" : ""})`).join("; "));
+    setText(g.parts.title, waiting.length ? waiting.join("; ") : edge.routes.map((r) => `${r.name} (${r.link || "not wanted"}${r.in_place ? ", in place" : ""}${edge.delivery ? `, ${edge.delivery}` : ""})`).join("; "));
   }
   setText(document.getElementById("summary"), `${topology.nodes.length} nodes · ${participants} participants · ${topology.edges.length} edges · ${pendingNodes} pending`);
   // One line per reason: a thousand nodes waiting for the same thing is one

@@ -41,7 +41,7 @@ use msgflo_protocol::discovery::{Participant, Port};
 use msgflo_protocol::graph::{Endpoint, Graph};
 use msgflo_protocol::ids::{InvalidId, ParticipantId, QueueName};
 use msgflo_transport::dead_letter_queue;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How edges are realised on the broker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,6 +196,8 @@ pub struct Plan {
 /// planned as the routes they make ([`crate::routes`]).
 pub fn plan(graph: &Graph, registry: &Registry, mode: Mode) -> Plan {
     let mut plan = Plan::default();
+    // Per `connectinport`: whether every route it carries is transient.
+    let mut transient_routes: BTreeMap<(ParticipantId, QueueName, String), bool> = BTreeMap::new();
     for route in routes::routes(graph) {
         let (name, src, dead) = match &route.from {
             Source::Outport(src) => (edge_name(src, &route.to), src, false),
@@ -228,14 +230,8 @@ pub fn plan(graph: &Graph, registry: &Registry, mode: Mode) -> Plan {
                 for entry in registry.of_role(&route.to.process) {
                     if let Some(port) = find(&entry.participant.inports, &route.to.port) {
                         let (participant, port) = (&entry.participant.id, port.id.to_string());
-                        if transient {
-                            plan.links.insert(Link::InportDelivery {
-                                participant: participant.clone(),
-                                outport: outport.clone(),
-                                port: port.clone(),
-                                mode: DeliveryMode::Transient,
-                            });
-                        }
+                        let key = (participant.clone(), outport.clone(), port.clone());
+                        *transient_routes.entry(key).or_insert(true) &= transient;
                         plan.links.insert(Link::ConnectInport {
                             participant: participant.clone(),
                             outport: outport.clone(),
@@ -249,6 +245,16 @@ pub fn plan(graph: &Graph, registry: &Registry, mode: Mode) -> Plan {
     if mode == Mode::Queues {
         plan.links.extend(delivery_links(graph, registry));
     }
+    // A subscription carrying a route that is not transient stays QoS 1.
+    let transient = transient_routes.into_iter().filter(|(_, all)| *all);
+    plan.links.extend(
+        transient.map(|((participant, outport, port), _)| Link::InportDelivery {
+            participant,
+            outport,
+            port,
+            mode: DeliveryMode::Transient,
+        }),
+    );
     plan
 }
 

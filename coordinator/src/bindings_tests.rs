@@ -261,6 +261,42 @@ fn on_mqtt_a_transient_edge_goes_with_its_connectinport_and_not_with_a_forward()
     );
 }
 
+/// Two routes carried by one subscription: it is QoS 0 only if both are
+/// transient.
+#[test]
+fn a_subscription_is_transient_only_if_every_route_it_carries_is() {
+    let fbp = "a(X) OUT -> IN b(Y)\na OUT -> IN rr(msgflo/RoundRobin) OUT -> IN b";
+    let mut graph = parse(fbp).expect("graph");
+    let mut registry = Registry::default();
+    let now = Instant::now();
+    registry.seen(participant("a-1", "a", &[], &["out"]), now);
+    registry.seen(participant("b-1", "b", &[("in", None)], &[]), now);
+    let inport_deliveries = |graph: &msgflo_protocol::graph::Graph| {
+        plan(graph, &registry, Mode::Participants)
+            .links
+            .into_iter()
+            .filter(|l| matches!(l, Link::InportDelivery { .. }))
+            .count()
+    };
+    let mut mark = |direct_only: bool| {
+        for edge in graph.connections.iter_mut() {
+            if let msgflo_protocol::graph::Connection::Edge(e) = edge {
+                if e.src.process == "a" && (!direct_only || e.tgt.process == "b") {
+                    e.metadata =
+                        Some(serde_json::from_str(r#"{"delivery": "transient"}"#).unwrap());
+                }
+            }
+        }
+        graph.clone()
+    };
+    assert_eq!(
+        inport_deliveries(&mark(true)),
+        0,
+        "the route through rr is not"
+    );
+    assert_eq!(inport_deliveries(&mark(false)), 1);
+}
+
 #[test]
 fn the_diff_adds_what_is_wanted_and_removes_what_is_not() {
     let link = |o: &str, i: &str| Link::Bind {

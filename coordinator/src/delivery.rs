@@ -44,30 +44,42 @@ pub fn outport_modes(graph: &Graph) -> BTreeMap<Outport, DeliveryMode> {
     }
     named
         .into_iter()
-        .filter_map(|(outport, modes)| {
-            let mode = if modes.contains(&Some(DeliveryMode::Persistent)) {
-                DeliveryMode::Persistent
-            } else if modes.iter().all(|m| *m == Some(DeliveryMode::Transient)) {
-                DeliveryMode::Transient
-            } else {
-                return None;
-            };
-            Some((outport, mode))
-        })
+        .filter_map(|(outport, modes)| Some((outport, together(&modes)?)))
         .collect()
 }
 
-/// The mode the graph edge from `from` to `to` names; for a route through
-/// a wiring node, the edge from that node into `to`.
+/// The mode the graph names for messages from `from` to `to`: that of the
+/// edge between them, and of each edge from `from` into a wiring node that
+/// leads to `to` (the edge leaving the participant decides, as on AMQP).
+/// One subscription carries them all, so they decide together, as an
+/// outport's edges do: any persistent wins, transient only if all say so.
 pub fn edge_mode(graph: &Graph, from: &Endpoint, to: &Endpoint) -> Option<DeliveryMode> {
     let same = |a: &Endpoint, b: &Endpoint| {
         a.process == b.process && a.port.eq_ignore_ascii_case(&b.port) && a.index == b.index
     };
-    let into = || graph.edges().filter(|e| same(&e.tgt, to));
-    let edge = into()
-        .find(|e| same(&e.src, from))
-        .or_else(|| into().find(|e| routes::is_wiring_node(graph, &e.src.process)))?;
-    delivery::in_metadata(edge.metadata.as_ref()).unwrap_or(None)
+    let through = |node: &str| {
+        routes::is_wiring_node(graph, node)
+            && graph
+                .edges()
+                .any(|e| e.src.process == node && same(&e.tgt, to))
+    };
+    let modes: Vec<Option<DeliveryMode>> = graph
+        .edges()
+        .filter(|e| same(&e.src, from) && (same(&e.tgt, to) || through(&e.tgt.process)))
+        .map(|e| delivery::in_metadata(e.metadata.as_ref()).unwrap_or(None))
+        .collect();
+    together(&modes)
+}
+
+/// The mode of edges that decide together (see the module docs).
+fn together(modes: &[Option<DeliveryMode>]) -> Option<DeliveryMode> {
+    if modes.contains(&Some(DeliveryMode::Persistent)) {
+        Some(DeliveryMode::Persistent)
+    } else if !modes.is_empty() && modes.iter().all(|m| *m == Some(DeliveryMode::Transient)) {
+        Some(DeliveryMode::Transient)
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -140,7 +152,7 @@ mod tests {
     }
 
     #[test]
-    fn an_edge_s_own_mode_and_through_a_wiring_node_the_mode_of_the_edge_out_of_it() {
+    fn an_edge_s_own_mode_and_through_a_wiring_node_the_mode_of_the_edge_into_it() {
         let g = graph(json!([
             edge("a", "out", "b", Some("transient")),
             edge("a", "error", "rr", Some("persistent")),
@@ -151,14 +163,13 @@ mod tests {
             edge_mode(&g, &end("a", "OUT"), &end("b", "in")),
             Some(DeliveryMode::Transient)
         );
+        // Through the wiring node: the edge leaving the participant.
         assert_eq!(
             edge_mode(&g, &end("a", "error"), &end("c", "in")),
-            Some(DeliveryMode::Transient)
+            Some(DeliveryMode::Persistent)
         );
-        assert_eq!(
-            edge_mode(&g, &end("b", "out"), &end("c", "in")),
-            Some(DeliveryMode::Transient)
-        );
+        // Only the route's own edges count: b has none to c.
+        assert_eq!(edge_mode(&g, &end("b", "out"), &end("c", "in")), None);
         assert_eq!(edge_mode(&g, &end("a", "out"), &end("a", "in")), None);
     }
 }

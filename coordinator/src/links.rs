@@ -231,9 +231,7 @@ async fn send_delivery(
         );
         return Ok(());
     }
-    Ok(transport
-        .send_to_inport(&queue, Bytes::from(message.encode()))
-        .await?)
+    tell(transport, &queue, &message).await
 }
 
 /// Sends `connectinport` (or `disconnectinport`) to a participant's control
@@ -264,7 +262,16 @@ async fn send_control(
         Control::DisconnectInport(connection)
     };
     let queue = control_queue(participant, control::receive_queue(participant))?;
+    tell(transport, &queue, &message).await
+}
+
+/// Puts `message` into a participant's control queue `queue`.
+async fn tell(
+    transport: &dyn Transport,
+    queue: &QueueName,
+    message: &Control,
+) -> Result<(), LinkError> {
     Ok(transport
-        .send_to_inport(&queue, Bytes::from(message.encode()))
+        .send_to_inport(queue, Bytes::from(message.encode()))
         .await?)
 }

@@ -7,6 +7,7 @@ use crate::bindings::Link;
 use crate::registry::Seen;
 use msgflo_protocol::discovery::Participant;
 use msgflo_protocol::messages::{ComponentOutput, Output};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 /// A participant announcing itself faster than this gets its
@@ -140,6 +141,16 @@ impl Core {
             })
             .cloned()
             .collect();
+        // A mode is said again only while still wanted: an unset on its way
+        // (the graph changed) must not be overtaken by a set of the old mode.
+        let modes = |link: &Link| !matches!(link, Link::ConnectInport { .. });
+        let wanted = match links.iter().any(modes) {
+            true => self.desired_links(),
+            false => BTreeSet::new(),
+        };
+        let links = links
+            .into_iter()
+            .filter(|link| !modes(link) || wanted.contains(link));
         for link in links {
             self.out.push(Action::Refresh {
                 link,

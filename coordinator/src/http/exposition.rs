@@ -48,7 +48,7 @@ pub fn render(snapshot: &Snapshot) -> String {
     let wanted = gauges(
         &mut registry,
         "msgflo_links_wanted",
-        "Broker links the running graph wants, by kind (bind, connectinport, forward: edges the coordinator passes on itself, msgflo_links_wanted{kind=\"forward\"} counts the forwarding edges; delivery: outports given a delivery mode by their edges)",
+        "Broker links the running graph wants, by kind (bind, connectinport, forward: edges the coordinator passes on itself, msgflo_links_wanted{kind=\"forward\"} counts the forwarding edges; delivery: outports (AMQP) or edges into a participant (MQTT) given a delivery mode by the graph)",
     );
     let in_place = gauges(
         &mut registry,

@@ -88,6 +88,10 @@ fn queue(name: &str) -> Result<QueueName, InvalidId> {
     QueueName::new(name)
 }
 
+fn mode(name: &str) -> Result<DeliveryMode, ControlError> {
+    name.parse().map_err(ControlError::Mode)
+}
+
 impl Rewiring {
     /// The answer frames to an FBP protocol message (for `.fbp.<id>.send`,
     /// where its events go too); none for what is not JSON.
@@ -136,27 +140,23 @@ impl Rewiring {
                 .outputs
                 .remove_route(&c.src.port, &queue(&c.tgt.queue)?)?),
             Control::SetOutportDelivery(c) => {
-                let mode = c.delivery.parse().map_err(ControlError::Mode)?;
-                Ok(self.outputs.set_delivery(&c.src.port, mode)?)
+                Ok(self.outputs.set_delivery(&c.src.port, mode(&c.delivery)?)?)
             }
-            Control::UnsetOutportDelivery(c) => {
-                let mode: DeliveryMode = c.delivery.parse().map_err(ControlError::Mode)?;
-                Ok(self.outputs.unset_delivery(&c.src.port, mode)?)
-            }
-            Control::SetInportDelivery(c) | Control::UnsetInportDelivery(c) => {
-                let mode: DeliveryMode = c.delivery.parse().map_err(ControlError::Mode)?;
+            Control::UnsetOutportDelivery(c) => Ok(self
+                .outputs
+                .unset_delivery(&c.src.port, mode(&c.delivery)?)?),
+            Control::SetInportDelivery(c) => {
                 let (src, tgt) = (queue(&c.src.queue)?, self.inport(&c.tgt.port)?);
-                match request {
-                    Control::SetInportDelivery(_) => {
-                        self.transport.set_binding_delivery(&src, tgt, mode).await?
-                    }
-                    _ => {
-                        self.transport
-                            .unset_binding_delivery(&src, tgt, mode)
-                            .await?
-                    }
-                }
-                Ok(())
+                let mode = mode(&c.delivery)?;
+                Ok(self.transport.set_binding_delivery(&src, tgt, mode).await?)
+            }
+            Control::UnsetInportDelivery(c) => {
+                let (src, tgt) = (queue(&c.src.queue)?, self.inport(&c.tgt.port)?);
+                let mode = mode(&c.delivery)?;
+                Ok(self
+                    .transport
+                    .unset_binding_delivery(&src, tgt, mode)
+                    .await?)
             }
             // Answered by `serve` before it gets here.
             Control::Call(_) => Ok(()),

@@ -16,6 +16,13 @@
 //! [`Dispatch::needs_resync`] asks the driver to reconnect, so that the broker
 //! sends the skipped ones again.
 //!
+//! QoS 0 messages (a transient binding's, `routes.rs`) are outside the
+//! broker's in-flight limit and are never sent again: a fast transient edge
+//! into a slow consumer could fill the cap. So they may only take half of it:
+//! past that they are dropped (the broker's own choice for a QoS 0 message it
+//! cannot deliver), said once per episode in the log, and the other half
+//! stays for QoS 1 messages.
+//!
 //! A lost connection starts a new generation: what waits here is dropped (the
 //! broker sends unacked messages again) and windows start empty.
 
@@ -58,6 +65,8 @@ pub(super) struct Dispatch {
     cap: usize,
     /// Messages were skipped at the cap in this generation.
     overflowed: bool,
+    /// QoS 0 messages dropped at half the cap since one was last taken.
+    dropping: u64,
 }
 
 impl Default for Dispatch {
@@ -99,6 +108,7 @@ impl Dispatch {
             held: 0,
             cap,
             overflowed: false,
+            dropping: 0,
         }
     }
 
@@ -152,6 +162,25 @@ impl Dispatch {
         publish: Message,
         make: &mut impl MakeDelivery,
     ) {
+        if publish.pkid == 0 && self.held >= self.cap / 2 {
+            // QoS 0: nothing would send it again; dropped, not left unacked.
+            if self.dropping == 0 {
+                warn!(
+                    held = self.held,
+                    topic = %publish.topic,
+                    "a transient (QoS 0) binding sends more than the consumers take; dropping its messages until they caught up"
+                );
+            }
+            self.dropping += 1;
+            return;
+        }
+        if publish.pkid == 0 && self.dropping > 0 {
+            tracing::info!(
+                dropped = self.dropping,
+                "transient (QoS 0) messages flow again"
+            );
+            self.dropping = 0;
+        }
         if self.held >= self.cap {
             // Left unacked: the broker sends it again after a reconnect.
             if !self.overflowed {

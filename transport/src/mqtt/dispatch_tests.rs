@@ -143,6 +143,39 @@ fn past_the_cap_messages_are_skipped_until_the_consumers_caught_up() {
     assert!(!d.needs_resync());
 }
 
+/// QoS 0 messages (packet id 0) take at most half the cap, and past it are
+/// dropped: nothing would send them again, so they never ask for a resync,
+/// and QoS 1 messages still have the other half.
+#[test]
+fn qos_0_messages_take_half_the_cap_and_past_it_are_dropped() {
+    let mut d = Dispatch::with_cap(6);
+    let mut make = maker(Arc::default());
+    let (tx, mut rx) = mpsc::channel(1);
+    let c = d.add_consumer(&q("in"), 1, tx);
+    let qos0 = |n: u16| Message {
+        payload: Bytes::from(format!("q0-{n}")),
+        pkid: 0,
+        ..msg("in", n)
+    };
+    for n in 1..=6 {
+        d.incoming(Some(&q("in")), qos0(n), &mut make);
+    }
+    // 1 delivered, 2..=4 held (half the cap), 5 and 6 dropped.
+    assert_eq!((d.held(), d.needs_resync()), (3, false));
+    for n in 7..=9 {
+        d.incoming(Some(&q("in")), msg("in", n), &mut make);
+    }
+    assert_eq!((d.held(), d.needs_resync()), (6, false), "QoS 1 still fit");
+    let mut got = Vec::new();
+    while let Ok(delivery) = rx.try_recv() {
+        got.push(delivery.payload);
+        d.acked(c, 0);
+        d.pump(&q("in"), &mut make);
+    }
+    assert_eq!(got, ["q0-1", "q0-2", "q0-3", "q0-4", "7", "8", "9"]);
+    assert!(!d.needs_resync(), "nothing to get again");
+}
+
 #[test]
 fn a_new_generation_forgets_waiting_messages_and_old_acks() {
     let mut d = Dispatch::default();

@@ -283,31 +283,37 @@ impl<W: Wire> Driver<W> {
         }
     }
 
-    /// Subscribes `filters`, each at its binding's QoS; `reply` on the last
-    /// SUBACK (they come in order).
+    /// Subscribes `filters`, each at its binding's QoS (one SUBSCRIBE per
+    /// QoS); `reply` once every SUBACK came, with the first refusal.
     fn subscribe(&mut self, filters: Vec<String>, reply: Reply) {
-        let (transient, durable): (Vec<String>, Vec<String>) = filters
-            .into_iter()
-            .partition(|filter| self.routes.is_transient(filter));
-        let mut ops: Vec<(Vec<String>, bool)> = [(durable, false), (transient, true)]
+        let (durable, transient) = self.routes.by_qos(filters);
+        let ops: Vec<(Vec<String>, bool)> = [(durable, false), (transient, true)]
             .into_iter()
             .filter(|(filters, _)| !filters.is_empty())
             .collect();
-        let Some((filters, transient)) = ops.pop() else {
-            return answer(reply, Ok(()));
-        };
+        let mut answers = Vec::new();
         for (filters, transient) in ops {
+            let (tx, rx) = oneshot::channel();
+            answers.push(rx);
             self.requests.push(Op::Subscribe {
                 filters,
                 transient,
-                reply: None,
+                reply: Some(tx),
             });
         }
-        self.requests.push(Op::Subscribe {
-            filters,
-            transient,
-            reply: Some(reply),
-        });
+        match answers.len() {
+            0 => answer(reply, Ok(())),
+            _ => {
+                tokio::spawn(async move {
+                    let mut result = Ok(());
+                    for rx in answers {
+                        let one = rx.await.unwrap_or(Err(crate::TransportError::Closed));
+                        result = result.and(one);
+                    }
+                    answer(reply, result);
+                });
+            }
+        }
     }
 
     /// Ends tap `tap` of `outport`: its consumers end, what waits for it is
@@ -461,17 +467,13 @@ impl<W: Wire> Driver<W> {
         self.backoff.reset();
         self.failover.connected();
         // Subscriptions first, then whatever waited for the connection.
-        let filters = self.routes.filters();
-        let (transient, durable): (Vec<String>, Vec<String>) = filters
-            .iter()
-            .cloned()
-            .partition(|filter| self.routes.is_transient(filter));
+        let (durable, transient) = self.routes.by_qos(self.routes.filters());
         self.requests.resubscribe_first(&durable, false);
         self.requests.resubscribe_first(&transient, true);
         info!(
             broker = %self.shared.broker,
             session_present,
-            subscriptions = filters.len(),
+            subscriptions = durable.len() + transient.len(),
             waiting = self.requests.queued(),
             "reconnected"
         );

@@ -132,7 +132,9 @@ impl Routes {
 
     /// `outport -> inport` is delivered in `mode` from now on (`set`), or no
     /// longer in `mode` if it was (`!set`: a persistent binding is the
-    /// default, so only a transient one is undone). Returns the filter to
+    /// default, so only a transient one is undone). The mode is the pair's,
+    /// bound or not (a set may come before its bind, and outlives an
+    /// unbind); an inport's own topic is always QoS 1. Returns the filter to
     /// subscribe again, at the binding's QoS, if that changed for a
     /// subscribed binding.
     pub fn set_delivery(
@@ -142,6 +144,10 @@ impl Routes {
         mode: DeliveryMode,
         set: bool,
     ) -> Option<String> {
+        if outport == inport {
+            // Its own topic is always QoS 1 (IIPs, messages sent to it).
+            return None;
+        }
         let key = (inport.clone(), outport.clone());
         let changed = match (set, mode) {
             (true, DeliveryMode::Transient) => self.transient.insert(key),
@@ -152,14 +158,19 @@ impl Routes {
         };
         let entry = self.inports.get(inport)?;
         let subscribed = entry.consumed && !entry.retired && entry.bound.contains(outport);
-        (changed && subscribed && outport != inport).then(|| filter(inport, outport))
+        (changed && subscribed).then(|| filter(inport, outport))
     }
 
-    /// Whether `filter` is subscribed QoS 0 (a transient binding's).
-    pub fn is_transient(&self, wanted: &str) -> bool {
-        self.transient
+    /// `filters` as (QoS 1, QoS 0): the transient bindings' apart.
+    pub fn by_qos(&self, filters: Vec<String>) -> (Vec<String>, Vec<String>) {
+        let transient: BTreeSet<String> = self
+            .transient
             .iter()
-            .any(|(inport, outport)| filter(inport, outport) == wanted)
+            .map(|(inport, outport)| filter(inport, outport))
+            .collect();
+        filters
+            .into_iter()
+            .partition(|wanted| !transient.contains(wanted))
     }
 
     /// The inport is being given up: it is not subscribed again after a
@@ -278,6 +289,12 @@ mod tests {
         );
     }
 
+    fn is_transient(routes: &Routes, filter: &str) -> bool {
+        let (durable, transient) = routes.by_qos(vec![filter.to_owned()]);
+        assert_eq!(durable.len() + transient.len(), 1);
+        transient == [filter]
+    }
+
     #[test]
     fn a_transient_binding_is_subscribed_again_at_its_qos_and_unset_only_if_still_transient() {
         use DeliveryMode::{Persistent, Transient};
@@ -286,10 +303,15 @@ mod tests {
         let edge = "$share/b.IN%7Ca.OUT/a.OUT";
         // Recorded before the binding exists: nothing to subscribe yet.
         assert_eq!(routes.set_delivery(&a, &b, Transient, true), None);
-        assert!(routes.is_transient(edge));
+        assert!(is_transient(&routes, edge));
         routes.consume(&b);
         assert_eq!(routes.bind(&a, &b).as_deref(), Some(edge));
-        assert!(!routes.is_transient("$share/b.IN/b.IN"), "its own topic");
+        assert!(!is_transient(&routes, "$share/b.IN/b.IN"), "its own topic");
+        assert_eq!(routes.set_delivery(&b, &b, Transient, true), None);
+        assert!(
+            !is_transient(&routes, "$share/b.IN/b.IN"),
+            "never transient"
+        );
         assert_eq!(
             routes.set_delivery(&a, &b, Transient, true),
             None,
@@ -297,12 +319,12 @@ mod tests {
         );
         // An unset of persistent (the default) changes nothing.
         assert_eq!(routes.set_delivery(&a, &b, Persistent, false), None);
-        assert!(routes.is_transient(edge));
+        assert!(is_transient(&routes, edge));
         assert_eq!(
             routes.set_delivery(&a, &b, Transient, false).as_deref(),
             Some(edge)
         );
-        assert!(!routes.is_transient(edge));
+        assert!(!is_transient(&routes, edge));
         assert_eq!(
             routes.set_delivery(&a, &b, Transient, true).as_deref(),
             Some(edge)
@@ -311,10 +333,10 @@ mod tests {
             routes.set_delivery(&a, &b, Persistent, true).as_deref(),
             Some(edge)
         );
-        assert!(!routes.is_transient(edge));
+        assert!(!is_transient(&routes, edge));
         routes.set_delivery(&a, &b, Transient, true);
         routes.forget(&b);
-        assert!(!routes.is_transient(edge), "forgotten with its inport");
+        assert!(!is_transient(&routes, edge), "forgotten with its inport");
     }
 
     #[test]

@@ -247,11 +247,20 @@ async fn a_thousand_nodes_are_drawn() -> Result<()> {
             .is_some_and(|l| l.contains("transient")),
         "the transient edge does not say so: {transient}"
     );
+    ensure!(
+        transient["class"]
+            .as_str()
+            .is_some_and(|c| c.split(' ').any(|c| c == "transient")),
+        "the transient edge is not drawn as one: {transient}"
+    );
     let plain = edge(view, "n1() OUT -> IN n2()").context("n1 -> n2")?;
     ensure!(
         plain["label"]
             .as_str()
-            .is_some_and(|l| !l.contains("transient")),
+            .is_some_and(|l| !l.contains("transient"))
+            && plain["class"]
+                .as_str()
+                .is_some_and(|c| !c.contains("transient")),
         "{plain}"
     );
     // One line per reason, naming a few nodes and counting the rest.

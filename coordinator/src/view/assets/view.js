@@ -150,7 +150,8 @@ function update() {
     if (!g) continue;
     const kind = waiting.length || !edge.routes.length || !topology.started ? "pending"
       : forward ? "forward" : dead ? "dead" : (n.depth || 0) > 100 ? "backlog" : (n.rate || 0) > 0 ? "flowing" : "";
-    g.setAttribute("class", `edge ${kind}`.trim());
+    const transient = edge.delivery === "transient" ? " transient" : "";
+    g.setAttribute("class", `edge ${kind}${transient}`.trim().replace(/  +/g, " "));
     g.dataset.rate = n.rate == null ? "" : n.rate;
     g.dataset.depth = n.depth == null ? "" : n.depth;
     g.dataset.dead = n.dead == null ? "" : n.dead;

@@ -13,7 +13,7 @@ use msgflo_participant::transport::{Consumer, Delivery, DeliveryMode, Headers, T
 use msgflo_tests::fbp_client::{start, Client};
 use msgflo_tests::flow::sink;
 use msgflo_tests::process::{participant, spawn_ready, Spawned};
-use msgflo_tests::{client, prometheus, vhost::Vhost};
+use msgflo_tests::{client, next_payload, prometheus, vhost::Vhost};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -181,9 +181,8 @@ async fn count_until(consumer: &mut Consumer, last: &[u8], prefix: &[u8]) -> Res
     let deadline = tokio::time::Instant::now() + WAIT;
     let mut counted = 0;
     loop {
-        let delivery = next(consumer, deadline).await?;
-        let payload = delivery.payload.clone();
-        delivery.ack().await?;
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let payload = next_payload(consumer, left).await?;
         if payload == last {
             return Ok(counted);
         }
@@ -252,9 +251,8 @@ async fn on_mqtt_a_transient_edge_keeps_nothing_for_a_participant_that_is_away()
     prometheus::scrape_until(&metrics, "both edges in place", WAIT, connected).await?;
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let delivery = next(&mut b_answers, deadline).await?;
-        let answer: Value = serde_json::from_slice(&delivery.payload)?;
-        delivery.ack().await?;
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let answer: Value = serde_json::from_slice(&next_payload(&mut b_answers, left).await?)?;
         if answer["command"] == "setinportdelivery" {
             ensure!(answer["payload"]["delivery"] == "transient", "{answer}");
             break;
